@@ -1,0 +1,32 @@
+# Wharf. `make run` serves it; `make test` runs every test.
+GO ?= go
+BIN := bin/wharf
+
+.PHONY: build run test unit conformance bench fmt vet fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/wharf
+
+run: build
+	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
+
+test: vet unit conformance
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+conformance:
+	bash scripts/conformance.sh
+
+bench:
+	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,137 @@
+// Command wharf is the Wharf registry hub: `wharf serve` runs it, the other
+// subcommands administer its data directory.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `Wharf: a container registry and hub.
+
+Usage:
+  wharf serve [flags]                 serve the registry API and the hub
+  wharf user create NAME [flags]      create an account
+  wharf CMD --help                    flags of a command
+
+`
+
+// run is the whole CLI, testable without a process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], getenv, stderr)
+	case "user":
+		err = user(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "wharf: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wharf: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, rest, err := config.Load("wharf serve", config.ServeSettings, args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", rest)
+	}
+	log := newLogger(cfg, stderr)
+	app, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Serve(ctx, nil)
+}
+
+func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: wharf user create NAME --email E --password-stdin [--admin] --data-dir DIR")
+	}
+	args = args[1:]
+	name := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	var email string
+	var passwordStdin, admin bool
+	cfg, rest, err := config.Load("wharf user create NAME", config.DataDirSetting, args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email address of the account")
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+		fs.BoolVar(&admin, "admin", false, "make the account a site administrator")
+	})
+	if err != nil {
+		return err
+	}
+	if name == "" && len(rest) == 1 {
+		name, rest = rest[0], nil
+	}
+	if name == "" || len(rest) > 0 {
+		return errors.New("usage: wharf user create NAME --email E --password-stdin [--admin] --data-dir DIR")
+	}
+	if !passwordStdin {
+		return errors.New("user create: --password-stdin is required (passwords are never taken as arguments)")
+	}
+	pw, err := io.ReadAll(io.LimitReader(stdin, 4096))
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(string(pw), "\r\n")
+	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	u, err := app.Accounts.CreateUser(ctx, name, email, password, admin)
+	if err != nil {
+		return fmt.Errorf("user create %s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "created user %s (id %d)\n", u.Username, u.ID)
+	return nil
+}

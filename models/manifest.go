@@ -1,0 +1,187 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Manifest is a manifest stored in a repository, with the bytes exactly as
+// pushed and the fields the referrers API and the hub need.
+type Manifest struct {
+	ID            int64
+	RepositoryID  int64
+	Digest        string
+	MediaType     string
+	Size          int64
+	ArtifactType  string
+	SubjectDigest string
+	ConfigDigest  string
+	Annotations   string // JSON object, or empty
+	Payload       []byte
+	CreatedAt     time.Time
+}
+
+// Reference kinds of a manifest: the blobs it names and child manifests.
+const (
+	RefBlob     = "blob"
+	RefManifest = "manifest"
+)
+
+// ManifestReference is one descriptor a manifest points to.
+type ManifestReference struct {
+	ManifestID int64  `gorm:"primaryKey"`
+	Digest     string `gorm:"primaryKey"`
+	Kind       string
+}
+
+// GetManifest finds a manifest of repository name by digest.
+func (db *DB) GetManifest(ctx context.Context, name, digest string) (*Manifest, error) {
+	var m Manifest
+	err := db.read(ctx).Raw(`SELECT m.* FROM manifests m JOIN repositories r ON r.id = m.repository_id
+		WHERE r.name = ? AND m.digest = ?`, name, digest).Take(&m).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// GetTaggedManifest finds the manifest tag points to in repository name.
+func (db *DB) GetTaggedManifest(ctx context.Context, name, tag string) (*Manifest, error) {
+	var m Manifest
+	err := db.read(ctx).Raw(`SELECT m.* FROM manifests m
+		JOIN tags t ON t.manifest_id = m.id
+		JOIN repositories r ON r.id = t.repository_id
+		WHERE r.name = ? AND t.name = ?`, name, tag).Take(&m).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// MissingReferences returns the digests in blobs that repository name does
+// not link and the digests in manifests that it does not hold.
+func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifests []string) ([]string, error) {
+	var missing []string
+	repo, err := db.GetRepository(ctx, name)
+	if err == ErrNotFound {
+		return append(append(missing, blobs...), manifests...), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	check := func(table string, want []string) error {
+		if len(want) == 0 {
+			return nil
+		}
+		var have []string
+		if err := db.read(ctx).Table(table).Where("repository_id = ? AND digest IN ?", repo.ID, want).
+			Pluck("digest", &have).Error; err != nil {
+			return err
+		}
+		set := make(map[string]bool, len(have))
+		for _, d := range have {
+			set[d] = true
+		}
+		for _, d := range want {
+			if !set[d] {
+				missing = append(missing, d)
+			}
+		}
+		return nil
+	}
+	if err := check("repository_blobs", blobs); err != nil {
+		return nil, err
+	}
+	if err := check("manifests", manifests); err != nil {
+		return nil, err
+	}
+	return missing, nil
+}
+
+// PutManifest stores m in repository name (creating the repository), with
+// its references, and points tags at it, in one transaction. Storing a
+// manifest that is already there only moves the tags.
+func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		repoID, err := ensureRepository(tx, name)
+		if err != nil {
+			return err
+		}
+		m.RepositoryID = repoID
+		m.CreatedAt = time.Now().UTC()
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
+			return err
+		}
+		if m.ID == 0 {
+			if err := tx.Model(&Manifest{}).Where("repository_id = ? AND digest = ?", repoID, m.Digest).
+				Select("id").Take(&m.ID).Error; err != nil {
+				return err
+			}
+		} else if len(refs) > 0 {
+			for i := range refs {
+				refs[i].ManifestID = m.ID
+			}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refs, 200).Error; err != nil {
+				return err
+			}
+		}
+		now := time.Now().UTC()
+		for _, tag := range tags {
+			t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "repository_id"}, {Name: "name"}},
+				DoUpdates: clause.AssignmentColumns([]string{"manifest_id", "updated_at"}),
+			}).Create(&t).Error; err != nil {
+				return err
+			}
+		}
+		return touchRepository(tx, repoID)
+	})
+}
+
+// DeleteManifest removes a manifest, the tags that point to it and its
+// references; it reports whether the manifest existed.
+func (db *DB) DeleteManifest(ctx context.Context, name, digest string) (bool, error) {
+	var found bool
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var m Manifest
+		err := tx.Raw(`SELECT m.id, m.repository_id FROM manifests m JOIN repositories r ON r.id = m.repository_id
+			WHERE r.name = ? AND m.digest = ?`, name, digest).Take(&m).Error
+		if err != nil {
+			return notFound(err)
+		}
+		found = true
+		for _, q := range []string{
+			"DELETE FROM tags WHERE manifest_id = ?",
+			"DELETE FROM manifest_references WHERE manifest_id = ?",
+			"DELETE FROM manifests WHERE id = ?",
+		} {
+			if err := tx.Exec(q, m.ID).Error; err != nil {
+				return err
+			}
+		}
+		return touchRepository(tx, m.RepositoryID)
+	})
+	if err == ErrNotFound {
+		return false, nil
+	}
+	return found, err
+}
+
+// Referrers lists the manifests of repository name whose subject is
+// digest, optionally only those of artifactType.
+func (db *DB) Referrers(ctx context.Context, name, digest, artifactType string) ([]Manifest, error) {
+	var ms []Manifest
+	q := db.read(ctx).Table("manifests m").
+		Select("m.id, m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.created_at").
+		Joins("JOIN repositories r ON r.id = m.repository_id").
+		Where("r.name = ? AND m.subject_digest = ?", name, digest)
+	if artifactType != "" {
+		q = q.Where("m.artifact_type = ?", artifactType)
+	}
+	err := q.Order("m.id").Find(&ms).Error
+	return ms, err
+}

@@ -1,0 +1,176 @@
+// Package config reads Wharf's settings from flags, environment variables
+// and a config file, in that order of precedence, over built-in defaults.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config holds the server's settings.
+type Config struct {
+	Addr      string
+	DataDir   string
+	BaseURL   string
+	LogLevel  string
+	LogFormat string
+	UploadTTL time.Duration
+}
+
+// Setting describes one flag with its environment variable.
+type Setting struct {
+	Name  string
+	Usage string
+	Def   string
+	set   func(c *Config, v string) error
+}
+
+// Env is the environment variable of a setting.
+func (s Setting) Env() string {
+	return "WHARF_" + strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+// ServeSettings are the settings of `wharf serve`.
+var ServeSettings = []Setting{
+	{Name: "addr", Usage: "address to listen on", Def: "127.0.0.1:5000",
+		set: str(func(c *Config) *string { return &c.Addr })},
+	{Name: "data-dir", Usage: "directory for the database, blobs and search index", Def: "./data",
+		set: str(func(c *Config) *string { return &c.DataDir })},
+	{Name: "base-url", Usage: "public URL of this server, used in links and auth realms (default http://ADDR)", Def: "",
+		set: str(func(c *Config) *string { return &c.BaseURL })},
+	{Name: "log-level", Usage: "debug, info, warn or error", Def: "info",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return fmt.Errorf("log-level must be debug, info, warn or error, not %q", v)
+		}},
+	{Name: "log-format", Usage: "text or json", Def: "text",
+		set: func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("log-format must be text or json, not %q", v)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{Name: "upload-ttl", Usage: "how long an untouched blob upload session is kept", Def: "24h",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("upload-ttl must be a positive duration such as 24h, not %q", v)
+			}
+			c.UploadTTL = d
+			return nil
+		}},
+}
+
+// DataDirSetting is the data-dir setting alone, for commands that only
+// open the data directory.
+var DataDirSetting = []Setting{ServeSettings[1]}
+
+// Load parses args for settings, then fills what args did not set from
+// the environment, then from --config FILE, then from the defaults.
+//
+// extra, if not nil, adds the command's own flags to the flag set.
+func Load(name string, settings []Setting, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	if extra != nil {
+		extra(fs)
+	}
+	vals := map[string]*string{}
+	for _, s := range settings {
+		vals[s.Name] = fs.String(s.Name, "", "")
+	}
+	configFile := fs.String("config", "", "")
+	fs.Usage = func() {
+		Usage(out, name, settings)
+		if extra != nil {
+			fs.VisitAll(func(f *flag.Flag) {
+				if _, ok := vals[f.Name]; !ok && f.Name != "config" {
+					fmt.Fprintf(out, "  --%-14s %s\n", f.Name, f.Usage)
+				}
+			})
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	file := map[string]string{}
+	cf := *configFile
+	if cf == "" {
+		cf = getenv("WHARF_CONFIG")
+	}
+	if cf != "" {
+		b, err := os.ReadFile(cf)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config file: %w", err)
+		}
+		raw := map[string]any{}
+		if err := yaml.Unmarshal(b, &raw); err != nil {
+			return nil, nil, fmt.Errorf("config file %s: %w", cf, err)
+		}
+		known := map[string]bool{}
+		for _, s := range ServeSettings {
+			known[s.Name] = true
+		}
+		for k, v := range raw {
+			if !known[k] {
+				return nil, nil, fmt.Errorf("config file %s: unknown setting %q", cf, k)
+			}
+			file[k] = fmt.Sprint(v)
+		}
+	}
+	c := &Config{}
+	for _, s := range ServeSettings {
+		v := s.Def
+		if fv, ok := file[s.Name]; ok {
+			v = fv
+		}
+		if ev := getenv(s.Env()); ev != "" {
+			v = ev
+		}
+		if explicit[s.Name] {
+			v = *vals[s.Name]
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.DataDir == "" {
+		return nil, nil, errors.New("data-dir must not be empty")
+	}
+	return c, fs.Args(), nil
+}
+
+// Usage prints every flag with its environment variable and default.
+func Usage(out io.Writer, name string, settings []Setting) {
+	fmt.Fprintf(out, "Usage: %s [flags]\n\nFlags (each also read from its environment variable):\n", name)
+	for _, s := range settings {
+		def := s.Def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(out, "  --%-14s %s\n  %16s env %s, default %s\n", s.Name, s.Usage, "", s.Env(), def)
+	}
+	fmt.Fprintf(out, "  --%-14s %s\n  %16s env %s\n", "config", "YAML file of settings (keys are the flag names)", "", "WHARF_CONFIG")
+}

@@ -1,0 +1,80 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/storage"
+)
+
+// StatBlob returns the size of a blob linked into repository name.
+func (s *Service) StatBlob(ctx context.Context, name string, dgst digest.Digest) (int64, error) {
+	size, err := s.db.RepositoryBlobSize(ctx, name, dgst.String())
+	if errors.Is(err, models.ErrNotFound) {
+		return 0, ErrBlobUnknown
+	}
+	return size, err
+}
+
+// OpenBlob opens a blob linked into repository name. Blobs of other
+// repositories are unknown here, whatever the store holds.
+func (s *Service) OpenBlob(ctx context.Context, name string, dgst digest.Digest) (storage.Content, error) {
+	if _, err := s.StatBlob(ctx, name, dgst); err != nil {
+		return nil, err
+	}
+	c, err := s.store.Open(ctx, dgst)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.log.Error("blob linked but missing from the store", "repository", name, "digest", dgst)
+		return nil, ErrBlobUnknown
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", dgst, err)
+	}
+	return c, nil
+}
+
+// DeleteBlob unlinks a blob from repository name. The bytes stay in the
+// store, possibly shared with other repositories, until garbage collection.
+func (s *Service) DeleteBlob(ctx context.Context, name string, dgst digest.Digest) error {
+	ok, err := s.db.UnlinkBlob(ctx, name, dgst.String())
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", dgst, err)
+	}
+	if !ok {
+		return ErrBlobUnknown
+	}
+	return nil
+}
+
+// MountBlob links a blob that repository from holds into repository name.
+// With from empty it mounts any blob the store holds; the caller has
+// decided that the user may read it. It reports whether it mounted.
+func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.Digest) (bool, error) {
+	var size int64
+	var err error
+	if from != "" {
+		size, err = s.db.RepositoryBlobSize(ctx, from, dgst.String())
+	} else {
+		size, err = s.db.BlobSize(ctx, dgst.String())
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := s.store.Stat(ctx, dgst); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	if err := s.db.LinkBlob(ctx, name, dgst.String(), size); err != nil {
+		return false, fmt.Errorf("mount blob %s: %w", dgst, err)
+	}
+	return true, nil
+}

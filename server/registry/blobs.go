@@ -1,0 +1,60 @@
+package registry
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/registry/errcode"
+)
+
+// blob serves GET, HEAD and DELETE /v2/<name>/blobs/<digest>.
+func (h *Handler) blob(q *request) error {
+	dgst, err := content.ParseDigest(q.route.arg)
+	if err != nil {
+		return errcode.DigestInvalid.WithMessage("invalid digest %q", truncate(q.route.arg, 200))
+	}
+	switch q.r.Method {
+	case http.MethodGet, http.MethodHead:
+		if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
+			return err
+		}
+		hdr := q.w.Header()
+		hdr.Set("Docker-Content-Digest", dgst.String())
+		hdr.Set("ETag", `"`+dgst.String()+`"`)
+		hdr.Set("Cache-Control", "max-age=31536000")
+		hdr.Set("Content-Type", "application/octet-stream")
+		hdr.Set("Accept-Ranges", "bytes")
+		if q.r.Method == http.MethodHead {
+			size, err := h.content.StatBlob(q.ctx(), q.route.name, dgst)
+			if err != nil {
+				return err
+			}
+			hdr.Set("Content-Length", fmt.Sprint(size))
+			q.w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		c, err := h.content.OpenBlob(q.ctx(), q.route.name, dgst)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		// ServeContent answers Range (206), unsatisfiable ranges (416) and
+		// conditional requests from the digest ETag.
+		http.ServeContent(q.w, q.r, "", time.Time{}, c)
+		return nil
+	case http.MethodDelete:
+		if err := q.authorize(h, q.route.name, auth.ActionDelete); err != nil {
+			return err
+		}
+		if err := h.content.DeleteBlob(q.ctx(), q.route.name, dgst); err != nil {
+			return err
+		}
+		q.w.Header().Set("Content-Length", "0")
+		q.w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	return methodNotAllowed(q, "GET, HEAD, DELETE")
+}

@@ -1,0 +1,288 @@
+// Package filesystem is the blob store on a local directory.
+//
+// Layout under the root directory:
+//
+//	blobs/<algorithm>/<first two hex chars>/<hex>   committed blobs
+//	uploads/<upload id>                             upload data in progress
+//
+// A blob reaches its path only by rename from a fsynced upload file, and the
+// directory is fsynced after the rename, so a crash leaves it absent or whole.
+package filesystem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server/storage"
+)
+
+// Driver stores blobs under a root directory.
+type Driver struct {
+	root string
+}
+
+// New prepares root (creating it if needed) and returns a driver on it.
+func New(root string) (*Driver, error) {
+	for _, dir := range []string{"blobs", "uploads"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o750); err != nil {
+			return nil, fmt.Errorf("filesystem store: %w", err)
+		}
+	}
+	return &Driver{root: root}, nil
+}
+
+var _ storage.Driver = (*Driver)(nil)
+
+func (d *Driver) blobPath(dgst digest.Digest) (string, error) {
+	if err := dgst.Validate(); err != nil {
+		return "", err
+	}
+	hex := dgst.Encoded()
+	return filepath.Join(d.root, "blobs", string(dgst.Algorithm()), hex[:2], hex), nil
+}
+
+func (d *Driver) uploadPath(id string) (string, error) {
+	if !validUploadID(id) {
+		return "", fmt.Errorf("invalid upload id %q", id)
+	}
+	return filepath.Join(d.root, "uploads", id), nil
+}
+
+// validUploadID accepts the ids the content service makes (UUIDs), so that
+// no id can climb out of the uploads directory.
+func validUploadID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func notFound(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return storage.ErrNotFound
+	}
+	return err
+}
+
+// Stat implements storage.Driver.
+func (d *Driver) Stat(_ context.Context, dgst digest.Digest) (int64, error) {
+	p, err := d.blobPath(dgst)
+	if err != nil {
+		return 0, storage.ErrNotFound
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, notFound(err)
+	}
+	return fi.Size(), nil
+}
+
+type file struct {
+	*os.File
+	size int64
+}
+
+func (f file) Size() int64 { return f.size }
+
+// Open implements storage.Driver.
+func (d *Driver) Open(_ context.Context, dgst digest.Digest) (storage.Content, error) {
+	p, err := d.blobPath(dgst)
+	if err != nil {
+		return nil, storage.ErrNotFound
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return file{File: f, size: fi.Size()}, nil
+}
+
+// Delete implements storage.Driver.
+func (d *Driver) Delete(_ context.Context, dgst digest.Digest) error {
+	p, err := d.blobPath(dgst)
+	if err != nil {
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// copyBufs keeps 1 MiB copy buffers: large writes keep syscalls few on big
+// layers, and pooling keeps memory flat under many concurrent uploads.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// AppendUpload implements storage.Driver.
+func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io.Reader) (int64, error) {
+	p, err := d.uploadPath(id)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if fi.Size() < offset {
+		return 0, storage.ErrOffsetMismatch
+	}
+	if fi.Size() > offset {
+		// A failed earlier request left bytes the session never accounted
+		// for: drop them so the data matches the saved hash state.
+		if err := f.Truncate(offset); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, err
+	}
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(onlyWriter{f}, ctxReader{ctx, r}, *bp)
+	if err != nil {
+		// Leave no partial chunk behind (a full disk, a client hang-up).
+		_ = f.Truncate(offset)
+		return 0, err
+	}
+	return n, nil
+}
+
+// onlyWriter hides os.File's ReadFrom so CopyBuffer uses our buffer.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// ctxReader stops a copy when the request's context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ReadUpload implements storage.Driver.
+func (d *Driver) ReadUpload(_ context.Context, id string) (io.ReadCloser, error) {
+	p, err := d.uploadPath(id)
+	if err != nil {
+		return nil, storage.ErrNotFound
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return f, nil
+}
+
+// CommitUpload implements storage.Driver.
+func (d *Driver) CommitUpload(_ context.Context, id string, size int64, dgst digest.Digest) error {
+	src, err := d.uploadPath(id)
+	if err != nil {
+		return storage.ErrNotFound
+	}
+	dst, err := d.blobPath(dgst)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(src, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) && size == 0 {
+		// An empty upload never wrote a file.
+		f, err = os.OpenFile(src, os.O_RDWR|os.O_CREATE, 0o640)
+	}
+	if err != nil {
+		return notFound(err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != size {
+		err = f.Truncate(size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("commit upload %s: %w", id, err)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		// Content addressing: the blob is already whole at its path.
+		return os.Remove(src)
+	}
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("commit upload %s: %w", id, err)
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("commit upload %s: %w", id, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// DeleteUpload implements storage.Driver.
+func (d *Driver) DeleteUpload(_ context.Context, id string) error {
+	p, err := d.uploadPath(id)
+	if err != nil {
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// ListUploads implements storage.Driver.
+func (d *Driver) ListUploads(_ context.Context) ([]storage.UploadInfo, error) {
+	entries, err := os.ReadDir(filepath.Join(d.root, "uploads"))
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]storage.UploadInfo, 0, len(entries))
+	for _, e := range entries {
+		if !validUploadID(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		infos = append(infos, storage.UploadInfo{ID: e.Name(), ModTime: fi.ModTime()})
+	}
+	return infos, nil
+}

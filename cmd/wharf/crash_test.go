@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// wharfProc is bin/wharf running as a real process, so it can be killed.
+type wharfProc struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func buildWharf(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wharf")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var listenRE = regexp.MustCompile(`msg="wharf listening" addr=([0-9.:]+)`)
+
+func startWharf(t *testing.T, bin, dir string) *wharfProc {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &wharfProc{cmd: cmd}
+	t.Cleanup(func() { p.kill() })
+	sc := bufio.NewScanner(stderr)
+	deadline := time.Now().Add(20 * time.Second)
+	for sc.Scan() && time.Now().Before(deadline) {
+		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+			p.addr = m[1]
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return p
+		}
+	}
+	t.Fatal("wharf did not start")
+	return nil
+}
+
+func (p *wharfProc) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Wait()
+	}
+}
+
+func (p *wharfProc) do(t *testing.T, method, path string, body io.Reader, hdr map[string]string) *http.Response {
+	t.Helper()
+	r, _ := http.NewRequest(method, "http://"+p.addr+path, body)
+	r.SetBasicAuth("alice", "long-password")
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// kill -9 in the middle of a PATCH: after a restart the session is where
+// the last finished chunk left it, resumes, and commits the right digest.
+func TestKillDuringPatchThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real process")
+	}
+	bin := buildWharf(t)
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
+		func(string) string { return "" }, strings.NewReader("long-password"), &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	half := len(data) / 2
+
+	p := startWharf(t, bin, dir)
+	res := p.do(t, "POST", "/v2/crash/test/blobs/uploads/", nil, nil)
+	loc := res.Header.Get("Location")
+	id := loc[strings.LastIndexByte(loc, '/')+1:]
+	res = p.do(t, "PATCH", loc, bytes.NewReader(data[:half]), map[string]string{"Content-Range": fmt.Sprintf("0-%d", half-1)})
+	if res.StatusCode != 202 {
+		t.Fatalf("first chunk: %d", res.StatusCode)
+	}
+
+	// Stream part of the second chunk, and kill the server while it writes.
+	pr, pw := io.Pipe()
+	go func() {
+		r, _ := http.NewRequest("PATCH", "http://"+p.addr+loc, pr)
+		r.SetBasicAuth("alice", "long-password")
+		r.Header.Set("Content-Range", fmt.Sprintf("%d-%d", half, len(data)-1))
+		r.ContentLength = int64(len(data) - half)
+		if res, err := http.DefaultClient.Do(r); err == nil {
+			res.Body.Close()
+		}
+	}()
+	if _, err := pw.Write(data[half : half+100000]); err != nil {
+		t.Fatal(err)
+	}
+	upload := filepath.Join(dir, "uploads", id)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if fi, err := os.Stat(upload); err == nil && fi.Size() > int64(half) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never wrote the second chunk")
+		}
+	}
+	p.kill()
+	pw.CloseWithError(io.ErrClosedPipe)
+
+	q := startWharf(t, bin, dir)
+	res = q.do(t, "GET", loc, nil, nil)
+	if res.StatusCode != 204 || res.Header.Get("Range") != fmt.Sprintf("0-%d", half-1) {
+		t.Fatalf("status after kill: %d %q", res.StatusCode, res.Header.Get("Range"))
+	}
+	res = q.do(t, "PATCH", loc, bytes.NewReader(data[half:]), map[string]string{"Content-Range": fmt.Sprintf("%d-%d", half, len(data)-1)})
+	if res.StatusCode != 202 {
+		t.Fatalf("resumed chunk: %d", res.StatusCode)
+	}
+	d := digest.FromBytes(data)
+	res = q.do(t, "PUT", loc+"?digest="+d.String(), nil, nil)
+	if res.StatusCode != 201 {
+		t.Fatalf("finish: %d", res.StatusCode)
+	}
+	blob, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", d.Encoded()[:2], d.Encoded()))
+	if err != nil || !bytes.Equal(blob, data) {
+		t.Fatalf("stored blob wrong: %v", err)
+	}
+}

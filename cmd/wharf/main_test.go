@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestUserCreate(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		code     int
+		inStderr string
+	}{
+		{"creates an account", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 0, ""},
+		{"refuses a taken name", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "taken"},
+		{"refuses an invalid name", []string{"user", "create", "Bad Name", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "username must be"},
+		{"refuses a short password", []string{"user", "create", "bob", "--email", "b@example.com", "--password-stdin", "--data-dir", dir}, "short\n", 1, "at least 8"},
+		{"needs --password-stdin", []string{"user", "create", "bob", "--email", "b@example.com", "--data-dir", dir}, "", 1, "password-stdin"},
+		{"flags before the name", []string{"user", "create", "--email", "c@example.com", "--password-stdin", "--data-dir", dir, "carol"}, "long-password\n", 0, ""},
+		{"unknown command", []string{"frobnicate"}, "", 2, "unknown command"},
+		{"bad flag value", []string{"serve", "--log-level", "loud", "--data-dir", dir}, "", 1, "log-level"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), tc.args, env, strings.NewReader(tc.stdin), &out, &errb)
+			if code != tc.code || !strings.Contains(errb.String(), tc.inStderr) {
+				t.Fatalf("code %d, stderr %q; want %d containing %q", code, errb.String(), tc.code, tc.inStderr)
+			}
+		})
+	}
+}
+
+func TestHelpListsEveryFlagWithItsEnv(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--help"}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
+		t.Fatalf("code %d", code)
+	}
+	for _, want := range []string{"--addr", "WHARF_ADDR", "--data-dir", "WHARF_DATA_DIR", "--base-url", "WHARF_BASE_URL", "--config"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("help lacks %s", want)
+		}
+	}
+}

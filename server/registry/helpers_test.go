@@ -144,7 +144,7 @@ func (e *env) image(repo string, layer string) []byte {
 		"schemaVersion": 2,
 		"mediaType":     ociImage,
 		"config":        map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cfg)},
-		"layers": []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}},
+		"layers":        []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}},
 	}
 	b, _ := json.Marshal(m)
 	return b

@@ -1,0 +1,84 @@
+package server_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/wharfhub/wharf/"
+
+// forbidden says which of our packages a package (by path prefix) must not
+// import, so that imports flow one way: HTTP layers call services, services
+// call models, search and the blob store, and nothing below imports upward.
+var forbidden = map[string][]string{
+	"models":          {"server", "web", "search", "cmd"},
+	"migrations":      {"models", "server", "web", "search", "cmd"},
+	"search":          {"server", "web", "cmd"},
+	"server/storage":  {"models", "server/content", "server/registry", "server/auth", "server/config", "web", "search", "cmd"},
+	"server/content":  {"server/registry", "server/auth", "server/config", "web", "cmd"},
+	"server/auth":     {"server/registry", "server/content", "web", "cmd"},
+	"server/registry": {"web", "cmd", "server/config"},
+	"web":             {"server/registry", "cmd"},
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); strings.HasPrefix(name, ".") || name == "bench" || name == "tools" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			ours, ok := strings.CutPrefix(p, module)
+			if !ok {
+				continue
+			}
+			checked++
+			for pkg, bans := range forbidden {
+				if rel != pkg && !strings.HasPrefix(rel, pkg+"/") {
+					continue
+				}
+				for _, ban := range bans {
+					if (ours == ban || strings.HasPrefix(ours, ban+"/")) && !strings.HasPrefix(ours, pkg) {
+						t.Errorf("%s imports %s: %s must not import %s", rel, ours, pkg, ban)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no imports checked: the walk found no code")
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatal("not at the module root")
+	}
+}

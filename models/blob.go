@@ -50,12 +50,12 @@ func (db *DB) BlobSize(ctx context.Context, digest string) (int64, error) {
 // creating the repository if needed.
 func (db *DB) LinkBlob(ctx context.Context, name, digest string, size int64) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
-		return linkBlob(tx, name, digest, size)
+		return db.linkBlob(tx, name, digest, size)
 	})
 }
 
-func linkBlob(tx *gorm.DB, name, digest string, size int64) error {
-	repoID, err := ensureRepository(tx, name)
+func (db *DB) linkBlob(tx *gorm.DB, name, digest string, size int64) error {
+	repoID, err := db.ensureRepository(tx, name)
 	if err != nil {
 		return err
 	}
@@ -74,4 +74,12 @@ func (db *DB) UnlinkBlob(ctx context.Context, name, digest string) (bool, error)
 	res := db.write(ctx).Exec(`DELETE FROM repository_blobs WHERE digest = ?
 		AND repository_id = (SELECT id FROM repositories WHERE name = ?)`, digest, name)
 	return res.RowsAffected > 0, res.Error
+}
+
+// RepositoriesWithBlob lists up to limit repositories that link digest.
+func (db *DB) RepositoriesWithBlob(ctx context.Context, digest string, limit int) ([]string, error) {
+	var names []string
+	err := db.read(ctx).Table("repository_blobs rb").Joins("JOIN repositories r ON r.id = rb.repository_id").
+		Where("rb.digest = ?", digest).Order("r.name").Limit(limit).Pluck("r.name", &names).Error
+	return names, err
 }

@@ -24,6 +24,19 @@ var ErrConflict = errors.New("already exists")
 type DB struct {
 	w *gorm.DB
 	r *gorm.DB
+	// visibility of repositories created by a push
+	visibility string
+}
+
+// SetDefaultVisibility sets the visibility of repositories that a push
+// creates.
+func (db *DB) SetDefaultVisibility(v string) { db.visibility = v }
+
+func (db *DB) defaultVisibility() string {
+	if db.visibility == "" {
+		return VisibilityPublic
+	}
+	return db.visibility
 }
 
 // Writer exposes the write handle, for migrations.
@@ -110,3 +123,7 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// ErrLastOwner is returned when a change would leave an organization
+// without an owner.
+var ErrLastOwner = errors.New("an organization needs at least one owner")

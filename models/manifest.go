@@ -21,7 +21,12 @@ type Manifest struct {
 	ConfigDigest  string
 	Annotations   string // JSON object, or empty
 	Payload       []byte
-	CreatedAt     time.Time
+	// ContentSize is what a pull downloads: config and layers, or the sum
+	// over an index's children.
+	ContentSize int64
+	// Platforms is a JSON list of {os, architecture, variant}.
+	Platforms string
+	CreatedAt time.Time
 }
 
 // Reference kinds of a manifest: the blobs it names and child manifests.
@@ -104,9 +109,9 @@ func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifes
 // PutManifest stores m in repository name (creating the repository), with
 // its references, and points tags at it, in one transaction. Storing a
 // manifest that is already there only moves the tags.
-func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string) error {
+func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
-		repoID, err := ensureRepository(tx, name)
+		repoID, err := db.ensureRepository(tx, name)
 		if err != nil {
 			return err
 		}
@@ -130,10 +135,10 @@ func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []
 		}
 		now := time.Now().UTC()
 		for _, tag := range tags {
-			t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, CreatedAt: now, UpdatedAt: now}
+			t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "repository_id"}, {Name: "name"}},
-				DoUpdates: clause.AssignmentColumns([]string{"manifest_id", "updated_at"}),
+				DoUpdates: clause.AssignmentColumns([]string{"manifest_id", "pusher", "updated_at"}),
 			}).Create(&t).Error; err != nil {
 				return err
 			}
@@ -184,4 +189,21 @@ func (db *DB) Referrers(ctx context.Context, name, digest, artifactType string) 
 	}
 	err := q.Order("m.id").Find(&ms).Error
 	return ms, err
+}
+
+// ManifestContentSizes returns the content size of each of digests that
+// repository name holds.
+func (db *DB) ManifestContentSizes(ctx context.Context, name string, digests []string) (map[string]int64, error) {
+	var rows []struct {
+		Digest      string
+		ContentSize int64
+	}
+	err := db.read(ctx).Table("manifests m").Select("m.digest, m.content_size").
+		Joins("JOIN repositories r ON r.id = m.repository_id").
+		Where("r.name = ? AND m.digest IN ?", name, digests).Scan(&rows).Error
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Digest] = r.ContentSize
+	}
+	return out, err
 }

@@ -14,8 +14,14 @@ type Repository struct {
 	ID        int64
 	Name      string // full name, e.g. "library/nginx"
 	Namespace string // first path component
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Visibility is VisibilityPublic or VisibilityPrivate.
+	Visibility  string
+	Description string
+	Readme      string
+	StarCount   int64
+	PullCount   int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // GetRepository finds a repository by its full name.
@@ -28,11 +34,23 @@ func (db *DB) GetRepository(ctx context.Context, name string) (*Repository, erro
 	return &r, nil
 }
 
-// ensureRepository returns the id of repository name, creating it.
-func ensureRepository(tx *gorm.DB, name string) (int64, error) {
-	now := time.Now().UTC()
+// Repository visibilities.
+const (
+	VisibilityPublic  = "public"
+	VisibilityPrivate = "private"
+)
+
+// NamespaceOf is the namespace part of a repository name.
+func NamespaceOf(name string) string {
 	ns, _, _ := strings.Cut(name, "/")
-	r := Repository{Name: name, Namespace: ns, CreatedAt: now, UpdatedAt: now}
+	return ns
+}
+
+// ensureRepository returns the id of repository name, creating it with the
+// store's default visibility.
+func (db *DB) ensureRepository(tx *gorm.DB, name string) (int64, error) {
+	now := time.Now().UTC()
+	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: db.defaultVisibility(), CreatedAt: now, UpdatedAt: now}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return 0, err
 	}
@@ -57,4 +75,33 @@ func (db *DB) ListRepositories(ctx context.Context, last string, n int) ([]strin
 	err := db.read(ctx).Model(&Repository{}).Where("name > ?", last).
 		Order("name").Limit(n).Pluck("name", &names).Error
 	return names, err
+}
+
+// CreateRepository creates an empty repository; an existing name answers
+// ErrConflict.
+func (db *DB) CreateRepository(ctx context.Context, r *Repository) error {
+	now := time.Now().UTC()
+	r.CreatedAt, r.UpdatedAt = now, now
+	r.Namespace = NamespaceOf(r.Name)
+	err := db.write(ctx).Create(r).Error
+	if err != nil && isUniqueViolation(err) {
+		return ErrConflict
+	}
+	return err
+}
+
+// UpdateRepository saves the given hub fields of a repository.
+func (db *DB) UpdateRepository(ctx context.Context, id int64, fields map[string]any) error {
+	fields["updated_at"] = time.Now().UTC()
+	return db.write(ctx).Model(&Repository{}).Where("id = ?", id).Updates(fields).Error
+}
+
+// DeleteRepository deletes a repository with its tags, manifests,
+// collaborators and blob links.
+func (db *DB) DeleteRepository(ctx context.Context, id int64) error {
+	res := db.write(ctx).Exec("DELETE FROM repositories WHERE id = ?", id)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
 }

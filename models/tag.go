@@ -13,6 +13,7 @@ type Tag struct {
 	RepositoryID int64
 	Name         string
 	ManifestID   int64
+	Pusher       string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

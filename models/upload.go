@@ -69,7 +69,7 @@ func (db *DB) CompleteUpload(ctx context.Context, id, name, digest string, size 
 		if err := tx.Where("id = ?", id).Delete(&Upload{}).Error; err != nil {
 			return err
 		}
-		return linkBlob(tx, name, digest, size)
+		return db.linkBlob(tx, name, digest, size)
 	})
 }
 

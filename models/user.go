@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // User is an account.
@@ -14,19 +16,48 @@ type User struct {
 	Email        string
 	PasswordHash string
 	IsAdmin      bool
+	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
 
-// CreateUser inserts u; a taken username answers ErrConflict.
-func (db *DB) CreateUser(ctx context.Context, u *User) error {
-	now := time.Now().UTC()
-	u.CreatedAt, u.UpdatedAt = now, now
-	err := db.write(ctx).Create(u).Error
+// Namespace kinds: a namespace belongs to a user or an organization, and
+// the names of both share one table so they stay unique together.
+const (
+	NamespaceUser = "user"
+	NamespaceOrg  = "org"
+)
+
+// Namespace is a name that repositories live under.
+type Namespace struct {
+	Name      string `gorm:"primaryKey"`
+	Kind      string
+	CreatedAt time.Time
+}
+
+func claimNamespace(tx *gorm.DB, name, kind string, now time.Time) error {
+	err := tx.Create(&Namespace{Name: name, Kind: kind, CreatedAt: now}).Error
 	if err != nil && isUniqueViolation(err) {
 		return ErrConflict
 	}
 	return err
+}
+
+// CreateUser inserts u and claims its namespace; a taken name answers
+// ErrConflict.
+func (db *DB) CreateUser(ctx context.Context, u *User) error {
+	now := time.Now().UTC()
+	u.CreatedAt, u.UpdatedAt = now, now
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := claimNamespace(tx, u.Username, NamespaceUser, now); err != nil {
+			return err
+		}
+		err := tx.Create(u).Error
+		if err != nil && isUniqueViolation(err) {
+			return ErrConflict
+		}
+		return err
+	})
 }
 
 // GetUserByName finds an account by username.
@@ -36,6 +67,60 @@ func (db *DB) GetUserByName(ctx context.Context, username string) (*User, error)
 		return nil, notFound(err)
 	}
 	return &u, nil
+}
+
+// GetUser finds an account by id.
+func (db *DB) GetUser(ctx context.Context, id int64) (*User, error) {
+	var u User
+	if err := db.read(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &u, nil
+}
+
+// GetNamespace finds a namespace by name.
+func (db *DB) GetNamespace(ctx context.Context, name string) (*Namespace, error) {
+	var n Namespace
+	if err := db.read(ctx).Where("name = ?", name).Take(&n).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &n, nil
+}
+
+// SetPassword replaces an account's password hash.
+func (db *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
+	return db.write(ctx).Model(&User{}).Where("id = ?", userID).
+		Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()}).Error
+}
+
+// SetUserDisabled disables or enables an account.
+func (db *DB) SetUserDisabled(ctx context.Context, userID int64, disabled bool) error {
+	res := db.write(ctx).Model(&User{}).Where("id = ?", userID).
+		Updates(map[string]any{"disabled": disabled, "updated_at": time.Now().UTC()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// DeleteUser deletes an account, its repositories and its namespace;
+// memberships, collaborations and tokens go with it.
+func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var u User
+		if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
+			return notFound(err)
+		}
+		for _, q := range []string{
+			"DELETE FROM repositories WHERE namespace = ?",
+			"DELETE FROM namespaces WHERE name = ?",
+		} {
+			if err := tx.Exec(q, u.Username).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Exec("DELETE FROM users WHERE id = ?", userID).Error
+	})
 }
 
 func isUniqueViolation(err error) bool {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
@@ -25,6 +27,7 @@ type App struct {
 	Content  *content.Service
 	Accounts *auth.Accounts
 	Policy   *auth.Policy
+	Tokens   *auth.Tokens
 }
 
 // Open opens the data directory (creating it), migrates the database and
@@ -46,19 +49,39 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
+	db.SetDefaultVisibility(cfg.DefaultVisibility)
 	c := content.New(db, store, log)
 	if cfg.UploadTTL > 0 {
 		c.UploadTTL = cfg.UploadTTL
 	}
-	return &App{
+	policy := auth.NewPolicy(db)
+	a := &App{
 		Config:   cfg,
 		Log:      log,
 		DB:       db,
 		Store:    store,
 		Content:  c,
-		Accounts: auth.NewAccounts(db),
-		Policy:   auth.NewPolicy(),
-	}, nil
+		Accounts: auth.NewAccounts(db, auth.NewThrottle(10, 15*time.Minute)),
+		Policy:   policy,
+	}
+	if cfg.BaseURL != "" {
+		if err := a.loadTokens(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// loadTokens sets up the token service for the configured base URL, whose
+// host is the token audience.
+func (a *App) loadTokens() error {
+	u, err := url.Parse(a.Config.BaseURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("base-url %q is not an absolute http(s) URL", a.Config.BaseURL)
+	}
+	a.Tokens, err = auth.LoadTokens(filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
+	return err
 }
 
 // Close releases the database.

@@ -25,7 +25,7 @@ func (a *App) Handler() http.Handler {
 	r.HandleMethodNotAllowed = false
 	r.Use(a.requestLog(), a.recovery())
 
-	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Log)
+	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
 
@@ -82,6 +82,13 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return err
+	}
+	if a.Config.BaseURL == "" {
+		a.Config.BaseURL = "http://" + ln.Addr().String()
+		if err := a.loadTokens(); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler:           a.Handler(),

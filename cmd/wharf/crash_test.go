@@ -98,7 +98,7 @@ func TestKillDuringPatchThenResume(t *testing.T) {
 	half := len(data) / 2
 
 	p := startWharf(t, bin, dir)
-	res := p.do(t, "POST", "/v2/crash/test/blobs/uploads/", nil, nil)
+	res := p.do(t, "POST", "/v2/alice/crash/blobs/uploads/", nil, nil)
 	loc := res.Header.Get("Location")
 	id := loc[strings.LastIndexByte(loc, '/')+1:]
 	res = p.do(t, "PATCH", loc, bytes.NewReader(data[:half]), map[string]string{"Content-Range": fmt.Sprintf("0-%d", half-1)})

@@ -20,7 +20,7 @@ func TestUserCreate(t *testing.T) {
 		{"creates an account", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 0, ""},
 		{"refuses a taken name", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "taken"},
 		{"refuses an invalid name", []string{"user", "create", "Bad Name", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "username must be"},
-		{"refuses a short password", []string{"user", "create", "bob", "--email", "b@example.com", "--password-stdin", "--data-dir", dir}, "short\n", 1, "at least 8"},
+		{"refuses a short password", []string{"user", "create", "bob", "--email", "b@example.com", "--password-stdin", "--data-dir", dir}, "short\n", 1, "8 to 72"},
 		{"needs --password-stdin", []string{"user", "create", "bob", "--email", "b@example.com", "--data-dir", dir}, "", 1, "password-stdin"},
 		{"flags before the name", []string{"user", "create", "--email", "c@example.com", "--password-stdin", "--data-dir", dir, "carol"}, "long-password\n", 0, ""},
 		{"unknown command", []string{"frobnicate"}, "", 2, "unknown command"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,41 +16,41 @@ import (
 	"github.com/wharfhub/wharf/models"
 )
 
-// Identity is an authenticated caller; nil means anonymous.
-type Identity struct {
-	UserID   int64
-	Username string
-	IsAdmin  bool
-}
-
-// ErrBadCredentials is the one answer for a wrong user or password, so
-// that no message tells which was wrong.
+// ErrBadCredentials is the one answer for a wrong user, password or token,
+// so that no message tells which was wrong.
 var ErrBadCredentials = errors.New("invalid username or password")
 
-// ErrInvalidUsername and friends reject account input.
+// Errors for account input.
 var (
 	ErrInvalidUsername = errors.New("username must be 2-64 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit")
-	ErrInvalidPassword = errors.New("password must be at least 8 characters")
+	ErrInvalidPassword = errors.New("password must be 8 to 72 characters")
 	ErrInvalidEmail    = errors.New("email address is invalid")
-	ErrUsernameTaken   = errors.New("username is taken")
+	ErrUsernameTaken   = errors.New("that name is taken")
 )
 
 var (
-	usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
-	emailRE    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
+	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
+
+// ValidNamespaceName reports whether s is a valid user or organization
+// name (Docker Hub's rules).
+func ValidNamespaceName(s string) bool { return nameRE.MatchString(s) }
 
 // bcryptCost is the work factor for password hashes.
 const bcryptCost = 11
 
 // Accounts creates and authenticates accounts.
 type Accounts struct {
-	db *models.DB
+	db       *models.DB
+	throttle *Throttle
 	// verified caches recent successful password checks by a hash of the
 	// credentials, so Basic auth on every request does not pay bcrypt.
+	// Entries die with verifiedTTL and on any password change.
 	mu       sync.Mutex
 	verified map[[32]byte]cachedLogin
 	dummy    []byte
+	touched  map[int64]time.Time // token last-use writes, at most one a minute
 }
 
 type cachedLogin struct {
@@ -57,31 +58,27 @@ type cachedLogin struct {
 	expires time.Time
 }
 
-// verifiedTTL bounds how long a password change can lag behind the cache.
 const verifiedTTL = time.Minute
 
 // NewAccounts makes the account service.
-func NewAccounts(db *models.DB) *Accounts {
+func NewAccounts(db *models.DB, throttle *Throttle) *Accounts {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("wharf-dummy-password"), bcryptCost)
-	return &Accounts{db: db, verified: map[[32]byte]cachedLogin{}, dummy: dummy}
+	return &Accounts{db: db, throttle: throttle, verified: map[[32]byte]cachedLogin{}, dummy: dummy, touched: map[int64]time.Time{}}
 }
 
 // CreateUser validates and creates an account.
 func (a *Accounts) CreateUser(ctx context.Context, username, email, password string, admin bool) (*models.User, error) {
-	if !usernameRE.MatchString(username) {
+	if !ValidNamespaceName(username) {
 		return nil, ErrInvalidUsername
 	}
 	if !emailRE.MatchString(email) || len(email) > 254 {
 		return nil, ErrInvalidEmail
 	}
-	if len(password) < 8 || len(password) > 72 {
-		return nil, ErrInvalidPassword
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := hashPassword(password)
 	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+		return nil, err
 	}
-	u := &models.User{Username: username, Email: email, PasswordHash: string(hash), IsAdmin: admin}
+	u := &models.User{Username: username, Email: email, PasswordHash: hash, IsAdmin: admin}
 	if err := a.db.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, ErrUsernameTaken
@@ -91,9 +88,80 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 	return u, nil
 }
 
-// CheckPassword authenticates username and password. Unknown users cost a
+func hashPassword(password string) (string, error) {
+	if len(password) < 8 || len(password) > 72 {
+		return "", ErrInvalidPassword
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(hash), nil
+}
+
+// ChangePassword checks the old password and sets a new one.
+func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, new string) error {
+	if _, err := a.checkPassword(ctx, ip, id.Username, old); err != nil {
+		return err
+	}
+	hash, err := hashPassword(new)
+	if err != nil {
+		return err
+	}
+	if err := a.db.SetPassword(ctx, id.UserID, hash); err != nil {
+		return err
+	}
+	a.forget()
+	return nil
+}
+
+// forget drops every cached login, after any account change that could
+// invalidate one.
+func (a *Accounts) forget() {
+	a.mu.Lock()
+	a.verified = map[[32]byte]cachedLogin{}
+	a.mu.Unlock()
+}
+
+// SetDisabled disables or enables an account; a disabled account cannot
+// log in or use its tokens.
+func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
+	err := a.db.SetUserDisabled(ctx, userID, disabled)
+	a.forget()
+	return err
+}
+
+// DeleteUser deletes an account with its repositories.
+func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
+	err := a.db.DeleteUser(ctx, userID)
+	a.forget()
+	return err
+}
+
+// Authenticate checks a username with a password or a personal access
+// token, as Basic auth carries them. Repeated failures from one address or
+// for one account are throttled (ErrThrottled).
+func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
+	if strings.HasPrefix(secret, TokenPrefix) {
+		id, err := a.AuthenticateToken(ctx, ip, secret)
+		if err != nil {
+			return nil, err
+		}
+		if !ConstantTimeEqual(id.Username, username) {
+			a.throttle.Fail(ip, username)
+			return nil, ErrBadCredentials
+		}
+		return id, nil
+	}
+	return a.checkPassword(ctx, ip, username, secret)
+}
+
+// checkPassword authenticates username and password. Unknown users cost a
 // bcrypt comparison too, so timing does not reveal which accounts exist.
-func (a *Accounts) CheckPassword(ctx context.Context, username, password string) (*Identity, error) {
+func (a *Accounts) checkPassword(ctx context.Context, ip, username, password string) (*Identity, error) {
+	if err := a.throttle.Check(ip, username); err != nil {
+		return nil, err
+	}
 	key := sha256.Sum256([]byte(username + "\x00" + password))
 	a.mu.Lock()
 	c, ok := a.verified[key]
@@ -111,7 +179,8 @@ func (a *Accounts) CheckPassword(ctx context.Context, username, password string)
 		hash = []byte(u.PasswordHash)
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
-	if u == nil || !match {
+	if u == nil || !match || u.Disabled {
+		a.throttle.Fail(ip, username)
 		return nil, ErrBadCredentials
 	}
 	id := Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}
@@ -122,6 +191,19 @@ func (a *Accounts) CheckPassword(ctx context.Context, username, password string)
 	a.verified[key] = cachedLogin{id: id, expires: time.Now().Add(verifiedTTL)}
 	a.mu.Unlock()
 	return &id, nil
+}
+
+// Lookup returns the identity of an account by id (for sessions), or
+// ErrBadCredentials if it is gone or disabled.
+func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) {
+	u, err := a.db.GetUser(ctx, userID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
 }
 
 // ConstantTimeEqual compares secrets without leaking where they differ.

@@ -3,44 +3,146 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/wharfhub/wharf/models"
 )
 
 // Action is what a caller wants to do with a repository.
 type Action string
 
-// Actions, as in Docker token scopes.
+// Actions. pull, push and delete are also Docker token scope actions.
 const (
 	ActionPull   Action = "pull"
 	ActionPush   Action = "push"
 	ActionDelete Action = "delete"
+	// ActionManage covers settings, collaborators, webhooks and deletion
+	// of the whole repository.
+	ActionManage Action = "manage"
 )
 
 // Decisions other than "allowed".
 var (
-	// ErrUnauthenticated: an identity is needed; ask for credentials.
+	// ErrUnauthenticated: an anonymous caller must log in first.
 	ErrUnauthenticated = errors.New("authentication required")
-	// ErrDenied: the caller is known and may not do this.
+	// ErrDenied: the caller can see the repository but may not do this.
 	ErrDenied = errors.New("access denied")
+	// ErrNotFound: the repository does not exist, or the caller may not
+	// know that it does; the two are never told apart.
+	ErrNotFound = errors.New("repository not found")
 )
 
-// Policy is the one place that answers authorization questions.
-type Policy struct{}
+// Level is a permission on a repository.
+type Level int
+
+// Levels, each including the ones below it.
+const (
+	LevelNone Level = iota
+	LevelRead
+	LevelWrite
+	LevelAdmin
+)
+
+// ParseLevel reads "read", "write" or "admin".
+func ParseLevel(s string) (Level, error) {
+	switch s {
+	case "read":
+		return LevelRead, nil
+	case "write":
+		return LevelWrite, nil
+	case "admin":
+		return LevelAdmin, nil
+	}
+	return LevelNone, fmt.Errorf("permission must be read, write or admin, not %q", s)
+}
+
+func (l Level) String() string {
+	return [...]string{"none", "read", "write", "admin"}[l]
+}
+
+var needs = map[Action]Level{
+	ActionPull:   LevelRead,
+	ActionPush:   LevelWrite,
+	ActionDelete: LevelAdmin,
+	ActionManage: LevelAdmin,
+}
+
+// Policy is the one place that answers authorization questions about
+// repositories, for /v2/, the API and the UI alike.
+type Policy struct {
+	db *models.DB
+}
 
 // NewPolicy makes the authorization policy.
-func NewPolicy() *Policy { return &Policy{} }
+func NewPolicy(db *models.DB) *Policy { return &Policy{db: db} }
 
-// Authorize decides whether id may do action on repository name. Until
-// repositories have owners and visibility, anyone may pull and any
-// account may push and delete.
-func (p *Policy) Authorize(_ context.Context, id *Identity, name string, action Action) error {
-	switch action {
-	case ActionPull:
-		return nil
-	case ActionPush, ActionDelete:
-		if id == nil {
-			return ErrUnauthenticated
+// Level computes id's permission on repository name. For a repository that
+// does not exist yet it is the permission to create it: the namespace's
+// owner, its organization's owners, and members as the organization says.
+func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, error) {
+	var uid int64
+	if id != nil {
+		uid = id.UserID
+	}
+	f, err := p.db.AccessFacts(ctx, name, uid)
+	if err != nil {
+		return LevelNone, fmt.Errorf("authorize %s: %w", name, err)
+	}
+	level := LevelNone
+	if f.RepoExists && f.Visibility == models.VisibilityPublic {
+		level = LevelRead
+	}
+	if id == nil {
+		return level, nil
+	}
+	raise := func(l Level) {
+		if l > level {
+			level = l
 		}
+	}
+	switch {
+	case id.IsAdmin:
+		raise(LevelAdmin)
+	case f.NamespaceKind == models.NamespaceUser && models.NamespaceOf(name) == id.Username:
+		raise(LevelAdmin)
+	case f.NamespaceKind == models.NamespaceOrg && f.OrgRole == models.RoleOwner:
+		raise(LevelAdmin)
+	case f.NamespaceKind == models.NamespaceOrg && f.OrgRole == models.RoleMember:
+		if l, err := ParseLevel(f.OrgMemberPerm); err == nil {
+			raise(l)
+		}
+	}
+	if f.Collaborator != "" && f.RepoExists {
+		if l, err := ParseLevel(f.Collaborator); err == nil {
+			raise(l)
+		}
+	}
+	return level, nil
+}
+
+// Authorize decides whether id may do action on repository name: nil,
+// ErrUnauthenticated, ErrDenied or ErrNotFound.
+func (p *Policy) Authorize(ctx context.Context, id *Identity, name string, action Action) error {
+	level, err := p.Level(ctx, id, name)
+	if err != nil {
+		return err
+	}
+	return Decide(id, name, level, action)
+}
+
+// Decide turns a permission level into the decision for action, applying
+// the limits of the caller's token.
+func Decide(id *Identity, name string, level Level, action Action) error {
+	if level >= needs[action] && id.TokenAllows(action, name) {
 		return nil
 	}
-	return ErrDenied
+	switch {
+	case id == nil:
+		// Anonymous callers are asked to log in, whatever the reason.
+		return ErrUnauthenticated
+	case level >= LevelRead && id.TokenAllows(ActionPull, name):
+		return ErrDenied
+	default:
+		return ErrNotFound
+	}
 }

@@ -22,6 +22,9 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 	UploadTTL time.Duration
+	// DefaultVisibility is the visibility of a repository created by its
+	// first push.
+	DefaultVisibility string
 }
 
 // Setting describes one flag with its environment variable.
@@ -73,6 +76,14 @@ var ServeSettings = []Setting{
 				return fmt.Errorf("upload-ttl must be a positive duration such as 24h, not %q", v)
 			}
 			c.UploadTTL = d
+			return nil
+		}},
+	{Name: "default-visibility", Usage: "visibility of a repository created by its first push: public or private", Def: "public",
+		set: func(c *Config, v string) error {
+			if v != "public" && v != "private" {
+				return fmt.Errorf("default-visibility must be public or private, not %q", v)
+			}
+			c.DefaultVisibility = v
 			return nil
 		}},
 }
@@ -152,9 +163,7 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 			return nil, nil, err
 		}
 	}
-	if c.BaseURL == "" {
-		c.BaseURL = "http://" + c.Addr
-	}
+	// An empty base URL is derived from the address actually listened on.
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.DataDir == "" {
 		return nil, nil, errors.New("data-dir must not be empty")

@@ -78,3 +78,8 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 	}
 	return true, nil
 }
+
+// RepositoriesWithBlob lists up to limit repositories that link dgst.
+func (s *Service) RepositoriesWithBlob(ctx context.Context, dgst digest.Digest, limit int) ([]string, error) {
+	return s.db.RepositoriesWithBlob(ctx, dgst.String(), limit)
+}

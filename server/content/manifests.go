@@ -84,6 +84,8 @@ type PutManifestRequest struct {
 	Payload     []byte
 	// Tags are extra tags to point at the manifest (the ?tag= parameter).
 	Tags []string
+	// Pusher is the username recorded on the tags.
+	Pusher string
 }
 
 // PutManifestResult says what was stored.
@@ -167,7 +169,8 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 			refs = append(refs, models.ManifestReference{Digest: d, Kind: models.RefManifest})
 		}
 	}
-	if err := s.db.PutManifest(ctx, req.Name, m, refs, tags); err != nil {
+	m.ContentSize, m.Platforms = s.describe(ctx, req.Name, doc, mediaType)
+	if err := s.db.PutManifest(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
 		return nil, fmt.Errorf("put manifest %s: %w", dgst, err)
 	}
 	res := &PutManifestResult{Digest: dgst, Tags: tags}

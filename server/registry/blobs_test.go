@@ -10,8 +10,8 @@ import (
 func TestBlobReads(t *testing.T) {
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("abcdefghij"), 205) // 2050 bytes
-	d := e.pushBlob("acme/blobs", data)
-	path := "/v2/acme/blobs/blobs/" + d.String()
+	d := e.pushBlob("alice/blobs", data)
+	path := "/v2/alice/blobs/blobs/" + d.String()
 	tests := []struct {
 		name, method, path, rng string
 		status                  int
@@ -25,13 +25,13 @@ func TestBlobReads(t *testing.T) {
 		{"suffix range", "GET", path, "bytes=-50", 206, data[2000:], "bytes 2000-2049/2050"},
 		{"range past the end", "GET", path, "bytes=5000-6000", 416, nil, ""},
 		{"inverted range", "GET", path, "bytes=500-0", 416, nil, ""},
-		{"blob of another repository is unknown", "GET", "/v2/acme/other/blobs/" + d.String(), "", 404, nil, ""},
-		{"missing blob", "GET", "/v2/acme/blobs/blobs/" + digest.FromString("x").String(), "", 404, nil, ""},
-		{"malformed digest", "GET", "/v2/acme/blobs/blobs/sha256:123", "", 400, nil, ""},
+		{"blob of another repository is unknown", "GET", "/v2/alice/other/blobs/" + d.String(), "", 404, nil, ""},
+		{"missing blob", "GET", "/v2/alice/blobs/blobs/" + digest.FromString("x").String(), "", 404, nil, ""},
+		{"malformed digest", "GET", "/v2/alice/blobs/blobs/sha256:123", "", 400, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q := req{method: tc.method, path: tc.path}
+			q := as(tc.method, tc.path, nil)
 			if tc.rng != "" {
 				q.header = map[string]string{"Range": tc.rng}
 			}
@@ -51,14 +51,14 @@ func TestBlobReads(t *testing.T) {
 		})
 	}
 	// Delete unlinks from this repository only.
-	e.pushBlob("acme/second", data)
+	e.pushBlob("alice/second", data)
 	if r := e.do(as("DELETE", path, nil)); r.status != 202 {
 		t.Fatalf("delete: %d", r.status)
 	}
 	if r := e.do(req{method: "HEAD", path: path}); r.status != 404 {
 		t.Fatalf("after delete: %d", r.status)
 	}
-	if r := e.do(req{method: "HEAD", path: "/v2/acme/second/blobs/" + d.String()}); r.status != 200 {
+	if r := e.do(req{method: "HEAD", path: "/v2/alice/second/blobs/" + d.String()}); r.status != 200 {
 		t.Fatalf("other repository lost the blob: %d", r.status)
 	}
 	if r := e.do(as("DELETE", path, nil)); r.code() != "BLOB_UNKNOWN" {
@@ -68,16 +68,16 @@ func TestBlobReads(t *testing.T) {
 
 func TestMount(t *testing.T) {
 	e := newEnv(t)
-	d := e.pushBlob("acme/src", []byte("shared layer"))
-	r := e.do(as("POST", "/v2/acme/dst/blobs/uploads/?mount="+d.String()+"&from=acme/src", nil))
-	if r.status != 201 || r.header.Get("Location") != "/v2/acme/dst/blobs/"+d.String() {
+	d := e.pushBlob("alice/src", []byte("shared layer"))
+	r := e.do(as("POST", "/v2/alice/dst/blobs/uploads/?mount="+d.String()+"&from=alice/src", nil))
+	if r.status != 201 || r.header.Get("Location") != "/v2/alice/dst/blobs/"+d.String() {
 		t.Fatalf("mount: %d %v", r.status, r.header)
 	}
-	r = e.do(as("POST", "/v2/acme/anon/blobs/uploads/?mount="+d.String(), nil))
+	r = e.do(as("POST", "/v2/alice/anon/blobs/uploads/?mount="+d.String(), nil))
 	if r.status != 201 {
 		t.Fatalf("anonymous mount: %d", r.status)
 	}
-	for _, repo := range []string{"acme/dst", "acme/anon"} {
+	for _, repo := range []string{"alice/dst", "alice/anon"} {
 		if r := e.do(req{method: "GET", path: "/v2/" + repo + "/blobs/" + d.String()}); string(r.body) != "shared layer" {
 			t.Fatalf("%s: %d", repo, r.status)
 		}

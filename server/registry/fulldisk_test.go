@@ -23,7 +23,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
 	e := newEnvAt(t, dir)
-	repo := "acme/full"
+	repo := "alice/full"
 	img := e.image(repo, "small layer")
 	old := digest.FromBytes(img)
 	if r := e.putManifest(repo, "v1", img, ociImage); r.status != 201 {

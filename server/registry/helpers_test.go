@@ -165,3 +165,20 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// grant makes user a collaborator on repo with permission.
+func (e *env) grant(repo, user, permission string) {
+	e.t.Helper()
+	ctx := context.Background()
+	r, err := e.app.DB.GetRepository(ctx, repo)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := e.app.DB.GetUserByName(ctx, user)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.app.DB.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
+		e.t.Fatal(err)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 func TestManifestErrors(t *testing.T) {
 	e := newEnv(t)
-	repo := "acme/app"
+	repo := "alice/app"
 	img := e.image(repo, "layer one")
 	imgDigest := digest.FromBytes(img)
 	if r := e.putManifest(repo, "v1", img, ociImage); r.status != 201 {
@@ -90,7 +90,7 @@ func TestManifestErrors(t *testing.T) {
 
 func TestManifestRoundTrip(t *testing.T) {
 	e := newEnv(t)
-	repo := "acme/rt"
+	repo := "alice/rt"
 	img := e.image(repo, "layer")
 	d := digest.FromBytes(img)
 	r := e.putManifest(repo, "latest", img, ociImage)
@@ -130,6 +130,9 @@ func TestManifestRoundTrip(t *testing.T) {
 	if r := e.do(as("DELETE", "/v2/"+repo+"/manifests/"+d.String(), nil)); r.code() != "MANIFEST_UNKNOWN" {
 		t.Fatalf("second delete: %d", r.status)
 	}
+	if r := e.do(req{method: "DELETE", path: "/v2/" + repo + "/manifests/" + d.String(), user: bob, pw: bobPw}); r.status != 403 {
+		t.Fatalf("outsider delete of a public repository: %d", r.status)
+	}
 	if r := e.do(req{method: "DELETE", path: "/v2/" + repo + "/manifests/" + d.String()}); r.status != 401 {
 		t.Fatalf("anonymous delete: %d", r.status)
 	}
@@ -137,7 +140,7 @@ func TestManifestRoundTrip(t *testing.T) {
 
 func TestReferrers(t *testing.T) {
 	e := newEnv(t)
-	repo := "acme/ref"
+	repo := "alice/ref"
 	subject := e.image(repo, "subject layer")
 	sd := digest.FromBytes(subject)
 	if r := e.putManifest(repo, sd.String(), subject, ociImage); r.status != 201 {

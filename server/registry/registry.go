@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/wharfhub/wharf/server/auth"
@@ -19,13 +21,15 @@ type Handler struct {
 	content  *content.Service
 	accounts *auth.Accounts
 	policy   *auth.Policy
+	tokens   *auth.Tokens
 	log      *slog.Logger
 	realm    string
 }
 
-// New makes the /v2/ handler.
-func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, log *slog.Logger) *Handler {
-	return &Handler{content: c, accounts: accounts, policy: policy, log: log, realm: "Wharf"}
+// New makes the /v2/ handler; baseURL is the server's public URL, whose
+// /v2/token is the token realm.
+func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string, log *slog.Logger) *Handler {
+	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token"}
 }
 
 // request carries what every resource handler needs.
@@ -34,6 +38,9 @@ type request struct {
 	r     *http.Request
 	route route
 	id    *auth.Identity
+	// claims is the verified registry token, when the caller sent one:
+	// its grants answer authorization without a database query.
+	claims *auth.Claims
 }
 
 func (q *request) ctx() context.Context { return q.r.Context() }
@@ -60,6 +67,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		p, ok = "", r.URL.Path == "/v2"
 	}
+	if ok && p == "token" {
+		h.token(w, r)
+		return
+	}
 	rt, valid := parseRoute(p)
 	if !ok || rt.kind == routeNone {
 		h.fail(w, r, errcode.NotFound.WithMessage("unknown registry API path"))
@@ -70,12 +81,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := &request{w: w, r: r, route: rt}
-	id, err := h.authenticate(r)
-	if err != nil {
-		h.challenge(w, r, err)
+	if err := h.authenticate(q); err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	q.id = id
 	var herr error
 	switch rt.kind {
 	case routeBase:
@@ -107,50 +116,149 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// authenticate reads Basic credentials if the request has any.
-func (h *Handler) authenticate(r *http.Request) (*auth.Identity, error) {
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		if r.Header.Get("Authorization") != "" {
-			return nil, auth.ErrBadCredentials
-		}
-		return nil, nil
+// clientIP is the address login throttling counts against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	return h.accounts.CheckPassword(r.Context(), user, pass)
+	return host
 }
 
-func (h *Handler) challenge(w http.ResponseWriter, r *http.Request, err error) {
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", h.realm))
-	msg := "authentication required"
-	if errors.Is(err, auth.ErrBadCredentials) {
-		msg = auth.ErrBadCredentials.Error()
-	} else if !errors.Is(err, auth.ErrUnauthenticated) {
-		h.log.Error("authenticate", "err", err)
-	}
-	errcode.Write(w, errcode.Unauthorized.WithMessage("%s", msg))
-}
-
-// authorize asks the policy; it answers the challenge itself when the
-// caller must log in, and returns an OCI error otherwise.
-func (q *request) authorize(h *Handler, name string, action auth.Action) error {
-	err := h.policy.Authorize(q.ctx(), q.id, name, action)
-	switch {
-	case err == nil:
+// authenticate reads a registry token, a personal access token, or Basic
+// credentials, if the request carries any.
+func (h *Handler) authenticate(q *request) error {
+	authz := q.r.Header.Get("Authorization")
+	if authz == "" {
 		return nil
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return errChallenge
-	case errors.Is(err, auth.ErrDenied):
-		return errcode.Denied.New()
+	}
+	scheme, cred, _ := strings.Cut(authz, " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(cred, auth.TokenPrefix):
+		id, err := h.accounts.AuthenticateToken(q.ctx(), clientIP(q.r), cred)
+		if err != nil {
+			return authFailure(err, "invalid_token")
+		}
+		q.id = id
+		return nil
+	case strings.EqualFold(scheme, "Bearer"):
+		claims, err := h.tokens.Verify(cred)
+		if err != nil {
+			return &challengeError{errText: "invalid_token", msg: "invalid or expired token"}
+		}
+		q.claims, q.id = claims, claims.Identity()
+		return nil
+	}
+	user, pass, ok := q.r.BasicAuth()
+	if !ok {
+		return &challengeError{msg: "unsupported authorization scheme"}
+	}
+	id, err := h.accounts.Authenticate(q.ctx(), clientIP(q.r), user, pass)
+	if err != nil {
+		return authFailure(err, "")
+	}
+	q.id = id
+	return nil
+}
+
+func authFailure(err error, errText string) error {
+	var th *auth.ErrThrottled
+	if errors.As(err, &th) {
+		return th
+	}
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return &challengeError{errText: errText, msg: auth.ErrBadCredentials.Error()}
 	}
 	return err
 }
 
-// errChallenge asks fail to answer 401 with a challenge.
-var errChallenge = errors.New("challenge")
+// challengeError asks the client to authenticate (again), naming the
+// scope it needs.
+type challengeError struct {
+	scope   string
+	errText string // "invalid_token", "insufficient_scope" or ""
+	msg     string
+}
+
+func (e *challengeError) Error() string { return "challenge: " + e.msg }
+
+// scopeFor is the token scope that covers action on repository name.
+func scopeFor(name string, action auth.Action) string {
+	switch action {
+	case auth.ActionPull:
+		return "repository:" + name + ":pull"
+	case auth.ActionDelete:
+		return "repository:" + name + ":delete"
+	}
+	return "repository:" + name + ":pull,push"
+}
+
+func (h *Handler) challenge(w http.ResponseWriter, e *challengeError) {
+	c := fmt.Sprintf(`Bearer realm=%q,service=%q`, h.realm, h.tokens.Service())
+	if e.scope != "" {
+		c += fmt.Sprintf(`,scope=%q`, e.scope)
+	}
+	if e.errText != "" {
+		c += fmt.Sprintf(`,error=%q`, e.errText)
+	}
+	w.Header().Set("WWW-Authenticate", c)
+	msg := e.msg
+	if msg == "" {
+		msg = "authentication required"
+	}
+	errcode.Write(w, errcode.Unauthorized.WithMessage("%s", msg))
+}
+
+// authorize decides whether the caller may do action on repository name.
+// A registry token answers from its grants; other callers ask the policy.
+// A repository the caller cannot see is NAME_UNKNOWN, exactly like one
+// that does not exist.
+func (q *request) authorize(h *Handler, name string, action auth.Action) error {
+	return q.authorizeScope(h, name, action, scopeFor(name, action))
+}
+
+func (q *request) authorizeScope(h *Handler, name string, action auth.Action, scope string) error {
+	var err error
+	if q.claims != nil {
+		actions := q.claims.Actions(name)
+		switch {
+		case slices.Contains(actions, string(action)):
+			return nil
+		case !q.claims.WasAsked(name, string(action)):
+			return &challengeError{scope: scope, errText: "insufficient_scope", msg: "the token does not cover " + string(action) + " on " + name}
+		case q.id == nil:
+			err = auth.ErrUnauthenticated
+		case slices.Contains(actions, string(auth.ActionPull)):
+			err = auth.ErrDenied
+		default:
+			err = auth.ErrNotFound
+		}
+	} else {
+		err = h.policy.Authorize(q.ctx(), q.id, name, action)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return &challengeError{scope: scope, msg: "authentication required"}
+	case errors.Is(err, auth.ErrDenied):
+		return errcode.Denied.WithMessage("requested access to %s is denied", name)
+	case errors.Is(err, auth.ErrNotFound):
+		return errcode.NameUnknown.WithMessage("repository %s not found", name)
+	}
+	return err
+}
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, errChallenge) {
-		h.challenge(w, r, auth.ErrUnauthenticated)
+	var ch *challengeError
+	if errors.As(err, &ch) {
+		h.challenge(w, ch)
+		return
+	}
+	var th *auth.ErrThrottled
+	if errors.As(err, &th) {
+		w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
+		errcode.Write(w, errcode.TooManyRequests.WithMessage("%s", th.Error()))
 		return
 	}
 	e := toOCI(err)
@@ -211,11 +319,16 @@ func methodNotAllowed(q *request, allowed string) error {
 	return errcode.Unsupported.WithMessage("method %s is not supported here", q.r.Method)
 }
 
+// base answers the version check. It asks anonymous callers to log in,
+// as Docker Hub does, so that `docker login` finds the token realm.
 func (h *Handler) base(q *request) error {
 	switch q.r.Method {
 	case http.MethodGet, http.MethodHead:
 	default:
 		return methodNotAllowed(q, "GET, HEAD")
+	}
+	if q.id == nil && q.claims == nil {
+		return &challengeError{msg: "authentication required"}
 	}
 	q.w.Header().Set("Content-Type", "application/json")
 	q.w.Header().Set("Content-Length", "2")

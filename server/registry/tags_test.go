@@ -9,14 +9,14 @@ import (
 
 func TestTagListAndCatalogPagination(t *testing.T) {
 	e := newEnv(t)
-	repo := "acme/paged"
+	repo := "alice/paged"
 	img := e.image(repo, "l")
 	for i := range 5 {
 		if r := e.putManifest(repo, fmt.Sprintf("t%d", i), img, ociImage); r.status != 201 {
 			t.Fatal(r.status)
 		}
 	}
-	e.pushBlob("acme/other", []byte("x"))
+	e.pushBlob("alice/other", []byte("x"))
 	type list struct {
 		Name         string
 		Tags         []string
@@ -28,22 +28,22 @@ func TestTagListAndCatalogPagination(t *testing.T) {
 		want       []string
 		link       string
 	}{
-		{"all tags", "/v2/acme/paged/tags/list", 200, []string{"t0", "t1", "t2", "t3", "t4"}, ""},
-		{"first page", "/v2/acme/paged/tags/list?n=2", 200, []string{"t0", "t1"}, `</v2/acme/paged/tags/list?last=t1&n=2>; rel="next"`},
-		{"after last", "/v2/acme/paged/tags/list?n=2&last=t1", 200, []string{"t2", "t3"}, `</v2/acme/paged/tags/list?last=t3&n=2>; rel="next"`},
-		{"last page", "/v2/acme/paged/tags/list?n=2&last=t3", 200, []string{"t4"}, ""},
-		{"n=0", "/v2/acme/paged/tags/list?n=0", 200, []string{}, ""},
-		{"huge n is clamped", "/v2/acme/paged/tags/list?n=1000000000", 200, []string{"t0", "t1", "t2", "t3", "t4"}, ""},
-		{"negative n", "/v2/acme/paged/tags/list?n=-1", 400, nil, ""},
-		{"non-numeric n", "/v2/acme/paged/tags/list?n=abc", 400, nil, ""},
-		{"unknown repository", "/v2/acme/nothing/tags/list", 404, nil, ""},
-		{"catalog", "/v2/_catalog", 200, []string{"acme/other", "acme/paged"}, ""},
-		{"catalog page", "/v2/_catalog?n=1", 200, []string{"acme/other"}, `</v2/_catalog?last=acme%2Fother&n=1>; rel="next"`},
+		{"all tags", "/v2/alice/paged/tags/list", 200, []string{"t0", "t1", "t2", "t3", "t4"}, ""},
+		{"first page", "/v2/alice/paged/tags/list?n=2", 200, []string{"t0", "t1"}, `</v2/alice/paged/tags/list?last=t1&n=2>; rel="next"`},
+		{"after last", "/v2/alice/paged/tags/list?n=2&last=t1", 200, []string{"t2", "t3"}, `</v2/alice/paged/tags/list?last=t3&n=2>; rel="next"`},
+		{"last page", "/v2/alice/paged/tags/list?n=2&last=t3", 200, []string{"t4"}, ""},
+		{"n=0", "/v2/alice/paged/tags/list?n=0", 200, []string{}, ""},
+		{"huge n is clamped", "/v2/alice/paged/tags/list?n=1000000000", 200, []string{"t0", "t1", "t2", "t3", "t4"}, ""},
+		{"negative n", "/v2/alice/paged/tags/list?n=-1", 400, nil, ""},
+		{"non-numeric n", "/v2/alice/paged/tags/list?n=abc", 400, nil, ""},
+		{"unknown repository", "/v2/alice/nothing/tags/list", 404, nil, ""},
+		{"catalog", "/v2/_catalog", 200, []string{"alice/other", "alice/paged"}, ""},
+		{"catalog page", "/v2/_catalog?n=1", 200, []string{"alice/other"}, `</v2/_catalog?last=alice%2Fother&n=1>; rel="next"`},
 		{"catalog huge n", "/v2/_catalog?n=99999999999999999999", 400, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(req{method: "GET", path: tc.path})
+			r := e.do(as("GET", tc.path, nil))
 			if r.status != tc.status {
 				t.Fatalf("status %d (%s)", r.status, r.body)
 			}
@@ -70,24 +70,24 @@ func TestTagListAndCatalogPagination(t *testing.T) {
 // authorization or storage path is built from them.
 func TestPathsAndNames(t *testing.T) {
 	e := newEnv(t)
-	e.pushBlob("acme/real", []byte("x"))
+	e.pushBlob("alice/real", []byte("x"))
 	long := strings.Repeat("a", 251) + "/bcd" // 255 characters
 	tests := []struct {
 		name, path string
 		status     int
 		code       string
 	}{
-		{"ping", "/v2/", 200, ""},
-		{"ping without slash", "/v2", 200, ""},
-		{"255-character name", "/v2/" + long + "/tags/list", 404, "NAME_UNKNOWN"},
+		{"anonymous ping asks to log in", "/v2/", 401, "UNAUTHORIZED"},
+		{"ping without slash", "/v2", 401, "UNAUTHORIZED"},
+		{"255-character name", "/v2/" + long + "/tags/list", 401, "UNAUTHORIZED"},
 		{"256-character name", "/v2/" + long + "e/tags/list", 400, "NAME_INVALID"},
-		{"uppercase name", "/v2/Acme/real/tags/list", 400, "NAME_INVALID"},
-		{"NUL in name", "/v2/acme/re%00al/tags/list", 400, "NAME_INVALID"},
-		{"dot-dot in name", "/v2/acme/%2e%2e/real/tags/list", 400, "NAME_INVALID"},
-		{"double slash in name", "/v2/acme//real/tags/list", 400, "NAME_INVALID"},
+		{"uppercase name", "/v2/Alice/real/tags/list", 400, "NAME_INVALID"},
+		{"NUL in name", "/v2/alice/re%00al/tags/list", 400, "NAME_INVALID"},
+		{"dot-dot in name", "/v2/alice/%2e%2e/real/tags/list", 400, "NAME_INVALID"},
+		{"double slash in name", "/v2/alice//real/tags/list", 400, "NAME_INVALID"},
 		{"catalog with trailing slash", "/v2/_catalog/", 404, "NOT_FOUND"},
 		{"double slash before v2", "//v2/", 404, ""},
-		{"unknown resource", "/v2/acme/real/whatever/x", 404, "NOT_FOUND"},
+		{"unknown resource", "/v2/alice/real/whatever/x", 404, "NOT_FOUND"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestPathsAndNames(t *testing.T) {
 		})
 	}
 	// Writes through odd paths are refused as well, never reaching a handler.
-	for _, p := range []string{"/v2/acme/%2e%2e/x/blobs/uploads/", "//v2/acme/x/blobs/uploads/", "/v2/acme/x%00/blobs/uploads/"} {
+	for _, p := range []string{"/v2/alice/%2e%2e/x/blobs/uploads/", "//v2/alice/x/blobs/uploads/", "/v2/alice/x%00/blobs/uploads/"} {
 		if r := e.do(req{method: "POST", path: p}); r.status == 202 || r.status == 201 {
 			t.Errorf("POST %s accepted: %d", p, r.status)
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,10 +21,14 @@ func (h *Handler) startUpload(q *request) error {
 		return methodNotAllowed(q, "POST")
 	}
 	name := q.route.name
-	if err := q.authorize(h, name, auth.ActionPush); err != nil {
+	query := q.r.URL.Query()
+	scope := scopeFor(name, auth.ActionPush)
+	if from := query.Get("from"); query.Get("mount") != "" && from != "" && content.ValidName(from) {
+		scope += " repository:" + from + ":pull"
+	}
+	if err := q.authorizeScope(h, name, auth.ActionPush, scope); err != nil {
 		return err
 	}
-	query := q.r.URL.Query()
 	if m := query.Get("mount"); m != "" {
 		dgst, err := content.ParseDigest(m)
 		if err != nil {
@@ -64,11 +69,39 @@ func (h *Handler) mount(q *request, name, from string, dgst digest.Digest) (bool
 		}
 		// Without read access to from, the mount silently becomes a plain
 		// upload: nothing about from's content may leak.
-		if h.policy.Authorize(q.ctx(), q.id, from, auth.ActionPull) != nil {
+		if err := q.authorizeScope(h, from, auth.ActionPull, "repository:"+from+":pull"); err != nil {
+			var ch *challengeError
+			if errors.As(err, &ch) && q.claims != nil {
+				// Ask for a token that covers both repositories.
+				ch.scope = scopeFor(name, auth.ActionPush) + " repository:" + from + ":pull"
+				return false, ch
+			}
 			return false, nil
+		}
+	} else {
+		// An anonymous mount takes the blob from anywhere in the store: only
+		// allow it if the caller can read some repository that has it.
+		ok, err := h.canReadBlobSomewhere(q, dgst)
+		if err != nil || !ok {
+			return false, err
 		}
 	}
 	return h.content.MountBlob(q.ctx(), name, from, dgst)
+}
+
+// canReadBlobSomewhere reports whether the caller may pull some
+// repository that links dgst.
+func (h *Handler) canReadBlobSomewhere(q *request, dgst digest.Digest) (bool, error) {
+	repos, err := h.content.RepositoriesWithBlob(q.ctx(), dgst, 50)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range repos {
+		if h.policy.Authorize(q.ctx(), q.id, r, auth.ActionPull) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func blobCreated(q *request, name string, dgst digest.Digest) error {

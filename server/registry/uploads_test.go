@@ -34,6 +34,9 @@ func chunk(path string, start int, b []byte) req {
 func TestUploadErrors(t *testing.T) {
 	e := newEnv(t)
 	data := []byte("hello, wharf")
+	// bob may write to alice/b, so only the session binding stops him.
+	e.pushBlob("alice/b", []byte("seed"))
+	e.grant("alice/b", bob, "write")
 	good := digest.FromBytes(data)
 	bad := digest.FromBytes([]byte("something else"))
 
@@ -44,74 +47,74 @@ func TestUploadErrors(t *testing.T) {
 		code   string
 	}{
 		{"wrong digest on PUT is DIGEST_INVALID", func(t *testing.T) resp {
-			return e.do(as("PUT", e.start("a/b")+"?digest="+bad.String(), data))
+			return e.do(as("PUT", e.start("alice/b")+"?digest="+bad.String(), data))
 		}, 400, "DIGEST_INVALID"},
 		{"missing digest on PUT is DIGEST_INVALID", func(t *testing.T) resp {
-			return e.do(as("PUT", e.start("a/b"), data))
+			return e.do(as("PUT", e.start("alice/b"), data))
 		}, 400, "DIGEST_INVALID"},
 		{"malformed digest on PUT is DIGEST_INVALID", func(t *testing.T) resp {
-			return e.do(as("PUT", e.start("a/b")+"?digest=sha256:xyz", data))
+			return e.do(as("PUT", e.start("alice/b")+"?digest=sha256:xyz", data))
 		}, 400, "DIGEST_INVALID"},
 		{"wrong digest on monolithic POST is DIGEST_INVALID", func(t *testing.T) resp {
-			return e.do(as("POST", "/v2/a/b/blobs/uploads/?digest="+bad.String(), data))
+			return e.do(as("POST", "/v2/alice/b/blobs/uploads/?digest="+bad.String(), data))
 		}, 400, "DIGEST_INVALID"},
 		{"chunk past the end is 416", func(t *testing.T) resp {
-			return e.do(chunk(e.start("a/b"), 5, data))
+			return e.do(chunk(e.start("alice/b"), 5, data))
 		}, 416, "RANGE_INVALID"},
 		{"chunk that repeats data is 416", func(t *testing.T) resp {
-			p := e.start("a/b")
+			p := e.start("alice/b")
 			if r := e.do(chunk(p, 0, data)); r.status != 202 {
 				t.Fatalf("first chunk: %d", r.status)
 			}
 			return e.do(chunk(p, 0, data))
 		}, 416, "RANGE_INVALID"},
 		{"Content-Range disagreeing with Content-Length is 416", func(t *testing.T) resp {
-			q := as("PATCH", e.start("a/b"), data)
+			q := as("PATCH", e.start("alice/b"), data)
 			q.header = map[string]string{"Content-Range": "0-2"}
 			return e.do(q)
 		}, 416, "RANGE_INVALID"},
 		{"garbage Content-Range is 416", func(t *testing.T) resp {
-			q := as("PATCH", e.start("a/b"), data)
+			q := as("PATCH", e.start("alice/b"), data)
 			q.header = map[string]string{"Content-Range": "bytes=oops"}
 			return e.do(q)
 		}, 416, "RANGE_INVALID"},
 		{"upload id of another repository is unknown", func(t *testing.T) resp {
-			p := e.start("a/b")
-			return e.do(as("PATCH", strings.Replace(p, "/a/b/", "/a/c/", 1), data))
+			p := e.start("alice/b")
+			return e.do(as("PATCH", strings.Replace(p, "/alice/b/", "/alice/c/", 1), data))
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"upload id of another user cannot be read", func(t *testing.T) resp {
-			return e.do(req{method: "GET", path: e.start("a/b"), user: bob, pw: bobPw})
+			return e.do(req{method: "GET", path: e.start("alice/b"), user: bob, pw: bobPw})
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"upload id of another user cannot be appended to", func(t *testing.T) resp {
-			return e.do(req{method: "PATCH", path: e.start("a/b"), user: bob, pw: bobPw, body: data})
+			return e.do(req{method: "PATCH", path: e.start("alice/b"), user: bob, pw: bobPw, body: data})
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"upload id of another user cannot be cancelled", func(t *testing.T) resp {
-			return e.do(req{method: "DELETE", path: e.start("a/b"), user: bob, pw: bobPw})
+			return e.do(req{method: "DELETE", path: e.start("alice/b"), user: bob, pw: bobPw})
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"made-up upload id is unknown", func(t *testing.T) resp {
-			return e.do(as("GET", "/v2/a/b/blobs/uploads/3f1c2a4e-0000-4000-8000-000000000000", nil))
+			return e.do(as("GET", "/v2/alice/b/blobs/uploads/3f1c2a4e-0000-4000-8000-000000000000", nil))
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"malformed upload id is unknown", func(t *testing.T) resp {
-			return e.do(as("GET", "/v2/a/b/blobs/uploads/not-a-uuid", nil))
+			return e.do(as("GET", "/v2/alice/b/blobs/uploads/not-a-uuid", nil))
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"anonymous upload must authenticate", func(t *testing.T) resp {
-			return e.do(req{method: "POST", path: "/v2/a/b/blobs/uploads/"})
+			return e.do(req{method: "POST", path: "/v2/alice/b/blobs/uploads/"})
 		}, 401, "UNAUTHORIZED"},
 		{"wrong password must authenticate", func(t *testing.T) resp {
 			return e.do(req{method: "GET", path: "/v2/", user: alice, pw: "nope"})
 		}, 401, "UNAUTHORIZED"},
 		{"mount of a missing blob falls back to an upload", func(t *testing.T) resp {
-			return e.do(as("POST", "/v2/a/b/blobs/uploads/?mount="+bad.String()+"&from=a/c", nil))
+			return e.do(as("POST", "/v2/alice/b/blobs/uploads/?mount="+bad.String()+"&from=alice/c", nil))
 		}, 202, ""},
 		{"cancelled upload is gone", func(t *testing.T) resp {
-			p := e.start("a/b")
+			p := e.start("alice/b")
 			if r := e.do(as("DELETE", p, nil)); r.status != 204 {
 				t.Fatalf("cancel: %d", r.status)
 			}
 			return e.do(as("GET", p, nil))
 		}, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"good upload works", func(t *testing.T) resp {
-			return e.do(as("PUT", e.start("a/b")+"?digest="+good.String(), data))
+			return e.do(as("PUT", e.start("alice/b")+"?digest="+good.String(), data))
 		}, 201, ""},
 	}
 	for _, tc := range tests {
@@ -131,7 +134,7 @@ func TestWrongDigestLeavesNothingBehind(t *testing.T) {
 	e := newEnv(t)
 	data := []byte("content that will be mislabelled")
 	wrong := digest.FromBytes([]byte("other"))
-	p := e.start("a/b")
+	p := e.start("alice/b")
 	if r := e.do(chunk(p, 0, data)); r.status != 202 {
 		t.Fatalf("patch: %d", r.status)
 	}
@@ -139,7 +142,7 @@ func TestWrongDigestLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("put: %d %s", r.status, r.body)
 	}
 	for _, d := range []digest.Digest{wrong, digest.FromBytes(data)} {
-		if r := e.do(as("HEAD", "/v2/a/b/blobs/"+d.String(), nil)); r.status != 404 {
+		if r := e.do(as("HEAD", "/v2/alice/b/blobs/"+d.String(), nil)); r.status != 404 {
 			t.Errorf("blob %s visible after a failed upload: %d", d, r.status)
 		}
 		if _, err := os.Stat(filepath.Join(e.dir, "blobs", "sha256", d.Encoded()[:2], d.Encoded())); !os.IsNotExist(err) {
@@ -157,7 +160,7 @@ func TestWrongDigestLeavesNothingBehind(t *testing.T) {
 func TestChunkedUploadAndStatus(t *testing.T) {
 	e := newEnv(t)
 	data := bytes.Repeat([]byte("0123456789"), 1000)
-	p := e.start("lib/chunky")
+	p := e.start("alice/chunky")
 	for off := 0; off < len(data); off += 3000 {
 		end := min(off+3000, len(data))
 		r := e.do(chunk(p, off, data[off:end]))
@@ -174,7 +177,7 @@ func TestChunkedUploadAndStatus(t *testing.T) {
 	if r := e.do(as("PUT", p+"?digest="+d.String(), nil)); r.status != 201 || r.header.Get("Docker-Content-Digest") != d.String() {
 		t.Fatalf("finish: %d %s", r.status, r.body)
 	}
-	got := e.do(req{method: "GET", path: "/v2/lib/chunky/blobs/" + d.String()})
+	got := e.do(req{method: "GET", path: "/v2/alice/chunky/blobs/" + d.String()})
 	if !bytes.Equal(got.body, data) {
 		t.Fatal("pulled bytes differ")
 	}
@@ -184,14 +187,14 @@ func TestSHA512Upload(t *testing.T) {
 	e := newEnv(t)
 	data := []byte("sha512 content")
 	d := digest.SHA512.FromBytes(data)
-	p := e.start("a/b")
+	p := e.start("alice/b")
 	if r := e.do(as("PATCH", p, data)); r.status != 202 {
 		t.Fatalf("patch: %d", r.status)
 	}
 	if r := e.do(as("PUT", p+"?digest="+d.String(), nil)); r.status != 201 {
 		t.Fatalf("put: %d %s", r.status, r.body)
 	}
-	if r := e.do(req{method: "GET", path: "/v2/a/b/blobs/" + d.String()}); !bytes.Equal(r.body, data) {
+	if r := e.do(req{method: "GET", path: "/v2/alice/b/blobs/" + d.String()}); !bytes.Equal(r.body, data) {
 		t.Fatalf("get: %d", r.status)
 	}
 }
@@ -208,7 +211,7 @@ func TestConcurrentPushesOfOneBlob(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			repo := []string{"team/one", "team/two"}[i%2]
+			repo := []string{"alice/one", "alice/two"}[i%2]
 			p := e.start(repo)
 			if r := e.do(as("PATCH", p, data)); r.status != 202 {
 				errs <- fmt.Sprintf("patch %d: %d %s", i, r.status, r.body)
@@ -239,7 +242,7 @@ func TestConcurrentPushesOfOneBlob(t *testing.T) {
 	if hex.EncodeToString(sum[:]) != d.Encoded() {
 		t.Fatal("stored blob does not verify")
 	}
-	for _, repo := range []string{"team/one", "team/two"} {
+	for _, repo := range []string{"alice/one", "alice/two"} {
 		if r := e.do(req{method: "HEAD", path: "/v2/" + repo + "/blobs/" + d.String()}); r.status != 200 {
 			t.Errorf("%s: HEAD %d", repo, r.status)
 		}
@@ -252,7 +255,7 @@ func TestUploadResumesAfterRestart(t *testing.T) {
 	data := bytes.Repeat([]byte("resumable "), 10000)
 	half := len(data) / 2
 	e := newEnvAt(t, dir)
-	p := e.start("a/resume")
+	p := e.start("alice/resume")
 	if r := e.do(chunk(p, 0, data[:half])); r.status != 202 {
 		t.Fatalf("first half: %d", r.status)
 	}
@@ -270,7 +273,7 @@ func TestUploadResumesAfterRestart(t *testing.T) {
 	if r := e2.do(as("PUT", p+"?digest="+d.String(), nil)); r.status != 201 {
 		t.Fatalf("finish: %d %s", r.status, r.body)
 	}
-	if r := e2.do(req{method: "GET", path: "/v2/a/resume/blobs/" + d.String()}); !bytes.Equal(r.body, data) {
+	if r := e2.do(req{method: "GET", path: "/v2/alice/resume/blobs/" + d.String()}); !bytes.Equal(r.body, data) {
 		t.Fatal("resumed blob differs")
 	}
 }

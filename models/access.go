@@ -1,0 +1,129 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Collaborator grants a user a permission on one repository.
+type Collaborator struct {
+	RepositoryID int64 `gorm:"primaryKey"`
+	UserID       int64 `gorm:"primaryKey"`
+	Permission   string
+	CreatedAt    time.Time
+}
+
+// CollaboratorName is a collaborator with the user's name.
+type CollaboratorName struct {
+	Username   string
+	Permission string
+}
+
+// SetCollaborator adds a collaborator or changes their permission.
+func (db *DB) SetCollaborator(ctx context.Context, repoID, userID int64, permission string) error {
+	return db.write(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "repository_id"}, {Name: "user_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"permission"}),
+	}).Create(&Collaborator{RepositoryID: repoID, UserID: userID, Permission: permission, CreatedAt: time.Now().UTC()}).Error
+}
+
+// RemoveCollaborator removes a collaborator; ErrNotFound if there was none.
+func (db *DB) RemoveCollaborator(ctx context.Context, repoID, userID int64) error {
+	res := db.write(ctx).Where("repository_id = ? AND user_id = ?", repoID, userID).Delete(&Collaborator{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// ListCollaborators lists a repository's collaborators by name.
+func (db *DB) ListCollaborators(ctx context.Context, repoID int64) ([]CollaboratorName, error) {
+	var cs []CollaboratorName
+	err := db.read(ctx).Table("collaborators c").Select("u.username, c.permission").
+		Joins("JOIN users u ON u.id = c.user_id").Where("c.repository_id = ?", repoID).Order("u.username").Scan(&cs).Error
+	return cs, err
+}
+
+// AccessFacts is everything the authorization policy needs to know about a
+// user and a repository, read in one place.
+type AccessFacts struct {
+	RepoExists    bool
+	RepoID        int64
+	Visibility    string
+	NamespaceKind string // "", NamespaceUser or NamespaceOrg
+	OrgRole       string // the user's role in the namespace's organization
+	OrgMemberPerm string // the organization's member permission
+	Collaborator  string // the user's collaborator permission
+}
+
+// AccessFacts reads what decides userID's access to repository name
+// (userID 0 for anonymous).
+func (db *DB) AccessFacts(ctx context.Context, name string, userID int64) (*AccessFacts, error) {
+	f := &AccessFacts{}
+	ns := NamespaceOf(name)
+	row := db.read(ctx).Raw(`SELECT
+		COALESCE((SELECT id FROM repositories WHERE name = ?), 0),
+		COALESCE((SELECT visibility FROM repositories WHERE name = ?), ''),
+		COALESCE((SELECT kind FROM namespaces WHERE name = ?), ''),
+		COALESCE((SELECT m.role FROM org_members m JOIN organizations o ON o.id = m.org_id WHERE o.name = ? AND m.user_id = ?), ''),
+		COALESCE((SELECT member_permission FROM organizations WHERE name = ?), ''),
+		COALESCE((SELECT c.permission FROM collaborators c JOIN repositories r ON r.id = c.repository_id WHERE r.name = ? AND c.user_id = ?), '')`,
+		name, name, ns, ns, userID, ns, name, userID).Row()
+	if err := row.Scan(&f.RepoID, &f.Visibility, &f.NamespaceKind, &f.OrgRole, &f.OrgMemberPerm, &f.Collaborator); err != nil {
+		return nil, err
+	}
+	f.RepoExists = f.RepoID != 0
+	return f, nil
+}
+
+// AccessToken is a personal access token, stored as a hash.
+type AccessToken struct {
+	ID           int64
+	UserID       int64
+	Name         string
+	TokenHash    string
+	Scopes       string // space-separated
+	Repositories string // space-separated; empty means all
+	ExpiresAt    *time.Time
+	LastUsedAt   *time.Time
+	CreatedAt    time.Time
+}
+
+// CreateAccessToken stores a token.
+func (db *DB) CreateAccessToken(ctx context.Context, t *AccessToken) error {
+	t.CreatedAt = time.Now().UTC()
+	return db.write(ctx).Create(t).Error
+}
+
+// GetAccessTokenByHash finds a token by the hash of its secret.
+func (db *DB) GetAccessTokenByHash(ctx context.Context, hash string) (*AccessToken, error) {
+	var t AccessToken
+	if err := db.read(ctx).Where("token_hash = ?", hash).Take(&t).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &t, nil
+}
+
+// ListAccessTokens lists a user's tokens.
+func (db *DB) ListAccessTokens(ctx context.Context, userID int64) ([]AccessToken, error) {
+	var ts []AccessToken
+	err := db.read(ctx).Where("user_id = ?", userID).Order("id").Find(&ts).Error
+	return ts, err
+}
+
+// DeleteAccessToken revokes token id of userID; another user's token is
+// ErrNotFound.
+func (db *DB) DeleteAccessToken(ctx context.Context, userID, id int64) error {
+	res := db.write(ctx).Where("id = ? AND user_id = ?", id, userID).Delete(&AccessToken{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// TouchAccessToken records a token's use.
+func (db *DB) TouchAccessToken(ctx context.Context, id int64, at time.Time) error {
+	return db.write(ctx).Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error
+}

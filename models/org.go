@@ -1,0 +1,151 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Organization is a namespace shared by its members.
+type Organization struct {
+	ID          int64
+	Name        string
+	Description string
+	// MemberPermission is what plain members may do with the
+	// organization's repositories: read, write or admin.
+	MemberPermission string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Organization roles.
+const (
+	RoleOwner  = "owner"
+	RoleMember = "member"
+)
+
+// OrgMember is a user's membership of an organization.
+type OrgMember struct {
+	OrgID     int64 `gorm:"primaryKey"`
+	UserID    int64 `gorm:"primaryKey"`
+	Role      string
+	CreatedAt time.Time
+}
+
+// Member is a membership with the member's name.
+type Member struct {
+	Username string
+	Role     string
+}
+
+// CreateOrg creates an organization owned by ownerID; a taken name answers
+// ErrConflict.
+func (db *DB) CreateOrg(ctx context.Context, o *Organization, ownerID int64) error {
+	now := time.Now().UTC()
+	o.CreatedAt, o.UpdatedAt = now, now
+	if o.MemberPermission == "" {
+		o.MemberPermission = "read"
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := claimNamespace(tx, o.Name, NamespaceOrg, now); err != nil {
+			return err
+		}
+		if err := tx.Create(o).Error; err != nil {
+			return err
+		}
+		return tx.Create(&OrgMember{OrgID: o.ID, UserID: ownerID, Role: RoleOwner, CreatedAt: now}).Error
+	})
+}
+
+// GetOrg finds an organization by name.
+func (db *DB) GetOrg(ctx context.Context, name string) (*Organization, error) {
+	var o Organization
+	if err := db.read(ctx).Where("name = ?", name).Take(&o).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &o, nil
+}
+
+// UpdateOrg changes an organization's description and member permission.
+func (db *DB) UpdateOrg(ctx context.Context, o *Organization) error {
+	return db.write(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
+		"description": o.Description, "member_permission": o.MemberPermission, "updated_at": time.Now().UTC(),
+	}).Error
+}
+
+// OrgRole is userID's role in orgID, or "" if not a member.
+func (db *DB) OrgRole(ctx context.Context, orgID, userID int64) (string, error) {
+	var roles []string
+	err := db.read(ctx).Model(&OrgMember{}).Where("org_id = ? AND user_id = ?", orgID, userID).Pluck("role", &roles).Error
+	if err != nil || len(roles) == 0 {
+		return "", err
+	}
+	return roles[0], nil
+}
+
+// SetOrgMember adds a member or changes a member's role. Demoting the last
+// owner answers ErrLastOwner.
+func (db *DB) SetOrgMember(ctx context.Context, orgID, userID int64, role string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if role != RoleOwner {
+			if err := keepAnOwner(tx, orgID, userID); err != nil {
+				return err
+			}
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "org_id"}, {Name: "user_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"role"}),
+		}).Create(&OrgMember{OrgID: orgID, UserID: userID, Role: role, CreatedAt: time.Now().UTC()}).Error
+	})
+}
+
+// RemoveOrgMember removes a member; removing the last owner answers
+// ErrLastOwner, a non-member ErrNotFound.
+func (db *DB) RemoveOrgMember(ctx context.Context, orgID, userID int64) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := keepAnOwner(tx, orgID, userID); err != nil {
+			return err
+		}
+		res := tx.Where("org_id = ? AND user_id = ?", orgID, userID).Delete(&OrgMember{})
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	})
+}
+
+// keepAnOwner fails if userID is orgID's only owner.
+func keepAnOwner(tx *gorm.DB, orgID, userID int64) error {
+	var others int64
+	if err := tx.Model(&OrgMember{}).Where("org_id = ? AND role = ? AND user_id <> ?", orgID, RoleOwner, userID).
+		Count(&others).Error; err != nil {
+		return err
+	}
+	var self int64
+	if err := tx.Model(&OrgMember{}).Where("org_id = ? AND role = ? AND user_id = ?", orgID, RoleOwner, userID).
+		Count(&self).Error; err != nil {
+		return err
+	}
+	if self > 0 && others == 0 {
+		return ErrLastOwner
+	}
+	return nil
+}
+
+// ListOrgMembers lists an organization's members by name.
+func (db *DB) ListOrgMembers(ctx context.Context, orgID int64) ([]Member, error) {
+	var ms []Member
+	err := db.read(ctx).Table("org_members m").Select("u.username, m.role").
+		Joins("JOIN users u ON u.id = m.user_id").Where("m.org_id = ?", orgID).Order("u.username").Scan(&ms).Error
+	return ms, err
+}
+
+// ListUserOrgs lists the organizations userID belongs to, with the role.
+func (db *DB) ListUserOrgs(ctx context.Context, userID int64) ([]Member, error) {
+	var ms []Member
+	err := db.read(ctx).Table("org_members m").Select("o.name AS username, m.role").
+		Joins("JOIN organizations o ON o.id = m.org_id").Where("m.user_id = ?", userID).Order("o.name").Scan(&ms).Error
+	return ms, err
+}

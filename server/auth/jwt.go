@@ -1,0 +1,283 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenTTL is the life of a registry token. Permissions are decided when
+// a token is issued, so this bounds how long a revoked permission lingers.
+const TokenTTL = 5 * time.Minute
+
+// Access is one grant of a registry token, as in Docker's token spec.
+type Access struct {
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Actions []string `json:"actions"`
+}
+
+// Claims are a registry token's claims.
+type Claims struct {
+	jwt.RegisteredClaims
+	Access []Access `json:"access"`
+	// Wharf identifies the caller for the few /v2/ answers that depend on
+	// who asks rather than on a grant (the catalog).
+	Wharf *TokenUser `json:"wharf,omitempty"`
+}
+
+// TokenUser is the caller a token was issued to.
+type TokenUser struct {
+	UserID  int64    `json:"uid,omitempty"`
+	Admin   bool     `json:"adm,omitempty"`
+	TokenID int64    `json:"tid,omitempty"`
+	Scopes  []string `json:"scp,omitempty"`
+	Repos   []string `json:"rep,omitempty"`
+	// Asked lists, per repository, the actions the client asked for, so
+	// that /v2/ can tell a refused action from one never asked for.
+	Asked map[string][]string `json:"ask,omitempty"`
+}
+
+// Identity returns the caller the claims name, or nil if anonymous.
+func (c *Claims) Identity() *Identity {
+	if c.Wharf == nil || c.Subject == "" {
+		return nil
+	}
+	id := &Identity{UserID: c.Wharf.UserID, Username: c.Subject, IsAdmin: c.Wharf.Admin, TokenID: c.Wharf.TokenID, Repos: c.Wharf.Repos}
+	if c.Wharf.TokenID != 0 {
+		id.Scopes = c.Wharf.Scopes
+		if id.Scopes == nil {
+			id.Scopes = []string{}
+		}
+	}
+	return id
+}
+
+// Actions returns the actions granted on repository name.
+func (c *Claims) Actions(name string) []string {
+	for _, a := range c.Access {
+		if a.Type == "repository" && a.Name == name {
+			return a.Actions
+		}
+	}
+	return nil
+}
+
+// WasAsked reports whether the client asked for action on name when it
+// got this token.
+func (c *Claims) WasAsked(name, action string) bool {
+	if slices.Contains(c.Actions(name), action) {
+		return true
+	}
+	return c.Wharf != nil && slices.Contains(c.Wharf.Asked[name], action)
+}
+
+// Tokens issues and verifies registry tokens signed with one ES256 key.
+type Tokens struct {
+	key     *ecdsa.PrivateKey
+	kid     string
+	issuer  string
+	service string
+	policy  *Policy
+	now     func() time.Time
+}
+
+// LoadTokens loads the signing key from dir, creating it on first start.
+func LoadTokens(dir, issuer, service string, policy *Policy) (*Tokens, error) {
+	path := filepath.Join(dir, "token-signing-key.pem")
+	key, err := loadKey(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err = createKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token signing key: %w", err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	sum := sha256.Sum256(der)
+	return &Tokens{
+		key: key, kid: keyID(sum[:]), issuer: issuer, service: service, policy: policy, now: time.Now,
+	}, nil
+}
+
+// keyID follows the libtrust format Docker tools print: 12 groups of
+// base32 from the key's hash.
+func keyID(sum []byte) string {
+	s := base32.StdEncoding.EncodeToString(sum[:30])
+	var parts []string
+	for i := 0; i < 48; i += 4 {
+		parts = append(parts, s[i:i+4])
+	}
+	return strings.Join(parts, ":")
+}
+
+func loadKey(path string) (*ecdsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	return x509.ParseECPrivateKey(block.Bytes)
+}
+
+func createKey(path string) (*ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return loadKey(path) // another process made it first
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := pem.Encode(f, &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}); err != nil {
+		return nil, err
+	}
+	return key, f.Sync()
+}
+
+// Service is the token audience ("service" in challenges).
+func (t *Tokens) Service() string { return t.service }
+
+// Scope is one requested scope: "repository:NAME:ACTIONS" or
+// "registry:catalog:*".
+type Scope struct {
+	Type, Name string
+	Actions    []string
+}
+
+// ParseScopes parses scope parameters; one parameter may hold several
+// scopes separated by spaces. Malformed scopes are skipped.
+func ParseScopes(params []string) []Scope {
+	var out []Scope
+	for _, p := range params {
+		for _, s := range strings.Fields(p) {
+			i, j := strings.Index(s, ":"), strings.LastIndex(s, ":")
+			if i <= 0 || j <= i {
+				continue
+			}
+			out = append(out, Scope{Type: s[:i], Name: s[i+1 : j], Actions: strings.Split(s[j+1:], ",")})
+		}
+	}
+	return out
+}
+
+// Issue signs a token for id with, for each requested scope, the actions
+// the policy allows. A denied scope is listed with no actions, so /v2/ can
+// tell "asked and refused" from "never asked".
+func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (string, time.Time, error) {
+	var access []Access
+	asked := map[string][]string{}
+	for _, s := range scopes {
+		switch s.Type {
+		case "repository":
+			granted := []string{}
+			want := s.Actions
+			if slices.Contains(want, "*") {
+				want = []string{"pull", "push", "delete"}
+			}
+			for _, a := range []Action{ActionPull, ActionPush, ActionDelete} {
+				if !slices.Contains(want, string(a)) {
+					continue
+				}
+				err := t.policy.Authorize(ctx, id, s.Name, a)
+				if err == nil {
+					granted = append(granted, string(a))
+				} else if !isDecision(err) {
+					return "", time.Time{}, err
+				}
+			}
+			access = append(access, Access{Type: "repository", Name: s.Name, Actions: granted})
+			for _, a := range want {
+				if !slices.Contains(granted, a) && !slices.Contains(asked[s.Name], a) {
+					asked[s.Name] = append(asked[s.Name], a)
+				}
+			}
+		case "registry":
+			if s.Name == "catalog" {
+				// Everyone may ask; the catalog lists only what they may pull.
+				access = append(access, Access{Type: "registry", Name: "catalog", Actions: []string{"*"}})
+			}
+		}
+	}
+	now := t.now()
+	exp := now.Add(TokenTTL)
+	var jti [12]byte
+	_, _ = rand.Read(jti[:])
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.issuer,
+			Audience:  jwt.ClaimStrings{t.service},
+			ExpiresAt: jwt.NewNumericDate(exp),
+			NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Second)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        hex.EncodeToString(jti[:]),
+		},
+		Access: access,
+	}
+	if id != nil {
+		claims.Subject = id.Username
+		claims.Wharf = &TokenUser{UserID: id.UserID, Admin: id.IsAdmin, TokenID: id.TokenID, Scopes: id.Scopes, Repos: id.Repos}
+	}
+	if len(asked) > 0 {
+		if claims.Wharf == nil {
+			claims.Wharf = &TokenUser{}
+		}
+		claims.Wharf.Asked = asked
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = t.kid
+	s, err := tok.SignedString(t.key)
+	return s, now, err
+}
+
+func isDecision(err error) bool {
+	return errors.Is(err, ErrDenied) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnauthenticated)
+}
+
+// Verify checks a registry token: our key and algorithm only (no "none",
+// no HMAC, no key from the header), our issuer and audience, and its
+// lifetime with a small leeway. It needs no database.
+func (t *Tokens) Verify(token string) (*Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return &t.key.PublicKey, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
+		jwt.WithIssuer(t.issuer),
+		jwt.WithAudience(t.service),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(30*time.Second),
+		jwt.WithTimeFunc(t.now),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+)
+
+// TokenPrefix starts every personal access token, so that secret scanners
+// and Basic auth can tell a token from a password.
+const TokenPrefix = "wharf_pat_"
+
+// Errors for token requests.
+var (
+	ErrInvalidScope   = errors.New("scopes must be among read, write, delete and admin")
+	ErrBroaderToken   = errors.New("a token cannot create a token with more scopes or repositories than its own")
+	ErrTokenName      = errors.New("token name must be 1-100 characters")
+	ErrTokenExpiresAt = errors.New("expires_at must be in the future")
+)
+
+// NewToken is a token as created: the secret is shown once.
+type NewToken struct {
+	models.AccessToken
+	Secret string
+}
+
+func hashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken creates a personal access token for the caller. A caller
+// authenticated by a token can only create tokens within its own scopes
+// and repositories.
+func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, scopes, repos []string, expires *time.Time) (*NewToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, ErrTokenName
+	}
+	if len(scopes) == 0 {
+		scopes = []string{ScopeRead, ScopeWrite, ScopeDelete}
+	}
+	for _, s := range scopes {
+		if !slices.Contains(AllScopes, s) {
+			return nil, ErrInvalidScope
+		}
+	}
+	if id.Scopes != nil {
+		for _, s := range scopes {
+			if !slices.Contains(id.Scopes, s) {
+				return nil, ErrBroaderToken
+			}
+		}
+		if len(id.Repos) > 0 {
+			if len(repos) == 0 {
+				return nil, ErrBroaderToken
+			}
+			for _, r := range repos {
+				if !slices.Contains(id.Repos, r) {
+					return nil, ErrBroaderToken
+				}
+			}
+		}
+	}
+	if expires != nil && !expires.After(time.Now()) {
+		return nil, ErrTokenExpiresAt
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, err
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	t := models.AccessToken{
+		UserID: id.UserID, Name: name, TokenHash: hashToken(secret),
+		Scopes: strings.Join(scopes, " "), Repositories: strings.Join(repos, " "), ExpiresAt: expires,
+	}
+	if err := a.db.CreateAccessToken(ctx, &t); err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
+	return &NewToken{AccessToken: t, Secret: secret}, nil
+}
+
+// AuthenticateToken checks a personal access token. Revoked, expired and
+// disabled owners' tokens fail at once: nothing about them is cached.
+func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*Identity, error) {
+	if err := a.throttle.Check(ip, ""); err != nil {
+		return nil, err
+	}
+	t, err := a.db.GetAccessTokenByHash(ctx, hashToken(secret))
+	if errors.Is(err, models.ErrNotFound) {
+		a.throttle.Fail(ip, "")
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if t.ExpiresAt != nil && now.After(*t.ExpiresAt) {
+		return nil, ErrBadCredentials
+	}
+	u, err := a.db.GetUser(ctx, t.UserID)
+	if err != nil || u.Disabled {
+		return nil, ErrBadCredentials
+	}
+	a.touch(ctx, t.ID, now)
+	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, TokenID: t.ID, Scopes: strings.Fields(t.Scopes)}
+	if t.Repositories != "" {
+		id.Repos = strings.Fields(t.Repositories)
+	}
+	return id, nil
+}
+
+// touch records a token's last use, at most once a minute per token.
+func (a *Accounts) touch(ctx context.Context, id int64, now time.Time) {
+	a.mu.Lock()
+	last := a.touched[id]
+	if now.Sub(last) < time.Minute {
+		a.mu.Unlock()
+		return
+	}
+	a.touched[id] = now
+	a.mu.Unlock()
+	_ = a.db.TouchAccessToken(ctx, id, now.UTC())
+}
+
+// ListTokens lists the caller's tokens (never their secrets).
+func (a *Accounts) ListTokens(ctx context.Context, id *Identity) ([]models.AccessToken, error) {
+	return a.db.ListAccessTokens(ctx, id.UserID)
+}
+
+// RevokeToken deletes one of the caller's tokens; another user's token is
+// not found.
+func (a *Accounts) RevokeToken(ctx context.Context, id *Identity, tokenID int64) error {
+	return a.db.DeleteAccessToken(ctx, id.UserID, tokenID)
+}

@@ -48,3 +48,25 @@ func (db *DB) ListTags(ctx context.Context, name, last string, n int) ([]string,
 		Where("r.name = ? AND t.name > ?", name, last).Order("t.name").Limit(n).Pluck("t.name", &tags).Error
 	return tags, err
 }
+
+// TagDetail is a tag with what the hub shows about its manifest.
+type TagDetail struct {
+	Name        string
+	Digest      string
+	MediaType   string
+	ContentSize int64
+	Platforms   string
+	Pusher      string
+	UpdatedAt   time.Time
+}
+
+// ListTagDetails lists a repository's tags, newest push first.
+func (db *DB) ListTagDetails(ctx context.Context, repoID int64, limit, offset int) ([]TagDetail, error) {
+	var out []TagDetail
+	err := db.read(ctx).Table("tags t").
+		Select("t.name, m.digest, m.media_type, m.content_size, m.platforms, t.pusher, t.updated_at").
+		Joins("JOIN manifests m ON m.id = t.manifest_id").
+		Where("t.repository_id = ?", repoID).Order("t.updated_at DESC, t.name").
+		Limit(limit).Offset(offset).Scan(&out).Error
+	return out, err
+}

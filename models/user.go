@@ -130,3 +130,9 @@ func isUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "duplicate key value")
 }
+
+// SetEmail changes an account's email address.
+func (db *DB) SetEmail(ctx context.Context, userID int64, email string) error {
+	return db.write(ctx).Model(&User{}).Where("id = ?", userID).
+		Updates(map[string]any{"email": email, "updated_at": time.Now().UTC()}).Error
+}

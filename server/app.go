@@ -14,6 +14,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/storage/filesystem"
 )
@@ -28,6 +29,7 @@ type App struct {
 	Accounts *auth.Accounts
 	Policy   *auth.Policy
 	Tokens   *auth.Tokens
+	Hub      *hub.Service
 }
 
 // Open opens the data directory (creating it), migrates the database and
@@ -63,6 +65,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Content:  c,
 		Accounts: auth.NewAccounts(db, auth.NewThrottle(10, 15*time.Minute)),
 		Policy:   policy,
+		Hub:      hub.New(db, policy),
 	}
 	if cfg.BaseURL != "" {
 		if err := a.loadTokens(); err != nil {

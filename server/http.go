@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/registry"
 )
 
@@ -28,6 +29,7 @@ func (a *App) Handler() http.Handler {
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
+	api.New(a.Hub, a.Accounts, a.DB, nil, a.Log).Register(r)
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", func(c *gin.Context) {

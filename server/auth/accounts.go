@@ -210,3 +210,11 @@ func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) 
 func ConstantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// SetEmail changes an account's email address.
+func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) error {
+	if !emailRE.MatchString(email) || len(email) > 254 {
+		return ErrInvalidEmail
+	}
+	return a.db.SetEmail(ctx, userID, email)
+}

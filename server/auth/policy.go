@@ -120,6 +120,36 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 	return level, nil
 }
 
+// NamespaceLevel is id's permission on a new repository in namespace ns:
+// what creating one there needs, whatever repositories exist.
+func (p *Policy) NamespaceLevel(ctx context.Context, id *Identity, ns string) (Level, error) {
+	// "ns/" is never a repository, so only the namespace facts count.
+	return p.Level(ctx, id, ns+"/")
+}
+
+// AuthorizeOrg decides whether id may manage organization org: its
+// owners and site administrators may, through a session, a password, or a
+// token that may manage the account.
+func (p *Policy) AuthorizeOrg(ctx context.Context, id *Identity, org *models.Organization) error {
+	if id == nil {
+		return ErrUnauthenticated
+	}
+	if !id.CanManageAccount() {
+		return ErrDenied
+	}
+	if id.IsAdmin {
+		return nil
+	}
+	role, err := p.db.OrgRole(ctx, org.ID, id.UserID)
+	if err != nil {
+		return err
+	}
+	if role != models.RoleOwner {
+		return ErrDenied
+	}
+	return nil
+}
+
 // Authorize decides whether id may do action on repository name: nil,
 // ErrUnauthenticated, ErrDenied or ErrNotFound.
 func (p *Policy) Authorize(ctx context.Context, id *Identity, name string, action Action) error {

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/hub"
+)
+
+type memberJSON struct {
+	User string `json:"user"`
+	Role string `json:"role"`
+}
+
+type orgJSON struct {
+	Name             string       `json:"name"`
+	Description      string       `json:"description"`
+	MemberPermission string       `json:"member_permission"`
+	Members          []memberJSON `json:"members"`
+	CreatedAt        time.Time    `json:"created_at"`
+}
+
+func toOrgJSON(o *hub.Org) orgJSON {
+	j := orgJSON{Name: o.Name, Description: o.Description, MemberPermission: o.MemberPermission,
+		CreatedAt: o.CreatedAt, Members: membersJSON(o.Members)}
+	return j
+}
+
+func membersJSON(ms []models.Member) []memberJSON {
+	out := make([]memberJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, memberJSON{User: m.Username, Role: m.Role})
+	}
+	return out
+}
+
+func (a *API) createOrg(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	var body struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	o, err := a.hub.CreateOrg(c.Request.Context(), id, body.Name, body.Description)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toOrgJSON(o))
+}
+
+func (a *API) getOrg(c *gin.Context) {
+	o, err := a.hub.GetOrg(c.Request.Context(), c.Param("org"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toOrgJSON(o))
+}
+
+func (a *API) patchOrg(c *gin.Context) {
+	var body struct {
+		Description      *string `json:"description"`
+		MemberPermission *string `json:"member_permission"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	o, err := a.hub.UpdateOrg(c.Request.Context(), identity(c), c.Param("org"), hub.OrgPatch{Description: body.Description, MemberPermission: body.MemberPermission})
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toOrgJSON(o))
+}
+
+func (a *API) listMembers(c *gin.Context) {
+	o, err := a.hub.GetOrg(c.Request.Context(), c.Param("org"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, membersJSON(o.Members))
+}
+
+func (a *API) setMember(c *gin.Context) {
+	var body struct {
+		Role string `json:"role"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	if err := a.hub.SetMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user"), strings.TrimSpace(body.Role)); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, memberJSON{User: c.Param("user"), Role: body.Role})
+}
+
+func (a *API) removeMember(c *gin.Context) {
+	if err := a.hub.RemoveMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user")); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,226 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+)
+
+type userJSON struct {
+	ID        int64     `json:"id"`
+	Username  string    `json:"username"`
+	Email     string    `json:"email,omitempty"`
+	IsAdmin   bool      `json:"is_admin"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toUserJSON(u *models.User, private bool) userJSON {
+	j := userJSON{ID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt}
+	if private {
+		j.Email, j.Disabled = u.Email, u.Disabled
+	}
+	return j
+}
+
+func (a *API) getSelf(c *gin.Context) {
+	id := requireUser(c)
+	if id == nil {
+		return
+	}
+	u, err := a.db.GetUser(c.Request.Context(), id.UserID)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toUserJSON(u, true))
+}
+
+// patchSelf changes the caller's email. Other fields in the body, such as
+// is_admin, are ignored: there is no mass assignment.
+func (a *API) patchSelf(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	var body struct {
+		Email *string `json:"email"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	if body.Email != nil {
+		if err := a.accounts.SetEmail(c.Request.Context(), id.UserID, *body.Email); err != nil {
+			a.error(c, err)
+			return
+		}
+	}
+	a.getSelf(c)
+}
+
+func (a *API) changePassword(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	var body struct {
+		Old string `json:"old_password"`
+		New string `json:"new_password"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	if err := a.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), body.Old, body.New); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) getUser(c *gin.Context) {
+	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	id := identity(c)
+	c.JSON(http.StatusOK, toUserJSON(u, id != nil && (id.IsAdmin || id.UserID == u.ID)))
+}
+
+// patchUser lets a site administrator disable or enable an account.
+func (a *API) patchUser(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	if !id.IsAdmin {
+		fail(c, http.StatusForbidden, "forbidden", "only site administrators may change other accounts")
+		return
+	}
+	var body struct {
+		Disabled *bool `json:"disabled"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	if body.Disabled != nil {
+		if err := a.accounts.SetDisabled(c.Request.Context(), u.ID, *body.Disabled); err != nil {
+			a.error(c, err)
+			return
+		}
+	}
+	u, _ = a.db.GetUser(c.Request.Context(), u.ID)
+	c.JSON(http.StatusOK, toUserJSON(u, true))
+}
+
+// deleteUser deletes an account: one's own, or any as a site administrator.
+func (a *API) deleteUser(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	if u.ID != id.UserID && !id.IsAdmin {
+		fail(c, http.StatusForbidden, "forbidden", "you may only delete your own account")
+		return
+	}
+	if err := a.accounts.DeleteUser(c.Request.Context(), u.ID); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type tokenJSON struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Token        string     `json:"token,omitempty"`
+	Scopes       []string   `json:"scopes"`
+	Repositories []string   `json:"repositories,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+func toTokenJSON(t *models.AccessToken) tokenJSON {
+	return tokenJSON{ID: t.ID, Name: t.Name, Scopes: fields(t.Scopes), Repositories: fields(t.Repositories),
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, CreatedAt: t.CreatedAt}
+}
+
+func (a *API) listTokens(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	ts, err := a.accounts.ListTokens(c.Request.Context(), id)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]tokenJSON, 0, len(ts))
+	for i := range ts {
+		out = append(out, toTokenJSON(&ts[i]))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// createToken makes a personal access token; its secret is in this answer
+// only.
+func (a *API) createToken(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	var body struct {
+		Name         string     `json:"name"`
+		Scopes       []string   `json:"scopes"`
+		Repositories []string   `json:"repositories"`
+		ExpiresAt    *time.Time `json:"expires_at"`
+	}
+	if !bind(c, &body) {
+		return
+	}
+	t, err := a.accounts.CreateToken(c.Request.Context(), id, body.Name, body.Scopes, body.Repositories, body.ExpiresAt)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	j := toTokenJSON(&t.AccessToken)
+	j.Token = t.Secret
+	c.JSON(http.StatusCreated, j)
+}
+
+func (a *API) deleteToken(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	tid, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		fail(c, http.StatusNotFound, "not_found", "not found")
+		return
+	}
+	if err := a.accounts.RevokeToken(c.Request.Context(), id, tid); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			fail(c, http.StatusNotFound, "not_found", "not found")
+			return
+		}
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

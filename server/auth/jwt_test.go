@@ -1,0 +1,205 @@
+package auth
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func testTokens(t *testing.T) *Tokens {
+	t.Helper()
+	tk, err := LoadTokens(t.TempDir(), "https://wharf.test", "wharf.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+func validClaims(now time.Time) Claims {
+	return Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: "https://wharf.test", Audience: jwt.ClaimStrings{"wharf.test"}, Subject: "alice",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), IssuedAt: jwt.NewNumericDate(now),
+		},
+		Access: []Access{{Type: "repository", Name: "alice/app", Actions: []string{"pull", "push"}}},
+	}
+}
+
+func b64(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Only tokens we signed, with our key and algorithm, for us, and still
+// alive, are accepted (Distribution CVE-2025-24976 and friends).
+func TestVerifyRefusesForgeries(t *testing.T) {
+	tk := testTokens(t)
+	now := time.Now()
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&tk.key.PublicKey)
+
+	sign := func(c Claims, method jwt.SigningMethod, key any, hdr map[string]any) string {
+		tok := jwt.NewWithClaims(method, c)
+		for k, v := range hdr {
+			tok.Header[k] = v
+		}
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	expired := validClaims(now.Add(-10 * time.Minute))
+	wrongAud := validClaims(now)
+	wrongAud.Audience = jwt.ClaimStrings{"evil.test"}
+	wrongIss := validClaims(now)
+	wrongIss.Issuer = "https://evil.test"
+	noExp := validClaims(now)
+	noExp.ExpiresAt = nil
+
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"alg none", b64(map[string]string{"alg": "none", "typ": "JWT"}) + "." + b64(validClaims(now)) + "."},
+		{"HS256 keyed with our public key", sign(validClaims(now), jwt.SigningMethodHS256, pubDER, nil)},
+		{"signed by another key", sign(validClaims(now), jwt.SigningMethodES256, other, nil)},
+		{"another key embedded as jwk", sign(validClaims(now), jwt.SigningMethodES256, other, map[string]any{
+			"jwk": map[string]string{"kty": "EC", "crv": "P-256",
+				"x": base64.RawURLEncoding.EncodeToString(other.X.Bytes()),
+				"y": base64.RawURLEncoding.EncodeToString(other.Y.Bytes())}})},
+		{"wrong audience", sign(wrongAud, jwt.SigningMethodES256, tk.key, nil)},
+		{"wrong issuer", sign(wrongIss, jwt.SigningMethodES256, tk.key, nil)},
+		{"expired beyond the leeway", sign(expired, jwt.SigningMethodES256, tk.key, nil)},
+		{"no expiry", sign(noExp, jwt.SigningMethodES256, tk.key, nil)},
+		{"garbage", "not.a.token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := tk.Verify(tc.token); err == nil {
+				t.Fatal("forged token accepted")
+			}
+		})
+	}
+	t.Run("a genuine token is accepted", func(t *testing.T) {
+		c, err := tk.Verify(sign(validClaims(now), jwt.SigningMethodES256, tk.key, nil))
+		if err != nil || c.Subject != "alice" {
+			t.Fatalf("genuine token refused: %v", err)
+		}
+	})
+	t.Run("tampered claims break the signature", func(t *testing.T) {
+		s := sign(validClaims(now), jwt.SigningMethodES256, tk.key, nil)
+		parts := strings.Split(s, ".")
+		c := validClaims(now)
+		c.Access[0].Name = "bob/secret"
+		parts[1] = b64(c)
+		if _, err := tk.Verify(strings.Join(parts, ".")); err == nil {
+			t.Fatal("tampered token accepted")
+		}
+	})
+}
+
+func TestKeySurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	a, err := LoadTokens(dir, "https://wharf.test", "wharf.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadTokens(dir, "https://wharf.test", "wharf.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.key.Equal(b.key) || a.kid != b.kid {
+		t.Fatal("a restart changed the signing key")
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	got := ParseScopes([]string{"repository:a/b:pull,push repository:c/d:pull", "registry:catalog:*", "bogus", "repository:host:5000/x:pull"})
+	want := []Scope{
+		{"repository", "a/b", []string{"pull", "push"}},
+		{"repository", "c/d", []string{"pull"}},
+		{"registry", "catalog", []string{"*"}},
+		{"repository", "host:5000/x", []string{"pull"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i].Type != want[i].Type || got[i].Name != want[i].Name || strings.Join(got[i].Actions, ",") != strings.Join(want[i].Actions, ",") {
+			t.Errorf("scope %d: got %+v want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	th := NewThrottle(3, time.Minute)
+	now := time.Unix(1000, 0)
+	th.now = func() time.Time { return now }
+	for range 3 {
+		if err := th.Check("1.2.3.4", "alice"); err != nil {
+			t.Fatalf("throttled too early: %v", err)
+		}
+		th.Fail("1.2.3.4", "alice")
+	}
+	err := th.Check("5.6.7.8", "alice")
+	if e, ok := err.(*ErrThrottled); !ok || e.RetryAfter <= 0 {
+		t.Fatalf("account not throttled from another address: %v", err)
+	}
+	if err := th.Check("1.2.3.4", "bob"); err == nil {
+		t.Fatal("address not throttled for another account")
+	}
+	if err := th.Check("9.9.9.9", "bob"); err != nil {
+		t.Fatalf("unrelated caller throttled: %v", err)
+	}
+	now = now.Add(61 * time.Second)
+	if err := th.Check("1.2.3.4", "alice"); err != nil {
+		t.Fatalf("still throttled after the window: %v", err)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	alice := &Identity{UserID: 1, Username: "alice"}
+	readTok := &Identity{UserID: 1, Username: "alice", TokenID: 9, Scopes: []string{ScopeRead}}
+	scoped := &Identity{UserID: 1, Username: "alice", TokenID: 9, Scopes: []string{ScopeRead, ScopeWrite}, Repos: []string{"alice/x"}}
+	tests := []struct {
+		name   string
+		id     *Identity
+		repo   string
+		level  Level
+		action Action
+		want   error
+	}{
+		{"anonymous reads public", nil, "a/b", LevelRead, ActionPull, nil},
+		{"anonymous push is asked to log in", nil, "a/b", LevelRead, ActionPush, ErrUnauthenticated},
+		{"anonymous on hidden is asked to log in", nil, "a/b", LevelNone, ActionPull, ErrUnauthenticated},
+		{"reader cannot push", alice, "a/b", LevelRead, ActionPush, ErrDenied},
+		{"outsider cannot see", alice, "a/b", LevelNone, ActionPull, ErrNotFound},
+		{"writer pushes", alice, "a/b", LevelWrite, ActionPush, nil},
+		{"writer cannot delete", alice, "a/b", LevelWrite, ActionDelete, ErrDenied},
+		{"admin manages", alice, "a/b", LevelAdmin, ActionManage, nil},
+		{"read token cannot push even as admin", readTok, "alice/x", LevelAdmin, ActionPush, ErrDenied},
+		{"read token pulls", readTok, "alice/x", LevelAdmin, ActionPull, nil},
+		{"repo-scoped token pushes its repo", scoped, "alice/x", LevelAdmin, ActionPush, nil},
+		{"repo-scoped token cannot see another repo", scoped, "alice/y", LevelAdmin, ActionPull, ErrNotFound},
+		{"repo-scoped token cannot manage", scoped, "alice/x", LevelAdmin, ActionManage, ErrDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Decide(tc.id, tc.repo, tc.level, tc.action); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if scoped.CanManageAccount() || readTok.CanManageAccount() || !alice.CanManageAccount() {
+		t.Fatal("CanManageAccount is wrong")
+	}
+}

@@ -1,0 +1,234 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/content"
+)
+
+// Errors the hub answers besides the policy's decisions.
+var (
+	ErrInvalid  = errors.New("invalid input")
+	ErrConflict = errors.New("already exists")
+	ErrNotFound = auth.ErrNotFound
+)
+
+// Invalid is an input error with a message for the user.
+type Invalid struct{ Msg string }
+
+func (e *Invalid) Error() string { return e.Msg }
+func (e *Invalid) Unwrap() error { return ErrInvalid }
+
+func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprintf(format, args...)} }
+
+// Service is the hub service.
+type Service struct {
+	db     *models.DB
+	policy *auth.Policy
+}
+
+// New makes the hub service.
+func New(db *models.DB, policy *auth.Policy) *Service {
+	return &Service{db: db, policy: policy}
+}
+
+// Limits on hub text.
+const (
+	maxDescription = 300
+	maxReadme      = 100_000
+)
+
+// Repository is a repository as the hub shows it.
+type Repository struct {
+	models.Repository
+	// Level is the caller's permission, for pages that offer settings.
+	Level auth.Level
+}
+
+// authorizeRepo loads a repository the caller may do action on. A
+// repository the caller cannot see is ErrNotFound, like a missing one.
+func (s *Service) authorizeRepo(ctx context.Context, id *auth.Identity, name string, action auth.Action) (*Repository, error) {
+	if !content.ValidName(name) {
+		return nil, ErrNotFound
+	}
+	level, err := s.policy.Level(ctx, id, name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.db.GetRepository(ctx, name)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.Decide(id, name, level, action); err != nil {
+		if errors.Is(err, auth.ErrUnauthenticated) && level < auth.LevelRead {
+			return nil, ErrNotFound // nothing to see: do not hint that logging in would help
+		}
+		return nil, err
+	}
+	return &Repository{Repository: *r, Level: level}, nil
+}
+
+// GetRepository returns a repository the caller may pull.
+func (s *Service) GetRepository(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
+	return s.authorizeRepo(ctx, id, name, auth.ActionPull)
+}
+
+// CreateRepositoryInput is a new repository.
+type CreateRepositoryInput struct {
+	Namespace, Name, Visibility, Description string
+}
+
+// CreateRepository creates an empty repository in a namespace the caller
+// may write to.
+func (s *Service) CreateRepository(ctx context.Context, id *auth.Identity, in CreateRepositoryInput) (*Repository, error) {
+	full := in.Namespace + "/" + in.Name
+	if in.Namespace == "" || in.Name == "" || !content.ValidName(full) {
+		return nil, invalid("repository name %q is not valid: use lowercase letters, digits and separators", full)
+	}
+	if in.Visibility == "" {
+		in.Visibility = models.VisibilityPublic
+	}
+	if in.Visibility != models.VisibilityPublic && in.Visibility != models.VisibilityPrivate {
+		return nil, invalid("visibility must be public or private")
+	}
+	if err := checkText("description", in.Description, maxDescription); err != nil {
+		return nil, err
+	}
+	level, err := s.policy.NamespaceLevel(ctx, id, in.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.Decide(id, full, level, auth.ActionPush); err != nil {
+		if errors.Is(err, auth.ErrNotFound) {
+			return nil, auth.ErrDenied // the namespace is public knowledge
+		}
+		return nil, err
+	}
+	r := &models.Repository{Name: full, Visibility: in.Visibility, Description: in.Description}
+	if err := s.db.CreateRepository(ctx, r); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			return nil, ErrConflict
+		}
+		return nil, err
+	}
+	return &Repository{Repository: *r, Level: level}, nil
+}
+
+// RepositoryPatch holds the fields to change; nil leaves a field alone.
+type RepositoryPatch struct {
+	Visibility  *string
+	Description *string
+	Readme      *string
+}
+
+// UpdateRepository changes a repository's visibility, description or
+// README; the caller must be able to manage it.
+func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name string, p RepositoryPatch) (*Repository, error) {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	if p.Visibility != nil {
+		if *p.Visibility != models.VisibilityPublic && *p.Visibility != models.VisibilityPrivate {
+			return nil, invalid("visibility must be public or private")
+		}
+		fields["visibility"] = *p.Visibility
+	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description, maxDescription); err != nil {
+			return nil, err
+		}
+		fields["description"] = *p.Description
+	}
+	if p.Readme != nil {
+		if err := checkText("readme", *p.Readme, maxReadme); err != nil {
+			return nil, err
+		}
+		fields["readme"] = *p.Readme
+	}
+	if len(fields) > 0 {
+		if err := s.db.UpdateRepository(ctx, r.ID, fields); err != nil {
+			return nil, err
+		}
+	}
+	return s.authorizeRepo(ctx, id, name, auth.ActionPull)
+}
+
+func checkText(field, v string, max int) error {
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return invalid("%s must be valid UTF-8 text", field)
+	}
+	if len(v) > max {
+		return invalid("%s is longer than %d bytes", field, max)
+	}
+	return nil
+}
+
+// DeleteRepository deletes a repository with its tags, manifests and blob
+// links; the caller must be able to manage it.
+func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name string) error {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
+	if err != nil {
+		return err
+	}
+	return s.db.DeleteRepository(ctx, r.ID)
+}
+
+// Collaborators lists a repository's collaborators; managers only.
+func (s *Service) Collaborators(ctx context.Context, id *auth.Identity, name string) ([]models.CollaboratorName, error) {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.ListCollaborators(ctx, r.ID)
+}
+
+// SetCollaborator grants user a permission on a repository.
+func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, user, permission string) error {
+	if _, err := auth.ParseLevel(permission); err != nil {
+		return invalid("%v", err)
+	}
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.GetUserByName(ctx, user)
+	if errors.Is(err, models.ErrNotFound) {
+		return invalid("no user named %q", user)
+	}
+	if err != nil {
+		return err
+	}
+	return s.db.SetCollaborator(ctx, r.ID, u.ID, permission)
+}
+
+// RemoveCollaborator takes a user's collaboration away.
+func (s *Service) RemoveCollaborator(ctx context.Context, id *auth.Identity, name, user string) error {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.GetUserByName(ctx, user)
+	if errors.Is(err, models.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.db.RemoveCollaborator(ctx, r.ID, u.ID); errors.Is(err, models.ErrNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package hub
+
+import (
+	"context"
+	"errors"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+)
+
+// Org is an organization with its members.
+type Org struct {
+	models.Organization
+	Members []models.Member
+}
+
+// CreateOrg creates an organization owned by the caller.
+func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, description string) (*Org, error) {
+	if id == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	if !id.CanManageAccount() {
+		return nil, auth.ErrDenied
+	}
+	if !auth.ValidNamespaceName(name) {
+		return nil, invalid("organization name must be 2-64 characters of lowercase letters, digits, '-' or '_'")
+	}
+	if err := checkText("description", description, maxDescription); err != nil {
+		return nil, err
+	}
+	o := &models.Organization{Name: name, Description: description}
+	if err := s.db.CreateOrg(ctx, o, id.UserID); err != nil {
+		if errors.Is(err, models.ErrConflict) {
+			return nil, ErrConflict
+		}
+		return nil, err
+	}
+	return s.GetOrg(ctx, name)
+}
+
+// GetOrg returns an organization; organizations and their members are
+// public, like Docker Hub's.
+func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
+	o, err := s.db.GetOrg(ctx, name)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	members, err := s.db.ListOrgMembers(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Org{Organization: *o, Members: members}, nil
+}
+
+func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
+	o, err := s.db.GetOrg(ctx, name)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.policy.AuthorizeOrg(ctx, id, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// OrgPatch holds the organization fields to change.
+type OrgPatch struct {
+	Description      *string
+	MemberPermission *string
+}
+
+// UpdateOrg changes an organization's description or what its members
+// may do with its repositories; owners only.
+func (s *Service) UpdateOrg(ctx context.Context, id *auth.Identity, name string, p OrgPatch) (*Org, error) {
+	o, err := s.manageOrg(ctx, id, name)
+	if err != nil {
+		return nil, err
+	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description, maxDescription); err != nil {
+			return nil, err
+		}
+		o.Description = *p.Description
+	}
+	if p.MemberPermission != nil {
+		if _, err := auth.ParseLevel(*p.MemberPermission); err != nil {
+			return nil, invalid("member_permission must be read, write or admin")
+		}
+		o.MemberPermission = *p.MemberPermission
+	}
+	if err := s.db.UpdateOrg(ctx, o); err != nil {
+		return nil, err
+	}
+	return s.GetOrg(ctx, name)
+}
+
+// SetMember adds a member or changes a member's role; owners only.
+func (s *Service) SetMember(ctx context.Context, id *auth.Identity, org, user, role string) error {
+	if role != models.RoleOwner && role != models.RoleMember {
+		return invalid("role must be owner or member")
+	}
+	o, err := s.manageOrg(ctx, id, org)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.GetUserByName(ctx, user)
+	if errors.Is(err, models.ErrNotFound) {
+		return invalid("no user named %q", user)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.db.SetOrgMember(ctx, o.ID, u.ID, role); errors.Is(err, models.ErrLastOwner) {
+		return invalid("%v", err)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// RemoveMember removes a member; owners only, and never the last owner.
+func (s *Service) RemoveMember(ctx context.Context, id *auth.Identity, org, user string) error {
+	o, err := s.manageOrg(ctx, id, org)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.GetUserByName(ctx, user)
+	if errors.Is(err, models.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	switch err := s.db.RemoveOrgMember(ctx, o.ID, u.ID); {
+	case errors.Is(err, models.ErrLastOwner):
+		return invalid("%v", err)
+	case errors.Is(err, models.ErrNotFound):
+		return ErrNotFound
+	default:
+		return err
+	}
+}

@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -223,13 +224,27 @@ func ParseContentRange(s string) (start, end int64, ok bool) {
 		s = s[:i]
 	}
 	a, b, found := strings.Cut(s, "-")
-	if !found {
+	if !found || !digits(a) || !digits(b) {
 		return 0, 0, false
 	}
 	start, err1 := strconv.ParseInt(a, 10, 64)
 	end, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || start < 0 || end < start {
+	// end < MaxInt64 keeps end-start+1 from overflowing.
+	if err1 != nil || err2 != nil || end < start || end == math.MaxInt64 {
 		return 0, 0, false
 	}
 	return start, end, true
+}
+
+// digits reports whether s is a non-empty run of ASCII digits: no signs.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -69,7 +69,7 @@ func FuzzParseContentRange(f *testing.F) {
 		if m := strictRange.FindStringSubmatch(s); m != nil {
 			a, err1 := strconv.ParseInt(m[1], 10, 64)
 			b, err2 := strconv.ParseInt(m[2], 10, 64)
-			want := err1 == nil && err2 == nil && a <= b
+			want := err1 == nil && err2 == nil && a <= b && b < math.MaxInt64
 			if ok != want || (ok && (start != a || end != b)) {
 				t.Fatalf("ParseContentRange(%q) = %d-%d, %v; want %d-%d, %v", s, start, end, ok, a, b, want)
 			}
@@ -92,7 +92,6 @@ func TestParseContentRange(t *testing.T) {
 		{"bytes=0-99", 0, 99},
 		{"bytes=100-199/1000", 100, 199},
 		{"0-9223372036854775806", 0, math.MaxInt64 - 1},
-		{"9223372036854775807-9223372036854775807", math.MaxInt64, math.MaxInt64},
 	}
 	for _, tc := range valid {
 		start, end, ok := ParseContentRange(tc.in)
@@ -128,6 +127,13 @@ func TestParseContentRange(t *testing.T) {
 		"9223372036854775808-9223372036854775809",
 		"0-9223372036854775808",
 		"0-99,200-299",
+		// An end of MaxInt64 would overflow the chunk length.
+		"0-9223372036854775807",
+		"9223372036854775807-9223372036854775807",
+		// Signs are not digits.
+		"+1-+2",
+		"0--0",
+		"0-+5",
 	}
 	for _, in := range invalid {
 		if start, end, ok := ParseContentRange(in); ok {
@@ -141,9 +147,6 @@ func TestParseContentRange(t *testing.T) {
 		in         string
 		start, end int64
 	}{
-		{"+1-+2", 1, 2},
-		{"0--0", 0, 0},
-		{"0-+5", 0, 5},
 		{"bytes0-5", 0, 5},
 		{"007-010", 7, 10},
 	}

@@ -140,7 +140,14 @@ func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io
 	if err != nil {
 		return 0, err
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE, 0o640)
+	flags := os.O_WRONLY
+	if offset == 0 {
+		flags |= os.O_CREATE // only a new upload may start a file
+	}
+	f, err := os.OpenFile(p, flags, 0o640)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, storage.ErrOffsetMismatch
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -223,7 +230,11 @@ func (d *Driver) CommitUpload(_ context.Context, id string, size int64, dgst dig
 		return notFound(err)
 	}
 	fi, err := f.Stat()
-	if err == nil && fi.Size() != size {
+	switch {
+	case err != nil:
+	case fi.Size() < size:
+		err = fmt.Errorf("upload holds %d bytes, fewer than %d", fi.Size(), size)
+	case fi.Size() > size:
 		err = f.Truncate(size)
 	}
 	if err == nil {
@@ -240,13 +251,41 @@ func (d *Driver) CommitUpload(_ context.Context, id string, size int64, dgst dig
 		return os.Remove(src)
 	}
 	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	created, err := mkdirs(dir)
+	if err != nil {
 		return fmt.Errorf("commit upload %s: %w", id, err)
 	}
 	if err := os.Rename(src, dst); err != nil {
 		return fmt.Errorf("commit upload %s: %w", id, err)
 	}
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	// A directory made for this blob is durable only once its parent is.
+	for _, c := range created {
+		if err := syncDir(filepath.Dir(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mkdirs makes dir and its missing parents, and lists those it made.
+func mkdirs(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	return missing, nil
 }
 
 func syncDir(dir string) error {

@@ -105,3 +105,15 @@ func (db *DB) DeleteRepository(ctx context.Context, id int64) error {
 	}
 	return res.Error
 }
+
+// AddPulls adds pull counts to repositories by name, in one transaction.
+func (db *DB) AddPulls(ctx context.Context, counts map[string]int64) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		for name, n := range counts {
+			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ? WHERE name = ?", n, name).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -99,6 +99,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		MaxHeaderBytes:    1 << 20,
 	}
 	go a.janitor(ctx)
+	flushed := make(chan struct{})
+	go func() { a.Content.RunPullFlusher(ctx, 2*time.Second); close(flushed) }()
+	defer func() { <-flushed }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("wharf listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "data_dir", a.Config.DataDir)

@@ -15,6 +15,7 @@ type Service struct {
 	store storage.Driver
 	log   *slog.Logger
 	locks keyedMutex
+	pulls pulls
 	// UploadTTL is how long an untouched upload session lives.
 	UploadTTL time.Duration
 }

@@ -46,6 +46,7 @@ func (h *Handler) manifest(q *request) error {
 		q.w.WriteHeader(http.StatusOK)
 		if q.r.Method == http.MethodGet {
 			_, _ = q.w.Write(m.Payload)
+			h.content.RecordPull(q.route.name)
 		}
 		return nil
 	case http.MethodPut:

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -25,12 +24,6 @@ var ErrOffsetMismatch = errors.New("storage: upload offset mismatch")
 type Content interface {
 	io.ReadSeekCloser
 	Size() int64
-}
-
-// FileBacked is implemented by Content that is a local file, so that the
-// HTTP layer can hand the file to the kernel (sendfile) when serving it.
-type FileBacked interface {
-	OSFile() *os.File
 }
 
 // Driver stores blobs by digest and upload data by id. Implementations must

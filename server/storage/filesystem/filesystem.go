@@ -97,9 +97,6 @@ type file struct {
 
 func (f file) Size() int64 { return f.size }
 
-// OSFile implements storage.FileBacked.
-func (f file) OSFile() *os.File { return f.File }
-
 // Open implements storage.Driver.
 func (d *Driver) Open(_ context.Context, dgst digest.Digest) (storage.Content, error) {
 	p, err := d.blobPath(dgst)

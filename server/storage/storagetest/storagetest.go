@@ -50,7 +50,6 @@ func Run(t *testing.T, newDriver func(t *testing.T) storage.Driver) {
 		{"ConcurrentCommitsOfSameDigest", testConcurrentCommits},
 		{"ConcurrentUploadsOfDifferentBlobs", testConcurrentDifferent},
 		{"OpenSeeksAndReportsSize", testOpenSeek},
-		{"FileBackedContentIsTheBlob", testFileBacked},
 		{"SHA512Digests", testSHA512},
 		{"DeleteBlob", testDeleteBlob},
 		{"DeleteMissingUploadIsNil", testDeleteMissingUpload},
@@ -751,46 +750,4 @@ func testInvalidUploadIDs(t *testing.T, d storage.Driver) {
 	if _, err := d.Stat(t.Context(), digest.SHA256.FromBytes(nil)); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Stat of the empty blob after refused commits = %v, want ErrNotFound", err)
 	}
-}
-
-// testFileBacked checks Content that offers its *os.File (for sendfile):
-// the file must be the blob, read-only, and share the Content's offset, as
-// the HTTP layer serves the file in the Content's place.
-func testFileBacked(t *testing.T, d storage.Driver) {
-	data := randomBytes(18, 50_000)
-	dgst := upload(t, d, digest.SHA256, data)
-	c, err := d.Open(t.Context(), dgst)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer c.Close()
-	fb, ok := c.(storage.FileBacked)
-	if !ok {
-		t.Skip("Content is not storage.FileBacked")
-	}
-	f := fb.OSFile()
-	if f == nil {
-		t.Fatal("OSFile() = nil")
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatalf("Stat of OSFile: %v", err)
-	}
-	if fi.Size() != c.Size() || fi.Size() != int64(len(data)) {
-		t.Fatalf("OSFile is %d bytes, Content.Size() %d, blob %d", fi.Size(), c.Size(), len(data))
-	}
-	if _, err := c.Seek(20_000, io.SeekStart); err != nil {
-		t.Fatalf("Seek: %v", err)
-	}
-	rest, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatalf("read OSFile: %v", err)
-	}
-	if !bytes.Equal(rest, data[20_000:]) {
-		t.Fatalf("OSFile after Content.Seek(20000) read %d bytes, want the blob's last %d", len(rest), len(data)-20_000)
-	}
-	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
-		t.Fatal("OSFile is writable: a blob could be corrupted through it")
-	}
-	checkBlob(t, d, dgst, data)
 }

@@ -1,0 +1,304 @@
+// Command regbench is a load generator for OCI distribution registries.
+//
+// It exists so Wharf can be compared with CNCF Distribution using exactly the
+// same client, request sequence and measurement code (see scripts/bench.sh).
+// It only speaks the OCI distribution HTTP API, has no dependencies beyond
+// the standard library, and refuses non-loopback targets.
+//
+// Each measurement is printed as one line on stdout:
+//
+//	RESULT name=push_512MiB value=812.345 unit=MiB/s bytes=536870912 seconds=0.630
+//
+// Progress and diagnostics go to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+var workloads = []string{"push", "pull", "manifest_get", "manifest_head", "blob_head"}
+
+type config struct {
+	registry   *url.URL
+	user, pass string
+	repo, tag  string
+	blobSize   int64
+	seed       uint64
+	conc       int
+	duration   time.Duration
+	requests   int64
+	wait       time.Duration
+	opTimeout  time.Duration
+	only       map[string]bool
+}
+
+func main() {
+	var (
+		cfg      config
+		registry = flag.String("registry", "", "registry base URL, e.g. http://127.0.0.1:5000 (loopback only)")
+		only     = flag.String("only", "all", "comma-separated workloads: "+strings.Join(workloads, ",")+", or 'ping' to only wait for the registry")
+		freePort = flag.Bool("free-port", false, "print a free loopback TCP port and exit (helper for scripts)")
+		results  = flag.String("results", "", "also append RESULT lines to this file")
+	)
+	flag.StringVar(&cfg.user, "user", "", "username for Basic auth / token requests")
+	flag.StringVar(&cfg.pass, "pass", "", "password for Basic auth / token requests")
+	flag.StringVar(&cfg.repo, "repo", "", "repository to use (default <user>/regbench, or bench/regbench)")
+	flag.StringVar(&cfg.tag, "tag", "bench", "tag for the pushed manifest")
+	flag.Int64Var(&cfg.blobSize, "blob-size", 512<<20, "size in bytes of the big blob to push and pull")
+	flag.Uint64Var(&cfg.seed, "seed", 1, "seed for the blob content generator")
+	flag.IntVar(&cfg.conc, "c", 16, "concurrency for the request-rate tests")
+	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of each request-rate test")
+	flag.Int64Var(&cfg.requests, "requests", 0, "if > 0, run each request-rate test for this many requests instead of -duration")
+	flag.DurationVar(&cfg.wait, "wait", 0, "keep retrying the initial GET /v2/ for up to this long (registry start-up)")
+	flag.DurationVar(&cfg.opTimeout, "op-timeout", 10*time.Minute, "hard limit for each workload")
+	flag.Parse()
+
+	if *freePort {
+		p, err := pickFreePort()
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Println(p)
+		return
+	}
+	if err := cfg.validate(*registry, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "regbench:", err)
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *results != "" {
+		f, err := os.OpenFile(*results, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			fatal(err)
+		}
+		defer f.Close()
+		out = io.MultiWriter(os.Stdout, f)
+	}
+	if err := run(cfg); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "regbench: error:", err)
+	os.Exit(1)
+}
+
+func (cfg *config) validate(registry, only string) error {
+	if registry == "" {
+		return errors.New("-registry is required")
+	}
+	u, err := url.Parse(strings.TrimSuffix(registry, "/"))
+	if err != nil {
+		return fmt.Errorf("-registry: %w", err)
+	}
+	if err := checkLoopback(u); err != nil {
+		return fmt.Errorf("-registry: %w (regbench only targets local test registries)", err)
+	}
+	cfg.registry = u
+	if cfg.repo == "" {
+		cfg.repo = "bench/regbench"
+		if cfg.user != "" {
+			cfg.repo = strings.ToLower(cfg.user) + "/regbench"
+		}
+	}
+	if cfg.blobSize <= 0 || cfg.conc <= 0 || cfg.conc > 1024 || cfg.duration <= 0 || cfg.requests < 0 {
+		return errors.New("-blob-size, -c (1..1024) and -duration must be positive")
+	}
+	cfg.only = map[string]bool{}
+	for _, w := range strings.Split(only, ",") {
+		switch w = strings.TrimSpace(w); {
+		case w == "all":
+			for _, x := range workloads {
+				cfg.only[x] = true
+			}
+		case w == "ping":
+			cfg.only[w] = true
+		case slices.Contains(workloads, w):
+			cfg.only[w] = true
+		default:
+			return fmt.Errorf("-only: unknown workload %q", w)
+		}
+	}
+	return nil
+}
+
+func pickFreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// out receives RESULT lines; a variable so tests can capture them.
+var out io.Writer = os.Stdout
+
+func result(name string, value float64, unit string, extra ...string) {
+	line := fmt.Sprintf("RESULT name=%s value=%.3f unit=%s", name, value, unit)
+	for _, e := range extra {
+		line += " " + e
+	}
+	fmt.Fprintln(out, line)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "regbench: "+format+"\n", args...)
+}
+
+// sizeLabel gives the blob size a short, exact name (512MiB, 2GiB, 1000B)
+// used in result names so runs with different sizes never get compared.
+func sizeLabel(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func mibps(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
+
+func run(cfg config) error {
+	c := newClient(cfg.registry, cfg.user, cfg.pass, cfg.conc)
+	if err := ping(c, cfg.wait); err != nil {
+		return err
+	}
+	if len(cfg.only) == 1 && cfg.only["ping"] {
+		return nil
+	}
+	bg := context.Background()
+	label := sizeLabel(cfg.blobSize)
+
+	t0 := time.Now()
+	digest := blobDigest(cfg.seed, cfg.blobSize)
+	logf("blob %s: %s (hashed locally in %.2fs)", label, digest, time.Since(t0).Seconds())
+
+	if cfg.only["push"] {
+		ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
+		t0 := time.Now()
+		err := c.pushBlob(ctx, cfg.repo, digest, cfg.blobSize, func() io.Reader { return newPRNG(cfg.seed, cfg.blobSize) })
+		d := time.Since(t0)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		result("push_"+label, mibps(cfg.blobSize, d), "MiB/s", fmt.Sprintf("bytes=%d", cfg.blobSize), fmt.Sprintf("seconds=%.3f", d.Seconds()))
+	}
+
+	needBlob := cfg.only["pull"] || cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]
+	if needBlob && !cfg.only["push"] {
+		ok, err := c.blobExists(bg, cfg.repo, digest)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("blob %s not in %s; run with the push workload first", digest, cfg.repo)
+		}
+	}
+
+	if cfg.only["pull"] {
+		ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
+		t0 := time.Now()
+		n, err := c.pullBlob(ctx, cfg.repo, digest)
+		d := time.Since(t0)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		result("pull_"+label, mibps(n, d), "MiB/s", fmt.Sprintf("bytes=%d", n), fmt.Sprintf("seconds=%.3f", d.Seconds()))
+	}
+
+	if !(cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
+	man, err := c.pushImage(ctx, cfg.repo, cfg.tag, descriptor{MediaType: mtLayer, Digest: digest, Size: cfg.blobSize})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("push image: %w", err)
+	}
+	logf("pushed manifest %s:%s (%d bytes)", cfg.repo, cfg.tag, len(man))
+
+	tests := []struct {
+		name  string
+		newOp func() func(context.Context) error
+	}{
+		{"manifest_get", c.manifestGetOp(cfg.repo, cfg.tag, man)},
+		{"manifest_head", c.headOp("HEAD manifest", "/v2/"+cfg.repo+"/manifests/"+cfg.tag, manifestAccept, int64(len(man)))},
+		{"blob_head", c.headOp("HEAD blob", "/v2/"+cfg.repo+"/blobs/"+digest, "", cfg.blobSize)},
+	}
+	for _, t := range tests {
+		if !cfg.only[t.name] {
+			continue
+		}
+		if err := rateTest(cfg, t.name, t.newOp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rateTest warms up (one request, which also settles any token exchange),
+// runs the load and prints rps and latency percentiles.
+func rateTest(cfg config, name string, newOp func() func(context.Context) error) error {
+	if err := newOp()(context.Background()); err != nil {
+		return fmt.Errorf("%s warm-up: %w", name, err)
+	}
+	limit := cfg.opTimeout
+	if cfg.requests == 0 {
+		limit = cfg.duration + time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	r := runLoad(ctx, cfg.conc, cfg.duration, cfg.requests, newOp)
+	if r.errors > 0 {
+		logf("%s: %d of %d requests failed; first error: %v", name, r.errors, r.errors+r.ok, r.firstErr)
+	}
+	if r.ok == 0 {
+		return fmt.Errorf("%s: no successful requests", name)
+	}
+	extra := []string{fmt.Sprintf("requests=%d", r.ok), fmt.Sprintf("errors=%d", r.errors), fmt.Sprintf("c=%d", cfg.conc)}
+	result(name+"_rps", r.rps(), "req/s", extra...)
+	result(name+"_p50", ms(r.percentile(50)), "ms")
+	result(name+"_p99", ms(r.percentile(99)), "ms")
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ping does GET /v2/, retrying connection errors for up to wait so scripts
+// can use it as a readiness probe. Any HTTP status (200, or 401 from an
+// authenticating registry) means the server is up, so no token is fetched.
+func ping(c *client, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := c.send(ctx, request{method: http.MethodGet, url: c.url("/v2/")}, "")
+		cancel()
+		if err == nil {
+			drain(resp)
+			logf("GET /v2/: %s", resp.Status)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("registry not reachable: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dockerEnv drives the real docker CLI against a Wharf process. Each user
+// has its own DOCKER_CONFIG, so logins do not mix.
+type dockerEnv struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	proc *wharfProc
+	home string
+	img  string // a small root filesystem tarball
+}
+
+func (d *dockerEnv) createUser(name string) {
+	d.t.Helper()
+	cmd := exec.Command(d.bin, "user", "create", name, "--email", name+"@example.com", "--password-stdin", "--data-dir", d.dir)
+	cmd.Stdin = strings.NewReader(name + "-password")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		d.t.Fatalf("user create %s: %v %s", name, err, out)
+	}
+}
+
+// docker runs the docker CLI as user ("" for anonymous) and returns its
+// combined output and whether it succeeded.
+func (d *dockerEnv) docker(user string, stdin string, args ...string) (string, bool) {
+	d.t.Helper()
+	cmd := exec.Command("docker", args...)
+	cfg := filepath.Join(d.home, "anonymous")
+	if user != "" {
+		cfg = filepath.Join(d.home, user)
+	}
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+cfg)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+func (d *dockerEnv) must(user string, args ...string) string {
+	d.t.Helper()
+	out, ok := d.docker(user, "", args...)
+	if !ok {
+		d.t.Fatalf("docker %s as %q failed:\n%s", strings.Join(args, " "), user, out)
+	}
+	return out
+}
+
+func (d *dockerEnv) mustFail(user string, args ...string) string {
+	d.t.Helper()
+	out, ok := d.docker(user, "", args...)
+	if ok {
+		d.t.Fatalf("docker %s as %q succeeded, want refusal:\n%s", strings.Join(args, " "), user, out)
+	}
+	return out
+}
+
+func (d *dockerEnv) login(user, secret string) (string, bool) {
+	return d.docker(user, secret, "login", d.proc.addr, "-u", user, "--password-stdin")
+}
+
+// ref names an image in this Wharf.
+func (d *dockerEnv) ref(repo string) string { return d.proc.addr + "/" + repo }
+
+// importImage makes a local image tagged ref from the tarball.
+func (d *dockerEnv) importImage(ref string) {
+	d.t.Helper()
+	cmd := exec.Command("docker", "import", "-", ref)
+	f, err := os.Open(d.img)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer f.Close()
+	cmd.Stdin = f
+	if out, err := cmd.CombinedOutput(); err != nil {
+		d.t.Fatalf("docker import %s: %v %s", ref, err, out)
+	}
+}
+
+// pullFresh removes the local copy, then pulls.
+func (d *dockerEnv) pullFresh(user, ref string) (string, bool) {
+	d.t.Helper()
+	_, _ = d.docker("", "", "rmi", "-f", ref)
+	return d.docker(user, "", "pull", ref)
+}
+
+// api calls /api/v1 as user with Basic credentials.
+func (d *dockerEnv) api(method, path, user string, body any) (int, []byte) {
+	d.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+d.proc.addr+path, rd)
+	req.SetBasicAuth(user, user+"-password")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (d *dockerEnv) mustAPI(method, path, user string, body any, status int) []byte {
+	d.t.Helper()
+	got, b := d.api(method, path, user, body)
+	if got != status {
+		d.t.Fatalf("%s %s: %d %s, want %d", method, path, got, b, status)
+	}
+	return b
+}
+
+// TestDockerCLI drives docker login, push and pull against Wharf with
+// passwords, tokens, collaborators and organizations. It needs a running
+// Docker engine; make test starts one and sets WHARF_DOCKER_E2E=1.
+func TestDockerCLI(t *testing.T) {
+	if os.Getenv("WHARF_DOCKER_E2E") == "" {
+		t.Skip("set WHARF_DOCKER_E2E=1 with a running Docker engine (make test does)")
+	}
+	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+		t.Fatalf("WHARF_DOCKER_E2E is set but docker does not answer: %v\n%s", err, out)
+	}
+	d := &dockerEnv{t: t, bin: buildWharf(t), dir: t.TempDir(), home: t.TempDir()}
+	for _, u := range []string{"alice", "bob", "carol", "olga", "mallory"} {
+		d.createUser(u)
+	}
+	d.proc = startWharf(t, d.bin, d.dir)
+
+	// A one-file root filesystem makes a tiny image.
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "hello.txt"), []byte("hello from wharf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.img = filepath.Join(t.TempDir(), "rootfs.tar")
+	if out, err := exec.Command("tar", "-C", src, "-cf", d.img, "hello.txt").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	defer func() {
+		out, _ := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}").Output()
+		for _, ref := range strings.Fields(string(out)) {
+			if strings.HasPrefix(ref, d.proc.addr+"/") {
+				_ = exec.Command("docker", "rmi", "-f", ref).Run()
+			}
+		}
+	}()
+
+	t.Run("wrong password is refused", func(t *testing.T) {
+		if out, ok := d.login("alice", "not-the-password"); ok {
+			t.Fatalf("login with a wrong password succeeded:\n%s", out)
+		}
+	})
+	t.Run("login with a password, push and pull", func(t *testing.T) {
+		if out, ok := d.login("alice", "alice-password"); !ok {
+			t.Fatalf("login: %s", out)
+		}
+		d.importImage(d.ref("alice/app:v1"))
+		d.must("alice", "push", d.ref("alice/app:v1"))
+		if out, ok := d.pullFresh("alice", d.ref("alice/app:v1")); !ok {
+			t.Fatalf("pull: %s", out)
+		}
+	})
+	t.Run("anonymous pull of a public repository", func(t *testing.T) {
+		if out, ok := d.pullFresh("", d.ref("alice/app:v1")); !ok {
+			t.Fatalf("anonymous pull: %s", out)
+		}
+	})
+	t.Run("anonymous push is refused", func(t *testing.T) {
+		d.importImage(d.ref("alice/app:anon"))
+		d.mustFail("", "push", d.ref("alice/app:anon"))
+	})
+	var token struct {
+		ID    int64
+		Token string
+	}
+	t.Run("login with a personal access token", func(t *testing.T) {
+		_ = json.Unmarshal(d.mustAPI("POST", "/api/v1/tokens", "alice", map[string]any{"name": "laptop"}, 201), &token)
+		d.home = filepath.Join(d.home, "pat") // a fresh config for the token login
+		defer func() { d.home = filepath.Dir(d.home) }()
+		if out, ok := d.login("alice", token.Token); !ok {
+			t.Fatalf("token login: %s", out)
+		}
+		d.importImage(d.ref("alice/app:v2"))
+		d.must("alice", "push", d.ref("alice/app:v2"))
+	})
+	t.Run("a revoked token is refused", func(t *testing.T) {
+		d.mustAPI("DELETE", fmt.Sprintf("/api/v1/tokens/%d", token.ID), "alice", nil, 204)
+		d.home = filepath.Join(d.home, "revoked")
+		defer func() { d.home = filepath.Dir(d.home) }()
+		if out, ok := d.login("alice", token.Token); ok {
+			t.Fatalf("revoked token login succeeded:\n%s", out)
+		}
+	})
+
+	// A private repository with collaborators.
+	d.mustAPI("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "secret", "visibility": "private"}, 201)
+	d.importImage(d.ref("alice/secret:v1"))
+	d.must("alice", "push", d.ref("alice/secret:v1"))
+	for _, u := range []string{"bob", "carol", "olga", "mallory"} {
+		if out, ok := d.login(u, u+"-password"); !ok {
+			t.Fatalf("login %s: %s", u, out)
+		}
+	}
+	t.Run("an outsider and an anonymous caller cannot pull a private repository", func(t *testing.T) {
+		if out, ok := d.pullFresh("mallory", d.ref("alice/secret:v1")); ok {
+			t.Fatalf("outsider pulled:\n%s", out)
+		}
+		if out, ok := d.pullFresh("", d.ref("alice/secret:v1")); ok {
+			t.Fatalf("anonymous pulled:\n%s", out)
+		}
+	})
+	d.mustAPI("PUT", "/api/v1/repositories/alice/secret/collaborators/bob", "alice", map[string]string{"permission": "read"}, 200)
+	d.mustAPI("PUT", "/api/v1/repositories/alice/secret/collaborators/carol", "alice", map[string]string{"permission": "write"}, 200)
+	t.Run("a read collaborator pulls but cannot push", func(t *testing.T) {
+		if out, ok := d.pullFresh("bob", d.ref("alice/secret:v1")); !ok {
+			t.Fatalf("reader pull: %s", out)
+		}
+		d.importImage(d.ref("alice/secret:bob"))
+		d.mustFail("bob", "push", d.ref("alice/secret:bob"))
+	})
+	t.Run("a write collaborator pushes", func(t *testing.T) {
+		d.importImage(d.ref("alice/secret:carol"))
+		d.must("carol", "push", d.ref("alice/secret:carol"))
+	})
+	t.Run("a removed collaborator loses access", func(t *testing.T) {
+		d.mustAPI("DELETE", "/api/v1/repositories/alice/secret/collaborators/carol", "alice", nil, 204)
+		d.importImage(d.ref("alice/secret:carol2"))
+		d.mustFail("carol", "push", d.ref("alice/secret:carol2"))
+		if out, ok := d.pullFresh("carol", d.ref("alice/secret:v1")); ok {
+			t.Fatalf("removed collaborator pulled:\n%s", out)
+		}
+	})
+	t.Run("an organization member pushes to the organization's repository", func(t *testing.T) {
+		d.mustAPI("POST", "/api/v1/orgs", "alice", map[string]string{"name": "acme"}, 201)
+		d.mustAPI("PUT", "/api/v1/orgs/acme/members/olga", "alice", map[string]string{"role": "member"}, 200)
+		d.mustAPI("PATCH", "/api/v1/orgs/acme", "alice", map[string]string{"member_permission": "write"}, 200)
+		d.importImage(d.ref("acme/tool:1"))
+		d.must("olga", "push", d.ref("acme/tool:1"))
+		d.importImage(d.ref("acme/tool:2"))
+		d.mustFail("mallory", "push", d.ref("acme/tool:2"))
+	})
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — `make bench`: Wharf vs CNCF Distribution, side by side.
+#
+# Both registries are driven by the same load generator (bench/cmd/regbench)
+# with the same flags, one after the other on this machine, so the numbers
+# are directly comparable. Each server gets a fresh data dir on loopback and
+# is stopped (and its data deleted) before the next one runs, so neither
+# pays for the other's dirty page cache or disk usage.
+#
+# Knobs (environment):
+#   BENCH_BLOB_SIZE      big blob size in bytes for push/pull   (536870912)
+#   BENCH_DURATION       length of each request-rate test       (10s)
+#   BENCH_CONCURRENCY    concurrent clients for those tests     (16)
+#   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
+#   BENCH_WHARF_CMD      replace the Wharf server, for testing the harness:
+#                        "distribution" runs a second Distribution in its
+#                        place; anything else is a simple command in which
+#                        {addr} and {data} are substituted (no `make build`,
+#                        no user creation; use `env VAR=x cmd` for variables).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+DIST_VERSION=v3.1.2
+DIST_PKG=github.com/distribution/distribution/v3/cmd/registry
+BLOB_SIZE=${BENCH_BLOB_SIZE:-536870912}
+DURATION=${BENCH_DURATION:-10s}
+CONC=${BENCH_CONCURRENCY:-16}
+RSS_BLOB_SIZE=${BENCH_RSS_BLOB_SIZE:-2147483648}
+RSS_LIMIT_MIB=100
+if ((RSS_BLOB_SIZE % (1 << 30) == 0)); then RSS_LABEL=$((RSS_BLOB_SIZE >> 30))GiB; else RSS_LABEL=${RSS_BLOB_SIZE}B; fi
+WHARF_CMD=${BENCH_WHARF_CMD:-}
+CACHE=$ROOT/.cache
+BIN=$CACHE/bin
+REGBENCH=$BIN/regbench
+WHARF_USER=bench
+WHARF_PASS="Bench-Pw-1-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# --- setup -------------------------------------------------------------------
+
+# .cache/ holds the pinned Distribution binary and regbench; keep it out of git.
+if ! { [ -f .gitignore ] && grep -qxF '.cache/' .gitignore; }; then
+	if [ -s .gitignore ] && [ -n "$(tail -c1 .gitignore)" ]; then echo >>.gitignore; fi
+	echo '.cache/' >>.gitignore
+fi
+mkdir -p "$BIN"
+
+if [ -z "$WHARF_CMD" ]; then
+	log "building wharf (make build)"
+	make build
+	[ -x bin/wharf ] || die "make build did not produce bin/wharf"
+fi
+
+# Pinned Distribution, built once into .cache/bin (rebuilt if the pin moves).
+if [ -x "$BIN/registry" ] && go version -m "$BIN/registry" 2>/dev/null |
+	grep -qE "^[[:space:]]+mod[[:space:]]+github.com/distribution/distribution/v3[[:space:]]+$DIST_VERSION[[:space:]]"; then
+	log "distribution $DIST_VERSION already in $BIN"
+else
+	log "installing distribution $DIST_VERSION (first run only, takes a few minutes)"
+	GOBIN="$BIN" GOWORK=off go install "$DIST_PKG@$DIST_VERSION"
+fi
+
+log "building regbench"
+(cd bench && GOWORK=off go build -o "$REGBENCH" ./cmd/regbench)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-bench.XXXXXX")
+SERVER_PID=
+RB_PID=
+CURRENT_SIDE=
+cleanup() {
+	local rc=$?
+	if [ -n "$RB_PID" ]; then
+		kill -TERM "$RB_PID" 2>/dev/null || true # timeout(1) passes it on
+		wait "$RB_PID" 2>/dev/null || true
+	fi
+	if [ "$rc" != 0 ] && [ -n "$CURRENT_SIDE" ] && [ -f "$TMP/$CURRENT_SIDE/server.log" ]; then
+		printf '\n--- last lines of the %s server log ---\n' "$CURRENT_SIDE" >&2
+		tail -n 20 "$TMP/$CURRENT_SIDE/server.log" >&2 || true
+	fi
+	[ -n "$SERVER_PID" ] && stop_server
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Each side needs room for both blobs, and a registry may briefly hold an
+# upload twice (temp file + committed blob).
+need_kib=$(((BLOB_SIZE + RSS_BLOB_SIZE) * 2 / 1024 + 262144))
+have_kib=$(df -Pk "$TMP" | awk 'NR==2 {print $4}')
+[ "$have_kib" -ge "$need_kib" ] || die "need $((need_kib / 1024)) MiB free in $TMP, have $((have_kib / 1024)) MiB"
+
+# --- servers -----------------------------------------------------------------
+
+# wait_ready waits until SERVER_URL answers HTTP and SERVER_PID is alive.
+wait_ready() {
+	local name=$1
+	if ! "$REGBENCH" -registry "$SERVER_URL" -only ping -wait 30s 2>/dev/null || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		die "$name did not come up on $SERVER_URL"
+	fi
+}
+
+stop_server() {
+	local pid=$SERVER_PID
+	SERVER_PID=
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# start_distribution NAME: filesystem storage, no auth, access log and
+# OpenTelemetry off (v3 otherwise tries to export traces to localhost:4318
+# on every request, which would be measured as registry overhead).
+start_distribution() {
+	local name=$1 port dir
+	port=$("$REGBENCH" -free-port)
+	dir=$TMP/$name
+	mkdir -p "$dir/data"
+	cat >"$dir/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: warn
+		  accesslog:
+		    disabled: true
+		storage:
+		  filesystem:
+		    rootdirectory: $dir/data
+		  cache:
+		    blobdescriptor: inmemory
+		http:
+		  addr: 127.0.0.1:$port
+		  secret: $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	EOF
+	OTEL_SDK_DISABLED=true OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
+		"$BIN/registry" serve "$dir/config.yml" >"$dir/server.log" 2>&1 &
+	SERVER_PID=$!
+	SERVER_URL=http://127.0.0.1:$port
+	wait_ready "$name"
+}
+
+start_wharf() {
+	local port dir addr
+	if [ "$WHARF_CMD" = distribution ]; then
+		start_distribution wharf
+		return
+	fi
+	port=$("$REGBENCH" -free-port)
+	addr=127.0.0.1:$port
+	dir=$TMP/wharf
+	mkdir -p "$dir/data"
+	SERVER_URL=http://$addr
+	if [ -n "$WHARF_CMD" ]; then
+		local cmd=${WHARF_CMD//\{addr\}/$addr}
+		cmd=${cmd//\{data\}/$dir/data}
+		# exec so that $! is the server itself, whose RSS we measure.
+		bash -c "exec $cmd" >"$dir/server.log" 2>&1 &
+		SERVER_PID=$!
+		wait_ready wharf
+		return
+	fi
+	# Create the user before serving (no concurrent writers on a fresh data
+	# dir); if this build needs the server's initialisation first, retry
+	# once it is up.
+	local created=0
+	if printf '%s' "$WHARF_PASS" | bin/wharf user create "$WHARF_USER" --email bench@example.com \
+		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1; then
+		created=1
+	fi
+	bin/wharf serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	SERVER_PID=$!
+	wait_ready wharf
+	if [ "$created" = 0 ]; then
+		printf '%s' "$WHARF_PASS" | bin/wharf user create "$WHARF_USER" --email bench@example.com \
+			--password-stdin --data-dir "$dir/data" >>"$dir/user.log" 2>&1 ||
+			{ cat "$dir/user.log" >&2; die "wharf user create failed"; }
+	fi
+}
+
+# --- measurement -------------------------------------------------------------
+
+RESULTS=$TMP/results.tsv # side<TAB>name<TAB>value<TAB>unit
+: >"$RESULTS"
+
+# regbench SIDE ARGS...: run regbench against the current server and add
+# its RESULT lines to $RESULTS. It runs in the background and we `wait` for
+# it because bash only runs traps between foreground commands: this way
+# Ctrl-C/TERM cleans up at once instead of after the current load test.
+regbench() {
+	local side=$1 rc=0
+	shift
+	local res=$TMP/$side/results.txt
+	: >"$res"
+	timeout -k 10 900 "$REGBENCH" -registry "$SERVER_URL" -results "$res" "$@" &
+	RB_PID=$!
+	wait "$RB_PID" || rc=$?
+	RB_PID=
+	[ "$rc" = 0 ] || die "regbench failed against $side (exit $rc)"
+	awk -v side="$side" '$1 == "RESULT" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "%s\t%s\t%s\t%s\n", side, f["name"], f["value"], f["unit"] }' "$res" >>"$RESULTS"
+}
+
+rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+# bench_side SIDE START_FN [regbench auth flags...]
+bench_side() {
+	local side=$1 start=$2
+	shift 2
+	CURRENT_SIDE=$side
+	log "$side: starting"
+	"$start" "$side"
+	log "$side: regbench -blob-size $BLOB_SIZE -c $CONC -duration $DURATION ($SERVER_URL)"
+	regbench "$side" "$@" -blob-size "$BLOB_SIZE" -c "$CONC" -duration "$DURATION"
+	sync # flush this run's writes so the RSS push starts from a quiet disk
+
+	# Reset the high-water mark to the current RSS (Linux >= 4.0) so VmHWM
+	# covers exactly the big push; otherwise fall back to the lifetime peak.
+	local scope=push
+	if ! { echo 5 >"/proc/$SERVER_PID/clear_refs"; } 2>/dev/null; then
+		scope=lifetime
+		log "$side: cannot reset VmHWM; reporting lifetime peak RSS"
+	fi
+	log "$side: peak RSS during a $RSS_BLOB_SIZE-byte push (pid $SERVER_PID, baseline $(rss_kib "$SERVER_PID" VmRSS) KiB)"
+	regbench "$side" "$@" -blob-size "$RSS_BLOB_SIZE" -seed 2 -only push
+	kill -0 "$SERVER_PID" 2>/dev/null || die "$side exited during the RSS test"
+	local hwm
+	hwm=$(rss_kib "$SERVER_PID" VmHWM)
+	printf '%s\t%s\t%s\tMiB\n' "$side" "peak_rss_${scope}_$RSS_LABEL" "$(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}')" >>"$RESULTS"
+	log "$side: peak RSS (VmHWM, $scope) $hwm KiB"
+
+	stop_server
+	rm -rf "${TMP:?}/$side/data"
+	sync
+	CURRENT_SIDE=
+}
+
+log "blob ${BLOB_SIZE}B, RSS blob ${RSS_BLOB_SIZE}B, c=$CONC, duration=$DURATION, $(nproc) CPUs, $(go env GOVERSION)"
+bench_side distribution start_distribution
+bench_side wharf start_wharf -user "$WHARF_USER" -pass "$WHARF_PASS"
+
+# --- report ------------------------------------------------------------------
+
+echo
+awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-bin/wharf}" -v label="$RSS_LABEL" '
+	!($2 in seen) { seen[$2] = 1; order[++n] = $2; unit[$2] = $4 }
+	{ v[$1, $2] = $3 }
+	function fmtv(x) { return x == "" ? "-" : x }
+	END {
+		printf "%-24s %-6s %14s %14s %8s\n", "metric", "unit", "distribution", "wharf", "ratio"
+		for (i = 1; i <= n; i++) {
+			m = order[i]; d = v["distribution", m]; w = v["wharf", m]
+			lower = (unit[m] == "ms" || unit[m] == "MiB") # lower is better
+			r = "-"
+			if (d != "" && w != "" && d + 0 > 0 && w + 0 > 0)
+				r = sprintf("%.2f", lower ? d / w : w / d)
+			printf "%-24s %-6s %14s %14s %8s\n", m, unit[m], fmtv(d), fmtv(w), r
+		}
+		print ""
+		print "ratio > 1.00 means Wharf is better (wharf/distribution for throughput,"
+		print "distribution/wharf for latency and RSS)."
+		if (cmd != "bin/wharf") print "NOTE: wharf side was replaced by BENCH_WHARF_CMD=" cmd
+		rss = v["wharf", "peak_rss_push_" label]; what = "during the " label " push"
+		if (rss == "") { rss = v["wharf", "peak_rss_lifetime_" label]; what = "(lifetime, incl. the " label " push)" }
+		if (rss == "") print "Wharf peak RSS: not measured"
+		else printf "Wharf peak RSS %s: %s MiB; under %d MiB: %s\n", what, rss, limit,
+			(rss + 0 < limit ? "YES" : "NO")
+	}' "$RESULTS"

@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/wharf
 
-.PHONY: build run test unit conformance bench fmt vet fuzz clean
+.PHONY: build run test unit conformance e2e-docker bench fmt vet fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wharf
@@ -10,7 +10,7 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
 
-test: vet unit conformance
+test: vet unit conformance e2e-docker
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -21,6 +21,10 @@ unit:
 
 conformance:
 	bash scripts/conformance.sh
+
+# Installs Debian's docker.io and starts dockerd if needed.
+e2e-docker:
+	bash scripts/docker-e2e.sh
 
 bench:
 	bash scripts/bench.sh

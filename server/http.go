@@ -31,6 +31,7 @@ func (a *App) Handler() http.Handler {
 	r.Any("/v2", gin.WrapH(reg))
 	api.New(a.Hub, a.Accounts, a.DB, nil, a.Log).Register(r)
 
+	r.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, a.Tokens.JWKS()) })
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)

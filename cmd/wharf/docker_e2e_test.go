@@ -63,11 +63,17 @@ func (d *dockerEnv) mustFail(user string, args ...string) string {
 	if ok {
 		d.t.Fatalf("docker %s as %q succeeded, want refusal:\n%s", strings.Join(args, " "), user, out)
 	}
+	d.t.Logf("docker %s as %q refused: %s", args[0], user, lastLine(out))
 	return out
 }
 
 func (d *dockerEnv) login(user, secret string) (string, bool) {
 	return d.docker(user, secret, "login", d.proc.addr, "-u", user, "--password-stdin")
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // ref names an image in this Wharf.

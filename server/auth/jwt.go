@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -280,4 +281,21 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// JWKS is the public signing key as a JSON Web Key Set, so that other
+// registries (or replicas) can verify Wharf's tokens.
+func (t *Tokens) JWKS() map[string]any {
+	size := (t.key.Curve.Params().BitSize + 7) / 8
+	pad := func(b []byte) string {
+		out := make([]byte, size)
+		copy(out[size-len(b):], b)
+		return base64.RawURLEncoding.EncodeToString(out)
+	}
+	pub := t.key.PublicKey
+	x, y := pub.X.Bytes(), pub.Y.Bytes()
+	return map[string]any{"keys": []map[string]string{{
+		"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": t.kid,
+		"x": pad(x), "y": pad(y),
+	}}}
 }

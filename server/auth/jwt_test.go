@@ -203,3 +203,29 @@ func TestDecide(t *testing.T) {
 		t.Fatal("CanManageAccount is wrong")
 	}
 }
+
+// The published JWKS verifies the tokens we sign.
+func TestJWKSVerifiesOurTokens(t *testing.T) {
+	tk := testTokens(t)
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, validClaims(time.Now()))
+	tok.Header["kid"] = tk.kid
+	s, err := tok.SignedString(tk.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := tk.JWKS()["keys"].([]map[string]string)
+	k := keys[0]
+	xb, _ := base64.RawURLEncoding.DecodeString(k["x"])
+	yb, _ := base64.RawURLEncoding.DecodeString(k["y"])
+	raw := append([]byte{4}, append(xb, yb...)...)
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k["kid"] != tk.kid || len(xb) != 32 || len(yb) != 32 {
+		t.Fatalf("jwks %v", k)
+	}
+	if _, err := jwt.Parse(s, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"ES256"})); err != nil {
+		t.Fatalf("token does not verify with the published key: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -73,6 +74,7 @@ func Run(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("migrations: database has schema version %d, newer than this binary's %d", v, Latest())
 		}
 	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Version < all[j].Version })
 	for _, m := range all {
 		if done[m.Version] {
 			continue

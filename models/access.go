@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -126,4 +127,72 @@ func (db *DB) DeleteAccessToken(ctx context.Context, userID, id int64) error {
 // TouchAccessToken records a token's use.
 func (db *DB) TouchAccessToken(ctx context.Context, id int64, at time.Time) error {
 	return db.write(ctx).Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error
+}
+
+// Viewer is who lists repositories: its id and name (0 and "" for
+// anonymous) and whether it is a site administrator.
+type Viewer struct {
+	UserID   int64
+	Username string
+	Admin    bool
+}
+
+// visibleTo restricts a query on repositories aliased r to those viewer may
+// read. It is the SQL form of the policy's read rule (server/auth
+// Policy.Level): public repositories, the viewer's namespace, its
+// organizations' and those it collaborates on; administrators see all.
+func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
+	if v.Admin {
+		return q
+	}
+	if v.UserID == 0 {
+		return q.Where("r.visibility = ?", VisibilityPublic)
+	}
+	return q.Where(`r.visibility = ? OR r.namespace = ?
+		OR r.namespace IN (SELECT o.name FROM organizations o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?)
+		OR r.id IN (SELECT c.repository_id FROM collaborators c WHERE c.user_id = ?)`,
+		VisibilityPublic, v.Username, v.UserID, v.UserID)
+}
+
+// RepoOrder names the orders a repository listing may take; anything else
+// is refused rather than passed to SQL.
+var RepoOrder = map[string]string{
+	"stars":   "r.star_count DESC, r.pull_count DESC, r.name",
+	"pulls":   "r.pull_count DESC, r.star_count DESC, r.name",
+	"updated": "r.updated_at DESC, r.name",
+	"name":    "r.name",
+}
+
+// RepoFilter selects repositories for a listing.
+type RepoFilter struct {
+	Namespace string // only this namespace
+	Mine      bool   // only those the viewer may write to or was given
+	Order     string // a key of RepoOrder
+	Limit     int
+	Offset    int
+}
+
+// ListVisibleRepositories lists the repositories viewer may read, and how
+// many there are in all.
+func (db *DB) ListVisibleRepositories(ctx context.Context, v Viewer, f RepoFilter) ([]Repository, int64, error) {
+	q := visibleTo(db.read(ctx).Table("repositories r"), v)
+	if f.Namespace != "" {
+		q = q.Where("r.namespace = ?", f.Namespace)
+	}
+	if f.Mine {
+		q = q.Where(`r.namespace = ?
+			OR r.namespace IN (SELECT o.name FROM organizations o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?)
+			OR r.id IN (SELECT c.repository_id FROM collaborators c WHERE c.user_id = ?)`, v.Username, v.UserID, v.UserID)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	order, ok := RepoOrder[f.Order]
+	if !ok {
+		order = RepoOrder["updated"]
+	}
+	var out []Repository
+	err := q.Select("r.*").Order(order).Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	return out, total, err
 }

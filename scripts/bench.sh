@@ -3,20 +3,50 @@
 #
 # Both registries are driven by the same load generator (bench/cmd/regbench)
 # with the same flags, one after the other on this machine, so the numbers
-# are directly comparable. Each server gets a fresh data dir on loopback and
-# is stopped (and its data deleted) before the next one runs, so neither
-# pays for the other's dirty page cache or disk usage.
+# are directly comparable. Each registry gets a fresh data dir on loopback;
+# only one registry is under load at a time, and Distribution is stopped
+# (and its data deleted) before Wharf is measured, so neither pays for the
+# other's dirty page cache or disk usage.
+#
+# Auth is on for both, the way docker uses a registry:
+#   * Wharf is started first. It is the Docker token server for both sides:
+#     `GET /v2/` answers 401 with `Bearer realm="<wharf>/v2/token",
+#     service="<host:port>"`, and the realm issues ES256 JWTs (iss = Wharf's
+#     base URL, aud = service, header kid) that live 5 minutes. A user
+#     `bench` is created; it owns the namespace bench/, so a token for
+#     repository:bench/regbench:pull,push grants both.
+#   * `regbench -token-info` reads the realm and service from that challenge,
+#     fetches a token for bench/regbench to learn the issuer (and checks its
+#     audience and grants), and saves Wharf's public key set from
+#     /.well-known/jwks.json into the temp dir.
+#   * Distribution runs with `auth: token:` set to that realm, service and
+#     issuer and `jwks:` to that file (keys matched by kid, ES256 only,
+#     no autoredirect), so it accepts exactly Wharf's tokens.
+#   * regbench runs with `-auth token -user bench` against both: it never
+#     sends Basic credentials to a registry; it learns the realm from the 401
+#     on /v2/, fetches one token per scope from Wharf's realm (Basic there),
+#     caches it and sends it as Bearer on every request, renewing it before
+#     it expires. Its token_fetches and auth_401s results (summed over both
+#     regbench runs of a side) show that tokens are fetched once and reused.
+#   * Wharf keeps running (idle, serving a few token requests) while
+#     Distribution is measured, then is measured itself.
 #
 # Knobs (environment):
 #   BENCH_BLOB_SIZE      big blob size in bytes for push/pull   (536870912)
 #   BENCH_DURATION       length of each request-rate test       (10s)
 #   BENCH_CONCURRENCY    concurrent clients for those tests     (16)
 #   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
-#   BENCH_WHARF_CMD      replace the Wharf server, for testing the harness:
-#                        "distribution" runs a second Distribution in its
-#                        place; anything else is a simple command in which
-#                        {addr} and {data} are substituted (no `make build`,
-#                        no user creation; use `env VAR=x cmd` for variables).
+#   BENCH_WHARF_BIN      use this wharf binary instead of `make build`'s
+#                        bin/wharf (e.g. a build saved while the tree is
+#                        being edited, or an older build to compare with)
+#   BENCH_WHARF_CMD      replace the measured Wharf, for testing the harness
+#                        (the wharf binary still runs as the token server):
+#                        "distribution" runs a second Distribution, with the
+#                        same token auth, in its place; anything else is a
+#                        simple command in which {addr} and {data} are
+#                        substituted (it is measured with -auth token too,
+#                        so it must accept Wharf's tokens or need no auth;
+#                        use `env VAR=x cmd` for variables).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,6 +65,7 @@ CACHE=$ROOT/.cache
 BIN=$CACHE/bin
 REGBENCH=$BIN/regbench
 WHARF_USER=bench
+REPO=bench/regbench # in the bench user's namespace on Wharf; same name on Distribution
 WHARF_PASS="Bench-Pw-1-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -49,10 +80,18 @@ if ! { [ -f .gitignore ] && grep -qxF '.cache/' .gitignore; }; then
 fi
 mkdir -p "$BIN"
 
-if [ -z "$WHARF_CMD" ]; then
+# Wharf is always needed: even when BENCH_WHARF_CMD replaces the measured
+# side, it is the token server.
+WHARF_BIN=${BENCH_WHARF_BIN:-}
+if [ -n "$WHARF_BIN" ]; then
+	[ -x "$WHARF_BIN" ] || die "BENCH_WHARF_BIN=$WHARF_BIN is not an executable"
+	WHARF_BIN=$(cd "$(dirname "$WHARF_BIN")" && pwd)/$(basename "$WHARF_BIN")
+	log "using $WHARF_BIN (BENCH_WHARF_BIN; no make build)"
+else
 	log "building wharf (make build)"
 	make build
 	[ -x bin/wharf ] || die "make build did not produce bin/wharf"
+	WHARF_BIN=$ROOT/bin/wharf
 fi
 
 # Pinned Distribution, built once into .cache/bin (rebuilt if the pin moves).
@@ -68,7 +107,10 @@ log "building regbench"
 (cd bench && GOWORK=off go build -o "$REGBENCH" ./cmd/regbench)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-bench.XXXXXX")
-SERVER_PID=
+SERVER_PID= # the registry being measured
+WHARF_PID=  # $WHARF_BIN, the token server (and the measured Wharf)
+WHARF_URL=
+WHARF_DIR=
 RB_PID=
 CURRENT_SIDE=
 cleanup() {
@@ -81,7 +123,12 @@ cleanup() {
 		printf '\n--- last lines of the %s server log ---\n' "$CURRENT_SIDE" >&2
 		tail -n 20 "$TMP/$CURRENT_SIDE/server.log" >&2 || true
 	fi
+	if [ "$rc" != 0 ] && [ -n "$WHARF_PID" ] && [ "$SERVER_PID" != "$WHARF_PID" ] && [ -f "$WHARF_DIR/server.log" ]; then
+		printf '\n--- last lines of the wharf (token server) log ---\n' >&2
+		tail -n 10 "$WHARF_DIR/server.log" >&2 || true
+	fi
 	[ -n "$SERVER_PID" ] && stop_server
+	[ -n "$WHARF_PID" ] && stop_pid "$WHARF_PID"
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -97,17 +144,25 @@ have_kib=$(df -Pk "$TMP" | awk 'NR==2 {print $4}')
 
 # --- servers -----------------------------------------------------------------
 
-# wait_ready waits until SERVER_URL answers HTTP and SERVER_PID is alive.
+# wait_ready NAME URL PID waits until URL answers HTTP and PID is alive.
 wait_ready() {
-	local name=$1
-	if ! "$REGBENCH" -registry "$SERVER_URL" -only ping -wait 30s 2>/dev/null || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-		die "$name did not come up on $SERVER_URL"
+	local name=$1 url=$2 pid=$3
+	if ! "$REGBENCH" -registry "$url" -only ping -wait 30s 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; then
+		die "$name did not come up on $url"
 	fi
 }
 
+# stop_server stops the measured registry; if that is the token server
+# too, it is then gone as well.
 stop_server() {
 	local pid=$SERVER_PID
 	SERVER_PID=
+	[ "$pid" = "$WHARF_PID" ] && WHARF_PID=
+	stop_pid "$pid"
+}
+
+stop_pid() {
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for _ in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -117,9 +172,10 @@ stop_server() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# start_distribution NAME: filesystem storage, no auth, access log and
-# OpenTelemetry off (v3 otherwise tries to export traces to localhost:4318
-# on every request, which would be measured as registry overhead).
+# start_distribution NAME: filesystem storage, token auth trusting Wharf's
+# key (TOKEN_* and $JWKS, see the header), access log and OpenTelemetry off
+# (v3 otherwise tries to export traces to localhost:4318 on every request,
+# which would be measured as registry overhead).
 start_distribution() {
 	local name=$1 port dir
 	port=$("$REGBENCH" -free-port)
@@ -139,16 +195,77 @@ start_distribution() {
 		http:
 		  addr: 127.0.0.1:$port
 		  secret: $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+		auth:
+		  token:
+		    realm: "$TOKEN_REALM"
+		    service: "$TOKEN_SERVICE"
+		    issuer: "$TOKEN_ISSUER"
+		    jwks: "$JWKS"
+		    signingalgorithms: [ES256]
+		    autoredirect: false
 	EOF
 	OTEL_SDK_DISABLED=true OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
 		"$BIN/registry" serve "$dir/config.yml" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
 	SERVER_URL=http://127.0.0.1:$port
-	wait_ready "$name"
+	wait_ready "$name" "$SERVER_URL" "$SERVER_PID"
 }
 
+# start_token_server: $WHARF_BIN with a fresh data dir and the bench user;
+# it serves tokens for both sides and, unless BENCH_WHARF_CMD replaces it,
+# is the measured Wharf as well. Sets WHARF_PID, WHARF_URL and TOKEN_*, and
+# writes Wharf's JWKS to $JWKS.
+start_token_server() {
+	local port dir addr
+	port=$("$REGBENCH" -free-port)
+	addr=127.0.0.1:$port
+	dir=$TMP/wharf
+	[ -n "$WHARF_CMD" ] && dir=$TMP/token-server
+	WHARF_DIR=$dir
+	mkdir -p "$dir/data"
+	# Create the user before serving (no concurrent writers on a fresh data
+	# dir); if this build needs the server's initialisation first, retry
+	# once it is up.
+	local created=0
+	if printf '%s' "$WHARF_PASS" | "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
+		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1; then
+		created=1
+	fi
+	"$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	WHARF_PID=$!
+	WHARF_URL=http://$addr
+	wait_ready wharf "$WHARF_URL" "$WHARF_PID"
+	if [ "$created" = 0 ]; then
+		printf '%s' "$WHARF_PASS" | "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
+			--password-stdin --data-dir "$dir/data" >>"$dir/user.log" 2>&1 ||
+			{ cat "$dir/user.log" >&2; die "wharf user create failed"; }
+	fi
+
+	local info k v
+	info=$("$REGBENCH" -registry "$WHARF_URL" -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO" -token-info "$JWKS") ||
+		die "wharf is not usable as a token server (see above)"
+	while IFS='=' read -r k v; do
+		case $k in
+		realm) TOKEN_REALM=$v ;;
+		service) TOKEN_SERVICE=$v ;;
+		issuer) TOKEN_ISSUER=$v ;;
+		esac
+	done <<<"$info"
+	[ -n "${TOKEN_REALM:-}" ] && [ -n "${TOKEN_SERVICE:-}" ] && [ -n "${TOKEN_ISSUER:-}" ] ||
+		die "regbench -token-info printed no realm/service/issuer"
+	log "token server: realm $TOKEN_REALM, service $TOKEN_SERVICE, issuer $TOKEN_ISSUER, JWKS $JWKS"
+}
+
+# start_wharf: the measured Wharf is the token server already running;
+# BENCH_WHARF_CMD swaps in another server.
 start_wharf() {
 	local port dir addr
+	if [ -z "$WHARF_CMD" ]; then
+		SERVER_PID=$WHARF_PID
+		SERVER_URL=$WHARF_URL
+		kill -0 "$SERVER_PID" 2>/dev/null || die "wharf (pid $SERVER_PID) is no longer running"
+		return
+	fi
 	if [ "$WHARF_CMD" = distribution ]; then
 		start_distribution wharf
 		return
@@ -158,31 +275,12 @@ start_wharf() {
 	dir=$TMP/wharf
 	mkdir -p "$dir/data"
 	SERVER_URL=http://$addr
-	if [ -n "$WHARF_CMD" ]; then
-		local cmd=${WHARF_CMD//\{addr\}/$addr}
-		cmd=${cmd//\{data\}/$dir/data}
-		# exec so that $! is the server itself, whose RSS we measure.
-		bash -c "exec $cmd" >"$dir/server.log" 2>&1 &
-		SERVER_PID=$!
-		wait_ready wharf
-		return
-	fi
-	# Create the user before serving (no concurrent writers on a fresh data
-	# dir); if this build needs the server's initialisation first, retry
-	# once it is up.
-	local created=0
-	if printf '%s' "$WHARF_PASS" | bin/wharf user create "$WHARF_USER" --email bench@example.com \
-		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1; then
-		created=1
-	fi
-	bin/wharf serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	local cmd=${WHARF_CMD//\{addr\}/$addr}
+	cmd=${cmd//\{data\}/$dir/data}
+	# exec so that $! is the server itself, whose RSS we measure.
+	bash -c "exec $cmd" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
-	wait_ready wharf
-	if [ "$created" = 0 ]; then
-		printf '%s' "$WHARF_PASS" | bin/wharf user create "$WHARF_USER" --email bench@example.com \
-			--password-stdin --data-dir "$dir/data" >>"$dir/user.log" 2>&1 ||
-			{ cat "$dir/user.log" >&2; die "wharf user create failed"; }
-	fi
+	wait_ready wharf "$SERVER_URL" "$SERVER_PID"
 }
 
 # --- measurement -------------------------------------------------------------
@@ -211,7 +309,8 @@ regbench() {
 
 rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-# bench_side SIDE START_FN [regbench auth flags...]
+# bench_side SIDE START_FN [regbench flags...]: start (or adopt) the
+# registry, measure it, stop it and delete its data.
 bench_side() {
 	local side=$1 start=$2
 	shift 2
@@ -244,14 +343,20 @@ bench_side() {
 }
 
 log "blob ${BLOB_SIZE}B, RSS blob ${RSS_BLOB_SIZE}B, c=$CONC, duration=$DURATION, $(nproc) CPUs, $(go env GOVERSION)"
-bench_side distribution start_distribution
-bench_side wharf start_wharf -user "$WHARF_USER" -pass "$WHARF_PASS"
+JWKS=$TMP/jwks.json
+TOKEN_REALM= TOKEN_SERVICE= TOKEN_ISSUER=
+log "wharf: starting (token server for both sides)"
+start_token_server
+AUTH_FLAGS=(-auth token -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO")
+bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
+bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
 
 # --- report ------------------------------------------------------------------
 
 echo
-awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-bin/wharf}" -v label="$RSS_LABEL" '
+awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-wharf}" -v wbin="$WHARF_BIN" -v label="$RSS_LABEL" '
 	!($2 in seen) { seen[$2] = 1; order[++n] = $2; unit[$2] = $4 }
+	$4 == "count" { v[$1, $2] += $3; next } # summed over both regbench runs
 	{ v[$1, $2] = $3 }
 	function fmtv(x) { return x == "" ? "-" : x }
 	END {
@@ -260,14 +365,17 @@ awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-bin/wharf}" -v label="
 			m = order[i]; d = v["distribution", m]; w = v["wharf", m]
 			lower = (unit[m] == "ms" || unit[m] == "MiB") # lower is better
 			r = "-"
-			if (d != "" && w != "" && d + 0 > 0 && w + 0 > 0)
+			if (unit[m] != "count" && d != "" && w != "" && d + 0 > 0 && w + 0 > 0)
 				r = sprintf("%.2f", lower ? d / w : w / d)
 			printf "%-24s %-6s %14s %14s %8s\n", m, unit[m], fmtv(d), fmtv(w), r
 		}
 		print ""
 		print "ratio > 1.00 means Wharf is better (wharf/distribution for throughput,"
-		print "distribution/wharf for latency and RSS)."
-		if (cmd != "bin/wharf") print "NOTE: wharf side was replaced by BENCH_WHARF_CMD=" cmd
+		print "distribution/wharf for latency and RSS). Both sides use Docker token auth"
+		print "(Bearer tokens from Wharf'"'"'s realm, cached per scope; no Basic to either registry);"
+		print "token_fetches and auth_401s are totals over the side'"'"'s two regbench runs."
+		if (cmd != "wharf") print "NOTE: wharf side was replaced by BENCH_WHARF_CMD=" cmd
+		else print "wharf binary: " wbin
 		rss = v["wharf", "peak_rss_push_" label]; what = "during the " label " push"
 		if (rss == "") { rss = v["wharf", "peak_rss_lifetime_" label]; what = "(lifetime, incl. the " label " push)" }
 		if (rss == "") print "Wharf peak RSS: not measured"

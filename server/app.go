@@ -17,6 +17,7 @@ import (
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/storage/filesystem"
+	"github.com/wharfhub/wharf/web"
 )
 
 // App is Wharf's services, wired.
@@ -30,6 +31,8 @@ type App struct {
 	Policy   *auth.Policy
 	Tokens   *auth.Tokens
 	Hub      *hub.Service
+
+	web *web.Web
 }
 
 // Open opens the data directory (creating it), migrates the database and

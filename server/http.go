@@ -8,17 +8,32 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/registry"
+	"github.com/wharfhub/wharf/web"
 )
 
-// Handler builds the HTTP handler: the registry at /v2/ and the health
-// endpoints.
+// Handler builds the HTTP handler: the registry at /v2/, the JSON API, the
+// web UI and the health endpoints, behind Go's cross-origin protection
+// (requests without browser Fetch metadata, such as docker's, pass).
 func (a *App) Handler() http.Handler {
+	h, err := a.handler()
+	if err != nil {
+		// Templates and keys are checked at start-up by Serve; a test that
+		// builds a handler directly wants to fail loudly.
+		panic(err)
+	}
+	return h
+}
+
+func (a *App) handler() (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.RedirectTrailingSlash = false
@@ -29,7 +44,17 @@ func (a *App) Handler() http.Handler {
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
-	api.New(a.Hub, a.Accounts, a.DB, nil, a.Log).Register(r)
+	u, _ := url.Parse(a.Config.BaseURL)
+	ui, err := web.New(web.Config{
+		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
+		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"),
+	}, a.Hub, a.Accounts, a.DB, a.Log)
+	if err != nil {
+		return nil, err
+	}
+	a.web = ui
+	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.Log).Register(r)
+	ui.Register(r)
 
 	r.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, a.Tokens.JWKS()) })
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -43,9 +68,13 @@ func (a *App) Handler() http.Handler {
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})
 	r.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": gin.H{"code": "not_found", "message": "no such page"}})
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			c.JSON(http.StatusNotFound, gin.H{"error": gin.H{"code": "not_found", "message": "no such API endpoint"}})
+			return
+		}
+		ui.NotFound(c)
 	})
-	return r
+	return http.NewCrossOriginProtection().Handler(r), nil
 }
 
 // requestLog gives each request an id and logs it once, at the edge.
@@ -93,13 +122,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 			return err
 		}
 	}
+	handler, err := a.handler()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 	}
 	go a.janitor(ctx)
+	go a.web.Run(ctx)
 	flushed := make(chan struct{})
 	go func() { a.Content.RunPullFlusher(ctx, 2*time.Second); close(flushed) }()
 	defer func() { <-flushed }()

@@ -44,6 +44,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.GET("/users/:user", a.getUser)
 	g.PATCH("/users/:user", a.patchUser)
 	g.DELETE("/users/:user", a.deleteUser)
+	g.GET("/users/:user/starred", a.listStarred)
 
 	g.GET("/tokens", a.listTokens)
 	g.POST("/tokens", a.createToken)

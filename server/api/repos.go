@@ -91,6 +91,9 @@ func (a *API) repositoryRoute(c *gin.Context) {
 	case len(rest) == 2 && rest[0] == "collaborators" && m == http.MethodDelete:
 		a.removeCollaborator(c, name, rest[1])
 	default:
+		if a.socialRoute(c, name, rest) {
+			return
+		}
 		fail(c, http.StatusNotFound, "not_found", "no such API endpoint")
 	}
 }

@@ -25,6 +25,8 @@ type Config struct {
 	// DefaultVisibility is the visibility of a repository created by its
 	// first push.
 	DefaultVisibility string
+	// AllowSignup lets visitors create accounts in the web UI.
+	AllowSignup bool
 }
 
 // Setting describes one flag with its environment variable.
@@ -84,6 +86,18 @@ var ServeSettings = []Setting{
 				return fmt.Errorf("default-visibility must be public or private, not %q", v)
 			}
 			c.DefaultVisibility = v
+			return nil
+		}},
+	{Name: "allow-signup", Usage: "let visitors create accounts in the web UI: true or false", Def: "true",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "true", "1", "yes":
+				c.AllowSignup = true
+			case "false", "0", "no":
+				c.AllowSignup = false
+			default:
+				return fmt.Errorf("allow-signup must be true or false, not %q", v)
+			}
 			return nil
 		}},
 }

@@ -11,24 +11,50 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// client is a minimal OCI distribution client. It authenticates the way the
-// docker CLI does so that both registries are measured on the path real
-// clients take: Basic credentials are sent preemptively, and when a registry
-// answers 401 with a Bearer challenge, a token is fetched from the realm
-// (using the Basic credentials), cached per scope and reused for later
-// requests on the same repository/action until it expires.
+// Authentication modes (-auth).
+const (
+	// authToken is what the docker CLI does: the registry never sees the
+	// password. GET /v2/ (the ping) answers 401 with a Bearer challenge
+	// naming the token realm and service; before the first request on a
+	// repository the client fetches a token for the scope that operation
+	// needs (repository:NAME:pull, or pull,push to push) from the realm with
+	// Basic credentials, caches it per scope, sends it as a Bearer token on
+	// every request and renews it shortly before it expires. A 401 with a
+	// Bearer challenge (e.g. insufficient_scope) fetches a token for the
+	// challenged scope and retries once. A registry that does not challenge
+	// at /v2/ is used anonymously.
+	authToken = "token"
+	// authBasic sends Basic credentials preemptively on every registry
+	// request (the registry checks the password, or a cached decision, each
+	// time) and only falls back to a token when answered with a Bearer
+	// challenge.
+	authBasic = "basic"
+)
+
+// client is a minimal OCI distribution client that authenticates as
+// described for authToken and authBasic, so both registries are measured
+// on the path real clients take.
 type client struct {
 	base       *url.URL
 	user, pass string
+	mode       string // authToken or authBasic
 	hc         *http.Client
 
 	mu     sync.Mutex
-	tokens map[string]bearerToken // scope string from the challenge -> token
-	scopes map[string]string      // "repo|pull" or "repo|push" -> challenge scope
+	tokens map[string]bearerToken // scope string -> token
+	scopes map[string]string      // "repo|pull" or "repo|push" -> scope to ask for
+	ping   *challenge             // Bearer challenge of GET /v2/, if any (token mode)
+
+	tokenFetches atomic.Int64 // successful token requests to the realm
+	challenged   atomic.Int64 // 401 answers to do() requests (not the ping)
 }
+
+// now is the clock token lifetimes are judged by; tests move it forward.
+var now = time.Now
 
 type bearerToken struct {
 	value   string
@@ -38,7 +64,7 @@ type bearerToken struct {
 // newClient builds a client with one shared transport whose idle pool is
 // large enough that the concurrent load tests never re-dial (re-dialing would
 // measure the kernel's TCP handshake rather than the registry).
-func newClient(base *url.URL, user, pass string, conc int) *client {
+func newClient(base *url.URL, user, pass, mode string, conc int) *client {
 	tr := &http.Transport{
 		Proxy:                 nil, // loopback only; never route through a proxy
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -54,6 +80,7 @@ func newClient(base *url.URL, user, pass string, conc int) *client {
 		base:   base,
 		user:   user,
 		pass:   pass,
+		mode:   mode,
 		hc:     &http.Client{Transport: tr},
 		tokens: map[string]bearerToken{},
 		scopes: map[string]string{},
@@ -82,13 +109,28 @@ func (c *client) url(path string) string {
 func (c *client) do(ctx context.Context, r request) (*http.Response, error) {
 	key := scopeKey(r.method, r.url)
 	tok := c.cachedToken(key)
+	if tok == "" && c.mode == authToken {
+		// Like docker: once /v2/ has named the token realm, get a token for
+		// what this operation needs before sending it, rather than letting
+		// every new scope cost a 401 round trip.
+		if ch, ok := c.pingChallenge(key); ok {
+			var err error
+			if tok, err = c.token(ctx, key, ch, ""); err != nil {
+				return nil, fmt.Errorf("%s %s: bearer auth: %w", r.method, r.url, err)
+			}
+		}
+	}
 	resp, err := c.send(ctx, r, tok)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
+	c.challenged.Add(1)
 	ch, ok := parseChallenge(resp.Header.Values("WWW-Authenticate"))
 	if !ok || !strings.EqualFold(ch.scheme, "bearer") {
 		return resp, nil // Basic challenge or garbage: nothing more to try
+	}
+	if ch.params["scope"] == "" {
+		ch.params["scope"] = defaultScope(key)
 	}
 	drain(resp)
 	newTok, err := c.token(ctx, key, ch, tok)
@@ -121,10 +163,57 @@ func (c *client) send(ctx context.Context, r request, token string) (*http.Respo
 	switch {
 	case token != "":
 		req.Header.Set("Authorization", "Bearer "+token)
-	case c.user != "":
+	case c.user != "" && c.mode == authBasic:
 		req.SetBasicAuth(c.user, c.pass)
 	}
 	return c.hc.Do(req)
+}
+
+// setPing records the answer to GET /v2/: in token mode a Bearer challenge
+// there (realm and service) is what later requests get tokens from.
+func (c *client) setPing(resp *http.Response) {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return
+	}
+	ch, ok := parseChallenge(resp.Header.Values("WWW-Authenticate"))
+	if !ok || !strings.EqualFold(ch.scheme, "bearer") || ch.params["realm"] == "" {
+		return
+	}
+	c.mu.Lock()
+	c.ping = &ch
+	c.mu.Unlock()
+}
+
+// pingChallenge returns the ping's challenge with the scope that key needs,
+// or false if the registry did not ask for tokens or key is no repository.
+func (c *client) pingChallenge(key string) (challenge, bool) {
+	scope := defaultScope(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ping == nil || scope == "" {
+		return challenge{}, false
+	}
+	if s, ok := c.scopes[key]; ok {
+		scope = s // a challenge asked for something else before; keep to it
+	}
+	ch := challenge{scheme: c.ping.scheme, params: map[string]string{"scope": scope}}
+	for _, k := range []string{"realm", "service"} {
+		ch.params[k] = c.ping.params[k]
+	}
+	return ch, true
+}
+
+// defaultScope is the token scope docker asks for before an operation:
+// pull for reads, pull and push for writes ("" for non-repository paths).
+func defaultScope(key string) string {
+	repo, action, _ := strings.Cut(key, "|")
+	if repo == "" {
+		return ""
+	}
+	if action == "push" {
+		return "repository:" + repo + ":pull,push"
+	}
+	return "repository:" + repo + ":pull"
 }
 
 // scopeKey maps a request to the docker-style repository scope it needs, so a
@@ -156,7 +245,7 @@ func (c *client) cachedToken(key string) string {
 		return ""
 	}
 	t, ok := c.tokens[scope]
-	if !ok || time.Now().After(t.expires) {
+	if !ok || now().After(t.expires) {
 		return ""
 	}
 	return t.value
@@ -170,7 +259,7 @@ func (c *client) token(ctx context.Context, key string, ch challenge, failed str
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.scopes[key] = scope
-	if t, ok := c.tokens[scope]; ok && t.value != failed && time.Now().Before(t.expires) {
+	if t, ok := c.tokens[scope]; ok && t.value != failed && now().Before(t.expires) {
 		return t.value, nil
 	}
 	realm, err := url.Parse(ch.params["realm"])
@@ -192,6 +281,7 @@ func (c *client) token(ctx context.Context, key string, ch challenge, failed str
 	if err != nil {
 		return "", err
 	}
+	fetched := now()
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.pass)
 	}
@@ -201,7 +291,8 @@ func (c *client) token(ctx context.Context, key string, ch challenge, failed str
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("token endpoint: %s", resp.Status)
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return "", fmt.Errorf("token endpoint: %s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
 	var tr struct {
 		Token       string    `json:"token"`
@@ -219,13 +310,16 @@ func (c *client) token(ctx context.Context, key string, ch challenge, failed str
 	if t.value == "" {
 		return "", errors.New("token endpoint returned no token")
 	}
-	// Per the token spec the default lifetime is 60s. Renew a little early.
+	// Per the token spec the default lifetime is 60s. Renew a little early
+	// (30s before a 5-minute token expires) so no request is sent with a
+	// token about to lapse; the lifetime counts from when we asked.
 	life := time.Duration(tr.ExpiresIn) * time.Second
 	if life <= 0 {
 		life = 60 * time.Second
 	}
-	t.expires = time.Now().Add(life - life/10)
+	t.expires = fetched.Add(life - life/10)
 	c.tokens[scope] = t
+	c.tokenFetches.Add(1)
 	return t.value, nil
 }
 

@@ -32,6 +32,7 @@ var workloads = []string{"push", "pull", "manifest_get", "manifest_head", "blob_
 type config struct {
 	registry   *url.URL
 	user, pass string
+	auth       string // authToken or authBasic
 	repo, tag  string
 	blobSize   int64
 	seed       uint64
@@ -50,9 +51,14 @@ func main() {
 		only     = flag.String("only", "all", "comma-separated workloads: "+strings.Join(workloads, ",")+", or 'ping' to only wait for the registry")
 		freePort = flag.Bool("free-port", false, "print a free loopback TCP port and exit (helper for scripts)")
 		results  = flag.String("results", "", "also append RESULT lines to this file")
+		tokInfo  = flag.String("token-info", "", "helper for scripts: treat -registry as a token server, save its JWKS "+
+			"(/.well-known/jwks.json) to this file, print realm=, service= and issuer= lines and exit")
 	)
 	flag.StringVar(&cfg.user, "user", "", "username for Basic auth / token requests")
 	flag.StringVar(&cfg.pass, "pass", "", "password for Basic auth / token requests")
+	flag.StringVar(&cfg.auth, "auth", authToken, "how to authenticate to the registry: "+
+		"'token' (as docker: Bearer tokens from the challenged realm, cached per scope; the registry never sees Basic credentials) "+
+		"or 'basic' (Basic credentials on every request; a Bearer challenge still gets a token)")
 	flag.StringVar(&cfg.repo, "repo", "", "repository to use (default <user>/regbench, or bench/regbench)")
 	flag.StringVar(&cfg.tag, "tag", "bench", "tag for the pushed manifest")
 	flag.Int64Var(&cfg.blobSize, "blob-size", 512<<20, "size in bytes of the big blob to push and pull")
@@ -70,6 +76,15 @@ func main() {
 			fatal(err)
 		}
 		fmt.Println(p)
+		return
+	}
+	if *tokInfo != "" {
+		if err := cfg.validate(*registry, "ping"); err != nil {
+			fatal(err)
+		}
+		if err := tokenInfo(cfg, *tokInfo, os.Stdout); err != nil {
+			fatal(err)
+		}
 		return
 	}
 	if err := cfg.validate(*registry, *only); err != nil {
@@ -107,6 +122,13 @@ func (cfg *config) validate(registry, only string) error {
 		return fmt.Errorf("-registry: %w (regbench only targets local test registries)", err)
 	}
 	cfg.registry = u
+	switch cfg.auth {
+	case "":
+		cfg.auth = authToken
+	case authToken, authBasic:
+	default:
+		return fmt.Errorf("-auth: want %q or %q, not %q", authToken, authBasic, cfg.auth)
+	}
 	if cfg.repo == "" {
 		cfg.repo = "bench/regbench"
 		if cfg.user != "" {
@@ -175,13 +197,25 @@ func sizeLabel(n int64) string {
 func mibps(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
 
 func run(cfg config) error {
-	c := newClient(cfg.registry, cfg.user, cfg.pass, cfg.conc)
+	c := newClient(cfg.registry, cfg.user, cfg.pass, cfg.auth, cfg.conc)
 	if err := ping(c, cfg.wait); err != nil {
 		return err
 	}
 	if len(cfg.only) == 1 && cfg.only["ping"] {
 		return nil
 	}
+	if err := runWorkloads(cfg, c); err != nil {
+		return err
+	}
+	// How often auth cost a round trip outside the measured request: with
+	// tokens cached per scope this stays at one fetch per scope and no 401s
+	// whatever the number of requests.
+	result("token_fetches", float64(c.tokenFetches.Load()), "count", "auth="+cfg.auth)
+	result("auth_401s", float64(c.challenged.Load()), "count", "auth="+cfg.auth)
+	return nil
+}
+
+func runWorkloads(cfg config, c *client) error {
 	bg := context.Background()
 	label := sizeLabel(cfg.blobSize)
 
@@ -284,7 +318,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // ping does GET /v2/, retrying connection errors for up to wait so scripts
 // can use it as a readiness probe. Any HTTP status (200, or 401 from an
-// authenticating registry) means the server is up, so no token is fetched.
+// authenticating registry) means the server is up, so no token is fetched;
+// a Bearer challenge is remembered as the token realm (token mode).
 func ping(c *client, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
@@ -293,6 +328,7 @@ func ping(c *client, wait time.Duration) error {
 		cancel()
 		if err == nil {
 			drain(resp)
+			c.setPing(resp)
 			logf("GET /v2/: %s", resp.Status)
 			return nil
 		}

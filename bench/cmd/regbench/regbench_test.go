@@ -83,11 +83,13 @@ type fakeRegistry struct {
 	manifests   map[string][]byte
 	tokenCalls  atomic.Int64
 	unauthCalls atomic.Int64
+	basicCalls  atomic.Int64 // registry (not realm) requests carrying Basic credentials
+	expiresIn   int
 	srv         *httptest.Server
 }
 
 func newFakeRegistry(t *testing.T) *fakeRegistry {
-	f := &fakeRegistry{blobs: map[string][]byte{}, uploads: map[string]*bytes.Buffer{}, manifests: map[string][]byte{}}
+	f := &fakeRegistry{blobs: map[string][]byte{}, uploads: map[string]*bytes.Buffer{}, manifests: map[string][]byte{}, expiresIn: 300}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -100,8 +102,11 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.tokenCalls.Add(1)
-		json.NewEncoder(w).Encode(map[string]any{"token": "tok " + strings.Join(r.URL.Query()["scope"], " "), "expires_in": 300})
+		json.NewEncoder(w).Encode(map[string]any{"token": "tok " + strings.Join(r.URL.Query()["scope"], " "), "expires_in": f.expiresIn})
 		return
+	}
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
+		f.basicCalls.Add(1)
 	}
 	p := strings.TrimPrefix(r.URL.Path, "/v2/")
 	name, rest, _ := strings.Cut(p, "/blobs/")
@@ -158,13 +163,13 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func TestRunAgainstBearerRegistry(t *testing.T) {
-	f := newFakeRegistry(t)
+func runFake(t *testing.T, f *fakeRegistry, mode string) string {
+	t.Helper()
 	var buf bytes.Buffer
 	out = &buf
 	defer func() { out = os.Stdout }()
 	var cfg config
-	cfg.user, cfg.pass, cfg.tag, cfg.seed = "alice", "s3cret", "bench", 3
+	cfg.user, cfg.pass, cfg.tag, cfg.seed, cfg.auth = "alice", "s3cret", "bench", 3, mode
 	cfg.blobSize, cfg.conc, cfg.duration, cfg.requests = 3<<20+5, 4, time.Second, 200
 	cfg.opTimeout = time.Minute
 	if err := cfg.validate(f.srv.URL, "all"); err != nil {
@@ -173,7 +178,7 @@ func TestRunAgainstBearerRegistry(t *testing.T) {
 	if err := run(cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"push_3145733B", "pull_3145733B", "manifest_get_rps", "manifest_head_p99", "blob_head_p50"} {
+	for _, name := range []string{"push_3145733B", "pull_3145733B", "manifest_get_rps", "manifest_head_p99", "blob_head_p50", "token_fetches", "auth_401s"} {
 		if !strings.Contains(buf.String(), "RESULT name="+name+" ") {
 			t.Errorf("missing result %s in:\n%s", name, buf.String())
 		}
@@ -181,14 +186,100 @@ func TestRunAgainstBearerRegistry(t *testing.T) {
 	if strings.Contains(buf.String(), "errors=") && !strings.Contains(buf.String(), "errors=0") {
 		t.Errorf("errors reported:\n%s", buf.String())
 	}
-	// One token per scope (push, pull), however many requests and workers.
+	if _, ok := f.manifests["bench"]; !ok {
+		t.Error("manifest not tagged bench")
+	}
+	return buf.String()
+}
+
+// Basic mode sends Basic preemptively; a Bearer challenge still gets a
+// token, fetched once per scope and reused by every worker.
+func TestRunAgainstBearerRegistryBasicMode(t *testing.T) {
+	f := newFakeRegistry(t)
+	res := runFake(t, f, authBasic)
 	if n := f.tokenCalls.Load(); n != 2 {
 		t.Errorf("token fetched %d times, want 2 (cached per scope)", n)
 	}
-	if n := f.unauthCalls.Load(); n > 2+int64(cfg.conc) {
+	if n := f.unauthCalls.Load(); n > 3+int64(4) {
 		t.Errorf("%d unauthorised requests: token not reused", n)
 	}
-	if _, ok := f.manifests["bench"]; !ok {
-		t.Error("manifest not tagged bench")
+	if !strings.Contains(res, "RESULT name=token_fetches value=2.000 unit=count") {
+		t.Errorf("token_fetches not reported as 2:\n%s", res)
+	}
+}
+
+// Token mode is what docker does: the registry never sees the password;
+// the ping's challenge names the realm, a token per scope is fetched before
+// the first request needing it, and no workload request is ever refused.
+func TestRunTokenModeNeverSendsBasic(t *testing.T) {
+	f := newFakeRegistry(t)
+	res := runFake(t, f, authToken)
+	if n := f.basicCalls.Load(); n != 0 {
+		t.Errorf("%d registry requests carried Basic credentials", n)
+	}
+	if n := f.tokenCalls.Load(); n != 2 {
+		t.Errorf("token fetched %d times, want 2 (pull,push then pull)", n)
+	}
+	if n := f.unauthCalls.Load(); n != 1 {
+		t.Errorf("%d unauthorised requests, want 1 (the ping)", n)
+	}
+	for _, want := range []string{"RESULT name=token_fetches value=2.000 unit=count", "RESULT name=auth_401s value=0.000 unit=count"} {
+		if !strings.Contains(res, want) {
+			t.Errorf("missing %q in:\n%s", want, res)
+		}
+	}
+}
+
+// A cached token is renewed shortly before it expires, and a challenge for
+// a scope other than the one asked for is followed and remembered.
+func TestTokenRefreshAndChallengedScope(t *testing.T) {
+	f := newFakeRegistry(t)
+	u, _ := url.Parse(f.srv.URL)
+	c := newClient(u, "alice", "s3cret", authToken, 1)
+	if err := ping(c, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.blobs["sha256:x"] = []byte("hi")
+	head := func() {
+		t.Helper()
+		resp, err := c.do(t.Context(), request{method: http.MethodHead, url: c.url("/v2/a/b/blobs/sha256:x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		drain(resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD: %s", resp.Status)
+		}
+	}
+	clock := time.Now()
+	now = func() time.Time { return clock }
+	defer func() { now = time.Now }()
+	head()
+	clock = clock.Add(260 * time.Second) // 5-minute token, 40s left: still used
+	head()
+	if n := f.tokenCalls.Load(); n != 1 {
+		t.Fatalf("%d token fetches within the token's life, want 1", n)
+	}
+	clock = clock.Add(20 * time.Second) // 20s left: renewed before expiry
+	head()
+	if n := f.tokenCalls.Load(); n != 2 {
+		t.Fatalf("%d token fetches, want 2 (renewed before expiry)", n)
+	}
+	if n := f.unauthCalls.Load(); n != 1 {
+		t.Errorf("%d unauthorised requests, want 1 (the ping)", n)
+	}
+
+	// A push token presented where the registry wants a different scope:
+	// the challenge's scope is fetched, then used without further 401s.
+	c.mu.Lock()
+	c.scopes["a/b|pull"] = "repository:a/b:push"
+	c.mu.Unlock()
+	head() // asks for push-only, refused, follows the challenge (pull)
+	head()
+	if n := f.unauthCalls.Load(); n != 2 {
+		t.Errorf("%d unauthorised requests, want 2 (ping + one challenge)", n)
+	}
+	if n := c.challenged.Load(); n != 1 {
+		t.Errorf("challenged = %d, want 1", n)
 	}
 }

@@ -1,0 +1,82 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Comment is a user's comment on a repository.
+type Comment struct {
+	ID           int64
+	RepositoryID int64
+	UserID       int64
+	Body         string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	// Username is the author's name, read with the comment.
+	Username string `gorm:"->;-:migration"`
+}
+
+const commentColumns = "c.id, c.repository_id, c.user_id, c.body, c.created_at, c.updated_at, u.username"
+
+// CountComments counts a repository's comments.
+func (db *DB) CountComments(ctx context.Context, repoID int64) (int64, error) {
+	var n int64
+	err := db.read(ctx).Model(&Comment{}).Where("repository_id = ?", repoID).Count(&n).Error
+	return n, err
+}
+
+// ListComments lists a repository's comments with their authors' names,
+// the oldest first.
+func (db *DB) ListComments(ctx context.Context, repoID int64, limit, offset int) ([]Comment, error) {
+	cs := []Comment{}
+	err := db.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
+		Where("c.repository_id = ?", repoID).Order("c.id").Limit(limit).Offset(offset).Scan(&cs).Error
+	return cs, err
+}
+
+// GetComment finds comment id of repository repoID; a comment of another
+// repository is ErrNotFound.
+func (db *DB) GetComment(ctx context.Context, repoID, id int64) (*Comment, error) {
+	var cs []Comment
+	err := db.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
+		Where("c.id = ? AND c.repository_id = ?", id, repoID).Limit(1).Scan(&cs).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, ErrNotFound
+	}
+	return &cs[0], nil
+}
+
+// CreateComment stores a new comment, setting its id and times. A missing
+// repository or user is ErrNotFound.
+func (db *DB) CreateComment(ctx context.Context, c *Comment) error {
+	now := time.Now().UTC()
+	c.CreatedAt, c.UpdatedAt = now, now
+	err := db.write(ctx).Omit("Username").Create(c).Error
+	if err != nil && isForeignKeyViolation(err) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// UpdateComment replaces the body of comment id of repository repoID.
+func (db *DB) UpdateComment(ctx context.Context, repoID, id int64, body string) error {
+	res := db.write(ctx).Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
+		Updates(map[string]any{"body": body, "updated_at": time.Now().UTC()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}
+
+// DeleteComment deletes comment id of repository repoID.
+func (db *DB) DeleteComment(ctx context.Context, repoID, id int64) error {
+	res := db.write(ctx).Where("id = ? AND repository_id = ?", id, repoID).Delete(&Comment{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}

@@ -1,0 +1,229 @@
+package api
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/server/hub"
+)
+
+// socialRoute serves stars and comments under a repository:
+//
+//	GET|PUT|DELETE .../star          the caller's star: {"starred","star_count"}
+//	GET            .../stargazers    [{"user"}]
+//	GET|POST       .../comments      list (X-Total-Count) | {"body"} -> 201
+//	GET|PATCH|DELETE .../comments/ID one comment; PATCH {"body"} by its author,
+//	                                 DELETE by its author or a repository admin
+//
+// It reports whether it handled the request.
+func (a *API) socialRoute(c *gin.Context, name string, rest []string) bool {
+	m := c.Request.Method
+	switch {
+	case len(rest) == 1 && rest[0] == "star" && m == http.MethodGet:
+		a.getStar(c, name)
+	case len(rest) == 1 && rest[0] == "star" && m == http.MethodPut:
+		a.setStar(c, name, true)
+	case len(rest) == 1 && rest[0] == "star" && m == http.MethodDelete:
+		a.setStar(c, name, false)
+	case len(rest) == 1 && rest[0] == "stargazers" && m == http.MethodGet:
+		a.listStargazers(c, name)
+	case len(rest) == 1 && rest[0] == "comments" && m == http.MethodGet:
+		a.listComments(c, name)
+	case len(rest) == 1 && rest[0] == "comments" && m == http.MethodPost:
+		a.createComment(c, name)
+	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodGet:
+		a.getComment(c, name, rest[1])
+	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodPatch:
+		a.editComment(c, name, rest[1])
+	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodDelete:
+		a.deleteComment(c, name, rest[1])
+	default:
+		return false
+	}
+	return true
+}
+
+type starJSON struct {
+	Starred   bool  `json:"starred"`
+	StarCount int64 `json:"star_count"`
+}
+
+func (a *API) getStar(c *gin.Context, name string) {
+	ctx := c.Request.Context()
+	r, err := a.hub.GetRepository(ctx, identity(c), name)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	starred, err := a.hub.IsStarred(ctx, identity(c), name)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, starJSON{Starred: starred, StarCount: r.StarCount})
+}
+
+// setStar stars or unstars as the caller; both are idempotent and answer
+// 200 with the repository's star count afterwards.
+func (a *API) setStar(c *gin.Context, name string, on bool) {
+	ctx, id := c.Request.Context(), identity(c)
+	var err error
+	if on {
+		err = a.hub.Star(ctx, id, name)
+	} else {
+		err = a.hub.Unstar(ctx, id, name)
+	}
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	r, err := a.hub.GetRepository(ctx, id, name)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, starJSON{Starred: on, StarCount: r.StarCount})
+}
+
+type stargazerJSON struct {
+	User string `json:"user"`
+}
+
+func (a *API) listStargazers(c *gin.Context, name string) {
+	limit, offset := page(c)
+	users, err := a.hub.Stargazers(c.Request.Context(), identity(c), name, limit, offset)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]stargazerJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, stargazerJSON{User: u})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// listStarred serves GET /users/{user}/starred: the repositories the user
+// starred that the caller may see.
+func (a *API) listStarred(c *gin.Context) {
+	limit, offset := page(c)
+	repos, err := a.hub.Starred(c.Request.Context(), identity(c), c.Param("user"), limit, offset)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]repoJSON, 0, len(repos))
+	for i := range repos {
+		out = append(out, toRepoJSON(&hub.Repository{Repository: repos[i]}))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type commentJSON struct {
+	ID        int64         `json:"id"`
+	User      string        `json:"user"`
+	Body      string        `json:"body"`
+	BodyHTML  template.HTML `json:"body_html"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	CanEdit   bool          `json:"can_edit"`
+	CanDelete bool          `json:"can_delete"`
+}
+
+func toCommentJSON(x *hub.Comment) commentJSON {
+	return commentJSON{ID: x.ID, User: x.User, Body: x.Body, BodyHTML: x.BodyHTML,
+		CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt, CanEdit: x.CanEdit, CanDelete: x.CanDelete}
+}
+
+type commentBody struct {
+	Body string `json:"body"`
+}
+
+// listComments lists a page of comments, the oldest first, with the total
+// in X-Total-Count.
+func (a *API) listComments(c *gin.Context, name string) {
+	limit, offset := page(c)
+	cs, total, err := a.hub.Comments(c.Request.Context(), identity(c), name, limit, offset)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]commentJSON, 0, len(cs))
+	for i := range cs {
+		out = append(out, toCommentJSON(&cs[i]))
+	}
+	c.Header("X-Total-Count", strconv.Itoa(total))
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *API) createComment(c *gin.Context, name string) {
+	var body commentBody
+	if !bind(c, &body) {
+		return
+	}
+	x, err := a.hub.AddComment(c.Request.Context(), identity(c), name, body.Body)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Header("Location", fmt.Sprintf("/api/v1/repositories/%s/comments/%d", name, x.ID))
+	c.JSON(http.StatusCreated, toCommentJSON(x))
+}
+
+// commentID parses a comment id; anything else is a comment that does not
+// exist.
+func commentID(c *gin.Context, s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		fail(c, http.StatusNotFound, "not_found", "not found")
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) getComment(c *gin.Context, name, idStr string) {
+	cid, ok := commentID(c, idStr)
+	if !ok {
+		return
+	}
+	x, err := a.hub.Comment(c.Request.Context(), identity(c), name, cid)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toCommentJSON(x))
+}
+
+func (a *API) editComment(c *gin.Context, name, idStr string) {
+	cid, ok := commentID(c, idStr)
+	if !ok {
+		return
+	}
+	var body commentBody
+	if !bind(c, &body) {
+		return
+	}
+	x, err := a.hub.EditComment(c.Request.Context(), identity(c), name, cid, body.Body)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toCommentJSON(x))
+}
+
+func (a *API) deleteComment(c *gin.Context, name, idStr string) {
+	cid, ok := commentID(c, idStr)
+	if !ok {
+		return
+	}
+	if err := a.hub.DeleteComment(c.Request.Context(), identity(c), name, cid); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

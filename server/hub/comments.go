@@ -1,0 +1,190 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/markdown"
+)
+
+// maxComment is the longest comment body, in bytes.
+const maxComment = 10_000
+
+// Comment is a comment as the hub shows it to one caller.
+type Comment struct {
+	ID        int64
+	User      string
+	Body      string
+	BodyHTML  template.HTML // Body rendered as sanitized Markdown
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// What the caller may do with it: its author edits it; its author and
+	// the repository's admins delete it.
+	CanEdit   bool
+	CanDelete bool
+}
+
+func (s *Service) toComment(c *models.Comment, id *auth.Identity, r *Repository) Comment {
+	mine := id != nil && id.UserID == c.UserID
+	return Comment{
+		ID: c.ID, User: c.Username, Body: c.Body, BodyHTML: markdown.Render(c.Body),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		CanEdit: mine, CanDelete: mine || canManage(id, r),
+	}
+}
+
+func canManage(id *auth.Identity, r *Repository) bool {
+	return id != nil && auth.Decide(id, r.Name, r.Level, auth.ActionManage) == nil
+}
+
+// checkComment refuses empty, oversized and non-text bodies.
+func checkComment(body string) error {
+	if !utf8.ValidString(body) || strings.ContainsRune(body, 0) {
+		return invalid("comment must be valid UTF-8 text without NUL characters")
+	}
+	if len(body) > maxComment {
+		return invalid("comment is longer than %d bytes", maxComment)
+	}
+	if strings.TrimSpace(body) == "" {
+		return invalid("comment must not be empty")
+	}
+	return nil
+}
+
+// Comments lists a repository's comments, the oldest first, with their
+// total; whoever may pull the repository may read them.
+func (s *Service) Comments(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]Comment, int, error) {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
+	if err != nil {
+		return nil, 0, err
+	}
+	limit, offset = clampPage(limit, offset)
+	total, err := s.db.CountComments(ctx, r.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.ListComments(ctx, r.ID, limit, offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Comment, 0, len(rows))
+	for i := range rows {
+		out = append(out, s.toComment(&rows[i], id, r))
+	}
+	return out, int(total), nil
+}
+
+// Comment returns one comment of a repository the caller may pull.
+func (s *Service) Comment(ctx context.Context, id *auth.Identity, name string, commentID int64) (*Comment, error) {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.getComment(ctx, r, commentID)
+	if err != nil {
+		return nil, err
+	}
+	out := s.toComment(c, id, r)
+	return &out, nil
+}
+
+// getComment finds a comment of r; one of another repository is
+// ErrNotFound, whatever the caller may do there.
+func (s *Service) getComment(ctx context.Context, r *Repository, commentID int64) (*models.Comment, error) {
+	c, err := s.db.GetComment(ctx, r.ID, commentID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return c, err
+}
+
+// commentTarget loads a repository the caller may pull, as a logged-in
+// user.
+func (s *Service) commentTarget(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
+	if err != nil {
+		return nil, err
+	}
+	if id == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	return r, nil
+}
+
+// AddComment comments on a repository the caller may pull.
+func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body string) (*Comment, error) {
+	r, err := s.commentTarget(ctx, id, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkComment(body); err != nil {
+		return nil, err
+	}
+	c := &models.Comment{RepositoryID: r.ID, UserID: id.UserID, Body: body}
+	if err := s.db.CreateComment(ctx, c); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	c.Username = id.Username
+	out := s.toComment(c, id, r)
+	return &out, nil
+}
+
+// EditComment replaces the body of the caller's own comment.
+func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name string, commentID int64, body string) (*Comment, error) {
+	r, err := s.commentTarget(ctx, id, name)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.getComment(ctx, r, commentID)
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID != id.UserID {
+		return nil, auth.ErrDenied
+	}
+	if err := checkComment(body); err != nil {
+		return nil, err
+	}
+	if err := s.db.UpdateComment(ctx, r.ID, c.ID, body); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	if c, err = s.getComment(ctx, r, commentID); err != nil {
+		return nil, err
+	}
+	out := s.toComment(c, id, r)
+	return &out, nil
+}
+
+// DeleteComment deletes a comment: its author may, and so may whoever
+// manages the repository.
+func (s *Service) DeleteComment(ctx context.Context, id *auth.Identity, name string, commentID int64) error {
+	r, err := s.commentTarget(ctx, id, name)
+	if err != nil {
+		return err
+	}
+	c, err := s.getComment(ctx, r, commentID)
+	if err != nil {
+		return err
+	}
+	if c.UserID != id.UserID && !canManage(id, r) {
+		return auth.ErrDenied
+	}
+	if err := s.db.DeleteComment(ctx, r.ID, c.ID); errors.Is(err, models.ErrNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return nil
+}

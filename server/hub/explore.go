@@ -1,0 +1,65 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+)
+
+// viewer is the caller as a repository listing sees it. A token limited
+// to some repositories lists nothing beyond public ones.
+func viewer(id *auth.Identity) models.Viewer {
+	if id == nil || len(id.Repos) > 0 {
+		return models.Viewer{}
+	}
+	return models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}
+}
+
+// ListFilter selects a repository listing.
+type ListFilter = models.RepoFilter
+
+// Repositories lists the repositories the caller may see, with the total.
+func (s *Service) Repositories(ctx context.Context, id *auth.Identity, f ListFilter) ([]models.Repository, int64, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 25
+	}
+	if f.Mine && id == nil {
+		return nil, 0, nil
+	}
+	return s.db.ListVisibleRepositories(ctx, viewer(id), f)
+}
+
+// Namespace is a user or organization page's subject.
+type Namespace struct {
+	Name    string
+	Kind    string // models.NamespaceUser or models.NamespaceOrg
+	User    *models.User
+	Org     *Org
+	IsOwner bool // the caller manages it
+}
+
+// GetNamespace looks up a user or an organization by name.
+func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name string) (*Namespace, error) {
+	ns, err := s.db.GetNamespace(ctx, name)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	out := &Namespace{Name: name, Kind: ns.Kind}
+	if ns.Kind == models.NamespaceOrg {
+		o, err := s.GetOrg(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out.Org = o
+		out.IsOwner = s.policy.AuthorizeOrg(ctx, id, &o.Organization) == nil
+		return out, nil
+	}
+	u, err := s.db.GetUserByName(ctx, name)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	out.User = u
+	out.IsOwner = id != nil && (id.UserID == u.ID || id.IsAdmin)
+	return out, nil
+}

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+)
+
+type authForm struct {
+	Next     string
+	Username string
+	Email    string
+	Error    string
+	Signup   bool
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(s string) string {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
+		return "/"
+	}
+	return s
+}
+
+func (w *Web) signupForm(c *gin.Context) {
+	if !w.cfg.AllowSignup {
+		w.renderError(c, http.StatusForbidden, "Sign-up is turned off on this server. Ask an administrator for an account.")
+		return
+	}
+	w.render(c, http.StatusOK, "signup.html", "Sign up", authForm{Signup: true, Next: safeNext(c.Query("next"))})
+}
+
+// signup creates an account from the form. Only username, email and
+// password are read: nothing else in the form can set a field.
+func (w *Web) signup(c *gin.Context) {
+	if !w.cfg.AllowSignup {
+		w.renderError(c, http.StatusForbidden, "Sign-up is turned off on this server.")
+		return
+	}
+	f := authForm{Signup: true, Username: strings.TrimSpace(c.PostForm("username")), Email: strings.TrimSpace(c.PostForm("email")), Next: safeNext(c.PostForm("next"))}
+	if c.PostForm("password") != c.PostForm("password2") {
+		f.Error = "The two passwords differ."
+		w.render(c, http.StatusBadRequest, "signup.html", "Sign up", f)
+		return
+	}
+	u, err := w.accounts.CreateUser(c.Request.Context(), f.Username, f.Email, c.PostForm("password"), false)
+	if err != nil {
+		switch {
+		case errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidEmail),
+			errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrUsernameTaken):
+			f.Error = capitalize(err.Error()) + "."
+			w.render(c, http.StatusBadRequest, "signup.html", "Sign up", f)
+		default:
+			w.fail(c, err)
+		}
+		return
+	}
+	id := &auth.Identity{UserID: u.ID, Username: u.Username}
+	if err := w.sessions.login(c.Writer, c.Request, id); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Welcome to Wharf, "+u.Username+"!")
+	redirectTo(c, f.Next)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (w *Web) signinForm(c *gin.Context) {
+	w.render(c, http.StatusOK, "signin.html", "Sign in", authForm{Next: safeNext(c.Query("next"))})
+}
+
+func (w *Web) signin(c *gin.Context) {
+	f := authForm{Username: strings.TrimSpace(c.PostForm("username")), Next: safeNext(c.PostForm("next"))}
+	id, err := w.accounts.Authenticate(c.Request.Context(), clientIP(c.Request), f.Username, c.PostForm("password"))
+	var th *auth.ErrThrottled
+	switch {
+	case errors.As(err, &th):
+		c.Header("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
+		f.Error = capitalize(th.Error()) + "."
+		w.render(c, http.StatusTooManyRequests, "signin.html", "Sign in", f)
+		return
+	case errors.Is(err, auth.ErrBadCredentials):
+		f.Error = "Incorrect username or password."
+		w.render(c, http.StatusUnauthorized, "signin.html", "Sign in", f)
+		return
+	case err != nil:
+		w.fail(c, err)
+		return
+	}
+	if id.TokenID != 0 {
+		f.Error = "Sign in with your password; access tokens are for docker and the API."
+		w.render(c, http.StatusUnauthorized, "signin.html", "Sign in", f)
+		return
+	}
+	if err := w.sessions.login(c.Writer, c.Request, id); err != nil {
+		w.fail(c, err)
+		return
+	}
+	redirectTo(c, f.Next)
+}
+
+func (w *Web) signout(c *gin.Context) {
+	w.sessions.logout(c.Writer, c.Request)
+	w.addFlash(c, "ok", "You are signed out.")
+	redirectTo(c, "/")
+}
+
+type settingsData struct {
+	Email    string
+	Tokens   []models.AccessToken
+	NewToken string
+	Orgs     []models.Member
+	Scopes   []string
+}
+
+func (w *Web) accountSettings(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	ctx := c.Request.Context()
+	u, err := w.db.GetUser(ctx, id.UserID)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	toks, err := w.accounts.ListTokens(ctx, id)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	orgs, err := w.db.ListUserOrgs(ctx, id.UserID)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	d := settingsData{Email: u.Email, Tokens: toks, Orgs: orgs, Scopes: auth.AllScopes}
+	// A token's secret is shown once, right after it is made.
+	if sess, err := w.sessions.cookies.Get(c.Request, "wharf_newtoken"); err == nil {
+		if s, ok := sess.Values["t"].(string); ok {
+			d.NewToken = s
+			sess.Options.MaxAge = -1
+			sess.Options.Path = "/settings"
+			_ = sess.Save(c.Request, c.Writer)
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	w.render(c, http.StatusOK, "settings.html", "Settings", d)
+}
+
+func (w *Web) changePassword(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if c.PostForm("new_password") != c.PostForm("new_password2") {
+		w.addFlash(c, "error", "The two new passwords differ.")
+		redirectTo(c, "/settings")
+		return
+	}
+	err := w.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"))
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		w.addFlash(c, "error", "Your current password is not right.")
+	case errors.Is(err, auth.ErrInvalidPassword):
+		w.addFlash(c, "error", capitalize(err.Error())+".")
+	case err != nil:
+		w.fail(c, err)
+		return
+	default:
+		// Other browsers signed in as this user are signed out.
+		_ = w.db.DeleteUserSessions(c.Request.Context(), id.UserID, pc(c).session.IDHash)
+		w.addFlash(c, "ok", "Your password is changed.")
+	}
+	redirectTo(c, "/settings")
+}
+
+func (w *Web) createToken(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	scopes := c.PostFormArray("scopes")
+	var expires *time.Time
+	if days, err := strconv.Atoi(c.PostForm("expires_days")); err == nil && days > 0 {
+		t := time.Now().Add(time.Duration(days) * 24 * time.Hour).UTC()
+		expires = &t
+	}
+	t, err := w.accounts.CreateToken(c.Request.Context(), id, c.PostForm("name"), scopes, nil, expires)
+	if err != nil {
+		if errors.Is(err, auth.ErrTokenName) || errors.Is(err, auth.ErrInvalidScope) {
+			w.addFlash(c, "error", capitalize(err.Error())+".")
+			redirectTo(c, "/settings")
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	sess, _ := w.sessions.cookies.New(c.Request, "wharf_newtoken")
+	sess.Values["t"] = t.Secret
+	sess.Options.MaxAge = 120
+	sess.Options.Path = "/settings"
+	_ = sess.Save(c.Request, c.Writer)
+	w.addFlash(c, "ok", "Token "+t.Name+" created. Copy it now: it will not be shown again.")
+	redirectTo(c, "/settings#tokens")
+}
+
+func (w *Web) revokeToken(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	tid, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err := w.accounts.RevokeToken(c.Request.Context(), id, tid); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Token revoked.")
+	redirectTo(c, "/settings#tokens")
+}
+
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/wharfhub/wharf/server/markdown"
+)
+
+func funcs(w *Web) template.FuncMap {
+	return template.FuncMap{
+		"markdown": markdown.Render,
+		"ago":      ago,
+		"bytes":    humanBytes,
+		"short":    shortDigest,
+		"pull": func(repo, tag string) string {
+			if tag == "" {
+				return "docker pull " + w.cfg.RegistryHost + "/" + repo
+			}
+			return "docker pull " + w.cfg.RegistryHost + "/" + repo + ":" + tag
+		},
+		"add":  func(a, b int) int { return a + b },
+		"sub":  func(a, b int) int { return a - b },
+		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"initial": func(s string) string {
+			if s == "" {
+				return "?"
+			}
+			return strings.ToUpper(s[:1])
+		},
+		"count": func(n int64) string {
+			switch {
+			case n >= 1_000_000:
+				return fmt.Sprintf("%.1fM", float64(n)/1e6)
+			case n >= 10_000:
+				return fmt.Sprintf("%dK", n/1000)
+			case n >= 1_000:
+				return fmt.Sprintf("%.1fK", float64(n)/1e3)
+			}
+			return fmt.Sprint(n)
+		},
+	}
+}
+
+// ago says how long ago t was, as people say it.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d.Hours()), "hour") + " ago"
+	case d < 30*24*time.Hour:
+		return plural(int(d.Hours()/24), "day") + " ago"
+	case d < 365*24*time.Hour:
+		return plural(int(d.Hours()/24/30), "month") + " ago"
+	}
+	return plural(int(d.Hours()/24/365), "year") + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func shortDigest(d string) string {
+	if _, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
+		return hex[:12]
+	}
+	return d
+}

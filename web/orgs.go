@@ -1,0 +1,80 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/server/hub"
+)
+
+func (w *Web) createOrg(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	o, err := w.hub.CreateOrg(c.Request.Context(), id, strings.TrimSpace(c.PostForm("name")), strings.TrimSpace(c.PostForm("description")))
+	if err != nil {
+		var inv *hub.Invalid
+		switch {
+		case asInvalid(err, &inv):
+			w.addFlash(c, "error", inv.Msg)
+		case isConflict(err):
+			w.addFlash(c, "error", "That name is taken.")
+		default:
+			w.fail(c, err)
+			return
+		}
+		redirectTo(c, "/settings#orgs")
+		return
+	}
+	w.addFlash(c, "ok", "Organization "+o.Name+" created.")
+	redirectTo(c, "/u/"+o.Name)
+}
+
+func (w *Web) orgResult(c *gin.Context, org string, err error, ok string) {
+	if err != nil {
+		var inv *hub.Invalid
+		if asInvalid(err, &inv) {
+			w.addFlash(c, "error", inv.Msg)
+			redirectTo(c, "/u/"+org)
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", ok)
+	redirectTo(c, "/u/"+org)
+}
+
+func (w *Web) setMember(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	org, user := c.Param("name"), strings.TrimSpace(c.PostForm("user"))
+	err := w.hub.SetMember(c.Request.Context(), id, org, user, c.PostForm("role"))
+	w.orgResult(c, org, err, user+" is now "+c.PostForm("role")+" of "+org+".")
+}
+
+func (w *Web) removeMember(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	org, user := c.Param("name"), c.Param("user")
+	err := w.hub.RemoveMember(c.Request.Context(), id, org, user)
+	w.orgResult(c, org, err, user+" left "+org+".")
+}
+
+func (w *Web) orgSettings(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	org := c.Param("name")
+	desc := strings.TrimSpace(c.PostForm("description"))
+	perm := c.PostForm("member_permission")
+	_, err := w.hub.UpdateOrg(c.Request.Context(), id, org, hub.OrgPatch{Description: &desc, MemberPermission: &perm})
+	w.orgResult(c, org, err, "Organization settings saved.")
+}

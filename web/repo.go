@@ -1,0 +1,309 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/hub"
+)
+
+// repoWords end a repository name in a /r/ path.
+var repoWords = map[string]bool{"tags": true, "comments": true, "stargazers": true, "settings": true,
+	"star": true, "unstar": true, "collaborators": true, "delete": true}
+
+// splitRepo splits "/ns/name[/more]/word/..." into the name and the rest.
+func splitRepo(p string) (string, []string) {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	if len(segs) < 2 {
+		return "", nil
+	}
+	i := 2
+	for i < len(segs) && !repoWords[segs[i]] {
+		i++
+	}
+	return strings.Join(segs[:i], "/"), segs[i:]
+}
+
+type repoData struct {
+	Repo       *hub.Repository
+	Tab        string
+	CanManage  bool
+	CanWrite   bool
+	Starred    bool
+	LatestTag  *hub.Tag
+	Tags       []hub.Tag
+	Comments   []hub.Comment
+	Stargazers []string
+	Collabs    []models.CollaboratorName
+	Pager      pager
+	Total      int
+	Levels     []string
+}
+
+func (w *Web) repoRoute(c *gin.Context) {
+	name, rest := splitRepo(c.Param("path"))
+	if name == "" {
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+		return
+	}
+	get := c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead
+	post := c.Request.Method == http.MethodPost
+	switch {
+	case get && len(rest) == 0:
+		w.repoPage(c, name, "overview")
+	case get && len(rest) == 1 && (rest[0] == "tags" || rest[0] == "comments" || rest[0] == "stargazers" || rest[0] == "settings"):
+		w.repoPage(c, name, rest[0])
+	case post && len(rest) == 1 && rest[0] == "star":
+		w.star(c, name, true)
+	case post && len(rest) == 1 && rest[0] == "unstar":
+		w.star(c, name, false)
+	case post && len(rest) == 1 && rest[0] == "comments":
+		w.addComment(c, name)
+	case post && len(rest) == 3 && rest[0] == "comments" && rest[2] == "delete":
+		w.deleteComment(c, name, rest[1])
+	case post && len(rest) == 3 && rest[0] == "comments" && rest[2] == "edit":
+		w.editComment(c, name, rest[1])
+	case post && len(rest) == 1 && rest[0] == "settings":
+		w.saveRepoSettings(c, name)
+	case post && len(rest) == 1 && rest[0] == "collaborators":
+		w.setCollaborator(c, name)
+	case post && len(rest) == 3 && rest[0] == "collaborators" && rest[2] == "remove":
+		w.removeCollaborator(c, name, rest[1])
+	case post && len(rest) == 1 && rest[0] == "delete":
+		w.deleteRepo(c, name)
+	default:
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+	}
+}
+
+func (w *Web) repoPage(c *gin.Context, name, tab string) {
+	ctx := c.Request.Context()
+	id := pc(c).User
+	r, err := w.hub.GetRepository(ctx, id, name)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	d := repoData{Repo: r, Tab: tab, CanManage: r.Level >= auth.LevelAdmin, CanWrite: r.Level >= auth.LevelWrite}
+	if id != nil {
+		d.Starred, _ = w.hub.IsStarred(ctx, id, name)
+	}
+	if latest, err := w.hub.Tags(ctx, id, name, 1, 0); err == nil && len(latest) > 0 {
+		d.LatestTag = &latest[0]
+	}
+	page := pageNum(c)
+	switch tab {
+	case "tags":
+		tags, err := w.hub.Tags(ctx, id, name, 50+1, (page-1)*50)
+		if err != nil {
+			w.fail(c, err)
+			return
+		}
+		more := len(tags) > 50
+		if more {
+			tags = tags[:50]
+		}
+		d.Tags = tags
+		pages := page
+		if more {
+			pages++
+		}
+		d.Pager = pager{Page: page, Pages: pages, Base: "/r/" + name + "/tags?"}
+	case "comments":
+		comments, total, err := w.hub.Comments(ctx, id, name, 20, (page-1)*20)
+		if err != nil {
+			w.fail(c, err)
+			return
+		}
+		d.Comments, d.Total = comments, total
+		d.Pager = newPager("/r/"+name+"/comments", page, int64(total), 20)
+	case "stargazers":
+		users, err := w.hub.Stargazers(ctx, id, name, 100, (page-1)*100)
+		if err != nil {
+			w.fail(c, err)
+			return
+		}
+		d.Stargazers = users
+	case "settings":
+		if !d.CanManage {
+			if id == nil {
+				w.fail(c, auth.ErrUnauthenticated)
+				return
+			}
+			w.fail(c, auth.ErrDenied)
+			return
+		}
+		collabs, err := w.hub.Collaborators(ctx, id, name)
+		if err != nil {
+			w.fail(c, err)
+			return
+		}
+		d.Collabs = collabs
+		d.Levels = []string{"read", "write", "admin"}
+	}
+	w.render(c, http.StatusOK, "repo.html", name, d)
+}
+
+func (w *Web) star(c *gin.Context, name string, on bool) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	var err error
+	if on {
+		err = w.hub.Star(c.Request.Context(), id, name)
+	} else {
+		err = w.hub.Unstar(c.Request.Context(), id, name)
+	}
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	redirectTo(c, "/r/"+name)
+}
+
+func (w *Web) addComment(c *gin.Context, name string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if _, err := w.hub.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
+		var inv *hub.Invalid
+		if asInvalid(err, &inv) {
+			w.addFlash(c, "error", inv.Msg)
+			redirectTo(c, "/r/"+name+"/comments")
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	redirectTo(c, "/r/"+name+"/comments#last")
+}
+
+func (w *Web) deleteComment(c *gin.Context, name, idStr string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	cid, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		w.fail(c, hub.ErrNotFound)
+		return
+	}
+	if err := w.hub.DeleteComment(c.Request.Context(), id, name, cid); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Comment deleted.")
+	redirectTo(c, "/r/"+name+"/comments")
+}
+
+func (w *Web) editComment(c *gin.Context, name, idStr string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	cid, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		w.fail(c, hub.ErrNotFound)
+		return
+	}
+	if _, err := w.hub.EditComment(c.Request.Context(), id, name, cid, c.PostForm("body")); err != nil {
+		var inv *hub.Invalid
+		if asInvalid(err, &inv) {
+			w.addFlash(c, "error", inv.Msg)
+			redirectTo(c, "/r/"+name+"/comments")
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	redirectTo(c, "/r/"+name+"/comments")
+}
+
+func (w *Web) saveRepoSettings(c *gin.Context, name string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	var p hub.RepositoryPatch
+	if v, ok := c.GetPostForm("description"); ok {
+		v = strings.TrimSpace(v)
+		p.Description = &v
+	}
+	if v, ok := c.GetPostForm("readme"); ok {
+		p.Readme = &v
+	}
+	if v, ok := c.GetPostForm("visibility"); ok {
+		p.Visibility = &v
+	}
+	if _, err := w.hub.UpdateRepository(c.Request.Context(), id, name, p); err != nil {
+		var inv *hub.Invalid
+		if asInvalid(err, &inv) {
+			w.addFlash(c, "error", inv.Msg)
+			redirectTo(c, "/r/"+name+"/settings")
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Settings saved.")
+	redirectTo(c, "/r/"+name+"/settings")
+}
+
+func (w *Web) setCollaborator(c *gin.Context, name string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	user := strings.TrimSpace(c.PostForm("user"))
+	if err := w.hub.SetCollaborator(c.Request.Context(), id, name, user, c.PostForm("permission")); err != nil {
+		var inv *hub.Invalid
+		if asInvalid(err, &inv) {
+			w.addFlash(c, "error", inv.Msg)
+			redirectTo(c, "/r/"+name+"/settings#collaborators")
+			return
+		}
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", user+" is now a collaborator ("+c.PostForm("permission")+").")
+	redirectTo(c, "/r/"+name+"/settings#collaborators")
+}
+
+func (w *Web) removeCollaborator(c *gin.Context, name, user string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if err := w.hub.RemoveCollaborator(c.Request.Context(), id, name, user); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", user+" is no longer a collaborator.")
+	redirectTo(c, "/r/"+name+"/settings#collaborators")
+}
+
+// deleteRepo deletes a repository once its full name is typed to confirm.
+func (w *Web) deleteRepo(c *gin.Context, name string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if strings.TrimSpace(c.PostForm("confirm")) != name {
+		w.addFlash(c, "error", "Type the repository's full name to confirm the deletion.")
+		redirectTo(c, "/r/"+name+"/settings#danger")
+		return
+	}
+	if err := w.hub.DeleteRepository(c.Request.Context(), id, name); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Repository "+name+" deleted.")
+	redirectTo(c, "/u/"+models.NamespaceOf(name))
+}

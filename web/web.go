@@ -1,0 +1,276 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/static"
+	"github.com/wharfhub/wharf/templates"
+)
+
+// Config is what the pages need to know about the server.
+type Config struct {
+	BaseURL       string
+	DataDir       string
+	AllowSignup   bool
+	RegistryHost  string // host[:port] shown in pull commands
+	SessionKeyDir string
+	// SearchEnabled shows the search box (once a search index serves it).
+	SearchEnabled bool
+}
+
+// Web is the hub UI.
+type Web struct {
+	cfg      Config
+	hub      *hub.Service
+	accounts *auth.Accounts
+	db       *models.DB
+	log      *slog.Logger
+	sessions *sessionStore
+	pages    map[string]*template.Template
+}
+
+// New loads the templates and the session keys.
+func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log *slog.Logger) (*Web, error) {
+	secure := strings.HasPrefix(cfg.BaseURL, "https://")
+	ss, err := newSessionStore(cfg.SessionKeyDir, secure, db, accounts)
+	if err != nil {
+		return nil, err
+	}
+	w := &Web{cfg: cfg, hub: h, accounts: accounts, db: db, log: log, sessions: ss}
+	if err := w.loadTemplates(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Web) loadTemplates() error {
+	w.pages = map[string]*template.Template{}
+	names, err := fs.Glob(templates.FS, "*.html")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == "layout.html" || n == "partials.html" {
+			continue
+		}
+		t, err := template.New(n).Funcs(funcs(w)).ParseFS(templates.FS, "layout.html", "partials.html", n)
+		if err != nil {
+			return err
+		}
+		w.pages[n] = t
+	}
+	return nil
+}
+
+// Identity finds the signed-in user of a request, for the JSON API.
+func (w *Web) Identity(r *http.Request) *auth.Identity {
+	id, _ := w.sessions.current(r)
+	return id
+}
+
+// Run sweeps expired sessions until ctx ends.
+func (w *Web) Run(ctx context.Context) { w.sessions.sweep(ctx) }
+
+// pageCtx is what every page knows about its request.
+type pageCtx struct {
+	User    *auth.Identity
+	session *models.Session
+	CSRF    string
+	Flashes []flash
+	Path    string
+	Query   string // the search box's text
+	Title   string
+}
+
+type flash struct {
+	Kind string // "ok" or "error"
+	Text string
+}
+
+// view is what a template gets: the page context and the page's data.
+type view struct {
+	*pageCtx
+	Data any
+	Site Config
+}
+
+const ctxKey = "wharf.page"
+
+// Register adds the pages and static files.
+func (w *Web) Register(r *gin.Engine) {
+	staticFS := http.FS(static.FS)
+	r.GET("/static/*file", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.FileFromFS(strings.TrimPrefix(c.Param("file"), "/"), staticFS)
+	})
+	g := r.Group("/", w.page)
+	g.GET("/", w.home)
+	g.GET("/explore", w.explore)
+	g.GET("/signup", w.signupForm)
+	g.POST("/signup", w.signup)
+	g.GET("/signin", w.signinForm)
+	g.POST("/signin", w.signin)
+	g.POST("/signout", w.signout)
+	g.GET("/new", w.newRepoForm)
+	g.POST("/new", w.newRepo)
+	g.GET("/settings", w.accountSettings)
+	g.POST("/settings/password", w.changePassword)
+	g.POST("/settings/tokens", w.createToken)
+	g.POST("/settings/tokens/:id/revoke", w.revokeToken)
+	g.POST("/settings/orgs", w.createOrg)
+	g.GET("/u/:name", w.namespacePage)
+	g.GET("/u/:name/starred", w.starredPage)
+	g.POST("/u/:name/members", w.setMember)
+	g.POST("/u/:name/members/:user/remove", w.removeMember)
+	g.POST("/u/:name/settings", w.orgSettings)
+	g.Any("/r/*path", w.repoRoute)
+}
+
+// page prepares the page context, and refuses state changes without the
+// right CSRF token.
+func (w *Web) page(c *gin.Context) {
+	id, sess := w.sessions.current(c.Request)
+	pc := &pageCtx{User: id, session: sess, Path: c.Request.URL.Path}
+	pc.CSRF = w.csrfToken(c.Writer, c.Request, pc)
+	pc.Flashes = w.takeFlashes(c)
+	c.Set(ctxKey, pc)
+	c.Header("X-Frame-Options", "DENY")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Referrer-Policy", "same-origin")
+	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	if c.Request.Method == http.MethodPost && !w.checkCSRF(c.Request, pc) {
+		w.renderError(c, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+func pc(c *gin.Context) *pageCtx {
+	v, _ := c.Get(ctxKey)
+	p, _ := v.(*pageCtx)
+	if p == nil {
+		p = &pageCtx{}
+	}
+	return p
+}
+
+// render executes a page into a buffer first, so a template error becomes
+// a clean 500 page instead of half a page.
+func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
+	p := pc(c)
+	p.Title = title
+	t, ok := w.pages[page]
+	if !ok {
+		w.log.Error("no such template", "page", page)
+		c.String(http.StatusInternalServerError, "internal server error")
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", view{pageCtx: p, Data: data, Site: w.cfg}); err != nil {
+		w.log.Error("render", "page", page, "err", err)
+		if page != "error.html" {
+			w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side.")
+		}
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+type errorData struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+func (w *Web) renderError(c *gin.Context, status int, msg string) {
+	heading := http.StatusText(status)
+	if status == http.StatusNotFound {
+		heading = "Page not found"
+	}
+	w.render(c, status, "error.html", heading, errorData{Status: status, Heading: heading, Message: msg})
+}
+
+// NotFound renders the 404 page (for the router's NoRoute).
+func (w *Web) NotFound(c *gin.Context) {
+	w.page(c)
+	if !c.IsAborted() {
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+	}
+}
+
+// fail turns a service error into a page: a repository the caller may not
+// see is the same 404 as a missing one.
+func (w *Web) fail(c *gin.Context, err error) {
+	var inv *hub.Invalid
+	switch {
+	case errors.Is(err, auth.ErrUnauthenticated):
+		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	case errors.Is(err, auth.ErrNotFound), errors.Is(err, models.ErrNotFound):
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+	case errors.Is(err, auth.ErrDenied):
+		w.renderError(c, http.StatusForbidden, "You do not have permission to do that.")
+	case errors.As(err, &inv):
+		w.renderError(c, http.StatusBadRequest, inv.Msg)
+	default:
+		w.log.Error("page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+	}
+}
+
+// requireUser sends anonymous visitors to sign in.
+func (w *Web) requireUser(c *gin.Context) *auth.Identity {
+	id := pc(c).User
+	if id == nil {
+		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	}
+	return id
+}
+
+// addFlash queues a message for the next page.
+func (w *Web) addFlash(c *gin.Context, kind, text string) {
+	sess, _ := w.sessions.cookies.Get(c.Request, "wharf_flash")
+	sess.AddFlash(kind + "\x00" + text)
+	sess.Options.MaxAge = 300
+	_ = sess.Save(c.Request, c.Writer)
+}
+
+func (w *Web) takeFlashes(c *gin.Context) []flash {
+	sess, err := w.sessions.cookies.Get(c.Request, "wharf_flash")
+	if err != nil {
+		return nil
+	}
+	raw := sess.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	_ = sess.Save(c.Request, c.Writer)
+	var out []flash
+	for _, f := range raw {
+		s, _ := f.(string)
+		kind, text, _ := strings.Cut(s, "\x00")
+		out = append(out, flash{Kind: kind, Text: text})
+	}
+	return out
+}
+
+// redirectBack sends the browser to a local path after a form post.
+func redirectTo(c *gin.Context, path string) {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		path = "/"
+	}
+	c.Redirect(http.StatusSeeOther, path)
+}

@@ -78,8 +78,12 @@ func (h *Handler) putManifest(q *request, ref content.Reference) error {
 		return fmt.Errorf("read manifest: %w", err)
 	}
 	tags := q.r.URL.Query()["tag"]
+	pusher := ""
+	if q.id != nil {
+		pusher = q.id.Username
+	}
 	res, err := h.content.PutManifest(q.ctx(), content.PutManifestRequest{
-		Name: name, Ref: ref, ContentType: q.r.Header.Get("Content-Type"), Payload: payload, Tags: tags,
+		Name: name, Ref: ref, ContentType: q.r.Header.Get("Content-Type"), Payload: payload, Tags: tags, Pusher: pusher,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the browser journey in headless Chromium (Debian's package, installed
+# here if missing) and keeps its screenshots in .cache/screenshots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "browser-e2e: installing chromium" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq chromium >/dev/null
+fi
+shots=${WHARF_SCREENSHOTS:-$PWD/.cache/screenshots}
+mkdir -p "$shots"
+WHARF_BROWSER_E2E=1 WHARF_SCREENSHOTS="$shots" go test -count=1 -timeout 10m -run '^TestBrowserJourney$' -v ./web/ 2>&1 |
+	grep -E '^(=== RUN|--- |\s+---|ok|FAIL|PASS|panic)|_test.go'
+status=${PIPESTATUS[0]}
+echo "browser-e2e: screenshots in $shots"
+exit "$status"

@@ -1,0 +1,198 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/opencontainers/go-digest"
+)
+
+// pushImage pushes a tiny linux/amd64 image to repo:tag through /v2/.
+func (e *env) pushImage(user, repo, tag string) {
+	e.t.Helper()
+	put := func(method, path string, body []byte, ct string) *http.Response {
+		req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+		req.SetBasicAuth(user, pw)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	blob := func(b []byte) digest.Digest {
+		d := digest.FromBytes(b)
+		if res := put("POST", "/v2/"+repo+"/blobs/uploads/?digest="+d.String(), b, ""); res.StatusCode != 201 {
+			e.t.Fatalf("push blob: %s", res.Status)
+		}
+		return d
+	}
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := bytes.Repeat([]byte("wharf layer "), 4000)
+	m, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
+		"layers": []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(layer), "size": len(layer)}},
+	})
+	if res := put("PUT", "/v2/"+repo+"/manifests/"+tag, m, "application/vnd.oci.image.manifest.v1+json"); res.StatusCode != 201 {
+		e.t.Fatalf("push manifest: %s", res.Status)
+	}
+}
+
+// TestBrowserJourney drives headless Chromium through a whole visit and
+// saves screenshots of the main pages. make test installs Chromium and
+// sets WHARF_BROWSER_E2E=1.
+func TestBrowserJourney(t *testing.T) {
+	if os.Getenv("WHARF_BROWSER_E2E") == "" {
+		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
+	}
+	shots := os.Getenv("WHARF_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "friend", "bob")
+	// Something public to find, star and discuss.
+	bob := e.browser()
+	bob.signin("bob")
+	bob.must(bob.post("/new", "/new", map[string][]string{"namespace": {"bob"}, "name": {"toolbox"}, "visibility": {"public"},
+		"description": {"Handy tools for debugging containers"}}), http.StatusSeeOther, "public repo")
+	bob.must(bob.post("/r/bob/toolbox/settings", "/r/bob/toolbox/settings", map[string][]string{"visibility": {"public"},
+		"description": {"Handy tools for debugging containers"},
+		"readme": {"# Toolbox\n\nA small image with **curl**, `dig` and friends.\n\n```sh\ndocker run --rm -it toolbox\n```\n\n| tool | why |\n|---|---|\n| curl | HTTP |\n| dig | DNS |\n"}}), http.StatusSeeOther, "readme")
+	e.pushImage("bob", "bob/toolbox", "latest")
+
+	exec := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+
+	base := e.srv.URL
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		})
+	}
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+
+	run("home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("01-home"))
+	run("sign up",
+		chromedp.Navigate(base+"/signup"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)), shot("02-signup"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "journey"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "journey@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password2]`), pw),
+		chromedp.Submit(chromedp.CSS(`form[action="/signup"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)))
+	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)))
+	run("sign in",
+		chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "journey"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Submit(chromedp.CSS(`form[action="/signin"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	run("create a private repository",
+		chromedp.Navigate(base+"/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "secret-app"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=description]`), "Our private service"),
+		chromedp.Click(chromedp.CSS(`input[value=private]`)), shot("03-new-repository"),
+		chromedp.Submit(chromedp.CSS(`form[action="/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.badge-private`)))
+	e.pushImage("journey", "journey/secret-app", "v1")
+	run("repository page", chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("04-repository"))
+	if cmd := text("#pullcmd"); !strings.Contains(cmd, "/journey/secret-app:v1") {
+		t.Fatalf("pull command %q", cmd)
+	}
+	run("tags", chromedp.Navigate(base+"/r/journey/secret-app/tags"), chromedp.WaitVisible(chromedp.CSS("table.tags")), shot("05-tags"))
+	if tags := text("table.tags tbody"); !strings.Contains(tags, "v1") || !strings.Contains(tags, "linux/amd64") || !strings.Contains(tags, "journey") {
+		t.Fatalf("tags table: %q", tags)
+	}
+	run("add a collaborator",
+		chromedp.Navigate(base+"/r/journey/secret-app/settings"), chromedp.WaitVisible(chromedp.CSS(`#collaborators input[name=user]`)),
+		chromedp.SendKeys(chromedp.CSS(`#collaborators input[name=user]`), "friend"),
+		chromedp.Submit(chromedp.CSS(`#collaborators form.form-inline`)),
+		chromedp.WaitVisible(chromedp.CSS(`#collaborators table`)), shot("06-settings"))
+	if c := text("#collaborators table"); !strings.Contains(c, "friend") {
+		t.Fatalf("collaborators: %q", c)
+	}
+	run("star a public repository",
+		chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#star-button")),
+		chromedp.Click(chromedp.CSS("#star-button")), chromedp.WaitVisible(chromedp.CSS(`form[action="/r/bob/toolbox/unstar"]`)),
+		shot("07-public-repository"))
+	if n := text("#star-count"); n != "1" {
+		t.Fatalf("star count %q", n)
+	}
+	run("comment",
+		chromedp.Navigate(base+"/r/bob/toolbox/comments"), chromedp.WaitVisible(chromedp.CSS(`textarea[name=body]`)),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/r/bob/toolbox/comments"] textarea`), "Works great with **dig**!"),
+		chromedp.Submit(chromedp.CSS(`form[action="/r/bob/toolbox/comments"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.comment strong`)), shot("08-comments"))
+	run("explore", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS(".grid")), shot("09-explore"))
+	run("account settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.CSS("#tokens")), shot("10-account-settings"))
+	run("sign out again", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)))
+	run("the private repository is gone for a visitor",
+		chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS(".error-page")), shot("11-private-as-visitor"))
+	if h := text(".error-code"); h != "404" {
+		t.Fatalf("visitor sees %q", h)
+	}
+	run("explore as visitor", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS("main")))
+	if strings.Contains(text("main"), "secret-app") {
+		t.Fatal("explore shows the private repository to a visitor")
+	}
+	run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("12-phone"))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Error("the repository page scrolls sideways at phone width")
+	}
+	t.Logf("screenshots in %s", shots)
+}
+
+func chromiumPath() string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "chromium"
+}

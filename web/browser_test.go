@@ -72,7 +72,7 @@ func TestBrowserJourney(t *testing.T) {
 		"description": {"Handy tools for debugging containers"}}), http.StatusSeeOther, "public repo")
 	bob.must(bob.post("/r/bob/toolbox/settings", "/r/bob/toolbox/settings", map[string][]string{"visibility": {"public"},
 		"description": {"Handy tools for debugging containers"},
-		"readme": {"# Toolbox\n\nA small image with **curl**, `dig` and friends.\n\n```sh\ndocker run --rm -it toolbox\n```\n\n| tool | why |\n|---|---|\n| curl | HTTP |\n| dig | DNS |\n"}}), http.StatusSeeOther, "readme")
+		"readme":      {"# Toolbox\n\nA small image with **curl**, `dig` and friends.\n\n```sh\ndocker run --rm -it toolbox\n```\n\n| tool | why |\n|---|---|\n| curl | HTTP |\n| dig | DNS |\n"}}), http.StatusSeeOther, "readme")
 	e.pushImage("bob", "bob/toolbox", "latest")
 
 	exec := append(chromedp.DefaultExecAllocatorOptions[:],

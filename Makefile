@@ -32,6 +32,7 @@ e2e-browser:
 
 bench:
 	bash scripts/bench.sh
+	$(GO) test -run '^$$' -bench 'BenchmarkPages' -benchtime 200x ./web/
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -100,11 +100,17 @@ func (a *App) requestLog() gin.HandlerFunc {
 	}
 }
 
-// recovery turns a panic outside /v2/ into a 500 JSON answer.
+// recovery turns a panic into a 500: JSON for the API, the error page for
+// the UI. (/v2/ recovers by itself, with OCI error JSON.)
 func (a *App) recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		a.Log.Error("panic", "err", err, "path", c.Request.URL.Path)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal server error"}})
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") || a.web == nil {
+			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal server error"}})
+			return
+		}
+		a.web.ServerError(c)
+		c.Abort()
 	})
 }
 

@@ -204,6 +204,11 @@ func (w *Web) renderError(c *gin.Context, status int, msg string) {
 	w.render(c, status, "error.html", heading, errorData{Status: status, Heading: heading, Message: msg})
 }
 
+// ServerError renders the 500 page (after a recovered panic).
+func (w *Web) ServerError(c *gin.Context) {
+	w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+}
+
 // NotFound renders the 404 page (for the router's NoRoute).
 func (w *Web) NotFound(c *gin.Context) {
 	w.page(c)

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
+)
+
+// seedLarge fills a database with repositories and tags quickly, straight
+// through SQL: every repository gets tagsPer tags on one manifest.
+func seedLarge(b *testing.B, app *server.App, repos, tagsPer int) {
+	b.Helper()
+	db := app.DB.Writer()
+	now := time.Now().UTC()
+	err := db.Exec("INSERT INTO namespaces (name, kind, created_at) VALUES ('big', 'user', ?)", now).Error
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := db.Begin()
+	for i := range repos {
+		vis := "public"
+		if i%10 == 0 {
+			vis = "private"
+		}
+		res := tx.Exec(`INSERT INTO repositories (name, namespace, visibility, description, readme, star_count, pull_count, created_at, updated_at)
+			VALUES (?, 'big', ?, ?, ?, ?, ?, ?, ?)`, fmt.Sprintf("big/repo-%05d", i), vis,
+			fmt.Sprintf("Repository number %d for the page benchmark", i), "# Readme\n\nSome **markdown** text.\n",
+			(i*7919)%1000, (i*104729)%100000, now, now.Add(time.Duration(i)*time.Second))
+		if res.Error != nil {
+			b.Fatal(res.Error)
+		}
+	}
+	if err := tx.Exec(`INSERT INTO manifests (repository_id, digest, media_type, size, payload, content_size, platforms, created_at)
+		SELECT id, 'sha256:' || printf('%064d', id), 'application/vnd.oci.image.manifest.v1+json', 500, X'7B7D', 123456789,
+		'[{"os":"linux","architecture":"amd64"},{"os":"linux","architecture":"arm64","variant":"v8"}]', ? FROM repositories`, now).Error; err != nil {
+		b.Fatal(err)
+	}
+	for t := range tagsPer {
+		if err := tx.Exec(`INSERT INTO tags (repository_id, name, manifest_id, pusher, created_at, updated_at)
+			SELECT r.id, ?, m.id, 'big', ?, ? FROM repositories r JOIN manifests m ON m.repository_id = r.id`,
+			fmt.Sprintf("v1.%d", t), now, now.Add(time.Duration(t)*time.Minute)).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit().Error; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPages renders the explore, repository and tags pages with
+// 10,000 repositories and 100,000 tags in the database and reports the
+// median latency of each (target: under 50 ms). make bench runs it.
+func BenchmarkPages(b *testing.B) {
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public"}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	start := time.Now()
+	seedLarge(b, app, 10000, 10)
+	b.Logf("seeded 10,000 repositories and 100,000 tags in %v", time.Since(start).Round(time.Millisecond))
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	pages := []struct{ name, path string }{
+		{"explore", "/explore"},
+		{"explore-updated-page-200", "/explore?sort=updated&page=200"},
+		{"home", "/"},
+		{"repository", "/r/big/repo-04321"},
+		{"tags", "/r/big/repo-04321/tags"},
+	}
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				res, err := http.Get(srv.URL + p.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Fatalf("%s: %d", p.path, res.StatusCode)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			median := lat[len(lat)/2]
+			b.ReportMetric(float64(median.Microseconds())/1000, "median-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			if median > 50*time.Millisecond {
+				b.Errorf("%s median %v is over the 50 ms target", p.name, median)
+			}
+		})
+	}
+}

@@ -165,9 +165,10 @@ var RepoOrder = map[string]string{
 
 // RepoFilter selects repositories for a listing.
 type RepoFilter struct {
-	Namespace string // only this namespace
-	Mine      bool   // only those the viewer may write to or was given
-	Order     string // a key of RepoOrder
+	Namespace string   // only this namespace
+	Names     []string // only these names
+	Mine      bool     // only those the viewer may write to or was given
+	Order     string   // a key of RepoOrder
 	Limit     int
 	Offset    int
 }
@@ -178,6 +179,9 @@ func (db *DB) ListVisibleRepositories(ctx context.Context, v Viewer, f RepoFilte
 	q := visibleTo(db.read(ctx).Table("repositories r"), v)
 	if f.Namespace != "" {
 		q = q.Where("r.namespace = ?", f.Namespace)
+	}
+	if f.Names != nil {
+		q = q.Where("r.name IN ?", f.Names)
 	}
 	if f.Mine {
 		q = q.Where(`r.namespace = ?

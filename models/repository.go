@@ -117,3 +117,40 @@ func (db *DB) AddPulls(ctx context.Context, counts map[string]int64) error {
 		return nil
 	})
 }
+
+// SearchDoc is what the search index needs of a repository.
+type SearchDoc struct {
+	Repository
+	Tags          []string
+	Collaborators []int64
+}
+
+// SearchDocs loads the search documents of the named repositories that
+// exist (at most 100 tag names each).
+func (db *DB) SearchDocs(ctx context.Context, names []string) ([]SearchDoc, error) {
+	var repos []Repository
+	if err := db.read(ctx).Where("name IN ?", names).Find(&repos).Error; err != nil {
+		return nil, err
+	}
+	out := make([]SearchDoc, 0, len(repos))
+	for _, r := range repos {
+		d := SearchDoc{Repository: r}
+		if err := db.read(ctx).Table("tags").Where("repository_id = ?", r.ID).Order("updated_at DESC").
+			Limit(100).Pluck("name", &d.Tags).Error; err != nil {
+			return nil, err
+		}
+		if err := db.read(ctx).Table("collaborators").Where("repository_id = ?", r.ID).
+			Pluck("user_id", &d.Collaborators).Error; err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ListNamespaces lists every user and organization name.
+func (db *DB) ListNamespaces(ctx context.Context) ([]Namespace, error) {
+	var out []Namespace
+	err := db.read(ctx).Order("name").Find(&out).Error
+	return out, err
+}

@@ -111,6 +111,11 @@ func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
 		if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
 			return notFound(err)
 		}
+		// The user's stars go with it: keep other repositories' counts right.
+		if err := tx.Exec(`UPDATE repositories SET star_count = star_count - 1
+			WHERE id IN (SELECT repository_id FROM stars WHERE user_id = ?)`, userID).Error; err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM repositories WHERE namespace = ?",
 			"DELETE FROM namespaces WHERE name = ?",

@@ -1,3 +1,5 @@
-// Package search will hold the repository search index (Bleve) behind an
-// interface; it is empty until full-text search is built.
+// Package search is the full-text index of repositories and namespaces,
+// behind the Index interface; Bleve is its one implementation. Privacy is
+// part of every query: each document lists the principals that may read
+// it, and a query names the caller's.
 package search

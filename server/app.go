@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -11,10 +12,13 @@ import (
 
 	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/search"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/events"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/indexer"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/storage/filesystem"
 	"github.com/wharfhub/wharf/web"
@@ -31,6 +35,10 @@ type App struct {
 	Policy   *auth.Policy
 	Tokens   *auth.Tokens
 	Hub      *hub.Service
+	Events   *events.Bus
+	Indexer  *indexer.Indexer
+
+	searchIndex search.Index
 
 	web *web.Web
 }
@@ -60,15 +68,20 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		c.UploadTTL = cfg.UploadTTL
 	}
 	policy := auth.NewPolicy(db)
+	bus := events.New()
+	c.Events = bus
+	accounts := auth.NewAccounts(db, auth.NewThrottle(10, 15*time.Minute))
+	accounts.Events = bus
 	a := &App{
 		Config:   cfg,
 		Log:      log,
 		DB:       db,
 		Store:    store,
 		Content:  c,
-		Accounts: auth.NewAccounts(db, auth.NewThrottle(10, 15*time.Minute)),
+		Accounts: accounts,
+		Events:   bus,
 		Policy:   policy,
-		Hub:      hub.New(db, policy),
+		Hub:      hub.New(db, policy, bus),
 	}
 	if cfg.BaseURL != "" {
 		if err := a.loadTokens(); err != nil {
@@ -90,5 +103,46 @@ func (a *App) loadTokens() error {
 	return err
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the search index and the database.
+func (a *App) Close() error {
+	if a.searchIndex != nil {
+		_ = a.searchIndex.Close()
+	}
+	return a.DB.Close()
+}
+
+// searchDir is where the Bleve index lives.
+func (a *App) searchDir() string { return filepath.Join(a.Config.DataDir, "search.bleve") }
+
+// StartSearch opens (or creates, or replaces a corrupt) search index,
+// subscribes it to events and keeps it up to date until ctx ends. A new
+// index is rebuilt from the database in the background while serving.
+func (a *App) StartSearch(ctx context.Context) error {
+	ix, idx, err := indexer.Open(ctx, a.searchDir(), a.DB, a.Events, a.Log)
+	if err != nil {
+		return err
+	}
+	a.Indexer, a.searchIndex = ix, idx
+	a.Hub.SetSearch(idx)
+	go ix.Run(ctx)
+	return nil
+}
+
+// Reindex rebuilds the search index from the database, from scratch.
+func (a *App) Reindex(ctx context.Context) (int, error) {
+	// Opening first fails fast if a running server holds the index.
+	if old, _, err := search.OpenBleve(a.searchDir()); err == nil {
+		old.Close()
+	} else if !errors.Is(err, search.ErrCorrupt) {
+		return 0, err
+	}
+	if err := search.RemoveBleve(a.searchDir()); err != nil {
+		return 0, err
+	}
+	idx, _, err := search.OpenBleve(a.searchDir())
+	if err != nil {
+		return 0, err
+	}
+	a.searchIndex = idx
+	return indexer.New(a.DB, idx, nil, a.Log).Rebuild(ctx)
+}

@@ -47,7 +47,7 @@ func (a *App) handler() (http.Handler, error) {
 	u, _ := url.Parse(a.Config.BaseURL)
 	ui, err := web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
-		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"),
+		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"), SearchEnabled: a.searchIndex != nil,
 	}, a.Hub, a.Accounts, a.DB, a.Log)
 	if err != nil {
 		return nil, err
@@ -127,6 +127,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 			ln.Close()
 			return err
 		}
+	}
+	if err := a.StartSearch(ctx); err != nil {
+		ln.Close()
+		return err
 	}
 	handler, err := a.handler()
 	if err != nil {

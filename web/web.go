@@ -119,6 +119,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g := r.Group("/", w.page)
 	g.GET("/", w.home)
 	g.GET("/explore", w.explore)
+	g.GET("/search", w.searchPage)
+	g.GET("/search/suggest", w.suggest)
 	g.GET("/signup", w.signupForm)
 	g.POST("/signup", w.signup)
 	g.GET("/signin", w.signinForm)

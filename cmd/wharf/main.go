@@ -30,6 +30,7 @@ const usage = `Wharf: a container registry and hub.
 Usage:
   wharf serve [flags]                 serve the registry API and the hub
   wharf user create NAME [flags]      create an account
+  wharf search reindex [flags]        rebuild the search index from the database (server stopped)
   wharf CMD --help                    flags of a command
 
 `
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = serve(ctx, args[1:], getenv, stderr)
 	case "user":
 		err = user(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "search":
+		err = searchCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -133,5 +136,29 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("user create %s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "created user %s (id %d)\n", u.Username, u.ID)
+	return nil
+}
+
+func searchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "reindex" {
+		return errors.New("usage: wharf search reindex --data-dir DIR")
+	}
+	cfg, rest, err := config.Load("wharf search reindex", config.DataDirSetting, args[1:], getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("search reindex: unexpected arguments %q", rest)
+	}
+	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	n, err := app.Reindex(ctx)
+	if err != nil {
+		return fmt.Errorf("search reindex: %w", err)
+	}
+	fmt.Fprintf(stdout, "indexed %d repositories\n", n)
 	return nil
 }

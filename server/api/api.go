@@ -57,6 +57,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.PUT("/orgs/:org/members/:user", a.setMember)
 	g.DELETE("/orgs/:org/members/:user", a.removeMember)
 
+	g.GET("/search", a.search)
 	g.POST("/repositories", a.createRepository)
 	g.Any("/repositories/*path", a.repositoryRoute)
 	g.Any("/", func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "no such API endpoint") })

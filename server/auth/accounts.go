@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/events"
 )
 
 // ErrBadCredentials is the one answer for a wrong user, password or token,
@@ -44,6 +45,8 @@ const bcryptCost = 11
 type Accounts struct {
 	db       *models.DB
 	throttle *Throttle
+	// Events, if set, learns of deleted accounts.
+	Events *events.Bus
 	// verified caches recent successful password checks by a hash of the
 	// credentials, so Basic auth on every request does not pay bcrypt.
 	// Entries die with verifiedTTL and on any password change.
@@ -85,6 +88,7 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}
+	a.Events.Publish(events.Event{Kind: events.NamespaceCreated, Namespace: u.Username, Actor: "user"})
 	return u, nil
 }
 
@@ -133,8 +137,15 @@ func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool)
 
 // DeleteUser deletes an account with its repositories.
 func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
-	err := a.db.DeleteUser(ctx, userID)
+	u, err := a.db.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	err = a.db.DeleteUser(ctx, userID)
 	a.forget()
+	if err == nil {
+		a.Events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: u.Username})
+	}
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/events"
 )
 
 // MaxManifestSize caps a manifest body (4 MiB, as Distribution and the
@@ -173,6 +174,12 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 	if err := s.db.PutManifest(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
 		return nil, fmt.Errorf("put manifest %s: %w", dgst, err)
 	}
+	if len(tags) == 0 {
+		s.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
+	}
+	for _, t := range tags {
+		s.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Tag: t, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
+	}
 	res := &PutManifestResult{Digest: dgst, Tags: tags}
 	if doc.Subject != nil {
 		res.Subject = doc.Subject.Digest
@@ -321,8 +328,8 @@ func (s *Service) GetManifest(ctx context.Context, name string, ref Reference) (
 }
 
 // DeleteManifest deletes a manifest (by digest) with its tags, or only a
-// tag (by tag).
-func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference) error {
+// tag (by tag). actor is recorded on the event.
+func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference, actor string) error {
 	var ok bool
 	var err error
 	if ref.Digest != "" {
@@ -335,6 +342,11 @@ func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference
 	}
 	if !ok {
 		return ErrManifestUnknown
+	}
+	if ref.Digest != "" {
+		s.Events.Publish(events.Event{Kind: events.ManifestDeleted, Repository: name, Digest: ref.Digest.String(), Actor: actor})
+	} else {
+		s.Events.Publish(events.Event{Kind: events.TagDeleted, Repository: name, Tag: ref.Tag, Actor: actor})
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/events"
 	"github.com/wharfhub/wharf/server/storage"
 )
 
@@ -18,6 +19,8 @@ type Service struct {
 	pulls pulls
 	// UploadTTL is how long an untouched upload session lives.
 	UploadTTL time.Duration
+	// Events receives pushes and deletions.
+	Events *events.Bus
 }
 
 // New makes the content service.

@@ -8,9 +8,10 @@ import (
 )
 
 // viewer is the caller as a repository listing sees it. A token limited
-// to some repositories lists nothing beyond public ones.
+// to some repositories, or without the read scope, lists nothing beyond
+// public ones (as the policy would answer for each).
 func viewer(id *auth.Identity) models.Viewer {
-	if id == nil || len(id.Repos) > 0 {
+	if id == nil || len(id.Repos) > 0 || !id.TokenAllows(auth.ActionPull, "") {
 		return models.Viewer{}
 	}
 	return models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}

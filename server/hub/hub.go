@@ -8,8 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/search"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/events"
 )
 
 // Errors the hub answers besides the policy's decisions.
@@ -31,11 +33,22 @@ func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprint
 type Service struct {
 	db     *models.DB
 	policy *auth.Policy
+	events *events.Bus
+	index  search.Index
 }
 
-// New makes the hub service.
-func New(db *models.DB, policy *auth.Policy) *Service {
-	return &Service{db: db, policy: policy}
+// New makes the hub service; bus (which may be nil) receives repository
+// changes.
+func New(db *models.DB, policy *auth.Policy, bus *events.Bus) *Service {
+	return &Service{db: db, policy: policy, events: bus}
+}
+
+func (s *Service) changed(name string, id *auth.Identity) {
+	actor := ""
+	if id != nil {
+		actor = id.Username
+	}
+	s.events.Publish(events.Event{Kind: events.RepositoryChanged, Repository: name, Namespace: models.NamespaceOf(name), Actor: actor})
 }
 
 // Limits on hub text.
@@ -120,6 +133,7 @@ func (s *Service) CreateRepository(ctx context.Context, id *auth.Identity, in Cr
 		}
 		return nil, err
 	}
+	s.changed(r.Name, id)
 	return &Repository{Repository: *r, Level: level}, nil
 }
 
@@ -160,6 +174,7 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 		if err := s.db.UpdateRepository(ctx, r.ID, fields); err != nil {
 			return nil, err
 		}
+		s.changed(name, id)
 	}
 	return s.authorizeRepo(ctx, id, name, auth.ActionPull)
 }
@@ -181,7 +196,18 @@ func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name 
 	if err != nil {
 		return err
 	}
-	return s.db.DeleteRepository(ctx, r.ID)
+	if err := s.db.DeleteRepository(ctx, r.ID); err != nil {
+		return err
+	}
+	s.events.Publish(events.Event{Kind: events.RepositoryDeleted, Repository: name, Namespace: r.Namespace, Actor: actorOf(id)})
+	return nil
+}
+
+func actorOf(id *auth.Identity) string {
+	if id == nil {
+		return ""
+	}
+	return id.Username
 }
 
 // Collaborators lists a repository's collaborators; managers only.
@@ -209,7 +235,11 @@ func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, 
 	if err != nil {
 		return err
 	}
-	return s.db.SetCollaborator(ctx, r.ID, u.ID, permission)
+	if err := s.db.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
+		return err
+	}
+	s.changed(name, id)
+	return nil
 }
 
 // RemoveCollaborator takes a user's collaboration away.
@@ -230,5 +260,6 @@ func (s *Service) RemoveCollaborator(ctx context.Context, id *auth.Identity, nam
 	} else if err != nil {
 		return err
 	}
+	s.changed(name, id)
 	return nil
 }

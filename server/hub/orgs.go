@@ -6,6 +6,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/events"
 )
 
 // Org is an organization with its members.
@@ -35,6 +36,7 @@ func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, descri
 		}
 		return nil, err
 	}
+	s.events.Publish(events.Event{Kind: events.NamespaceCreated, Namespace: name, Actor: "org"})
 	return s.GetOrg(ctx, name)
 }
 

@@ -34,6 +34,7 @@ func (s *Service) Star(ctx context.Context, id *auth.Identity, name string) erro
 	} else if err != nil {
 		return err
 	}
+	s.changed(name, id)
 	return nil
 }
 
@@ -48,6 +49,7 @@ func (s *Service) Unstar(ctx context.Context, id *auth.Identity, name string) er
 	} else if err != nil {
 		return err
 	}
+	s.changed(name, id)
 	return nil
 }
 

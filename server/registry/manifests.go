@@ -55,7 +55,11 @@ func (h *Handler) manifest(q *request) error {
 		if err := q.authorize(h, q.route.name, auth.ActionDelete); err != nil {
 			return err
 		}
-		if err := h.content.DeleteManifest(q.ctx(), q.route.name, ref); err != nil {
+		actor := ""
+		if q.id != nil {
+			actor = q.id.Username
+		}
+		if err := h.content.DeleteManifest(q.ctx(), q.route.name, ref, actor); err != nil {
 			return err
 		}
 		q.w.Header().Set("Content-Length", "0")

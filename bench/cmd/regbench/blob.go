@@ -88,6 +88,7 @@ func (c *client) pushBlob(ctx context.Context, repo, digest string, size int64, 
 		return fmt.Errorf("start upload: %w", err)
 	}
 
+	tStart := time.Now()
 	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
 	patch, err := c.do(ctx, request{method: http.MethodPatch, url: loc, header: hdr, body: body, length: size})
 	if err != nil {
@@ -101,6 +102,7 @@ func (c *client) pushBlob(ctx context.Context, repo, digest string, size int64, 
 		loc = l // registries may rotate the upload URL (state token) per chunk
 	}
 
+	tData := time.Now()
 	u, err := url.Parse(loc)
 	if err != nil {
 		return err
@@ -117,6 +119,10 @@ func (c *client) pushBlob(ctx context.Context, repo, digest string, size int64, 
 		return err
 	}
 	drain(put)
+	if size >= 1<<20 { // where the time went, for big blobs only
+		logf("push %s: data (PATCH) %.3fs, commit (PUT) %.3fs", sizeLabel(size),
+			tData.Sub(tStart).Seconds(), time.Since(tData).Seconds())
+	}
 	return nil
 }
 

@@ -225,6 +225,10 @@ func runWorkloads(cfg config, c *client) error {
 
 	if cfg.only["push"] {
 		ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
+		if err := c.prepare(ctx, http.MethodPost, c.url("/v2/"+cfg.repo+"/blobs/uploads/")); err != nil {
+			cancel()
+			return fmt.Errorf("push: %w", err)
+		}
 		t0 := time.Now()
 		err := c.pushBlob(ctx, cfg.repo, digest, cfg.blobSize, func() io.Reader { return newPRNG(cfg.seed, cfg.blobSize) })
 		d := time.Since(t0)
@@ -248,6 +252,10 @@ func runWorkloads(cfg config, c *client) error {
 
 	if cfg.only["pull"] {
 		ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
+		if err := c.prepare(ctx, http.MethodGet, c.url("/v2/"+cfg.repo+"/blobs/"+digest)); err != nil {
+			cancel()
+			return fmt.Errorf("pull: %w", err)
+		}
 		t0 := time.Now()
 		n, err := c.pullBlob(ctx, cfg.repo, digest)
 		d := time.Since(t0)

@@ -26,10 +26,18 @@
 #     sends Basic credentials to a registry; it learns the realm from the 401
 #     on /v2/, fetches one token per scope from Wharf's realm (Basic there),
 #     caches it and sends it as Bearer on every request, renewing it before
-#     it expires. Its token_fetches and auth_401s results (summed over both
-#     regbench runs of a side) show that tokens are fetched once and reused.
+#     it expires. The token a timed transfer needs is fetched before its
+#     clock starts (and rate tests warm up first), so Wharf's first-login
+#     password hash (~150 ms) is never timed on either side. Its
+#     token_fetches and auth_401s results (summed over both regbench runs of
+#     a side) show that tokens are fetched once per scope and reused.
 #   * Wharf keeps running (idle, serving a few token requests) while
 #     Distribution is measured, then is measured itself.
+#
+# Reading the numbers: Wharf fsyncs a blob before answering the commit PUT;
+# Distribution's filesystem driver never fsyncs, so its pushes end while
+# the data is still dirty in the page cache (regbench logs the PATCH/PUT
+# split). The machine is shared and noisy: compare several runs.
 #
 # Knobs (environment):
 #   BENCH_BLOB_SIZE      big blob size in bytes for push/pull   (536870912)

@@ -20,6 +20,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/numeric"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -46,7 +47,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	if err := m.AddCustomTokenizer("wharf_alnum", map[string]any{"type": regexp.Name, "regexp": `[\p{L}\p{N}]+`}); err != nil {
 		return nil, err
 	}
-	if err := m.AddCustomTokenFilter("wharf_edge", map[string]any{"type": edgengram.Name, "min": 1.0, "max": float64(maxPrefix), "back": "false"}); err != nil {
+	if err := m.AddCustomTokenFilter("wharf_edge", map[string]any{"type": edgengram.Name, "min": 2.0, "max": float64(maxPrefix), "back": "false"}); err != nil {
 		return nil, err
 	}
 	for name, def := range map[string]map[string]any{
@@ -58,11 +59,14 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 			return nil, err
 		}
 	}
+	// Only the sort fields keep doc values; the rest are searched, never
+	// uninverted, which keeps indexing fast and the index small.
 	kw := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Store = store
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
+		f.DocValues = false
 		return f
 	}
 	text := func(analyzer string) *mapping.FieldMapping {
@@ -71,11 +75,12 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		f.Store = false
 		f.IncludeInAll = false
 		f.IncludeTermVectors = false
+		f.DocValues = false
 		return f
 	}
 	num := func() *mapping.FieldMapping {
 		f := bleve.NewNumericFieldMapping()
-		f.Store = true // read back to weigh popularity
+		f.Store = false // doc values serve sorting and popularity
 		f.IncludeInAll = false
 		return f
 	}
@@ -116,7 +121,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 // reports a new, empty index (which its owner fills with a rebuild).
 func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 	// Another process holding the index fails fast instead of waiting.
-	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s"})
+	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s", "unsafe_batch": os.Getenv("XX_UNSAFE") != ""})
 	switch {
 	case err == nil:
 		return &Bleve{idx: idx}, false, nil
@@ -127,7 +132,7 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		idx, err := bleve.New(dir, m)
+		idx, err := bleve.NewUsing(dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, map[string]any{"unsafe_batch": os.Getenv("XX_UNSAFE") != ""})
 		if err != nil {
 			return nil, false, fmt.Errorf("create search index: %w", err)
 		}
@@ -292,7 +297,7 @@ func textQuery(text string) query.Query {
 }
 
 // rerankWindow is how many top hits are re-ranked with popularity.
-const rerankWindow = 500
+const rerankWindow = 100
 
 // Search implements Index. Relevance comes first; among the top hits,
 // stars and pulls lift a repository (log-damped, so relevance still
@@ -301,7 +306,14 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 	if sq.Limit <= 0 {
 		sq.Limit = 25
 	}
-	q := readable(bleve.NewConjunctionQuery(term("type", "repo"), textQuery(sq.Text)), sq)
+	// Only repositories carry readers, so the privacy filter also keeps
+	// out namespace documents; without it, say so.
+	var q query.Query
+	if sq.AllReaders {
+		q = bleve.NewConjunctionQuery(term("type", "repo"), textQuery(sq.Text))
+	} else {
+		q = readable(textQuery(sq.Text), sq)
+	}
 	rerank := sq.Sort == SortRelevance && sq.Offset+sq.Limit <= rerankWindow
 	size, from := sq.Limit, sq.Offset
 	if rerank {
@@ -317,28 +329,28 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 	case SortUpdated:
 		req.SortBy([]string{"-updated", "-_score", "_id"})
 	default:
-		req.SortBy([]string{"-_score", "_id"})
-	}
-	if rerank {
-		req.Fields = []string{}
+		// stars and pulls ride along as sort keys (from doc values), so
+		// the re-ranking below needs no stored fields.
+		req.SortBy([]string{"-_score", "-stars", "-pulls", "_id"})
 	}
 	res, err := b.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	hits := make([]Hit, 0, len(res.Hits))
+	pop := make(map[string][2]float64, len(res.Hits))
 	for _, h := range res.Hits {
-		hits = append(hits, Hit{Name: strings.TrimPrefix(h.ID, "r:"), Score: h.Score})
+		name := strings.TrimPrefix(h.ID, "r:")
+		hits = append(hits, Hit{Name: name, Score: h.Score})
+		if rerank && len(h.Sort) >= 3 {
+			pop[name] = [2]float64{sortNumber(h.Sort[1]), sortNumber(h.Sort[2])}
+		}
 	}
 	if rerank {
-		pop, err := b.popularity(ctx, hits)
-		if err != nil {
-			return nil, err
-		}
 		words := tokens(sq.Text)
 		for i := range hits {
 			p := pop[hits[i].Name]
-			boost := 1 + 0.12*math.Log1p(float64(p[0])) + 0.04*math.Log1p(float64(p[1]))
+			boost := 1 + 0.12*math.Log1p(p[0]) + 0.04*math.Log1p(p[1])
 			hits[i].Score *= boost
 			if len(words) == 1 && (shortName(hits[i].Name) == words[0] || hits[i].Name == words[0]) {
 				hits[i].Score += 1e6 // an exact name always leads
@@ -360,29 +372,13 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 	return &Result{Total: res.Total, Hits: hits}, nil
 }
 
-// popularity reads stars and pulls of hits from their stored doc values.
-func (b *Bleve) popularity(ctx context.Context, hits []Hit) (map[string][2]int64, error) {
-	out := make(map[string][2]int64, len(hits))
-	if len(hits) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = repoID(h.Name)
-	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
-	req.SortBy([]string{"_id"})
-	req.Fields = []string{"stars", "pulls"}
-	res, err := b.idx.SearchInContext(ctx, req)
+// sortNumber decodes a numeric sort key.
+func sortNumber(v string) float64 {
+	i, err := numeric.PrefixCoded(v).Int64()
 	if err != nil {
-		return nil, err
+		return 0
 	}
-	for _, h := range res.Hits {
-		s, _ := h.Fields["stars"].(float64)
-		p, _ := h.Fields["pulls"].(float64)
-		out[strings.TrimPrefix(h.ID, "r:")] = [2]int64{int64(s), int64(p)}
-	}
-	return out, nil
+	return numeric.Int64ToFloat64(i)
 }
 
 // Suggest implements Index: names whose words start with the text.

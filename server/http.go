@@ -47,7 +47,7 @@ func (a *App) handler() (http.Handler, error) {
 	u, _ := url.Parse(a.Config.BaseURL)
 	ui, err := web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
-		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"), SearchEnabled: a.searchIndex != nil,
+		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"),
 	}, a.Hub, a.Accounts, a.DB, a.Log)
 	if err != nil {
 		return nil, err

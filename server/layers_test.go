@@ -19,12 +19,17 @@ const module = "github.com/wharfhub/wharf/"
 var forbidden = map[string][]string{
 	"models":          {"server", "web", "search", "cmd"},
 	"migrations":      {"models", "server", "web", "search", "cmd"},
-	"search":          {"server", "web", "cmd"},
-	"server/storage":  {"models", "server/content", "server/registry", "server/auth", "server/config", "web", "search", "cmd"},
-	"server/content":  {"server/registry", "server/auth", "server/config", "web", "cmd"},
-	"server/auth":     {"server/registry", "server/content", "web", "cmd"},
-	"server/registry": {"web", "cmd", "server/config"},
-	"web":             {"server/registry", "cmd"},
+	"search":          {"models", "server", "web", "cmd"},
+	"server/storage":  {"models", "server/content", "server/registry", "server/auth", "server/config", "server/hub", "web", "search", "cmd"},
+	"server/events":   {"models", "server", "web", "search", "cmd"},
+	"server/markdown": {"models", "server", "web", "search", "cmd"},
+	"server/auth":     {"server/registry", "server/content", "server/hub", "server/api", "server/indexer", "web", "cmd"},
+	"server/content":  {"server/registry", "server/auth", "server/config", "server/hub", "server/api", "web", "cmd"},
+	"server/hub":      {"server/registry", "server/api", "server/config", "server/indexer", "web", "cmd"},
+	"server/indexer":  {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "web", "cmd"},
+	"server/registry": {"server/api", "server/hub", "web", "cmd", "server/config"},
+	"server/api":      {"server/registry", "web", "cmd", "server/config"},
+	"web":             {"server/registry", "server/api", "cmd", "server/config"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {

@@ -65,6 +65,11 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, "friend", "bob")
+	sctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	if err := e.app.StartSearch(sctx); err != nil {
+		t.Fatal(err)
+	}
 	// Something public to find, star and discuss.
 	bob := e.browser()
 	bob.signin("bob")
@@ -164,20 +169,30 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`form[action="/r/bob/toolbox/comments"] textarea`), "Works great with **dig**!"),
 		chromedp.Submit(chromedp.CSS(`form[action="/r/bob/toolbox/comments"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.comment strong`)), shot("08-comments"))
-	run("explore", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS(".grid")), shot("09-explore"))
-	run("account settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.CSS("#tokens")), shot("10-account-settings"))
+	run("search as you type",
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#q`)),
+		chromedp.SendKeys(chromedp.CSS(`#q`), "toolb"),
+		chromedp.WaitVisible(chromedp.CSS(`.suggest a[href="/r/bob/toolbox"]`)))
+	run("search results", chromedp.Navigate(base+"/search?q=debugging"), chromedp.WaitVisible(chromedp.CSS(".results")), shot("09-search"))
+	if r := text(".results"); !strings.Contains(r, "bob/toolbox") {
+		t.Fatalf("search results: %q", r)
+	}
+	run("explore", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS(".grid")), shot("10-explore"))
+	run("account settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.CSS("#tokens")), shot("11-account-settings"))
 	run("sign out again", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)))
 	run("the private repository is gone for a visitor",
-		chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS(".error-page")), shot("11-private-as-visitor"))
+		chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS(".error-page")), shot("12-private-as-visitor"))
 	if h := text(".error-code"); h != "404" {
 		t.Fatalf("visitor sees %q", h)
 	}
-	run("explore as visitor", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS("main")))
-	if strings.Contains(text("main"), "secret-app") {
-		t.Fatal("explore shows the private repository to a visitor")
+	for _, page := range []string{"/explore", "/search?q=secret", "/search?q=private+service"} {
+		run("as visitor "+page, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("main")))
+		if strings.Contains(text("main"), "secret-app") {
+			t.Fatalf("%s shows the private repository to a visitor", page)
+		}
 	}
-	run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("12-phone"))
+	run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("13-phone"))
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil {
 		t.Fatal(err)

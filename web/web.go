@@ -27,7 +27,7 @@ type Config struct {
 	AllowSignup   bool
 	RegistryHost  string // host[:port] shown in pull commands
 	SessionKeyDir string
-	// SearchEnabled shows the search box (once a search index serves it).
+	// SearchEnabled shows the search box; it follows the hub's index.
 	SearchEnabled bool
 }
 
@@ -182,7 +182,9 @@ func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", view{pageCtx: p, Data: data, Site: w.cfg}); err != nil {
+	site := w.cfg
+	site.SearchEnabled = w.hub.HasSearch()
+	if err := t.ExecuteTemplate(&buf, "layout", view{pageCtx: p, Data: data, Site: site}); err != nil {
 		w.log.Error("render", "page", page, "err", err)
 		if page != "error.html" {
 			w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side.")

@@ -16,6 +16,9 @@ var ErrSearchUnavailable = errors.New("search is not available")
 // SetSearch gives the hub its search index.
 func (s *Service) SetSearch(idx search.Index) { s.index = idx }
 
+// HasSearch reports whether a search index is attached.
+func (s *Service) HasSearch() bool { return s.index != nil }
+
 // SearchSorts are the sorts a search may ask for.
 var SearchSorts = []string{search.SortRelevance, search.SortStars, search.SortPulls, search.SortUpdated}
 

@@ -21,6 +21,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -121,7 +123,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 // reports a new, empty index (which its owner fills with a rebuild).
 func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 	// Another process holding the index fails fast instead of waiting.
-	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s", "unsafe_batch": os.Getenv("XX_UNSAFE") != ""})
+	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s"})
 	switch {
 	case err == nil:
 		return &Bleve{idx: idx}, false, nil
@@ -132,7 +134,7 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		idx, err := bleve.NewUsing(dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, map[string]any{"unsafe_batch": os.Getenv("XX_UNSAFE") != ""})
+		idx, err := bleve.New(dir, m)
 		if err != nil {
 			return nil, false, fmt.Errorf("create search index: %w", err)
 		}
@@ -329,24 +331,23 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 	case SortUpdated:
 		req.SortBy([]string{"-updated", "-_score", "_id"})
 	default:
-		// stars and pulls ride along as sort keys (from doc values), so
-		// the re-ranking below needs no stored fields.
-		req.SortBy([]string{"-_score", "-stars", "-pulls", "_id"})
+		// Score only: a field sort key would load doc values for every
+		// match, not just the top ones.
+		req.SortBy([]string{"-_score"})
 	}
 	res, err := b.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	hits := make([]Hit, 0, len(res.Hits))
-	pop := make(map[string][2]float64, len(res.Hits))
 	for _, h := range res.Hits {
-		name := strings.TrimPrefix(h.ID, "r:")
-		hits = append(hits, Hit{Name: name, Score: h.Score})
-		if rerank && len(h.Sort) >= 3 {
-			pop[name] = [2]float64{sortNumber(h.Sort[1]), sortNumber(h.Sort[2])}
-		}
+		hits = append(hits, Hit{Name: strings.TrimPrefix(h.ID, "r:"), Score: h.Score})
 	}
 	if rerank {
+		pop, err := b.popularity(ctx, hits)
+		if err != nil {
+			return nil, err
+		}
 		words := tokens(sq.Text)
 		for i := range hits {
 			p := pop[hits[i].Name]
@@ -370,6 +371,31 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 		}
 	}
 	return &Result{Total: res.Total, Hits: hits}, nil
+}
+
+// popularity reads stars and pulls of a window of hits: a search on just
+// their ids, sorted by the two fields, hands them back as sort keys.
+func (b *Bleve) popularity(ctx context.Context, hits []Hit) (map[string][2]float64, error) {
+	out := make(map[string][2]float64, len(hits))
+	if len(hits) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = repoID(h.Name)
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
+	req.SortBy([]string{"-stars", "-pulls"})
+	res, err := b.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range res.Hits {
+		if len(h.Sort) >= 2 {
+			out[strings.TrimPrefix(h.ID, "r:")] = [2]float64{sortNumber(h.Sort[0]), sortNumber(h.Sort[1])}
+		}
+	}
+	return out, nil
 }
 
 // sortNumber decodes a numeric sort key.
@@ -450,3 +476,19 @@ func (b *Bleve) Count() (uint64, error) { return b.idx.DocCount() }
 
 // Close implements Index.
 func (b *Bleve) Close() error { return b.idx.Close() }
+
+// Compact merges the index's segments, as after a bulk rebuild, so that
+// queries search a few large segments instead of many small ones.
+func (b *Bleve) Compact(ctx context.Context) error {
+	adv, err := b.idx.Advanced()
+	if err != nil {
+		return err
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	return s.ForceMerge(ctx, &mergeplan.MergePlanOptions{
+		MaxSegmentsPerTier: 1, MaxSegmentSize: 1 << 30, SegmentsPerMergeTask: 10, FloorSegmentSize: 1 << 20,
+	})
+}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -96,7 +97,16 @@ type Tokens struct {
 	service string
 	policy  *Policy
 	now     func() time.Time
+
+	// verified remembers tokens whose signature checked out, keyed by the
+	// exact token string: clients reuse one token for minutes, and the
+	// signature is the costly part. Expiry is still checked on every use.
+	mu       sync.Mutex
+	verified map[string]*Claims
 }
+
+// maxVerified bounds the verified-token cache.
+const maxVerified = 10000
 
 // LoadTokens loads the signing key from dir, creating it on first start.
 func LoadTokens(dir, issuer, service string, policy *Policy) (*Tokens, error) {
@@ -267,6 +277,30 @@ func isDecision(err error) bool {
 // no HMAC, no key from the header), our issuer and audience, and its
 // lifetime with a small leeway. It needs no database.
 func (t *Tokens) Verify(token string) (*Claims, error) {
+	now := t.now()
+	t.mu.Lock()
+	if c, ok := t.verified[token]; ok {
+		t.mu.Unlock()
+		if c.ExpiresAt != nil && now.Before(c.ExpiresAt.Add(30*time.Second)) {
+			return c, nil
+		}
+		return nil, jwt.ErrTokenExpired
+	}
+	t.mu.Unlock()
+	c, err := t.verify(token)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	if t.verified == nil || len(t.verified) >= maxVerified {
+		t.verified = map[string]*Claims{}
+	}
+	t.verified[token] = c
+	t.mu.Unlock()
+	return c, nil
+}
+
+func (t *Tokens) verify(token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return &t.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),

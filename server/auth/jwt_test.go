@@ -229,3 +229,27 @@ func TestJWKSVerifiesOurTokens(t *testing.T) {
 		t.Fatalf("token does not verify with the published key: %v", err)
 	}
 }
+
+// A cached token still expires.
+func TestVerifiedCacheHonoursExpiry(t *testing.T) {
+	tk := testTokens(t)
+	now := time.Now()
+	tk.now = func() time.Time { return now }
+	c := validClaims(now)
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+	s, _ := tok.SignedString(tk.key)
+	if _, err := tk.Verify(s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Verify(s); err != nil {
+		t.Fatalf("cached token refused: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := tk.Verify(s); err == nil {
+		t.Fatal("an expired token was accepted from the cache")
+	}
+	// A forged token never enters the cache.
+	if _, err := tk.Verify(s + "x"); err == nil {
+		t.Fatal("tampered token accepted")
+	}
+}

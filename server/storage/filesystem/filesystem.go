@@ -168,7 +168,7 @@ func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	n, err := io.CopyBuffer(onlyWriter{f}, ctxReader{ctx, r}, *bp)
+	n, err := io.CopyBuffer(newWritebackWriter(f, offset), ctxReader{ctx, r}, *bp)
 	if err != nil {
 		// Leave no partial chunk behind (a full disk, a client hang-up).
 		_ = f.Truncate(offset)
@@ -176,11 +176,6 @@ func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io
 	}
 	return n, nil
 }
-
-// onlyWriter hides os.File's ReadFrom so CopyBuffer uses our buffer.
-type onlyWriter struct{ w io.Writer }
-
-func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // ctxReader stops a copy when the request's context ends.
 type ctxReader struct {

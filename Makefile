@@ -33,6 +33,7 @@ e2e-browser:
 bench:
 	bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench 'BenchmarkPages' -benchtime 200x ./web/
+	$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 300x -timeout 20m ./search/
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -116,6 +116,7 @@ func BenchmarkSearch(b *testing.B) {
 			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
 			b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+			b.Logf("%s: p50 %v, p99 %v over %d queries", set.name, p50, p99, len(lat))
 			if p99 > 25*time.Millisecond {
 				b.Errorf("%s p99 %v is over the 25 ms target", set.name, p99)
 			}

@@ -142,6 +142,10 @@ func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []
 			}).Create(&t).Error; err != nil {
 				return err
 			}
+			// The webhook outbox, in the same transaction as the tag.
+			if err := enqueue(tx, repoID, outboxEvent{Event: "push", Repository: name, Tag: tag, Digest: m.Digest, Actor: pusher}, false); err != nil {
+				return err
+			}
 		}
 		return touchRepository(tx, repoID)
 	})
@@ -150,6 +154,12 @@ func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []
 // DeleteManifest removes a manifest, the tags that point to it and its
 // references; it reports whether the manifest existed.
 func (db *DB) DeleteManifest(ctx context.Context, name, digest string) (bool, error) {
+	return db.DeleteManifestBy(ctx, name, digest, "")
+}
+
+// DeleteManifestBy is DeleteManifest recording who deleted it on the
+// delete events of the tags that go with it.
+func (db *DB) DeleteManifestBy(ctx context.Context, name, digest, actor string) (bool, error) {
 	var found bool
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var m Manifest
@@ -159,6 +169,15 @@ func (db *DB) DeleteManifest(ctx context.Context, name, digest string) (bool, er
 			return notFound(err)
 		}
 		found = true
+		var tags []string
+		if err := tx.Table("tags").Where("manifest_id = ?", m.ID).Pluck("name", &tags).Error; err != nil {
+			return err
+		}
+		for _, t := range tags {
+			if err := enqueue(tx, m.RepositoryID, outboxEvent{Event: "delete", Action: "tag_deleted", Repository: name, Tag: t, Digest: digest, Actor: actor}, false); err != nil {
+				return err
+			}
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE manifest_id = ?",
 			"DELETE FROM manifest_references WHERE manifest_id = ?",

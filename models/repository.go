@@ -97,13 +97,24 @@ func (db *DB) UpdateRepository(ctx context.Context, id int64, fields map[string]
 }
 
 // DeleteRepository deletes a repository with its tags, manifests,
-// collaborators and blob links.
+// collaborators, webhooks and blob links. Its namespace's webhooks get a
+// delete event; its own go with it.
 func (db *DB) DeleteRepository(ctx context.Context, id int64) error {
-	res := db.write(ctx).Exec("DELETE FROM repositories WHERE id = ?", id)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return res.Error
+	return db.DeleteRepositoryBy(ctx, id, "")
+}
+
+// DeleteRepositoryBy is DeleteRepository recording who deleted it.
+func (db *DB) DeleteRepositoryBy(ctx context.Context, id int64, actor string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var r Repository
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			return notFound(err)
+		}
+		if err := enqueue(tx, id, outboxEvent{Event: "delete", Action: "repository_deleted", Repository: r.Name, Actor: actor}, true); err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM repositories WHERE id = ?", id).Error
+	})
 }
 
 // AddPulls adds pull counts to repositories by name, in one transaction.

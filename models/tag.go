@@ -20,6 +20,11 @@ type Tag struct {
 
 // DeleteTag removes a tag; it reports whether the tag existed.
 func (db *DB) DeleteTag(ctx context.Context, name, tag string) (bool, error) {
+	return db.DeleteTagBy(ctx, name, tag, "")
+}
+
+// DeleteTagBy is DeleteTag recording who deleted it on the delete event.
+func (db *DB) DeleteTagBy(ctx context.Context, name, tag, actor string) (bool, error) {
 	var found bool
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var t Tag
@@ -30,6 +35,9 @@ func (db *DB) DeleteTag(ctx context.Context, name, tag string) (bool, error) {
 		}
 		found = true
 		if err := tx.Exec("DELETE FROM tags WHERE id = ?", t.ID).Error; err != nil {
+			return err
+		}
+		if err := enqueue(tx, t.RepositoryID, outboxEvent{Event: "delete", Action: "tag_deleted", Repository: name, Tag: tag, Actor: actor}, false); err != nil {
 			return err
 		}
 		return touchRepository(tx, t.RepositoryID)

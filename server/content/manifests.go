@@ -333,9 +333,9 @@ func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference
 	var ok bool
 	var err error
 	if ref.Digest != "" {
-		ok, err = s.db.DeleteManifest(ctx, name, ref.Digest.String())
+		ok, err = s.db.DeleteManifestBy(ctx, name, ref.Digest.String(), actor)
 	} else {
-		ok, err = s.db.DeleteTag(ctx, name, ref.Tag)
+		ok, err = s.db.DeleteTagBy(ctx, name, ref.Tag, actor)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", ref, err)

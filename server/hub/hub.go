@@ -196,7 +196,7 @@ func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name 
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteRepository(ctx, r.ID); err != nil {
+	if err := s.db.DeleteRepositoryBy(ctx, r.ID, actorOf(id)); err != nil {
 		return err
 	}
 	s.events.Publish(events.Event{Kind: events.RepositoryDeleted, Repository: name, Namespace: r.Namespace, Actor: actorOf(id)})

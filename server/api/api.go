@@ -58,6 +58,8 @@ func (a *API) Register(r gin.IRouter) {
 	g.DELETE("/orgs/:org/members/:user", a.removeMember)
 
 	g.GET("/search", a.search)
+	g.Any("/namespaces/:ns/*rest", a.namespaceWebhooks)
+	g.POST("/webhooks/callback/:delivery/:token", a.callback)
 	g.POST("/repositories", a.createRepository)
 	g.Any("/repositories/*path", a.repositoryRoute)
 	g.Any("/", func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "no such API endpoint") })

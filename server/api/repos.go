@@ -91,7 +91,7 @@ func (a *API) repositoryRoute(c *gin.Context) {
 	case len(rest) == 2 && rest[0] == "collaborators" && m == http.MethodDelete:
 		a.removeCollaborator(c, name, rest[1])
 	default:
-		if a.socialRoute(c, name, rest) {
+		if a.socialRoute(c, name, rest) || a.webhookRoute(c, hub.HookTarget{Repository: name}, rest) {
 			return
 		}
 		fail(c, http.StatusNotFound, "not_found", "no such API endpoint")

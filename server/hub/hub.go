@@ -33,8 +33,9 @@ func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprint
 type Service struct {
 	db     *models.DB
 	policy *auth.Policy
-	events *events.Bus
-	index  search.Index
+	events   *events.Bus
+	index    search.Index
+	checkURL func(ctx context.Context, rawURL string) error
 }
 
 // New makes the hub service; bus (which may be nil) receives repository

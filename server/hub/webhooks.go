@@ -1,0 +1,239 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+)
+
+// WebhookEvents are the events a webhook may ask for.
+var WebhookEvents = []string{"push", "delete"}
+
+// SetWebhookURLCheck sets the check every webhook target passes when it
+// is saved (the SSRF guard; it runs again when a delivery connects).
+func (s *Service) SetWebhookURLCheck(check func(ctx context.Context, rawURL string) error) {
+	s.checkURL = check
+}
+
+// WebhookInput is a new webhook.
+type WebhookInput struct {
+	Name   string
+	URL    string
+	Events []string
+	Secret string
+	Active *bool
+}
+
+func (s *Service) validateWebhook(ctx context.Context, in *WebhookInput) error {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 100 {
+		return invalid("a webhook needs a name of 1 to 100 characters")
+	}
+	u, err := url.Parse(strings.TrimSpace(in.URL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(in.URL) > 2048 || u.User != nil {
+		return invalid("the webhook URL must be an absolute http:// or https:// URL without credentials")
+	}
+	in.URL = u.String()
+	if len(in.Events) == 0 {
+		in.Events = []string{"push"}
+	}
+	for _, e := range in.Events {
+		if !slices.Contains(WebhookEvents, e) {
+			return invalid("events must be among push and delete")
+		}
+	}
+	if len(in.Secret) > 256 {
+		return invalid("the secret is longer than 256 bytes")
+	}
+	if s.checkURL != nil {
+		if err := s.checkURL(ctx, in.URL); err != nil {
+			return invalid("%v", err)
+		}
+	}
+	return nil
+}
+
+// HookTarget is what a webhook belongs to: a repository, or a namespace.
+type HookTarget struct {
+	Repository string // full name, for a repository's webhooks
+	Namespace  string // for a namespace's webhooks
+}
+
+// authorizeHooks checks that the caller manages the target, and returns
+// the repository id (0 for a namespace).
+func (s *Service) authorizeHooks(ctx context.Context, id *auth.Identity, t HookTarget) (int64, error) {
+	if t.Repository != "" {
+		r, err := s.authorizeRepo(ctx, id, t.Repository, auth.ActionManage)
+		if err != nil {
+			return 0, err
+		}
+		return r.ID, nil
+	}
+	ns, err := s.GetNamespace(ctx, id, t.Namespace)
+	if err != nil {
+		return 0, err
+	}
+	if id == nil {
+		return 0, auth.ErrUnauthenticated
+	}
+	if !ns.IsOwner || !id.CanManageAccount() {
+		return 0, auth.ErrDenied
+	}
+	return 0, nil
+}
+
+// CreateWebhook adds a webhook to a repository or a namespace.
+func (s *Service) CreateWebhook(ctx context.Context, id *auth.Identity, t HookTarget, in WebhookInput) (*models.Webhook, error) {
+	repoID, err := s.authorizeHooks(ctx, id, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validateWebhook(ctx, &in); err != nil {
+		return nil, err
+	}
+	h := &models.Webhook{Name: in.Name, URL: in.URL, Secret: in.Secret, Events: strings.Join(in.Events, " "), Active: in.Active == nil || *in.Active}
+	if repoID != 0 {
+		h.RepositoryID = &repoID
+	} else {
+		h.Namespace = t.Namespace
+	}
+	if err := s.db.CreateWebhook(ctx, h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Webhooks lists the webhooks of a repository or namespace.
+func (s *Service) Webhooks(ctx context.Context, id *auth.Identity, t HookTarget) ([]models.Webhook, error) {
+	repoID, err := s.authorizeHooks(ctx, id, t)
+	if err != nil {
+		return nil, err
+	}
+	if repoID != 0 {
+		return s.db.ListRepositoryWebhooks(ctx, repoID)
+	}
+	return s.db.ListNamespaceWebhooks(ctx, t.Namespace)
+}
+
+// webhook loads a webhook that belongs to the target: another target's
+// webhook id is not found (an object-level check on every id).
+func (s *Service) webhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
+	repoID, err := s.authorizeHooks(ctx, id, t)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.db.GetWebhook(ctx, hookID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case repoID != 0 && (h.RepositoryID == nil || *h.RepositoryID != repoID):
+		return nil, ErrNotFound
+	case repoID == 0 && (h.RepositoryID != nil || h.Namespace != t.Namespace):
+		return nil, ErrNotFound
+	}
+	return h, nil
+}
+
+// GetWebhook returns one webhook of the target.
+func (s *Service) GetWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
+	return s.webhook(ctx, id, t, hookID)
+}
+
+// DeleteWebhook removes a webhook and its delivery log.
+func (s *Service) DeleteWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) error {
+	h, err := s.webhook(ctx, id, t, hookID)
+	if err != nil {
+		return err
+	}
+	return s.db.DeleteWebhook(ctx, h.ID)
+}
+
+// SetWebhookActive turns a webhook on (also after it was disabled for
+// failing) or off.
+func (s *Service) SetWebhookActive(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, active bool) (*models.Webhook, error) {
+	h, err := s.webhook(ctx, id, t, hookID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.SetWebhookActive(ctx, h.ID, active); err != nil {
+		return nil, err
+	}
+	return s.db.GetWebhook(ctx, h.ID)
+}
+
+// TestWebhook queues a test delivery to the webhook's stored URL (never to
+// another URL, so its secret signs nothing sent elsewhere).
+func (s *Service) TestWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Delivery, error) {
+	h, err := s.webhook(ctx, id, t, hookID)
+	if err != nil {
+		return nil, err
+	}
+	repo := t.Repository
+	if repo == "" {
+		repo = t.Namespace + "/test"
+	}
+	return s.db.EnqueueTest(ctx, h, repo, actorOf(id))
+}
+
+// Deliveries lists a webhook's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, limit, offset int) ([]models.Delivery, error) {
+	h, err := s.webhook(ctx, id, t, hookID)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.ListDeliveries(ctx, h.ID, limit, offset)
+}
+
+// Delivery returns one delivery of a webhook.
+func (s *Service) Delivery(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+	h, err := s.webhook(ctx, id, t, hookID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.db.GetDelivery(ctx, deliveryID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && d.WebhookID != h.ID) {
+		return nil, ErrNotFound
+	}
+	return d, err
+}
+
+// Redeliver sends a delivery again, keeping its id.
+func (s *Service) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+	d, err := s.Delivery(ctx, id, t, hookID, deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.Redeliver(ctx, d.ID, time.Now().UTC()); err != nil {
+		return nil, err
+	}
+	return s.db.GetDelivery(ctx, d.ID)
+}
+
+// CallbackStates are the states a receiver may report.
+var CallbackStates = []string{"success", "failure", "error", "pending"}
+
+// Callback records a receiver's report on a delivery. The callback URL's
+// token is the credential: it went only to the webhook's target.
+func (s *Service) Callback(ctx context.Context, deliveryID, token, state, description, context_, targetURL string) error {
+	d, err := s.db.GetDelivery(ctx, deliveryID)
+	if err != nil || !auth.ConstantTimeEqual(d.CallbackToken, token) {
+		return ErrNotFound
+	}
+	if !slices.Contains(CallbackStates, state) {
+		return invalid("state must be success, failure, error or pending")
+	}
+	if len(description) > 1000 || len(context_) > 200 || len(targetURL) > 2048 {
+		return invalid("the callback fields are too long")
+	}
+	return s.db.SetCallback(ctx, d.ID, state, description, context_, targetURL, time.Now().UTC())
+}

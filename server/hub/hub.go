@@ -31,8 +31,8 @@ func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprint
 
 // Service is the hub service.
 type Service struct {
-	db     *models.DB
-	policy *auth.Policy
+	db       *models.DB
+	policy   *auth.Policy
 	events   *events.Bus
 	index    search.Index
 	checkURL func(ctx context.Context, rawURL string) error

@@ -14,7 +14,7 @@ import (
 
 // repoWords end a repository name in a /r/ path.
 var repoWords = map[string]bool{"tags": true, "comments": true, "stargazers": true, "settings": true,
-	"star": true, "unstar": true, "collaborators": true, "delete": true}
+	"star": true, "unstar": true, "collaborators": true, "delete": true, "webhooks": true}
 
 // splitRepo splits "/ns/name[/more]/word/..." into the name and the rest.
 func splitRepo(p string) (string, []string) {
@@ -40,6 +40,9 @@ type repoData struct {
 	Comments   []hub.Comment
 	Stargazers []string
 	Collabs    []models.CollaboratorName
+	Hooks      []models.Webhook
+	Hook       *models.Webhook
+	Deliveries []models.Delivery
 	Pager      pager
 	Total      int
 	Levels     []string
@@ -76,6 +79,8 @@ func (w *Web) repoRoute(c *gin.Context) {
 		w.removeCollaborator(c, name, rest[1])
 	case post && len(rest) == 1 && rest[0] == "delete":
 		w.deleteRepo(c, name)
+	case rest0(rest) == "webhooks":
+		w.webhookRoute(c, name, rest)
 	default:
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
 	}
@@ -145,6 +150,10 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 		}
 		d.Collabs = collabs
 		d.Levels = []string{"read", "write", "admin"}
+		if d.Hooks, err = w.hub.Webhooks(ctx, id, hub.HookTarget{Repository: name}); err != nil {
+			w.fail(c, err)
+			return
+		}
 	}
 	w.render(c, http.StatusOK, "repo.html", name, d)
 }

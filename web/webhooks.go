@@ -1,0 +1,115 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/hub"
+)
+
+func rest0(rest []string) string {
+	if len(rest) == 0 {
+		return ""
+	}
+	return rest[0]
+}
+
+// webhookRoute serves /r/{name}/webhooks/...: create, the delivery log,
+// test, enable, delete and redeliver.
+func (w *Web) webhookRoute(c *gin.Context, name string, rest []string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	t := hub.HookTarget{Repository: name}
+	back := "/r/" + name + "/settings#webhooks"
+	post := c.Request.Method == http.MethodPost
+	if len(rest) == 1 && post {
+		in := hub.WebhookInput{Name: c.PostForm("name"), URL: strings.TrimSpace(c.PostForm("url")), Events: c.PostFormArray("events"), Secret: c.PostForm("secret")}
+		if _, err := w.hub.CreateWebhook(c.Request.Context(), id, t, in); err != nil {
+			w.formError(c, err, back)
+			return
+		}
+		w.addFlash(c, "ok", "Webhook "+in.Name+" added.")
+		redirectTo(c, back)
+		return
+	}
+	if len(rest) < 2 {
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+		return
+	}
+	hookID, err := strconv.ParseInt(rest[1], 10, 64)
+	if err != nil {
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+		return
+	}
+	ctx := c.Request.Context()
+	self := "/r/" + name + "/webhooks/" + rest[1]
+	switch {
+	case len(rest) == 2 && !post:
+		w.webhookPage(c, name, id, t, hookID)
+	case len(rest) == 3 && post && rest[2] == "delete":
+		if err := w.hub.DeleteWebhook(ctx, id, t, hookID); err != nil {
+			w.fail(c, err)
+			return
+		}
+		w.addFlash(c, "ok", "Webhook deleted.")
+		redirectTo(c, back)
+	case len(rest) == 3 && post && rest[2] == "test":
+		if _, err := w.hub.TestWebhook(ctx, id, t, hookID); err != nil {
+			w.fail(c, err)
+			return
+		}
+		w.addFlash(c, "ok", "A test delivery is on its way.")
+		redirectTo(c, self)
+	case len(rest) == 3 && post && (rest[2] == "enable" || rest[2] == "disable"):
+		if _, err := w.hub.SetWebhookActive(ctx, id, t, hookID, rest[2] == "enable"); err != nil {
+			w.fail(c, err)
+			return
+		}
+		redirectTo(c, self)
+	case len(rest) == 5 && post && rest[2] == "deliveries" && rest[4] == "redeliver":
+		if _, err := w.hub.Redeliver(ctx, id, t, hookID, rest[3]); err != nil {
+			w.fail(c, err)
+			return
+		}
+		w.addFlash(c, "ok", "Delivery queued again.")
+		redirectTo(c, self)
+	default:
+		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+	}
+}
+
+func (w *Web) formError(c *gin.Context, err error, back string) {
+	var inv *hub.Invalid
+	if asInvalid(err, &inv) {
+		w.addFlash(c, "error", inv.Msg)
+		redirectTo(c, back)
+		return
+	}
+	w.fail(c, err)
+}
+
+func (w *Web) webhookPage(c *gin.Context, name string, id *auth.Identity, t hub.HookTarget, hookID int64) {
+	ctx := c.Request.Context()
+	r, err := w.hub.GetRepository(ctx, id, name)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	h, err := w.hub.GetWebhook(ctx, id, t, hookID)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	ds, err := w.hub.Deliveries(ctx, id, t, hookID, 50, 0)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.render(c, http.StatusOK, "webhook.html", h.Name+" · "+name, repoData{Repo: r, Tab: "settings", CanManage: true, Hook: h, Deliveries: ds})
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/wharfhub/wharf/server/indexer"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/storage/filesystem"
+	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/web"
 )
 
@@ -37,8 +38,10 @@ type App struct {
 	Hub      *hub.Service
 	Events   *events.Bus
 	Indexer  *indexer.Indexer
+	Webhooks *webhook.Worker
 
 	searchIndex search.Index
+	guard       *webhook.Guard
 
 	web *web.Web
 }
@@ -83,6 +86,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Policy:   policy,
 		Hub:      hub.New(db, policy, bus),
 	}
+	guard, err := webhook.ParseAllowList(cfg.WebhookAllowedHosts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("webhook-allowed-hosts: %w", err)
+	}
+	a.Hub.SetWebhookURLCheck(func(ctx context.Context, raw string) error {
+		// Refuse targets the guard refuses; a name that does not resolve
+		// yet is accepted, since every delivery is checked when it dials.
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := guard.CheckURL(ctx, raw); errors.Is(err, webhook.ErrRefused) {
+			return err
+		}
+		return nil
+	})
+	a.guard = guard
 	if cfg.BaseURL != "" {
 		if err := a.loadTokens(); err != nil {
 			db.Close()
@@ -109,6 +128,19 @@ func (a *App) Close() error {
 		_ = a.searchIndex.Close()
 	}
 	return a.DB.Close()
+}
+
+// StartWebhooks starts the delivery worker; a push wakes it at once, and
+// deliveries pending from before a restart go out too.
+func (a *App) StartWebhooks(ctx context.Context) {
+	a.Webhooks = webhook.NewWorker(a.DB, webhook.NewClient(a.guard, 15*time.Second), a.Config.BaseURL, a.Log)
+	a.Events.Subscribe(func(e events.Event) {
+		switch e.Kind {
+		case events.Push, events.TagDeleted, events.ManifestDeleted, events.RepositoryDeleted:
+			a.Webhooks.Wake()
+		}
+	})
+	go a.Webhooks.Run(ctx)
 }
 
 // searchDir is where the Bleve index lives.

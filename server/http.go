@@ -132,6 +132,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ln.Close()
 		return err
 	}
+	a.StartWebhooks(ctx)
 	handler, err := a.handler()
 	if err != nil {
 		ln.Close()

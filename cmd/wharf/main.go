@@ -31,6 +31,7 @@ Usage:
   wharf serve [flags]                 serve the registry API and the hub
   wharf user create NAME [flags]      create an account
   wharf search reindex [flags]        rebuild the search index from the database (server stopped)
+  wharf deploy-hook [flags]           receive Wharf's push webhooks and run a deploy command
   wharf CMD --help                    flags of a command
 
 `
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = user(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "search":
 		err = searchCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "deploy-hook":
+		err = deployHook(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

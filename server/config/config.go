@@ -27,6 +27,8 @@ type Config struct {
 	DefaultVisibility string
 	// AllowSignup lets visitors create accounts in the web UI.
 	AllowSignup bool
+	// WebhookAllowedHosts is the webhook targets' allow list.
+	WebhookAllowedHosts string
 }
 
 // Setting describes one flag with its environment variable.
@@ -100,6 +102,8 @@ var ServeSettings = []Setting{
 			}
 			return nil
 		}},
+	{Name: "webhook-allowed-hosts", Usage: "webhook targets allowed: comma list of external, private, loopback, *, CIDRs or host globs", Def: "external",
+		set: str(func(c *Config) *string { return &c.WebhookAllowedHosts })},
 }
 
 // DataDirSetting is the data-dir setting alone, for commands that only

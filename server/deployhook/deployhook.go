@@ -1,0 +1,588 @@
+// Package deployhook is the receiving end of Wharf's push webhooks for users
+// who deploy on push: it checks a delivery's signature, parses the Docker Hub
+// push payload with github.com/go-playground/webhooks/v6/docker, runs a shell
+// command for each matching push, one at a time, and reports the outcome to
+// the delivery's callback_url.
+package deployhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-playground/webhooks/v6/docker"
+)
+
+const (
+	// MaxBody is the largest delivery body accepted.
+	MaxBody = 1 << 20
+	// DefaultTimeout bounds one run of the command when Config.Timeout is 0.
+	DefaultTimeout = 10 * time.Minute
+	// CallbackContext is the "context" of every callback.
+	CallbackContext = "wharf deploy-hook"
+	// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body>".
+	SignatureHeader = "X-Hub-Signature-256"
+
+	outputTail      = 4 << 10
+	maxQueue        = 64
+	callbackTimeout = 10 * time.Second
+	callbackTries   = 3
+)
+
+// Config configures a Handler.
+type Config struct {
+	// Listen is the address Run serves on.
+	Listen string
+	// Secret is the webhook's secret; deliveries must carry a valid
+	// X-Hub-Signature-256 made with it. Required.
+	Secret string
+	// Run is a command line run with /bin/sh -c for each matching push.
+	Run string
+	// Repo, if set, is the only repository ("ns/name", exact) acted on.
+	Repo string
+	// Tag, if set, is a path.Match glob the pushed tag must match.
+	Tag string
+	// Timeout bounds one run of the command (DefaultTimeout if 0).
+	Timeout time.Duration
+	// Logger receives the handler's logs (slog.Default() if nil).
+	Logger *slog.Logger
+}
+
+// Handler is the webhook receiver; it is an http.Handler.
+type Handler struct {
+	cfg    Config
+	log    *slog.Logger
+	parser *docker.Webhook
+	client *http.Client
+	shell  string // "/bin/sh"; tests change it
+
+	// base is the parent of every command's context; cancelling it kills
+	// a running command (Shutdown does when its context ends first).
+	base   context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	queue   []job
+	running bool // a worker goroutine is draining the queue
+	closed  bool
+	wg      sync.WaitGroup // the worker and callbacks in flight
+}
+
+// job is one push to deploy.
+type job struct {
+	delivery    string
+	repo        string
+	tag         string
+	digest      string
+	pusher      string
+	callbackURL string
+}
+
+// New checks cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Secret == "" {
+		return nil, errors.New("deployhook: a secret is required")
+	}
+	if strings.TrimSpace(cfg.Run) == "" {
+		return nil, errors.New("deployhook: a command to run is required")
+	}
+	if cfg.Tag != "" {
+		if _, err := path.Match(cfg.Tag, ""); err != nil {
+			return nil, fmt.Errorf("deployhook: tag glob %q: %w", cfg.Tag, err)
+		}
+	}
+	if cfg.Repo != "" && (strings.Count(cfg.Repo, "/") < 1 || strings.HasPrefix(cfg.Repo, "/") || strings.HasSuffix(cfg.Repo, "/")) {
+		return nil, fmt.Errorf("deployhook: repo %q must be NAMESPACE/NAME", cfg.Repo)
+	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("deployhook: timeout must not be negative")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	parser, err := docker.New()
+	if err != nil {
+		return nil, err
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Handler{
+		cfg:    cfg,
+		log:    log,
+		parser: parser,
+		client: &http.Client{
+			Timeout: callbackTimeout,
+			// A redirected POST would turn into a GET; report the 3xx instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		shell:  "/bin/sh",
+		base:   base,
+		cancel: cancel,
+	}, nil
+}
+
+// extra holds what the go-playground payload type does not: Wharf's digest
+// and the action of a delete event.
+type extra struct {
+	Action   string `json:"action"`
+	PushData struct {
+		Digest string `json:"digest"`
+	} `json:"push_data"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		answer(w, http.StatusMethodNotAllowed, "only POST")
+		return
+	}
+	delivery := r.Header.Get("X-Wharf-Delivery")
+	log := h.log.With("delivery", delivery, "remote", r.RemoteAddr)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			log.Warn("delivery refused: body too large")
+			answer(w, http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		answer(w, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	if !h.validSignature(r.Header.Get(SignatureHeader), body) {
+		log.Warn("delivery refused: missing or bad signature")
+		answer(w, http.StatusUnauthorized, "missing or bad "+SignatureHeader)
+		return
+	}
+	if ev := r.Header.Get("X-Wharf-Event"); ev != "" && ev != "push" {
+		log.Info("delivery ignored", "event", ev)
+		answer(w, http.StatusAccepted, "ignored: event "+ev)
+		return
+	}
+	// The parser reads the body itself; give it the bytes already read.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	parsed, err := h.parser.Parse(r, docker.BuildEvent)
+	if err != nil {
+		log.Warn("delivery refused: cannot parse payload", "err", err)
+		answer(w, http.StatusBadRequest, "cannot parse payload: "+err.Error())
+		return
+	}
+	pl, ok := parsed.(docker.BuildPayload)
+	if !ok {
+		answer(w, http.StatusBadRequest, fmt.Sprintf("unexpected payload %T", parsed))
+		return
+	}
+	var ex extra
+	if err := json.Unmarshal(body, &ex); err != nil {
+		answer(w, http.StatusBadRequest, "cannot parse payload")
+		return
+	}
+	if ex.Action != "" && ex.Action != "push" && ex.Action != "pushed" {
+		log.Info("delivery ignored", "action", ex.Action)
+		answer(w, http.StatusAccepted, "ignored: action "+ex.Action)
+		return
+	}
+	repo := pl.Repository.RepoName
+	if repo == "" && pl.Repository.Namespace != "" && pl.Repository.Name != "" {
+		repo = pl.Repository.Namespace + "/" + pl.Repository.Name
+	}
+	j := job{
+		delivery:    delivery,
+		repo:        repo,
+		tag:         pl.PushData.Tag,
+		digest:      ex.PushData.Digest,
+		pusher:      pl.PushData.Pusher,
+		callbackURL: pl.CallbackURL,
+	}
+	log = log.With("repo", j.repo, "tag", j.tag, "digest", j.digest)
+	if reason := h.mismatch(j); reason != "" {
+		log.Info("push ignored", "reason", reason)
+		answer(w, http.StatusAccepted, "ignored: "+reason)
+		return
+	}
+	if err := h.enqueue(j); err != nil {
+		log.Warn("push refused", "err", err)
+		answer(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	log.Info("push queued")
+	answer(w, http.StatusAccepted, "queued")
+}
+
+func answer(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// validSignature checks "sha256=<hex>" against the HMAC of body in constant time.
+func (h *Handler) validSignature(header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(h.cfg.Secret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Sign returns the X-Hub-Signature-256 value of body under secret.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// mismatch says why a push does not match the filters, or "" if it does.
+func (h *Handler) mismatch(j job) string {
+	if h.cfg.Repo != "" && j.repo != h.cfg.Repo {
+		return fmt.Sprintf("repository %q is not %q", j.repo, h.cfg.Repo)
+	}
+	if h.cfg.Tag != "" {
+		if ok, _ := path.Match(h.cfg.Tag, j.tag); !ok {
+			return fmt.Sprintf("tag %q does not match %q", j.tag, h.cfg.Tag)
+		}
+	}
+	return ""
+}
+
+var errClosed = errors.New("shutting down")
+
+// enqueue adds j to the queue, replacing a queued, not yet started push of
+// the same repository, and starts the worker if none runs.
+func (h *Handler) enqueue(j job) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return errClosed
+	}
+	replaced := false
+	for i, q := range h.queue {
+		if q.repo == j.repo {
+			h.log.Info("queued push superseded", "repo", q.repo, "tag", q.tag, "delivery", q.delivery, "by", j.delivery)
+			h.queue[i] = j
+			replaced = true
+			break
+		}
+	}
+	if !replaced {
+		if len(h.queue) >= maxQueue {
+			return errors.New("too many pushes queued")
+		}
+		h.queue = append(h.queue, j)
+	}
+	if !h.running {
+		h.running = true
+		h.wg.Add(1)
+		go h.work()
+	}
+	return nil
+}
+
+// work runs queued jobs one after the other until the queue is empty.
+func (h *Handler) work() {
+	defer h.wg.Done()
+	for {
+		h.mu.Lock()
+		if len(h.queue) == 0 || h.closed {
+			h.running = false
+			h.mu.Unlock()
+			return
+		}
+		j := h.queue[0]
+		h.queue = h.queue[1:]
+		h.mu.Unlock()
+		st, desc := h.execute(j)
+		h.report(j, st, desc)
+	}
+}
+
+// execute runs the command for j and says how it went.
+func (h *Handler) execute(j job) (state, description string) {
+	log := h.log.With("delivery", j.delivery, "repo", j.repo, "tag", j.tag, "digest", j.digest)
+	ctx, cancel := context.WithTimeout(h.base, h.cfg.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, h.shell, "-c", h.cfg.Run)
+	cmd.Env = append(childEnv(),
+		"WHARF_REPO="+j.repo,
+		"WHARF_TAG="+j.tag,
+		"WHARF_DIGEST="+j.digest,
+		"WHARF_PUSHER="+j.pusher,
+	)
+	out := &tail{max: outputTail}
+	cmd.Stdout, cmd.Stderr = out, out
+	setProcessGroup(cmd)
+	// Output pipes held open by grandchildren must not block past a kill.
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	log.Info("running command")
+	if err := cmd.Start(); err != nil {
+		log.Error("command did not start", "err", err)
+		return "error", "command did not start: " + err.Error()
+	}
+	err := cmd.Wait()
+	took := time.Since(start).Round(time.Millisecond)
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		log.Error("command timed out", "after", h.cfg.Timeout)
+		return "error", describe(fmt.Sprintf("timed out after %s", h.cfg.Timeout), out)
+	case h.base.Err() != nil:
+		log.Error("command killed: deploy-hook shutting down")
+		return "error", describe("killed: deploy-hook shutting down", out)
+	case err == nil:
+		log.Info("command succeeded", "took", took)
+		return "success", describe("exit status 0", out)
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && (exit.ExitCode() == 126 || exit.ExitCode() == 127) {
+		// The shell could not find or execute the command: it never started.
+		log.Error("command did not start", "took", took, "status", exit.ExitCode(), "output", out.String())
+		return "error", describe("command not found or not executable ("+exit.String()+")", out)
+	}
+	if errors.As(err, &exit) {
+		log.Warn("command failed", "took", took, "status", exit.ExitCode(), "output", out.String())
+		return "failure", describe(exit.String(), out)
+	}
+	log.Error("command failed", "took", took, "err", err)
+	return "error", describe(err.Error(), out)
+}
+
+// childEnv is the parent's environment without the webhook secret.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "WHARF_DEPLOY_SECRET=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func describe(status string, out *tail) string {
+	s := strings.TrimSpace(out.String())
+	if s == "" {
+		return status
+	}
+	return status + "\n" + s
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu        sync.Mutex
+	max       int
+	buf       []byte
+	truncated bool
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+		t.truncated = true
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if t.truncated {
+		// Drop a rune cut in half by the truncation.
+		for n := 0; n < 3 && len(b) > 0 && b[0]&0xC0 == 0x80; n++ {
+			b = b[1:]
+		}
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	if t.truncated {
+		s = "..." + s
+	}
+	return s
+}
+
+// callback is the body POSTed to callback_url.
+type callback struct {
+	State       string `json:"state"`
+	Description string `json:"description"`
+	Context     string `json:"context"`
+	TargetURL   string `json:"target_url"`
+}
+
+// report sends the outcome to j's callback_url in the background.
+func (h *Handler) report(j job, state, description string) {
+	log := h.log.With("delivery", j.delivery, "repo", j.repo, "tag", j.tag, "state", state)
+	if j.callbackURL == "" {
+		log.Debug("no callback_url")
+		return
+	}
+	u, err := url.Parse(j.callbackURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		log.Warn("callback not sent: callback_url is not an http or https URL", "callback_url", j.callbackURL)
+		return
+	}
+	body, err := json.Marshal(callback{State: state, Description: description, Context: CallbackContext})
+	if err != nil {
+		log.Error("callback not sent", "err", err)
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.sendCallback(log, u.String(), body)
+	}()
+}
+
+func (h *Handler) sendCallback(log *slog.Logger, target string, body []byte) {
+	backoff := 500 * time.Millisecond
+	for try := 1; ; try++ {
+		err := h.postOnce(target, body)
+		if err == nil {
+			log.Info("callback sent")
+			return
+		}
+		var perm permanent
+		if errors.As(err, &perm) || try == callbackTries {
+			log.Warn("callback failed", "tries", try, "err", err)
+			return
+		}
+		log.Debug("callback failed, retrying", "try", try, "err", err)
+		time.Sleep(backoff)
+		backoff *= 2
+	}
+}
+
+// permanent marks a callback error not worth retrying.
+type permanent struct{ error }
+
+func (h *Handler) postOnce(target string, body []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return permanent{err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "wharf-deploy-hook")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("callback answered %s", resp.Status)
+	default:
+		return permanent{fmt.Errorf("callback answered %s", resp.Status)}
+	}
+}
+
+// Shutdown stops taking pushes, drops queued ones (reporting "error" for
+// them) and waits for the running command and callbacks in flight. If ctx
+// ends first, the running command is killed and Shutdown still waits for it
+// to end, then returns ctx's error.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	dropped := h.queue
+	h.queue = nil
+	h.mu.Unlock()
+	for _, j := range dropped {
+		h.log.Warn("queued push dropped: shutting down", "delivery", j.delivery, "repo", j.repo, "tag", j.tag)
+		h.report(j, "error", "not run: deploy-hook shut down before it was its turn")
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		h.cancel()
+		return nil
+	case <-ctx.Done():
+		h.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Run serves cfg.Listen until ctx ends, then shuts down gracefully: it stops
+// accepting deliveries and waits for a running command (up to its timeout).
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if logger != nil {
+		cfg.Logger = logger
+	}
+	h, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("deploy-hook: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+	filters := []any{"addr", ln.Addr().String(), "timeout", h.cfg.Timeout}
+	if cfg.Repo != "" {
+		filters = append(filters, "repo", cfg.Repo)
+	}
+	if cfg.Tag != "" {
+		filters = append(filters, "tag", cfg.Tag)
+	}
+	h.log.Info("deploy-hook listening", filters...)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = h.Shutdown(context.Background())
+		return fmt.Errorf("deploy-hook: %w", err)
+	case <-ctx.Done():
+	}
+	h.log.Info("deploy-hook shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = srv.Shutdown(sctx)
+	cancel()
+	// The command's own timeout bounds the wait; the margin covers the
+	// kill grace and the callbacks.
+	wctx, cancel := context.WithTimeout(context.Background(), h.cfg.Timeout+time.Minute)
+	defer cancel()
+	if err := h.Shutdown(wctx); err != nil {
+		h.log.Warn("deploy-hook shutdown cut short", "err", err)
+	}
+	return nil
+}

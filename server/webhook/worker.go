@@ -1,0 +1,204 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+)
+
+// DefaultBackoff is the wait before each retry: about an hour in all.
+var DefaultBackoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute,
+	5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 15 * time.Minute}
+
+// Worker delivers the outbox: it claims due deliveries, signs and sends
+// them with bounded concurrency, and records every attempt.
+type Worker struct {
+	db      *models.DB
+	client  *http.Client
+	baseURL string
+	log     *slog.Logger
+
+	// Concurrency bounds deliveries in flight; Backoff is the retry plan.
+	Concurrency int
+	Backoff     []time.Duration
+	// Lease is how long a claimed delivery is held before another attempt
+	// may take it (after a crash).
+	Lease time.Duration
+	Poll  time.Duration
+
+	wake chan struct{}
+	now  func() time.Time
+}
+
+// NewWorker makes a delivery worker; baseURL builds callback URLs.
+func NewWorker(db *models.DB, client *http.Client, baseURL string, log *slog.Logger) *Worker {
+	return &Worker{db: db, client: client, baseURL: strings.TrimRight(baseURL, "/"), log: log,
+		Concurrency: 8, Backoff: DefaultBackoff, Lease: 2 * time.Minute, Poll: time.Second,
+		wake: make(chan struct{}, 1), now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Wake makes the worker look for due deliveries now (after a push).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. Deliveries left pending (by a crash, or
+// because the process stopped) are picked up on the next start.
+func (w *Worker) Run(ctx context.Context) {
+	sem := make(chan struct{}, max(w.Concurrency, 1))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		due, err := w.db.ClaimDueDeliveries(ctx, w.now(), w.Lease, cap(sem)*2)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("webhooks: claim deliveries", "err", err)
+		}
+		for _, d := range due {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				w.deliver(ctx, d)
+			}()
+		}
+		if len(due) == cap(sem)*2 {
+			continue // more are due: keep going
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-time.After(w.Poll):
+		}
+	}
+}
+
+func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
+	h, err := w.db.GetWebhook(ctx, d.WebhookID)
+	if err != nil {
+		return // deleted with its deliveries
+	}
+	body := d.RequestBody
+	if body == "" {
+		b, err := w.payload(ctx, &d)
+		if err != nil {
+			w.log.Error("webhooks: build payload", "delivery", d.ID, "err", err)
+			return
+		}
+		body = string(b)
+	}
+	var a models.Attempt
+	if !h.Active && d.Event != "test" {
+		a = models.Attempt{RequestBody: body, Error: "the webhook is disabled", Done: true}
+	} else {
+		res := Send(ctx, w.client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body)})
+		a = w.judge(&d, res)
+		a.RequestBody = body
+		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != ""))
+	}
+	if err := w.db.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
+		w.log.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
+	}
+}
+
+// judge decides what an answer means: 2xx is delivered; network errors,
+// 5xx and 429 are retried with backoff; other answers, and targets the
+// SSRF guard refuses, end the delivery.
+func (w *Worker) judge(d *models.Delivery, res Response) models.Attempt {
+	a := models.Attempt{StatusCode: res.Status, ResponseHeaders: headerText(res.Headers), ResponseBody: res.BodyExcerpt, Duration: res.Duration}
+	retry := false
+	switch {
+	case res.Err != nil:
+		a.Error = res.Err.Error()
+		retry = !errors.Is(res.Err, ErrRefused)
+	case res.Status >= 200 && res.Status < 300:
+		a.Done, a.Success = true, true
+		return a
+	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
+		a.Error = fmt.Sprintf("the receiver answered %d", res.Status)
+		retry = true
+	default:
+		a.Error = fmt.Sprintf("the receiver answered %d; not retried", res.Status)
+	}
+	if !retry || d.Attempts >= len(w.Backoff) {
+		a.Done = true
+		return a
+	}
+	wait := w.Backoff[d.Attempts]
+	jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
+	a.RetryAt = w.now().Add(wait - wait/10 + jitter)
+	return a
+}
+
+// sentHeaders lists the headers a delivery carries, for its log (the
+// signature is not logged).
+func sentHeaders(d models.Delivery, signed bool) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", UserAgent)
+	h.Set(HeaderEvent, d.Event)
+	h.Set(HeaderDelivery, d.ID)
+	if signed {
+		h.Set(HeaderSignature, "sha256=…")
+	}
+	return h
+}
+
+func headerText(h http.Header) string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range h[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	return b.String()
+}
+
+// payload renders the Docker Hub compatible body of a delivery.
+func (w *Worker) payload(ctx context.Context, d *models.Delivery) ([]byte, error) {
+	ns, name, _ := strings.Cut(d.Repository, "/")
+	p := Payload{CallbackURL: w.baseURL + "/api/v1/webhooks/callback/" + d.ID + "/" + d.CallbackToken}
+	p.PushData.PushedAt = d.OccurredAt.Unix()
+	p.PushData.Images = []string{}
+	p.PushData.Pusher = d.Actor
+	p.PushData.Tag = d.Tag
+	p.PushData.Digest = d.Digest
+	p.Repository.RepoName = d.Repository
+	p.Repository.Namespace = ns
+	p.Repository.Name = name
+	p.Repository.Owner = ns
+	p.Repository.Status = "Active"
+	p.Repository.RepoURL = w.baseURL + "/r/" + d.Repository
+	p.Action = d.Action
+	if r, err := w.db.GetRepository(ctx, d.Repository); err == nil {
+		p.Repository.IsPrivate = r.Visibility == models.VisibilityPrivate
+		p.Repository.Description = r.Description
+		p.Repository.FullDescription = r.Readme
+		p.Repository.StarCount = int(r.StarCount)
+		p.Repository.DateCreated = r.CreatedAt.Unix()
+		if n, err := w.db.CountComments(ctx, r.ID); err == nil {
+			p.Repository.CommentCount = int(n)
+		}
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	return json.Marshal(p)
+}

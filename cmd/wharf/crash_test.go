@@ -36,9 +36,9 @@ func buildWharf(t *testing.T) string {
 
 var listenRE = regexp.MustCompile(`msg="wharf listening" addr=([0-9.:]+)`)
 
-func startWharf(t *testing.T, bin, dir string) *wharfProc {
+func startWharf(t *testing.T, bin, dir string, extra ...string) *wharfProc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

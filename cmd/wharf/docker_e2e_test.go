@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // dockerEnv drives the real docker CLI against a Wharf process. Each user
@@ -144,7 +146,7 @@ func TestDockerCLI(t *testing.T) {
 	for _, u := range []string{"alice", "bob", "carol", "olga", "mallory"} {
 		d.createUser(u)
 	}
-	d.proc = startWharf(t, d.bin, d.dir)
+	d.proc = startWharf(t, d.bin, d.dir, "--webhook-allowed-hosts", "loopback")
 
 	// A one-file root filesystem makes a tiny image.
 	src := t.TempDir()
@@ -257,5 +259,52 @@ func TestDockerCLI(t *testing.T) {
 		d.must("olga", "push", d.ref("acme/tool:1"))
 		d.importImage(d.ref("acme/tool:2"))
 		d.mustFail("mallory", "push", d.ref("acme/tool:2"))
+	})
+	t.Run("a docker push triggers a deployment through wharf deploy-hook", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hookAddr := ln.Addr().String()
+		ln.Close()
+		out := filepath.Join(t.TempDir(), "deployed.txt")
+		hook := exec.Command(d.bin, "deploy-hook", "--listen", hookAddr, "--repo", "alice/app", "--tag", "v*",
+			"--run", `echo "$WHARF_REPO $WHARF_TAG $WHARF_DIGEST $WHARF_PUSHER" >> `+out)
+		hook.Env = append(os.Environ(), "WHARF_DEPLOY_SECRET=deploy-secret")
+		if err := hook.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = hook.Process.Kill(); _ = hook.Wait() }()
+		var wh struct{ ID int64 }
+		_ = json.Unmarshal(d.mustAPI("POST", "/api/v1/repositories/alice/app/webhooks", "alice",
+			map[string]any{"name": "deploy", "url": "http://" + hookAddr + "/", "events": []string{"push"}, "secret": "deploy-secret"}, 201), &wh)
+		d.importImage(d.ref("alice/app:v3"))
+		d.must("alice", "push", d.ref("alice/app:v3"))
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(out)
+			if strings.Contains(string(b), "alice/app v3 sha256:") && strings.Contains(string(b), " alice") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the deployment did not run; got %q", b)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// The receiver reports back through callback_url.
+		for {
+			var ds []struct {
+				Status   string
+				Callback *struct{ State string }
+			}
+			_ = json.Unmarshal(d.mustAPI("GET", fmt.Sprintf("/api/v1/repositories/alice/app/webhooks/%d/deliveries", wh.ID), "alice", nil, 200), &ds)
+			if len(ds) == 1 && ds[0].Status == "delivered" && ds[0].Callback != nil && ds[0].Callback.State == "success" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deliveries: %+v", ds)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 }

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -149,5 +151,86 @@ func TestKillDuringPatchThenResume(t *testing.T) {
 	blob, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", d.Encoded()[:2], d.Encoded()))
 	if err != nil || !bytes.Equal(blob, data) {
 		t.Fatalf("stored blob wrong: %v", err)
+	}
+}
+
+// Kill the server after a tag is committed and before its webhook is
+// delivered (the receiver is down), restart it, and the delivery arrives
+// exactly once, under its id.
+func TestWebhookDeliverySurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real process")
+	}
+	bin := buildWharf(t)
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
+		func(string) string { return "" }, strings.NewReader("long-password"), &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := ln.Addr().String()
+	ln.Close() // the receiver is down for now
+
+	p := startWharf(t, bin, dir, "--webhook-allowed-hosts", "loopback")
+	api := func(p *wharfProc, method, path, body string) *http.Response {
+		t.Helper()
+		return p.do(t, method, path, strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
+	}
+	if r := api(p, "POST", "/api/v1/repositories", `{"namespace":"alice","name":"app"}`); r.StatusCode != 201 {
+		t.Fatalf("create repository: %d", r.StatusCode)
+	}
+	if r := api(p, "POST", "/api/v1/repositories/alice/app/webhooks", `{"name":"deploy","url":"http://`+hookAddr+`/","events":["push"]}`); r.StatusCode != 201 {
+		t.Fatalf("create webhook: %d", r.StatusCode)
+	}
+	cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
+	cd := digest.FromBytes(cfg)
+	if r := p.do(t, "POST", "/v2/alice/app/blobs/uploads/?digest="+cd.String(), bytes.NewReader(cfg), nil); r.StatusCode != 201 {
+		t.Fatalf("push blob: %d", r.StatusCode)
+	}
+	m := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, cd, len(cfg))
+	if r := p.do(t, "PUT", "/v2/alice/app/manifests/v1", strings.NewReader(m), map[string]string{"Content-Type": "application/vnd.oci.image.manifest.v1+json"}); r.StatusCode != 201 {
+		t.Fatalf("push manifest: %d", r.StatusCode)
+	}
+	time.Sleep(500 * time.Millisecond) // let the first attempt fail against the closed port
+	p.kill()
+
+	var mu sync.Mutex
+	var ids []string
+	recv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get("X-Wharf-Delivery"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	})}
+	rl, err := net.Listen("tcp", hookAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = recv.Serve(rl) }()
+	defer recv.Close()
+
+	startWharf(t, bin, dir, "--webhook-allowed-hosts", "loopback")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(ids)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery never arrived after the restart")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 1 || ids[0] == "" {
+		t.Fatalf("want exactly one delivery, got %v", ids)
 	}
 }

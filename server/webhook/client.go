@@ -80,8 +80,9 @@ type Request struct {
 }
 
 // Response is what became of a delivery. Err is set when no HTTP answer
-// arrived (refused target, timeout, connection error, ...); a non-2xx
-// answer is an answer and leaves Err nil.
+// arrived (refused target or redirect, timeout, connection error, ...) or
+// its body could not be read; a non-2xx answer is an answer and leaves Err
+// nil. Duration is set in every case.
 type Response struct {
 	Status      int
 	Headers     http.Header

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -123,6 +124,7 @@ func TestSendAnswers(t *testing.T) {
 
 func TestSendTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so that the server notices the client leaving
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
@@ -184,13 +186,23 @@ func TestSendRefusesLoopbackByDefault(t *testing.T) {
 	}
 }
 
-// redirector answers every request with a redirect to target(r).
-func redirector(t *testing.T, hits *atomic.Int32, target func(r *http.Request) string) *httptest.Server {
+// hopServer counts its requests and answers /to?u=URL with a redirect to
+// URL, /hop/N with a redirect to /hop/N-1, and /hop/0 with "landed".
+func hopServer(t *testing.T, hits *atomic.Int32) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		if to := target(r); to != "" {
-			http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+		if r.URL.Path == "/to" {
+			http.Redirect(w, r, r.URL.Query().Get("u"), http.StatusTemporaryRedirect)
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hop/"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if n > 0 {
+			http.Redirect(w, r, "/hop/"+strconv.Itoa(n-1), http.StatusTemporaryRedirect)
 			return
 		}
 		io.WriteString(w, "landed")
@@ -201,53 +213,34 @@ func redirector(t *testing.T, hits *atomic.Int32, target func(r *http.Request) s
 
 func TestRedirects(t *testing.T) {
 	var hits atomic.Int32
-	// /hop/N redirects to /hop/N-1 on the same server; /hop/0 answers.
-	var hopSrv *httptest.Server
-	hopSrv = redirector(t, &hits, func(r *http.Request) string {
-		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hop/"))
-		if n == 0 {
-			return ""
-		}
-		return hopSrv.URL + "/hop/" + strconv.Itoa(n-1)
-	})
-	_, hopPort, _ := net.SplitHostPort(strings.TrimPrefix(hopSrv.URL, "http://"))
+	srv := hopServer(t, &hits)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	res := newFakeResolver(map[string][][]string{
 		"hooks.test": {{"127.0.0.1"}},
 		"evil.test":  {{"127.0.0.1"}},
 	})
+	byIP := srv.URL                          // http://127.0.0.1:port
+	byName := "http://hooks.test:" + port    // allowed by the host glob
+	evil := "http://evil.test:" + port + "/" // resolves to loopback too
 
 	tests := []struct {
-		name, spec, to string
-		wantErr        string // "" lands; "refused" wraps ErrRefused
-		wantHits       int32
+		name, spec, start string
+		wantErr           string // "" lands; "refused" wraps ErrRefused
+		wantHits          int32
 	}{
-		{"to cloud metadata: the dial is refused", "loopback", "http://169.254.169.254/latest/meta-data/", "refused", 1},
-		{"to mapped metadata", "loopback", "http://[::ffff:169.254.169.254]/", "refused", 1},
-		{"to a file", "loopback", "file:///etc/passwd", "refused", 1},
-		{"to another scheme", "loopback", "gopher://127.0.0.1/", "refused", 1},
-		{"to a name that resolves to loopback", "hooks.test", "http://evil.test:" + hopPort + "/", "refused", 1},
-		{"to an allowed name", "hooks.test,evil.test", "http://evil.test:" + hopPort + "/hop/0", "", 2},
-		{"three redirects are followed", "loopback", "/hop/2", "", 4},
-		{"a fourth is not", "loopback", "/hop/3", "stopped after 3 redirects", 4},
+		{"to cloud metadata the dial is refused", "loopback", byIP + "/to?u=" + url.QueryEscape("http://169.254.169.254/latest/meta-data/"), "refused", 1},
+		{"to mapped cloud metadata", "loopback", byIP + "/to?u=" + url.QueryEscape("http://[::ffff:169.254.169.254]/"), "refused", 1},
+		{"to a file", "loopback", byIP + "/to?u=" + url.QueryEscape("file:///etc/passwd"), "refused", 1},
+		{"to another scheme", "loopback", byIP + "/to?u=" + url.QueryEscape("gopher://127.0.0.1/"), "refused", 1},
+		{"to a name that resolves to loopback", "hooks.test", byName + "/to?u=" + url.QueryEscape(evil), "refused", 1},
+		{"to an allowed name", "hooks.test,evil.test", byName + "/to?u=" + url.QueryEscape(evil+"hop/0"), "", 2},
+		{"three redirects are followed", "loopback", byIP + "/to?u=/hop/2", "", 4},
+		{"a fourth is not", "loopback", byIP + "/to?u=/hop/3", "stopped after 3 redirects", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hits.Store(0)
-			start := hopSrv.URL + "/start"
-			if tt.spec == "hooks.test" || strings.HasPrefix(tt.spec, "hooks.test,") {
-				start = "http://hooks.test:" + hopPort + "/start"
-			}
-			srv := redirector(t, new(atomic.Int32), func(r *http.Request) string {
-				hits.Add(1)
-				if strings.HasPrefix(tt.to, "/") {
-					return hopSrv.URL + tt.to
-				}
-				return tt.to
-			})
-			_ = srv
-			// The first request goes to srv (on the same loopback host).
-			start = strings.Replace(start, hopSrv.URL[len("http://127.0.0.1:"):], srv.URL[len("http://127.0.0.1:"):], 1)
-			resp := Send(context.Background(), loopbackClient(t, tt.spec, res, 5*time.Second), Request{URL: start, Body: []byte("{}")})
+			resp := Send(context.Background(), loopbackClient(t, tt.spec, res, 5*time.Second), Request{URL: tt.start, Body: []byte("{}")})
 			switch tt.wantErr {
 			case "":
 				if resp.Err != nil || resp.BodyExcerpt != "landed" {
@@ -263,7 +256,7 @@ func TestRedirects(t *testing.T) {
 				}
 			}
 			if got := hits.Load(); got != tt.wantHits {
-				t.Errorf("%d requests reached the servers; want %d", got, tt.wantHits)
+				t.Errorf("%d requests reached the server; want %d", got, tt.wantHits)
 			}
 		})
 	}

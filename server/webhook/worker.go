@@ -23,8 +23,9 @@ var DefaultBackoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Mi
 // Worker delivers the outbox: it claims due deliveries, signs and sends
 // them with bounded concurrency, and records every attempt.
 type Worker struct {
-	db      *models.DB
-	client  *http.Client
+	db *models.DB
+	// Client sends deliveries (the SSRF-guarded client of NewClient).
+	Client  *http.Client
 	baseURL string
 	log     *slog.Logger
 
@@ -42,7 +43,7 @@ type Worker struct {
 
 // NewWorker makes a delivery worker; baseURL builds callback URLs.
 func NewWorker(db *models.DB, client *http.Client, baseURL string, log *slog.Logger) *Worker {
-	return &Worker{db: db, client: client, baseURL: strings.TrimRight(baseURL, "/"), log: log,
+	return &Worker{db: db, Client: client, baseURL: strings.TrimRight(baseURL, "/"), log: log,
 		Concurrency: 8, Backoff: DefaultBackoff, Lease: 2 * time.Minute, Poll: time.Second,
 		wake: make(chan struct{}, 1), now: func() time.Time { return time.Now().UTC() }}
 }
@@ -104,7 +105,7 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 	if !h.Active && d.Event != "test" {
 		a = models.Attempt{RequestBody: body, Error: "the webhook is disabled", Done: true}
 	} else {
-		res := Send(ctx, w.client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body)})
+		res := Send(ctx, w.Client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body)})
 		a = w.judge(&d, res)
 		a.RequestBody = body
 		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != ""))

@@ -33,6 +33,7 @@ e2e-browser:
 bench:
 	bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench 'BenchmarkPages' -benchtime 200x ./web/
+	$(GO) test -count=1 -run '^TestFanOutLosesNothing$$' -v ./server/api/ | grep -E 'deliveries/s|^(ok|FAIL)'
 	$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 300x -timeout 20m ./search/
 
 fuzz:

@@ -99,6 +99,7 @@ func (w *Web) explore(c *gin.Context) {
 
 type namespaceData struct {
 	NS    *hub.Namespace
+	Hooks []models.Webhook
 	Repos []models.Repository
 	Total int64
 	Pager pager
@@ -117,7 +118,14 @@ func (w *Web) namespacePage(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	w.render(c, http.StatusOK, "namespace.html", ns.Name, namespaceData{NS: ns, Repos: repos, Total: total, Pager: newPager("/u/"+ns.Name, page, total, perPage)})
+	d := namespaceData{NS: ns, Repos: repos, Total: total, Pager: newPager("/u/"+ns.Name, page, total, perPage)}
+	if ns.IsOwner && pc(c).User != nil {
+		if d.Hooks, err = w.hub.Webhooks(ctx, pc(c).User, hub.HookTarget{Namespace: ns.Name}); err != nil {
+			w.fail(c, err)
+			return
+		}
+	}
+	w.render(c, http.StatusOK, "namespace.html", ns.Name, d)
 }
 
 func (w *Web) starredPage(c *gin.Context) {

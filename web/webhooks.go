@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
 )
@@ -21,12 +22,24 @@ func rest0(rest []string) string {
 // webhookRoute serves /r/{name}/webhooks/...: create, the delivery log,
 // test, enable, delete and redeliver.
 func (w *Web) webhookRoute(c *gin.Context, name string, rest []string) {
+	w.hooks(c, hub.HookTarget{Repository: name}, "/r/"+name, "/r/"+name+"/settings#webhooks", rest)
+}
+
+// namespaceWebhooks serves /u/{name}/webhooks/... for a namespace's owner.
+func (w *Web) namespaceWebhooks(c *gin.Context) {
+	rest := append([]string{"webhooks"}, strings.Split(strings.Trim(c.Param("rest"), "/"), "/")...)
+	if rest[len(rest)-1] == "" {
+		rest = rest[:len(rest)-1]
+	}
+	ns := c.Param("name")
+	w.hooks(c, hub.HookTarget{Namespace: ns}, "/u/"+ns, "/u/"+ns+"#webhooks", rest)
+}
+
+func (w *Web) hooks(c *gin.Context, t hub.HookTarget, base, back string, rest []string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
-	t := hub.HookTarget{Repository: name}
-	back := "/r/" + name + "/settings#webhooks"
 	post := c.Request.Method == http.MethodPost
 	if len(rest) == 1 && post {
 		in := hub.WebhookInput{Name: c.PostForm("name"), URL: strings.TrimSpace(c.PostForm("url")), Events: c.PostFormArray("events"), Secret: c.PostForm("secret")}
@@ -48,10 +61,10 @@ func (w *Web) webhookRoute(c *gin.Context, name string, rest []string) {
 		return
 	}
 	ctx := c.Request.Context()
-	self := "/r/" + name + "/webhooks/" + rest[1]
+	self := base + "/webhooks/" + rest[1]
 	switch {
 	case len(rest) == 2 && !post:
-		w.webhookPage(c, name, id, t, hookID)
+		w.webhookPage(c, id, t, hookID, base, back)
 	case len(rest) == 3 && post && rest[2] == "delete":
 		if err := w.hub.DeleteWebhook(ctx, id, t, hookID); err != nil {
 			w.fail(c, err)
@@ -94,13 +107,14 @@ func (w *Web) formError(c *gin.Context, err error, back string) {
 	w.fail(c, err)
 }
 
-func (w *Web) webhookPage(c *gin.Context, name string, id *auth.Identity, t hub.HookTarget, hookID int64) {
+type webhookPageData struct {
+	Base, BackURL, BackLabel string
+	Hook                     *models.Webhook
+	Deliveries               []models.Delivery
+}
+
+func (w *Web) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTarget, hookID int64, base, back string) {
 	ctx := c.Request.Context()
-	r, err := w.hub.GetRepository(ctx, id, name)
-	if err != nil {
-		w.fail(c, err)
-		return
-	}
 	h, err := w.hub.GetWebhook(ctx, id, t, hookID)
 	if err != nil {
 		w.fail(c, err)
@@ -111,5 +125,9 @@ func (w *Web) webhookPage(c *gin.Context, name string, id *auth.Identity, t hub.
 		w.fail(c, err)
 		return
 	}
-	w.render(c, http.StatusOK, "webhook.html", h.Name+" · "+name, repoData{Repo: r, Tab: "settings", CanManage: true, Hook: h, Deliveries: ds})
+	label := t.Repository + " settings"
+	if t.Namespace != "" {
+		label = t.Namespace
+	}
+	w.render(c, http.StatusOK, "webhook.html", h.Name, webhookPageData{Base: base, BackURL: back, BackLabel: label, Hook: h, Deliveries: ds})
 }

@@ -379,6 +379,11 @@ func TestDialContext(t *testing.T) {
 			if got := conn.RemoteAddr().String(); got != net.JoinHostPort("127.0.0.1", port) {
 				t.Errorf("connected to %s", got)
 			}
+			// Wait for the listener to count this connection, so that it is
+			// not counted against the next case.
+			for deadline := time.Now().Add(time.Second); accepted.Load() == before && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 		})
 	}
 }

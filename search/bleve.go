@@ -13,7 +13,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/edgengram"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
@@ -88,14 +87,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}
 	repo := bleve.NewDocumentStaticMapping()
 	repo.AddFieldMappingsAt("type", kw(false))
-	repo.AddFieldMappingsAt("full", kw(false))
-	repo.AddFieldMappingsAt("short", kw(false))
+	repo.AddFieldMappingsAt("exact", kw(false)) // the full name and the short name
 	repo.AddFieldMappingsAt("namespace", kw(false))
 	repo.AddFieldMappingsAt("name_prefix", text(anNamePrefix))
 	repo.AddFieldMappingsAt("name_joined", text(anJoinedPrefix))
-	repo.AddFieldMappingsAt("description", text(en.AnalyzerName))
-	repo.AddFieldMappingsAt("readme", text(en.AnalyzerName))
-	repo.AddFieldMappingsAt("tags", text(standard.Name))
+	// Description, README and tag names are searched as one stemmed field:
+	// one clause per query word instead of three.
+	repo.AddFieldMappingsAt("prose", text(en.AnalyzerName))
 	repo.AddFieldMappingsAt("readers", kw(false))
 	repo.AddFieldMappingsAt("stars", num())
 	repo.AddFieldMappingsAt("pulls", num())
@@ -172,9 +170,9 @@ func (b *Bleve) IndexRepos(_ context.Context, repos []Repo) error {
 	for _, r := range repos {
 		short := shortName(r.Name)
 		doc := map[string]any{
-			"type": "repo", "full": r.Name, "short": short, "namespace": r.Namespace,
+			"type": "repo", "exact": []string{r.Name, short}, "namespace": r.Namespace,
 			"name_prefix": r.Name, "name_joined": joined(short),
-			"description": r.Description, "readme": r.Readme, "tags": strings.Join(r.Tags, " "),
+			"prose": r.Description + "\n" + r.Description + "\n" + r.Readme + "\n" + strings.Join(r.Tags, " "),
 			"readers": r.Readers, "stars": float64(r.Stars), "pulls": float64(r.Pulls), "updated": r.Updated,
 		}
 		if err := batch.Index(repoID(r.Name), doc); err != nil {
@@ -266,11 +264,9 @@ func textQuery(text string) query.Query {
 	var all []query.Query
 	for _, w := range words {
 		var any []query.Query
-		exact := term("short", w)
+		exact := term("exact", w)
 		exact.SetBoost(12)
-		full := term("full", w)
-		full.SetBoost(12)
-		any = append(any, exact, full)
+		any = append(any, exact)
 		if len(w) <= maxPrefix {
 			pre := bleve.NewMatchQuery(w)
 			pre.SetField("name_prefix")
@@ -284,12 +280,9 @@ func textQuery(text string) query.Query {
 			jt.SetBoost(3)
 			any = append(any, jt)
 		}
-		for field, boost := range map[string]float64{"description": 1.5, "readme": 0.5, "tags": 1} {
-			mq := bleve.NewMatchQuery(w)
-			mq.SetField(field)
-			mq.SetBoost(boost)
-			any = append(any, mq)
-		}
+		prose := bleve.NewMatchQuery(w)
+		prose.SetField("prose")
+		any = append(any, prose)
 		all = append(all, bleve.NewDisjunctionQuery(any...))
 	}
 	if len(all) == 1 {
@@ -299,7 +292,7 @@ func textQuery(text string) query.Query {
 }
 
 // rerankWindow is how many top hits are re-ranked with popularity.
-const rerankWindow = 100
+const rerankWindow = 50
 
 // Search implements Index. Relevance comes first; among the top hits,
 // stars and pulls lift a repository (log-damped, so relevance still

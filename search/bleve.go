@@ -172,7 +172,7 @@ func (b *Bleve) IndexRepos(_ context.Context, repos []Repo) error {
 		doc := map[string]any{
 			"type": "repo", "exact": []string{r.Name, short}, "namespace": r.Namespace,
 			"name_prefix": r.Name, "name_joined": joined(short),
-			"prose": r.Description + "\n" + r.Description + "\n" + r.Readme + "\n" + strings.Join(r.Tags, " "),
+			"prose":   r.Description + "\n" + r.Description + "\n" + r.Readme + "\n" + strings.Join(r.Tags, " "),
 			"readers": r.Readers, "stars": float64(r.Stars), "pulls": float64(r.Pulls), "updated": r.Updated,
 		}
 		if err := batch.Index(repoID(r.Name), doc); err != nil {

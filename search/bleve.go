@@ -26,6 +26,12 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
+// mappingVersion changes with the index mapping: an index built with
+// another one is rebuilt, as a corrupt one is.
+const mappingVersion = "2"
+
+var mappingKey = []byte("wharf_mapping_version")
+
 // Bleve is the Index on a Bleve (scorch) index in a directory.
 type Bleve struct {
 	idx bleve.Index
@@ -124,6 +130,10 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s"})
 	switch {
 	case err == nil:
+		if v, _ := idx.GetInternal(mappingKey); string(v) != mappingVersion {
+			idx.Close()
+			return nil, false, fmt.Errorf("%w: built by another version of the mapping (%q, want %q)", ErrCorrupt, v, mappingVersion)
+		}
 		return &Bleve{idx: idx}, false, nil
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, false, fmt.Errorf("search index %s is in use by another process: %w", dir, err)
@@ -135,6 +145,10 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 		idx, err := bleve.New(dir, m)
 		if err != nil {
 			return nil, false, fmt.Errorf("create search index: %w", err)
+		}
+		if err := idx.SetInternal(mappingKey, []byte(mappingVersion)); err != nil {
+			idx.Close()
+			return nil, false, err
 		}
 		return &Bleve{idx: idx}, true, nil
 	}

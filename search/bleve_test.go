@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -213,5 +214,20 @@ func TestCorruptIndexIsReported(t *testing.T) {
 	}
 	if _, _, err := OpenBleve(dir); err == nil {
 		t.Fatal("a corrupt index opened")
+	}
+}
+
+func TestOutdatedMappingIsRebuilt(t *testing.T) {
+	dir := t.TempDir() + "/idx"
+	b, _, err := OpenBleve(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.idx.SetInternal(mappingKey, []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if _, _, err := OpenBleve(dir); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("an index of an older mapping opened: %v", err)
 	}
 }

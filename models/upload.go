@@ -88,3 +88,10 @@ func (db *DB) UploadExists(ctx context.Context, id string) (bool, error) {
 	err := db.read(ctx).Model(&Upload{}).Where("id = ?", id).Count(&n).Error
 	return n > 0, err
 }
+
+// CountUploads counts open upload sessions.
+func (db *DB) CountUploads(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read(ctx).Model(&Upload{}).Count(&n).Error
+	return n, err
+}

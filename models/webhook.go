@@ -267,3 +267,10 @@ func (db *DB) SetCallback(ctx context.Context, id, state, description, context_,
 		"callback_target_url": targetURL, "callback_at": now,
 	}).Error
 }
+
+// CountDeliveries counts deliveries in the given states.
+func (db *DB) CountDeliveries(ctx context.Context, states ...string) (int64, error) {
+	var n int64
+	err := db.read(ctx).Model(&Delivery{}).Where("status IN ?", states).Count(&n).Error
+	return n, err
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/server/api"
+	"github.com/wharfhub/wharf/server/metrics"
+	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/registry"
 	"github.com/wharfhub/wharf/web"
 )
@@ -39,7 +41,21 @@ func (a *App) handler() (http.Handler, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = false
-	r.Use(a.requestLog(), a.recovery())
+	m := metrics.New()
+	m.Gauge("wharf_uploads_in_progress", "Open blob upload sessions.", func(ctx context.Context) (float64, error) {
+		n, err := a.DB.CountUploads(ctx)
+		return float64(n), err
+	})
+	m.Gauge("wharf_webhook_deliveries_queued", "Webhook deliveries waiting to be sent or being sent.", func(ctx context.Context) (float64, error) {
+		n, err := a.DB.CountDeliveries(ctx, "pending", "sending")
+		return float64(n), err
+	})
+	m.Gauge("wharf_webhook_deliveries_failed", "Webhook deliveries that gave up.", func(ctx context.Context) (float64, error) {
+		n, err := a.DB.CountDeliveries(ctx, "failed")
+		return float64(n), err
+	})
+	r.Use(m.Middleware(), a.requestLog(), a.recovery())
+	r.GET("/metrics", gin.WrapH(m.Handler()))
 
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
@@ -64,6 +80,12 @@ func (a *App) handler() (http.Handler, error) {
 		if err := a.DB.Ping(ctx); err != nil {
 			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unavailable"})
 			return
+		}
+		if p, ok := a.Store.(storage.Pinger); ok {
+			if err := p.Ping(ctx); err != nil {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "blob store unavailable"})
+				return
+			}
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})

@@ -59,3 +59,9 @@ type UploadInfo struct {
 	ID      string
 	ModTime time.Time
 }
+
+// Pinger is implemented by drivers that can tell whether their backend
+// answers, for the readiness check.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

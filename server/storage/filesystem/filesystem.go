@@ -320,3 +320,15 @@ func (d *Driver) ListUploads(_ context.Context) ([]storage.UploadInfo, error) {
 	}
 	return infos, nil
 }
+
+// Ping implements storage.Pinger: the blob directory must be there.
+func (d *Driver) Ping(context.Context) error {
+	fi, err := os.Stat(filepath.Join(d.root, "blobs"))
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", filepath.Join(d.root, "blobs"))
+	}
+	return nil
+}

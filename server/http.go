@@ -17,8 +17,8 @@ import (
 
 	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/metrics"
-	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/registry"
+	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/web"
 )
 

@@ -157,6 +157,16 @@ func TestBrowserJourney(t *testing.T) {
 	if c := text("#collaborators table"); !strings.Contains(c, "friend") {
 		t.Fatalf("collaborators: %q", c)
 	}
+	run("add a webhook",
+		chromedp.SendKeys(chromedp.CSS(`#webhooks input[name=name]`), "deploy"),
+		chromedp.SendKeys(chromedp.CSS(`#webhooks input[name=url]`), "https://deploy.example.com/hook"),
+		chromedp.SendKeys(chromedp.CSS(`#webhooks input[name=secret]`), "s3cret"),
+		chromedp.Submit(chromedp.CSS(`#webhooks form.form-inline`)),
+		chromedp.WaitVisible(chromedp.CSS(`#webhooks table a`)),
+		chromedp.Click(chromedp.CSS(`#webhooks table a`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/test"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.table code`)), shot("06b-webhook"))
 	run("star a public repository",
 		chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#star-button")),
 		chromedp.Click(chromedp.CSS("#star-button")), chromedp.WaitVisible(chromedp.CSS(`form[action="/r/bob/toolbox/unstar"]`)),

@@ -100,6 +100,7 @@ func (w *Web) explore(c *gin.Context) {
 type namespaceData struct {
 	NS    *hub.Namespace
 	Hooks []models.Webhook
+	Usage *models.Usage
 	Repos []models.Repository
 	Total int64
 	Pager pager
@@ -119,6 +120,9 @@ func (w *Web) namespacePage(c *gin.Context) {
 		return
 	}
 	d := namespaceData{NS: ns, Repos: repos, Total: total, Pager: newPager("/u/"+ns.Name, page, total, perPage)}
+	if pc(c).User != nil {
+		d.Usage, _ = w.hub.Usage(ctx, pc(c).User, ns.Name) // only members get one
+	}
 	if ns.IsOwner && pc(c).User != nil {
 		if d.Hooks, err = w.hub.Webhooks(ctx, pc(c).User, hub.HookTarget{Namespace: ns.Name}); err != nil {
 			w.fail(c, err)

@@ -72,9 +72,33 @@ func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
 	return j
 }
 
-// namespaceWebhooks serves /api/v1/namespaces/{ns}/webhooks/...
+// namespaceWebhooks serves /api/v1/namespaces/{ns}/webhooks/..., and the
+// namespace's usage and quota.
 func (a *API) namespaceWebhooks(c *gin.Context) {
 	rest := strings.Split(strings.Trim(c.Param("rest"), "/"), "/")
+	if len(rest) == 1 && rest[0] == "usage" && c.Request.Method == http.MethodGet {
+		u, err := a.hub.Usage(c.Request.Context(), identity(c), c.Param("ns"))
+		if err != nil {
+			a.error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"bytes": u.Bytes, "blobs": u.Blobs, "repositories": u.Repositories, "quota_bytes": u.QuotaBytes})
+		return
+	}
+	if len(rest) == 1 && rest[0] == "quota" && c.Request.Method == http.MethodPut {
+		var body struct {
+			Bytes int64 `json:"bytes"`
+		}
+		if !bind(c, &body) {
+			return
+		}
+		if err := a.hub.SetQuota(c.Request.Context(), identity(c), c.Param("ns"), body.Bytes); err != nil {
+			a.error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"quota_bytes": body.Bytes})
+		return
+	}
 	if len(rest) == 0 || rest[0] != "webhooks" {
 		fail(c, http.StatusNotFound, "not_found", "no such API endpoint")
 		return

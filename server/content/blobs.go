@@ -73,6 +73,9 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 		}
 		return false, err
 	}
+	if err := s.checkQuota(ctx, name, dgst, size); err != nil {
+		return false, err
+	}
 	if err := s.db.LinkBlob(ctx, name, dgst.String(), size); err != nil {
 		return false, fmt.Errorf("mount blob %s: %w", dgst, err)
 	}

@@ -134,6 +134,12 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 		return nil, detailf(ErrManifestBlobUnknown, map[string]any{"digests": missing},
 			"manifest references %d unknown blobs or manifests, first %s", len(missing), missing[0])
 	}
+	if _, err := s.db.GetManifest(ctx, req.Name, dgst.String()); errors.Is(err, models.ErrNotFound) {
+		// Only a new manifest adds to the namespace's storage.
+		if err := s.checkQuota(ctx, req.Name, "", int64(len(req.Payload))); err != nil {
+			return nil, err
+		}
+	}
 	m := &models.Manifest{
 		Digest:       dgst.String(),
 		MediaType:    mediaType,

@@ -181,6 +181,10 @@ func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Dige
 		return detailf(ErrDigestInvalid, map[string]string{"expected": dgst.String(), "actual": got.String()},
 			"content digest %s does not match %s", got, dgst)
 	}
+	if err := s.checkQuota(ctx, u.Repository, dgst, u.Size); err != nil {
+		_ = s.cancel(ctx, u.ID)
+		return err
+	}
 	if err := s.store.CommitUpload(ctx, u.ID, u.Size, dgst); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			_ = s.cancel(ctx, u.ID)

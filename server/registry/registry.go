@@ -301,6 +301,8 @@ func toOCI(err error) *errcode.Error {
 		code = errcode.NameUnknown
 	case errors.Is(err, content.ErrTagInvalid):
 		code = errcode.TagInvalid
+	case errors.Is(err, content.ErrQuotaExceeded):
+		code = errcode.Denied
 	default:
 		return errcode.Internal(err)
 	}

@@ -1,0 +1,50 @@
+package models
+
+import (
+	"context"
+)
+
+// Usage is what a namespace stores: each blob counted once however many
+// of its repositories link it, plus its manifests.
+type Usage struct {
+	Bytes        int64
+	Blobs        int64
+	Repositories int64
+	QuotaBytes   int64 // 0: no quota
+}
+
+// NamespaceUsage adds up a namespace's storage.
+func (db *DB) NamespaceUsage(ctx context.Context, ns string) (*Usage, error) {
+	u := &Usage{}
+	row := db.read(ctx).Raw(`SELECT
+		COALESCE((SELECT SUM(b.size) FROM blobs b WHERE b.digest IN (
+			SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?)), 0),
+		COALESCE((SELECT COUNT(DISTINCT rb.digest) FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?), 0),
+		COALESCE((SELECT SUM(m.size) FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.namespace = ?), 0),
+		COALESCE((SELECT COUNT(*) FROM repositories WHERE namespace = ?), 0),
+		COALESCE((SELECT quota_bytes FROM namespaces WHERE name = ?), 0)`, ns, ns, ns, ns, ns).Row()
+	var manifests int64
+	if err := row.Scan(&u.Bytes, &u.Blobs, &manifests, &u.Repositories, &u.QuotaBytes); err != nil {
+		return nil, err
+	}
+	u.Bytes += manifests
+	return u, nil
+}
+
+// NamespaceHasBlob reports whether any repository of ns links digest
+// (then linking it again costs the namespace nothing).
+func (db *DB) NamespaceHasBlob(ctx context.Context, ns, digest string) (bool, error) {
+	var n int64
+	err := db.read(ctx).Table("repository_blobs rb").Joins("JOIN repositories r ON r.id = rb.repository_id").
+		Where("r.namespace = ? AND rb.digest = ?", ns, digest).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// SetNamespaceQuota sets a namespace's quota in bytes (0 for none).
+func (db *DB) SetNamespaceQuota(ctx context.Context, ns string, bytes int64) error {
+	res := db.write(ctx).Table("namespaces").Where("name = ?", ns).Update("quota_bytes", bytes)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
+}

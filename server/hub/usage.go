@@ -1,0 +1,53 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
+)
+
+// Usage returns a namespace's storage use and quota, to its owner, its
+// organization's members and site administrators.
+func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*models.Usage, error) {
+	n, err := s.GetNamespace(ctx, id, ns)
+	if err != nil {
+		return nil, err
+	}
+	if id == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	member := n.IsOwner || id.IsAdmin
+	if !member && n.Org != nil {
+		for _, m := range n.Org.Members {
+			if m.Username == id.Username {
+				member = true
+			}
+		}
+	}
+	if !member {
+		return nil, auth.ErrDenied
+	}
+	return s.db.NamespaceUsage(ctx, ns)
+}
+
+// SetQuota sets a namespace's storage quota in bytes (0 for none); site
+// administrators only.
+func (s *Service) SetQuota(ctx context.Context, id *auth.Identity, ns string, bytes int64) error {
+	if id == nil {
+		return auth.ErrUnauthenticated
+	}
+	if !id.IsAdmin || !id.CanManageAccount() {
+		return auth.ErrDenied
+	}
+	if bytes < 0 {
+		return invalid("a quota cannot be negative")
+	}
+	if err := s.db.SetNamespaceQuota(ctx, ns, bytes); err != nil {
+		if err == models.ErrNotFound {
+			return ErrNotFound
+		}
+		return err
+	}
+	return nil
+}

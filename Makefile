@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/wharf
 
-.PHONY: build run test unit conformance e2e-docker e2e-browser bench fmt vet fuzz clean
+.PHONY: build run test unit conformance e2e-docker e2e-browser test-postgres bench fmt vet fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wharf
@@ -10,7 +10,7 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
 
-test: vet unit conformance e2e-docker e2e-browser
+test: vet unit conformance e2e-docker e2e-browser test-postgres
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -25,6 +25,11 @@ conformance:
 # Installs Debian's docker.io and starts dockerd if needed.
 e2e-docker:
 	bash scripts/docker-e2e.sh
+
+# Installs Debian's postgresql if needed and runs the metadata tests and the
+# conformance suite on a throwaway PostgreSQL server.
+test-postgres:
+	bash scripts/postgres.sh bash scripts/postgres-tests.sh
 
 # Installs Debian's chromium if needed; screenshots land in .cache/screenshots.
 e2e-browser:

@@ -53,7 +53,8 @@ func (db *DB) GetComment(ctx context.Context, repoID, id int64) (*Comment, error
 // CreateComment stores a new comment, setting its id and times. A missing
 // repository or user is ErrNotFound.
 func (db *DB) CreateComment(ctx context.Context, c *Comment) error {
-	now := time.Now().UTC()
+	// Microseconds: what every database keeps, so a read gives it back.
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	c.CreatedAt, c.UpdatedAt = now, now
 	err := db.write(ctx).Omit("Username").Create(c).Error
 	if err != nil && isForeignKeyViolation(err) {

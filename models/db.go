@@ -92,7 +92,11 @@ func OpenSQLite(path string) (*DB, error) {
 // Close closes both handles.
 func (db *DB) Close() error {
 	var errs []error
-	for _, g := range []*gorm.DB{db.w, db.r} {
+	handles := []*gorm.DB{db.w, db.r}
+	if db.w == db.r {
+		handles = handles[:1]
+	}
+	for _, g := range handles {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())
 		}

@@ -23,6 +23,9 @@ type Star struct {
 func (db *DB) Star(ctx context.Context, userID, repoID int64) (int64, error) {
 	var count int64
 	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockRepository(tx, repoID); err != nil {
+			return err
+		}
 		res := tx.Exec("INSERT INTO stars (user_id, repository_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
 			userID, repoID, time.Now().UTC())
 		if res.Error != nil {
@@ -41,6 +44,9 @@ func (db *DB) Star(ctx context.Context, userID, repoID int64) (int64, error) {
 func (db *DB) Unstar(ctx context.Context, userID, repoID int64) (int64, error) {
 	var count int64
 	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := lockRepository(tx, repoID); err != nil {
+			return err
+		}
 		res := tx.Exec("DELETE FROM stars WHERE user_id = ? AND repository_id = ?", userID, repoID)
 		if res.Error != nil {
 			return res.Error
@@ -48,6 +54,17 @@ func (db *DB) Unstar(ctx context.Context, userID, repoID int64) (int64, error) {
 		return setStarCount(tx, repoID, res.RowsAffected > 0, &count)
 	})
 	return count, err
+}
+
+// lockRepository takes the repository's row lock for the transaction, so
+// that concurrent star changes recount one after the other (SQLite's one
+// writer does this anyway; PostgreSQL needs it under READ COMMITTED).
+func lockRepository(tx *gorm.DB, repoID int64) error {
+	res := tx.Exec("UPDATE repositories SET star_count = star_count WHERE id = ?", repoID)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
 }
 
 // setStarCount recounts a repository's stars when they changed (a recount,

@@ -52,7 +52,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	db, err := models.OpenSQLite(filepath.Join(cfg.DataDir, "wharf.db"))
+	var db *models.DB
+	var err error
+	if cfg.Database != "" {
+		db, err = models.OpenPostgres(cfg.Database)
+	} else {
+		db, err = models.OpenSQLite(filepath.Join(cfg.DataDir, "wharf.db"))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 const pw = "correct-horse-battery"
@@ -27,7 +28,7 @@ type env struct {
 func newEnv(t *testing.T, users ...string) *env {
 	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
-		DefaultVisibility: "public", AllowSignup: true}
+		DefaultVisibility: "public", AllowSignup: true, Database: testutil.Database(t)}
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

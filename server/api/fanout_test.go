@@ -25,7 +25,7 @@ import (
 func hookEnv(t *testing.T) (*env, context.CancelFunc) {
 	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
-		DefaultVisibility: "public", WebhookAllowedHosts: "loopback"}
+		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

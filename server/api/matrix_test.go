@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 const pw = "correct-horse-battery"
@@ -27,7 +28,8 @@ type env struct {
 func newEnv(t *testing.T, users ...string) *env {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public"}
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public",
+		Database: testDatabase(t)}
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -229,3 +231,5 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 }
+
+func testDatabase(t *testing.T) string { return testutil.Database(t) }

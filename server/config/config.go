@@ -29,6 +29,9 @@ type Config struct {
 	AllowSignup bool
 	// WebhookAllowedHosts is the webhook targets' allow list.
 	WebhookAllowedHosts string
+	// Database is empty for SQLite in the data directory, or a
+	// postgres:// URL.
+	Database string
 }
 
 // Setting describes one flag with its environment variable.
@@ -100,6 +103,14 @@ var ServeSettings = []Setting{
 			default:
 				return fmt.Errorf("allow-signup must be true or false, not %q", v)
 			}
+			return nil
+		}},
+	{Name: "database", Usage: "metadata database: empty for SQLite in the data dir, or a postgres:// URL", Def: "",
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return fmt.Errorf("database must be empty (SQLite) or a postgres:// URL")
+			}
+			c.Database = v
 			return nil
 		}},
 	{Name: "webhook-allowed-hosts", Usage: "webhook targets allowed: comma list of external, private, loopback, *, CIDRs or host globs", Def: "external",

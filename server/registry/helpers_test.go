@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 const (
@@ -41,7 +42,8 @@ func newEnv(t *testing.T) *env {
 
 func newEnvAt(t *testing.T, dir string) *env {
 	t.Helper()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error"}
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error",
+		Database: e2eDatabase(t, dir)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
@@ -181,4 +183,18 @@ func (e *env) grant(repo, user, permission string) {
 	if err := e.app.DB.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// e2eDatabase keeps one database per data directory, so a test that
+// reopens a directory (a restart) finds its metadata again.
+var e2eDatabases = map[string]string{}
+
+func e2eDatabase(t *testing.T, dir string) string {
+	t.Helper()
+	if d, ok := e2eDatabases[dir]; ok {
+		return d
+	}
+	d := testutil.Database(t)
+	e2eDatabases[dir] = d
+	return d
 }

@@ -183,6 +183,13 @@ func (db *DB) GetDelivery(ctx context.Context, id string) (*Delivery, error) {
 // ClaimDueDeliveries marks up to limit due deliveries as being sent, with
 // a lease: if the sender dies, they become due again when it ends.
 func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
+	// Look before taking the write lock: the worker polls, and most polls
+	// find nothing.
+	var due int64
+	if err := db.read(ctx).Model(&Delivery{}).Where("status IN ? AND next_attempt_at <= ?",
+		[]string{DeliveryPending, DeliverySending}, now).Limit(1).Count(&due).Error; err != nil || due == 0 {
+		return nil, err
+	}
 	var out []Delivery
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("status IN ? AND next_attempt_at <= ?", []string{DeliveryPending, DeliverySending}, now).

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/markdown"
 )
 
@@ -20,6 +21,9 @@ func funcs(w *Web) template.FuncMap {
 				return "docker pull " + w.cfg.RegistryHost + "/" + repo
 			}
 			return "docker pull " + w.cfg.RegistryHost + "/" + repo + ":" + tag
+		},
+		"hooks": func(base string, hooks []models.Webhook, csrf string) hooksView {
+			return hooksView{Base: base, Hooks: hooks, CSRF: csrf}
 		},
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },
@@ -42,6 +46,13 @@ func funcs(w *Web) template.FuncMap {
 			return fmt.Sprint(n)
 		},
 	}
+}
+
+// hooksView is the argument of the "hooks" template.
+type hooksView struct {
+	Base  string
+	Hooks []models.Webhook
+	CSRF  string
 }
 
 // ago says how long ago t was, as people say it.

@@ -195,24 +195,21 @@ func (w *Web) addComment(c *gin.Context, name string) {
 }
 
 func (w *Web) deleteComment(c *gin.Context, name, idStr string) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
-	cid, err := strconv.ParseInt(idStr, 10, 64)
-	if err != nil {
-		w.fail(c, hub.ErrNotFound)
-		return
-	}
-	if err := w.hub.DeleteComment(c.Request.Context(), id, name, cid); err != nil {
-		w.fail(c, err)
-		return
-	}
-	w.addFlash(c, "ok", "Comment deleted.")
-	redirectTo(c, "/r/"+name+"/comments")
+	w.commentAction(c, name, idStr, "Comment deleted.", func(id *auth.Identity, cid int64) error {
+		return w.hub.DeleteComment(c.Request.Context(), id, name, cid)
+	})
 }
 
 func (w *Web) editComment(c *gin.Context, name, idStr string) {
+	w.commentAction(c, name, idStr, "", func(id *auth.Identity, cid int64) error {
+		_, err := w.hub.EditComment(c.Request.Context(), id, name, cid, c.PostForm("body"))
+		return err
+	})
+}
+
+// commentAction runs an action on one comment for the signed-in user and
+// goes back to the comments, with ok (if any) or the input error flashed.
+func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *auth.Identity, cid int64) error) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -222,7 +219,7 @@ func (w *Web) editComment(c *gin.Context, name, idStr string) {
 		w.fail(c, hub.ErrNotFound)
 		return
 	}
-	if _, err := w.hub.EditComment(c.Request.Context(), id, name, cid, c.PostForm("body")); err != nil {
+	if err := do(id, cid); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", inv.Msg)
@@ -231,6 +228,9 @@ func (w *Web) editComment(c *gin.Context, name, idStr string) {
 		}
 		w.fail(c, err)
 		return
+	}
+	if ok != "" {
+		w.addFlash(c, "ok", ok)
 	}
 	redirectTo(c, "/r/"+name+"/comments")
 }

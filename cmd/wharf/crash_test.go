@@ -91,11 +91,7 @@ func TestKillDuringPatchThenResume(t *testing.T) {
 	}
 	bin := buildWharf(t)
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if code := run(t.Context(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
-		func(string) string { return "" }, strings.NewReader("long-password"), &out, &errb); code != 0 {
-		t.Fatal(errb.String())
-	}
+	createAlice(t, dir)
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
 	half := len(data) / 2
 
@@ -163,11 +159,7 @@ func TestWebhookDeliverySurvivesKill(t *testing.T) {
 	}
 	bin := buildWharf(t)
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if code := run(t.Context(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
-		func(string) string { return "" }, strings.NewReader("long-password"), &out, &errb); code != 0 {
-		t.Fatal(errb.String())
-	}
+	createAlice(t, dir)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -232,5 +224,15 @@ func TestWebhookDeliverySurvivesKill(t *testing.T) {
 	defer mu.Unlock()
 	if len(ids) != 1 || ids[0] == "" {
 		t.Fatalf("want exactly one delivery, got %v", ids)
+	}
+}
+
+// createAlice makes the account the crash tests push as.
+func createAlice(t *testing.T, dir string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
+		func(string) string { return "" }, strings.NewReader("long-password"), &out, &errb); code != 0 {
+		t.Fatal(errb.String())
 	}
 }

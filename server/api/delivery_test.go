@@ -2,10 +2,8 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +14,6 @@ import (
 	"github.com/go-playground/webhooks/v6/docker"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wharfhub/wharf/server"
-	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/webhook"
 )
 
@@ -61,27 +57,14 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPushWebhookDelivery(t *testing.T) {
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
-		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := app.Accounts.CreateUser(context.Background(), "alice", "alice@example.com", pw, false); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
-	defer func() { e.srv.Close(); app.Close() }()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	app.StartWebhooks(ctx)
+	e, _ := hookEnv(t) // alice, her repository alice/app, and the worker
+	app := e.app
 	app.Webhooks.Backoff = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
 	app.Webhooks.Poll = 50 * time.Millisecond
 
 	rc := &receiver{secret: "deploy-secret"}
 	hookSrv := httptest.NewServer(rc)
 	defer hookSrv.Close()
-	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app", "description": "the app"}, 201)
 	var hook struct{ ID int64 }
 	e.must("POST", "/api/v1/repositories/alice/app/webhooks", "alice",
 		map[string]any{"name": "deploy", "url": hookSrv.URL + "/hook", "events": []string{"push"}, "secret": rc.secret}, 201).json(&hook)

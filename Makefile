@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/wharf
 
-.PHONY: build run test unit conformance e2e-docker e2e-browser test-postgres bench fmt vet fuzz clean
+.PHONY: build run test unit conformance e2e-docker e2e-browser test-postgres test-replicas bench fmt vet fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wharf
@@ -10,7 +10,7 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
 
-test: vet unit conformance e2e-docker e2e-browser test-postgres
+test: vet unit conformance e2e-docker e2e-browser test-postgres test-replicas
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -24,19 +24,24 @@ conformance:
 
 # Installs Debian's docker.io and starts dockerd if needed.
 e2e-docker:
-	bash scripts/docker-e2e.sh
+	bash scripts/dockerd.sh bash scripts/docker-e2e.sh
 
 # Installs Debian's postgresql if needed and runs the metadata tests and the
 # conformance suite on a throwaway PostgreSQL server.
 test-postgres:
 	bash scripts/postgres.sh bash scripts/postgres-tests.sh
 
+# Two replicas sharing a throwaway PostgreSQL and MinIO (built once with
+# go install into .cache/bin), with the conformance suite and docker.
+test-replicas:
+	bash scripts/postgres.sh bash scripts/minio.sh bash scripts/dockerd.sh bash scripts/replicas.sh
+
 # Installs Debian's chromium if needed; screenshots land in .cache/screenshots.
 e2e-browser:
 	bash scripts/browser-e2e.sh
 
 bench:
-	bash scripts/bench.sh
+	bash scripts/postgres.sh bash scripts/minio.sh bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench 'BenchmarkPages' -benchtime 200x ./web/
 	$(GO) test -count=1 -run '^TestFanOutLosesNothing$$' -v ./server/api/ | grep -E 'deliveries/s|^(ok|FAIL)'
 	$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 300x -timeout 20m ./search/

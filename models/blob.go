@@ -2,17 +2,22 @@ package models
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// Blob is a piece of content held once in the blob store.
+// Blob is a piece of content held once in the blob store. UsedAt is when
+// a writer last relied on it and DeletingAt is garbage collection's mark
+// (see gc.go).
 type Blob struct {
-	Digest    string `gorm:"primaryKey"`
-	Size      int64
-	CreatedAt time.Time
+	Digest     string `gorm:"primaryKey"`
+	Size       int64
+	CreatedAt  time.Time
+	UsedAt     *time.Time
+	DeletingAt *time.Time
 }
 
 // RepositoryBlob links a blob into a repository: only linked blobs can be
@@ -37,31 +42,48 @@ func (db *DB) RepositoryBlobSize(ctx context.Context, name, digest string) (int6
 	return size, nil
 }
 
-// BlobSize returns the size of a blob known to any repository.
+// BlobSize returns the size of a blob known to any repository. A blob
+// that garbage collection is deleting is unknown.
 func (db *DB) BlobSize(ctx context.Context, digest string) (int64, error) {
 	var b Blob
-	if err := db.read(ctx).Where("digest = ?", digest).Take(&b).Error; err != nil {
+	if err := db.read(ctx).Where("digest = ? AND deleting_at IS NULL", digest).Take(&b).Error; err != nil {
 		return 0, notFound(err)
 	}
 	return b.Size, nil
 }
 
-// LinkBlob records a committed blob and links it into repository name,
-// creating the repository if needed.
-func (db *DB) LinkBlob(ctx context.Context, name, digest string, size int64) error {
+// LinkBlob links a blob the database already records into repository
+// name (a cross-repository mount), creating the repository if needed. It
+// touches the blob's used_at under its row lock, so garbage collection
+// either sees the link's use or has already marked the blob: then it
+// answers ErrNotFound and links nothing.
+func (db *DB) LinkBlob(ctx context.Context, name, digest string) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
-		return db.linkBlob(tx, name, digest, size)
+		if err := touchBlobs(tx, []string{digest}, gcNow()); err != nil {
+			if errors.Is(err, ErrMissingReference) {
+				return ErrNotFound
+			}
+			return err
+		}
+		repoID, err := db.ensureRepository(tx, name)
+		if err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&RepositoryBlob{RepositoryID: repoID, Digest: digest, CreatedAt: gcNow()}).Error
 	})
 }
 
+// linkBlob records a blob just committed to the store (creating or
+// touching its row) and links it into repository name. A blob that
+// garbage collection is deleting answers ErrBlobDeleting.
 func (db *DB) linkBlob(tx *gorm.DB, name, digest string, size int64) error {
-	repoID, err := db.ensureRepository(tx, name)
-	if err != nil {
+	now := gcNow()
+	if err := upsertBlob(tx, digest, size, now); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&Blob{Digest: digest, Size: size, CreatedAt: now}).Error; err != nil {
+	repoID, err := db.ensureRepository(tx, name)
+	if err != nil {
 		return err
 	}
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).

@@ -27,6 +27,8 @@ type Manifest struct {
 	// Platforms is a JSON list of {os, architecture, variant}.
 	Platforms string
 	CreatedAt time.Time
+	// UsedAt is when a put last relied on the manifest (see gc.go).
+	UsedAt *time.Time
 }
 
 // Reference kinds of a manifest: the blobs it names and child manifests.
@@ -109,31 +111,59 @@ func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifes
 // PutManifest stores m in repository name (creating the repository), with
 // its references, and points tags at it, in one transaction. Storing a
 // manifest that is already there only moves the tags.
+//
+// Before anything else it touches, under their row locks, the blobs and
+// child manifests that refs name and the manifest itself (see gc.go): a
+// garbage collection that got there first has marked or removed them, and
+// the put fails with a MissingReferenceError instead of referencing
+// content that is going away.
 func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
+	var blobs, children []string
+	for _, r := range refs {
+		if r.Kind == RefManifest {
+			children = append(children, r.Digest)
+		} else {
+			blobs = append(blobs, r.Digest)
+		}
+	}
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		repoID, err := db.ensureRepository(tx, name)
 		if err != nil {
 			return err
 		}
-		m.RepositoryID = repoID
-		m.CreatedAt = time.Now().UTC()
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
+		now := gcNow()
+		if err := touchManifests(tx, repoID, children, now); err != nil {
 			return err
+		}
+		if err := touchBlobs(tx, blobs, now); err != nil {
+			return err
+		}
+		m.RepositoryID = repoID
+		m.ID = 0
+		res := tx.Exec("UPDATE manifests SET used_at = ? WHERE repository_id = ? AND digest = ?", now, repoID, m.Digest)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			m.CreatedAt, m.UsedAt = now, &now
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
+				return err
+			}
+			if m.ID != 0 && len(refs) > 0 {
+				for i := range refs {
+					refs[i].ManifestID = m.ID
+				}
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refs, 200).Error; err != nil {
+					return err
+				}
+			}
 		}
 		if m.ID == 0 {
 			if err := tx.Model(&Manifest{}).Where("repository_id = ? AND digest = ?", repoID, m.Digest).
 				Select("id").Take(&m.ID).Error; err != nil {
 				return err
 			}
-		} else if len(refs) > 0 {
-			for i := range refs {
-				refs[i].ManifestID = m.ID
-			}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refs, 200).Error; err != nil {
-				return err
-			}
 		}
-		now := time.Now().UTC()
 		for _, tag := range tags {
 			t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Clauses(clause.OnConflict{

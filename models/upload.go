@@ -62,14 +62,18 @@ func (db *DB) DeleteUpload(ctx context.Context, id string) error {
 	return db.write(ctx).Where("id = ?", id).Delete(&Upload{}).Error
 }
 
-// CompleteUpload ends an upload session and links its blob into the
-// repository, in one transaction.
-func (db *DB) CompleteUpload(ctx context.Context, id, name, digest string, size int64) error {
+// CompleteUpload ends an upload session, links its blob into the
+// repository and releases the blob lease its commit held, in one
+// transaction.
+func (db *DB) CompleteUpload(ctx context.Context, id, leaseID, name, digest string, size int64) error {
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id = ?", id).Delete(&Upload{}).Error; err != nil {
 			return err
 		}
-		return db.linkBlob(tx, name, digest, size)
+		if err := db.linkBlob(tx, name, digest, size); err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM blob_leases WHERE id = ?", leaseID).Error
 	})
 }
 

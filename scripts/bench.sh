@@ -44,6 +44,12 @@
 #   BENCH_DURATION       length of each request-rate test       (10s)
 #   BENCH_CONCURRENCY    concurrent clients for those tests     (16)
 #   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
+#
+# Run under scripts/postgres.sh and scripts/minio.sh (as `make bench` does),
+# a third side, "s3+pg", measures Wharf on the scale-out setup: metadata in
+# that PostgreSQL, blobs in that MinIO (both on this machine's loopback). It
+# is its own token server (the realm its 401 names), with the same user.
+#
 #   BENCH_WHARF_BIN      use this wharf binary instead of `make build`'s
 #                        bin/wharf (e.g. a build saved while the tree is
 #                        being edited, or an older build to compare with)
@@ -291,6 +297,26 @@ start_wharf() {
 	wait_ready wharf "$SERVER_URL" "$SERVER_PID"
 }
 
+# start_wharf_s3pg: Wharf on PostgreSQL and MinIO (see the header).
+start_wharf_s3pg() {
+	local port dir addr
+	port=$("$REGBENCH" -free-port)
+	addr=127.0.0.1:$port
+	dir=$TMP/$1
+	mkdir -p "$dir/data"
+	local envs=(WHARF_DATABASE="$WHARF_TEST_DATABASE" WHARF_STORAGE=s3 WHARF_S3_ENDPOINT="$WHARF_TEST_S3_ENDPOINT"
+		WHARF_S3_BUCKET=bench WHARF_S3_TLS=false WHARF_S3_ACCESS_KEY="$WHARF_TEST_S3_ACCESS_KEY"
+		WHARF_S3_SECRET_KEY="$WHARF_TEST_S3_SECRET_KEY")
+	printf '%s' "$WHARF_PASS" | env "${envs[@]}" "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
+		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1 ||
+		{ cat "$dir/user.log" >&2; die "wharf user create on PostgreSQL failed"; }
+	# env execs wharf, so $! is the server itself, whose RSS we measure.
+	env "${envs[@]}" "$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	SERVER_PID=$!
+	SERVER_URL=http://$addr
+	wait_ready "$1" "$SERVER_URL" "$SERVER_PID"
+}
+
 # --- measurement -------------------------------------------------------------
 
 RESULTS=$TMP/results.tsv # side<TAB>name<TAB>value<TAB>unit
@@ -358,6 +384,11 @@ start_token_server
 AUTH_FLAGS=(-auth token -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO")
 bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
 bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
+if [ -n "${WHARF_TEST_DATABASE:-}" ] && [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
+	bench_side s3+pg start_wharf_s3pg "${AUTH_FLAGS[@]}"
+else
+	log "s3+pg: skipped (run under scripts/postgres.sh and scripts/minio.sh, as make bench does)"
+fi
 
 # --- report ------------------------------------------------------------------
 
@@ -368,14 +399,17 @@ awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-wharf}" -v wbin="$WHAR
 	{ v[$1, $2] = $3 }
 	function fmtv(x) { return x == "" ? "-" : x }
 	END {
-		printf "%-24s %-6s %14s %14s %8s\n", "metric", "unit", "distribution", "wharf", "ratio"
+		printf "%-24s %-6s %14s %14s %8s %14s %8s\n", "metric", "unit", "distribution", "wharf", "ratio", "wharf s3+pg", "ratio"
 		for (i = 1; i <= n; i++) {
-			m = order[i]; d = v["distribution", m]; w = v["wharf", m]
+			m = order[i]; d = v["distribution", m]; w = v["wharf", m]; sp = v["s3+pg", m]
 			lower = (unit[m] == "ms" || unit[m] == "MiB") # lower is better
 			r = "-"
 			if (unit[m] != "count" && d != "" && w != "" && d + 0 > 0 && w + 0 > 0)
 				r = sprintf("%.2f", lower ? d / w : w / d)
-			printf "%-24s %-6s %14s %14s %8s\n", m, unit[m], fmtv(d), fmtv(w), r
+			r2 = "-"
+			if (unit[m] != "count" && d != "" && sp != "" && d + 0 > 0 && sp + 0 > 0)
+				r2 = sprintf("%.2f", lower ? d / sp : sp / d)
+			printf "%-24s %-6s %14s %14s %8s %14s %8s\n", m, unit[m], fmtv(d), fmtv(w), r, fmtv(sp), r2
 		}
 		print ""
 		print "ratio > 1.00 means Wharf is better (wharf/distribution for throughput,"

@@ -3,5 +3,5 @@
 # (a throwaway server started by scripts/postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go test -count=1 -timeout 20m ./models/ ./server/api/ ./server/registry/ ./web/
+go test -count=1 -timeout 20m ./models/ ./server/api/ ./server/auth/ ./server/indexer/ ./server/registry/ ./server/gc/ ./web/
 WHARF_DATABASE="$WHARF_TEST_DATABASE" bash scripts/conformance.sh

@@ -17,10 +17,11 @@ import (
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/events"
+	"github.com/wharfhub/wharf/server/gc"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/indexer"
+	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/storage"
-	"github.com/wharfhub/wharf/server/storage/filesystem"
 	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/web"
 )
@@ -39,6 +40,10 @@ type App struct {
 	Events   *events.Bus
 	Indexer  *indexer.Indexer
 	Webhooks *webhook.Worker
+	// GC collects garbage in the blob store (see gc.go in this package).
+	GC *gc.Collector
+
+	gcMetrics *metrics.GC
 
 	searchIndex search.Index
 	guard       *webhook.Guard
@@ -66,7 +71,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
-	store, err := filesystem.New(cfg.DataDir)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -79,7 +84,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	policy := auth.NewPolicy(db)
 	bus := events.New()
 	c.Events = bus
-	accounts := auth.NewAccounts(db, auth.NewThrottle(10, 15*time.Minute))
+	throttle := auth.NewThrottle(10, 15*time.Minute)
+	if cfg.Database != "" {
+		// PostgreSQL may serve several replicas: count failures there.
+		throttle.Shared = db
+	}
+	accounts := auth.NewAccounts(db, throttle)
 	accounts.Events = bus
 	a := &App{
 		Config:   cfg,
@@ -92,6 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Policy:   policy,
 		Hub:      hub.New(db, policy, bus),
 	}
+	a.GC, a.gcMetrics = a.newGC()
 	guard, err := webhook.ParseAllowList(cfg.WebhookAllowedHosts)
 	if err != nil {
 		db.Close()
@@ -124,7 +135,7 @@ func (a *App) loadTokens() error {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("base-url %q is not an absolute http(s) URL", a.Config.BaseURL)
 	}
-	a.Tokens, err = auth.LoadTokens(filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
+	a.Tokens, err = auth.LoadTokens(context.Background(), a.DB, filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
 	return err
 }
 
@@ -182,5 +193,7 @@ func (a *App) Reindex(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	a.searchIndex = idx
-	return indexer.New(a.DB, idx, nil, a.Log).Rebuild(ctx)
+	ix := indexer.New(a.DB, idx, nil, a.Log)
+	ix.PersistCursor(a.searchDir())
+	return ix.Rebuild(ctx)
 }

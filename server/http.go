@@ -54,6 +54,7 @@ func (a *App) handler() (http.Handler, error) {
 		n, err := a.DB.CountDeliveries(ctx, "failed")
 		return float64(n), err
 	})
+	m.Register(a.gcMetrics)
 	r.Use(m.Middleware(), a.requestLog(), a.recovery())
 	r.GET("/metrics", gin.WrapH(m.Handler()))
 
@@ -167,6 +168,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		MaxHeaderBytes:    1 << 20,
 	}
 	go a.janitor(ctx)
+	a.StartGC(ctx)
 	go a.web.Run(ctx)
 	flushed := make(chan struct{})
 	go func() { a.Content.RunPullFlusher(ctx, 2*time.Second); close(flushed) }()

@@ -27,6 +27,7 @@ var forbidden = map[string][]string{
 	"server/content":  {"server/registry", "server/auth", "server/config", "server/hub", "server/api", "web", "cmd"},
 	"server/hub":      {"server/registry", "server/api", "server/config", "server/indexer", "web", "cmd"},
 	"server/indexer":  {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "web", "cmd"},
+	"server/gc":       {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "server/config", "web", "cmd"},
 	"server/registry": {"server/api", "server/hub", "web", "cmd", "server/config"},
 	"server/api":      {"server/registry", "web", "cmd", "server/config"},
 	"web":             {"server/registry", "server/api", "cmd", "server/config"},

@@ -34,32 +34,29 @@ type sessionStore struct {
 	secure   bool
 }
 
-// loadKeys reads the cookie keys from dir, creating them on first start.
-func loadKeys(dir string) (hashKey, blockKey []byte, err error) {
-	path := filepath.Join(dir, "session-keys")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		b = make([]byte, 96)
-		if _, err := rand.Read(b); err != nil {
-			return nil, nil, err
+// loadKeys reads the cookie keys from the database, which every replica
+// shares, so a cookie set by one is read by all. On first start they are
+// taken from dir when an older Wharf left them there, or made anew.
+func loadKeys(ctx context.Context, db *models.DB, dir string) (hashKey, blockKey []byte, err error) {
+	b, err := db.Secret(ctx, "session-keys", func() ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, "session-keys"))
+		if errors.Is(err, os.ErrNotExist) {
+			b = make([]byte, 96)
+			_, err = rand.Read(b)
 		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, nil, err
-		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return nil, nil, err
-		}
-	} else if err != nil {
+		return b, err
+	})
+	if err != nil {
 		return nil, nil, err
 	}
 	if len(b) != 96 {
-		return nil, nil, fmt.Errorf("%s: want 96 bytes of keys, found %d", path, len(b))
+		return nil, nil, fmt.Errorf("want 96 bytes of keys, found %d", len(b))
 	}
 	return b[:64], b[64:], nil
 }
 
 func newSessionStore(dir string, secure bool, db *models.DB, accounts *auth.Accounts) (*sessionStore, error) {
-	hashKey, blockKey, err := loadKeys(dir)
+	hashKey, blockKey, err := loadKeys(context.Background(), db, dir)
 	if err != nil {
 		return nil, fmt.Errorf("session keys: %w", err)
 	}

@@ -31,6 +31,7 @@ Usage:
   wharf serve [flags]                 serve the registry API and the hub
   wharf user create NAME [flags]      create an account
   wharf search reindex [flags]        rebuild the search index from the database (server stopped)
+  wharf gc [--dry-run] [flags]        delete blobs no manifest references (server running or not)
   wharf deploy-hook [flags]           receive Wharf's push webhooks and run a deploy command
   wharf CMD --help                    flags of a command
 
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = user(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "search":
 		err = searchCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "gc":
+		err = gcCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "deploy-hook":
 		err = deployHook(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
@@ -107,7 +110,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	}
 	var email string
 	var passwordStdin, admin bool
-	cfg, rest, err := config.Load("wharf user create NAME", config.DataDirSetting, args, getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, rest, err := config.Load("wharf user create NAME", config.OpenSettings(), args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address of the account")
 		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
 		fs.BoolVar(&admin, "admin", false, "make the account a site administrator")
@@ -146,7 +149,7 @@ func searchCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) == 0 || args[0] != "reindex" {
 		return errors.New("usage: wharf search reindex --data-dir DIR")
 	}
-	cfg, rest, err := config.Load("wharf search reindex", config.DataDirSetting, args[1:], getenv, stderr, nil)
+	cfg, rest, err := config.Load("wharf search reindex", config.OpenSettings(), args[1:], getenv, stderr, nil)
 	if err != nil {
 		return err
 	}

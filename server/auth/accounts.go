@@ -49,7 +49,8 @@ type Accounts struct {
 	Events *events.Bus
 	// verified caches recent successful password checks by a hash of the
 	// credentials, so Basic auth on every request does not pay bcrypt.
-	// Entries die with verifiedTTL and on any password change.
+	// Entries die with verifiedTTL, and count only while the account's
+	// password hash is unchanged.
 	mu       sync.Mutex
 	verified map[[32]byte]cachedLogin
 	dummy    []byte
@@ -57,7 +58,7 @@ type Accounts struct {
 }
 
 type cachedLogin struct {
-	id      Identity
+	hash    string // the password hash the check was made against
 	expires time.Time
 }
 
@@ -174,16 +175,18 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 		return nil, err
 	}
 	key := sha256.Sum256([]byte(username + "\x00" + password))
-	a.mu.Lock()
-	c, ok := a.verified[key]
-	a.mu.Unlock()
-	if ok && time.Now().Before(c.expires) {
-		id := c.id
-		return &id, nil
-	}
 	u, err := a.db.GetUserByName(ctx, username)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, err
+	}
+	// A cached check counts only while the account still has the hash it
+	// was made against: another replica may have changed the password or
+	// disabled the account since, without this one hearing of it.
+	a.mu.Lock()
+	c, ok := a.verified[key]
+	a.mu.Unlock()
+	if ok && time.Now().Before(c.expires) && u != nil && !u.Disabled && u.PasswordHash == c.hash {
+		return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
 	}
 	hash := a.dummy
 	if u != nil {
@@ -199,7 +202,7 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 	if len(a.verified) > 10000 {
 		a.verified = map[[32]byte]cachedLogin{}
 	}
-	a.verified[key] = cachedLogin{id: id, expires: time.Now().Add(verifiedTTL)}
+	a.verified[key] = cachedLogin{hash: u.PasswordHash, expires: time.Now().Add(verifiedTTL)}
 	a.mu.Unlock()
 	return &id, nil
 }

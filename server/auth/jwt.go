@@ -108,13 +108,27 @@ type Tokens struct {
 // maxVerified bounds the verified-token cache.
 const maxVerified = 10000
 
-// LoadTokens loads the signing key from dir, creating it on first start.
-func LoadTokens(dir, issuer, service string, policy *Policy) (*Tokens, error) {
-	path := filepath.Join(dir, "token-signing-key.pem")
-	key, err := loadKey(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key, err = createKey(path)
+// SecretStore keeps secrets that every replica must share; models.DB is
+// one.
+type SecretStore interface {
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
+
+// LoadTokens loads the signing key from secrets, so that every replica
+// signs and verifies with the same key. On first start the key is taken
+// from legacyDir when an older Wharf left one there, or made anew.
+func LoadTokens(ctx context.Context, secrets SecretStore, legacyDir, issuer, service string, policy *Policy) (*Tokens, error) {
+	pemBytes, err := secrets.Secret(ctx, "token-signing-key", func() ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(legacyDir, "token-signing-key.pem"))
+		if errors.Is(err, os.ErrNotExist) {
+			return newKeyPEM()
+		}
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("token signing key: %w", err)
 	}
+	key, err := parseKeyPEM(pemBytes)
 	if err != nil {
 		return nil, fmt.Errorf("token signing key: %w", err)
 	}
@@ -136,19 +150,15 @@ func keyID(sum []byte) string {
 	return strings.Join(parts, ":")
 }
 
-func loadKey(path string) (*ecdsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+func parseKeyPEM(b []byte) (*ecdsa.PrivateKey, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block", path)
+		return nil, errors.New("no PEM block")
 	}
 	return x509.ParseECPrivateKey(block.Bytes)
 }
 
-func createKey(path string) (*ecdsa.PrivateKey, error) {
+func newKeyPEM() ([]byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -157,21 +167,7 @@ func createKey(path string) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return loadKey(path) // another process made it first
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := pem.Encode(f, &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}); err != nil {
-		return nil, err
-	}
-	return key, f.Sync()
+	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
 }
 
 // Service is the token audience ("service" in challenges).

@@ -7,16 +7,43 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wharfhub/wharf/migrations"
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/testutil"
 )
+
+// testDB opens a migrated database: SQLite in a temporary directory, or
+// PostgreSQL when the tests run on it.
+func testDB(t *testing.T) *models.DB {
+	t.Helper()
+	var db *models.DB
+	var err error
+	if dsn := testutil.Database(t); dsn != "" {
+		db, err = models.OpenPostgres(dsn)
+	} else {
+		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := migrations.Run(t.Context(), db.Writer()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
 
 func testTokens(t *testing.T) *Tokens {
 	t.Helper()
-	tk, err := LoadTokens(t.TempDir(), "https://wharf.test", "wharf.test", nil)
+	tk, err := LoadTokens(t.Context(), testDB(t), t.TempDir(), "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +135,72 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 }
 
 func TestKeySurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	a, err := LoadTokens(dir, "https://wharf.test", "wharf.test", nil)
+	db, dir := testDB(t), t.TempDir()
+	a, err := LoadTokens(t.Context(), db, dir, "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadTokens(dir, "https://wharf.test", "wharf.test", nil)
+	b, err := LoadTokens(t.Context(), db, dir, "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !a.key.Equal(b.key) || a.kid != b.kid {
 		t.Fatal("a restart changed the signing key")
+	}
+}
+
+// Replicas starting at once on one database must agree on one key, or a
+// token from one would be refused by the other.
+func TestReplicasShareOneKey(t *testing.T) {
+	db := testDB(t)
+	keys := make([]*Tokens, 8)
+	errs := make(chan error, len(keys))
+	for i := range keys {
+		go func() {
+			var err error
+			keys[i], err = LoadTokens(t.Context(), db, t.TempDir(), "https://wharf.test", "wharf.test", nil)
+			errs <- err
+		}()
+	}
+	for range keys {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	signed := jwt.NewWithClaims(jwt.SigningMethodES256, validClaims(time.Now()))
+	signed.Header["kid"] = keys[0].kid
+	tok, err := signed.SignedString(keys[0].key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if !k.key.Equal(keys[0].key) {
+			t.Fatalf("replica %d made its own key", i)
+		}
+		if _, err := k.Verify(tok); err != nil {
+			t.Fatalf("replica %d refuses replica 0's token: %v", i, err)
+		}
+	}
+}
+
+// A data directory from before keys moved to the database keeps its key,
+// so tokens already handed out stay valid across the upgrade.
+func TestLegacyKeyFileIsAdopted(t *testing.T) {
+	dir := t.TempDir()
+	pemBytes, err := newKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token-signing-key.pem"), pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := LoadTokens(t.Context(), testDB(t), dir, "https://wharf.test", "wharf.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := parseKeyPEM(pemBytes)
+	if !tk.key.Equal(want) {
+		t.Fatal("the key file of the data directory was not adopted")
 	}
 }
 
@@ -141,28 +223,52 @@ func TestParseScopes(t *testing.T) {
 }
 
 func TestThrottle(t *testing.T) {
-	th := NewThrottle(3, time.Minute)
-	now := time.Unix(1000, 0)
-	th.now = func() time.Time { return now }
-	for range 3 {
-		if err := th.Check("1.2.3.4", "alice"); err != nil {
-			t.Fatalf("throttled too early: %v", err)
-		}
-		th.Fail("1.2.3.4", "alice")
-	}
-	err := th.Check("5.6.7.8", "alice")
-	if e, ok := err.(*ErrThrottled); !ok || e.RetryAfter <= 0 {
-		t.Fatalf("account not throttled from another address: %v", err)
-	}
-	if err := th.Check("1.2.3.4", "bob"); err == nil {
-		t.Fatal("address not throttled for another account")
-	}
-	if err := th.Check("9.9.9.9", "bob"); err != nil {
-		t.Fatalf("unrelated caller throttled: %v", err)
-	}
-	now = now.Add(61 * time.Second)
-	if err := th.Check("1.2.3.4", "alice"); err != nil {
-		t.Fatalf("still throttled after the window: %v", err)
+	for _, mode := range []string{"in memory", "shared by two replicas"} {
+		t.Run(mode, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			// Failures and checks alternate between the replicas: a
+			// shared throttle must count them together.
+			var replicas []*Throttle
+			var db *models.DB
+			if mode != "in memory" {
+				db = testDB(t)
+			}
+			for range 2 {
+				th := NewThrottle(3, time.Minute)
+				th.now = func() time.Time { return now }
+				if db != nil {
+					th.Shared = db
+				} else if len(replicas) == 1 {
+					th = replicas[0] // one process: one throttle
+				}
+				replicas = append(replicas, th)
+			}
+			for i := range 3 {
+				th := replicas[i%2]
+				if err := th.Check("1.2.3.4", "alice"); err != nil {
+					t.Fatalf("throttled too early: %v", err)
+				}
+				th.Fail("1.2.3.4", "alice")
+			}
+			for _, th := range replicas {
+				err := th.Check("5.6.7.8", "alice")
+				if e, ok := err.(*ErrThrottled); !ok || e.RetryAfter <= 0 {
+					t.Fatalf("account not throttled from another address: %v", err)
+				}
+				if err := th.Check("1.2.3.4", "bob"); err == nil {
+					t.Fatal("address not throttled for another account")
+				}
+				if err := th.Check("9.9.9.9", "bob"); err != nil {
+					t.Fatalf("unrelated caller throttled: %v", err)
+				}
+			}
+			now = now.Add(61 * time.Second)
+			for _, th := range replicas {
+				if err := th.Check("1.2.3.4", "alice"); err != nil {
+					t.Fatalf("still throttled after the window: %v", err)
+				}
+			}
+		})
 	}
 }
 

@@ -32,6 +32,16 @@ type Config struct {
 	// Database is empty for SQLite in the data directory, or a
 	// postgres:// URL.
 	Database string
+	// GCInterval runs garbage collection online this often (0: never).
+	GCInterval time.Duration
+	// GCGrace keeps blobs and manifests used more recently than this.
+	GCGrace time.Duration
+	// GCDeleteUntagged lets garbage collection delete untagged manifests.
+	GCDeleteUntagged bool
+	// Storage is the blob store: "filesystem" (in the data directory) or
+	// "s3", set up by S3.
+	Storage string
+	S3      S3
 }
 
 // Setting describes one flag with its environment variable.
@@ -115,11 +125,37 @@ var ServeSettings = []Setting{
 		}},
 	{Name: "webhook-allowed-hosts", Usage: "webhook targets allowed: comma list of external, private, loopback, *, CIDRs or host globs", Def: "external",
 		set: str(func(c *Config) *string { return &c.WebhookAllowedHosts })},
+	{Name: "gc-interval", Usage: "run garbage collection online this often, e.g. 24h (0: never)", Def: "0",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("gc-interval must be 0 or a positive duration such as 24h, not %q", v)
+			}
+			c.GCInterval = d
+			return nil
+		}},
+	{Name: "gc-grace", Usage: "garbage collection keeps blobs and manifests used more recently than this", Def: "2h",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("gc-grace must be a duration such as 2h, not %q", v)
+			}
+			c.GCGrace = d
+			return nil
+		}},
+	{Name: "gc-delete-untagged", Usage: "let garbage collection delete untagged manifests no index or subject keeps: true or false", Def: "false",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "true", "1", "yes":
+				c.GCDeleteUntagged = true
+			case "false", "0", "no":
+				c.GCDeleteUntagged = false
+			default:
+				return fmt.Errorf("gc-delete-untagged must be true or false, not %q", v)
+			}
+			return nil
+		}},
 }
-
-// DataDirSetting is the data-dir setting alone, for commands that only
-// open the data directory.
-var DataDirSetting = []Setting{ServeSettings[1]}
 
 // Load parses args for settings, then fills what args did not set from
 // the environment, then from --config FILE, then from the defaults.

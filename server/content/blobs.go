@@ -37,6 +37,20 @@ func (s *Service) OpenBlob(ctx context.Context, name string, dgst digest.Digest)
 	return c, nil
 }
 
+// BlobRedirect returns a URL to fetch a blob linked into repository name
+// straight from the store, when the store offers one; ok is false when the
+// blob must be served through Wharf.
+func (s *Service) BlobRedirect(ctx context.Context, name string, dgst digest.Digest) (url string, ok bool, err error) {
+	r, isRedirector := s.store.(storage.Redirector)
+	if !isRedirector {
+		return "", false, nil
+	}
+	if _, err := s.StatBlob(ctx, name, dgst); err != nil {
+		return "", false, err
+	}
+	return r.RedirectURL(ctx, dgst)
+}
+
 // DeleteBlob unlinks a blob from repository name. The bytes stay in the
 // store, possibly shared with other repositories, until garbage collection.
 func (s *Service) DeleteBlob(ctx context.Context, name string, dgst digest.Digest) error {
@@ -76,7 +90,12 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 	if err := s.checkQuota(ctx, name, dgst, size); err != nil {
 		return false, err
 	}
-	if err := s.db.LinkBlob(ctx, name, dgst.String(), size); err != nil {
+	// Garbage collection may have marked the blob since: then it links
+	// nothing and the client uploads the blob instead.
+	if err := s.db.LinkBlob(ctx, name, dgst.String()); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return false, nil
+		}
 		return false, fmt.Errorf("mount blob %s: %w", dgst, err)
 	}
 	return true, nil

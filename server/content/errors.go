@@ -19,6 +19,9 @@ var (
 	ErrNameUnknown         = errors.New("repository unknown")
 	ErrTagInvalid          = errors.New("tag invalid")
 	ErrNotAcceptable       = errors.New("manifest media type not accepted")
+	// ErrBusy asks the client to retry: the blob it writes is being
+	// garbage collected.
+	ErrBusy = errors.New("temporarily unavailable")
 )
 
 // Detail carries client-visible detail with a service error.

@@ -178,6 +178,12 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 	}
 	m.ContentSize, m.Platforms = s.describe(ctx, req.Name, doc, mediaType)
 	if err := s.db.PutManifest(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
+		var missing *models.MissingReferenceError
+		if errors.As(err, &missing) {
+			// Garbage collection took it after the check above.
+			return nil, detailf(ErrManifestBlobUnknown, map[string]any{"digests": []string{missing.Digest}},
+				"manifest references %s, which is unknown or being deleted", missing.Digest)
+		}
 		return nil, fmt.Errorf("put manifest %s: %w", dgst, err)
 	}
 	if len(tags) == 0 {

@@ -19,13 +19,19 @@ type Service struct {
 	pulls pulls
 	// UploadTTL is how long an untouched upload session lives.
 	UploadTTL time.Duration
+	// BlobLeaseTTL bounds how long an upload's commit keeps garbage
+	// collection off its blob should the process die half-way.
+	BlobLeaseTTL time.Duration
+	// GCWait is how long a commit waits for garbage collection to finish
+	// deleting the blob it is writing before it answers ErrBusy.
+	GCWait time.Duration
 	// Events receives pushes and deletions.
 	Events *events.Bus
 }
 
 // New makes the content service.
 func New(db *models.DB, store storage.Driver, log *slog.Logger) *Service {
-	return &Service{db: db, store: store, log: log, UploadTTL: 24 * time.Hour}
+	return &Service{db: db, store: store, log: log, UploadTTL: 24 * time.Hour, BlobLeaseTTL: time.Hour, GCWait: time.Minute}
 }
 
 // keyedMutex serialises work on one key (an upload id) without a global lock.

@@ -185,17 +185,61 @@ func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Dige
 		_ = s.cancel(ctx, u.ID)
 		return err
 	}
+	// The lease keeps garbage collection off the blob from before the
+	// store deduplicates against it until the link is recorded.
+	lease, err := s.leaseBlob(ctx, dgst, u.Size)
+	if err != nil {
+		return fmt.Errorf("commit upload %s: %w", u.ID, err)
+	}
 	if err := s.store.CommitUpload(ctx, u.ID, u.Size, dgst); err != nil {
+		_ = s.db.ReleaseBlobLease(context.WithoutCancel(ctx), lease)
 		if errors.Is(err, storage.ErrNotFound) {
 			_ = s.cancel(ctx, u.ID)
 			return ErrUploadUnknown
 		}
 		return fmt.Errorf("commit upload %s: %w", u.ID, err)
 	}
-	if err := s.db.CompleteUpload(ctx, u.ID, u.Repository, dgst.String(), u.Size); err != nil {
+	if err := s.db.CompleteUpload(ctx, u.ID, lease, u.Repository, dgst.String(), u.Size); err != nil {
+		_ = s.db.ReleaseBlobLease(context.WithoutCancel(ctx), lease)
+		if errors.Is(err, models.ErrBlobDeleting) {
+			// Only when the lease outlived its TTL: the client retries.
+			return detailf(ErrBusy, nil, "blob %s is being garbage collected; retry later", dgst)
+		}
 		return fmt.Errorf("commit upload %s: %w", u.ID, err)
 	}
 	return nil
+}
+
+// leaseBlob takes the lease an upload holds while it commits dgst. When
+// garbage collection is deleting the blob it waits, up to GCWait, for the
+// deletion to finish, then writes the blob afresh.
+func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64) (string, error) {
+	deadline := time.Now().Add(s.GCWait)
+	pause := 10 * time.Millisecond
+	for {
+		lease, err := s.db.LeaseBlob(ctx, dgst.String(), size, s.BlobLeaseTTL)
+		if !errors.Is(err, models.ErrBlobDeleting) {
+			return lease, err
+		}
+		for {
+			if time.Now().After(deadline) {
+				return "", detailf(ErrBusy, nil, "blob %s is being garbage collected; retry later", dgst)
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 250*time.Millisecond)
+			deleting, err := s.db.BlobDeleting(ctx, dgst.String())
+			if err != nil {
+				return "", err
+			}
+			if !deleting {
+				break
+			}
+		}
+	}
 }
 
 func (s *Service) rehash(ctx context.Context, id string, alg digest.Algorithm) (digest.Digest, error) {

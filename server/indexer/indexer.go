@@ -1,6 +1,9 @@
-// Package indexer keeps the search index following the database: it
-// subscribes to registry events, batches the repositories they touch off
-// the request path, and rebuilds the whole index when it is new or broken.
+// Package indexer keeps the search index following the database. Every
+// replica records the registry events it sees in the database's change
+// log, and every replica's indexer polls that log, so a change made
+// through one replica is searchable on all of them within a second. A
+// new, broken or too stale index is rebuilt from the database while it
+// serves.
 package indexer
 
 import (
@@ -18,6 +21,10 @@ import (
 // FlushInterval bounds how long a change waits before it is searchable.
 const FlushInterval = 200 * time.Millisecond
 
+// PollInterval is how often the change log is read for other replicas'
+// changes when this one is quiet.
+const PollInterval = 500 * time.Millisecond
+
 // Indexer feeds the search index.
 type Indexer struct {
 	db  *models.DB
@@ -25,11 +32,15 @@ type Indexer struct {
 	log *slog.Logger
 
 	mu         sync.Mutex
+	pending    []models.Change   // events seen here, to record in the log
 	repos      map[string]bool   // repositories to reindex (or delete)
 	namespaces map[string]bool   // namespaces to drop
 	created    map[string]string // namespaces to add, with their kind
 	wake       chan struct{}
 	flushed    chan struct{} // closed and replaced after each flush, for Sync
+	busy       bool          // a step is carrying recorded events to the index
+
+	follow follower
 }
 
 // New makes an indexer and subscribes it to bus.
@@ -42,18 +53,14 @@ func New(db *models.DB, idx search.Index, bus *events.Bus, log *slog.Logger) *In
 	return ix
 }
 
-// onEvent queues the repository an event touched; it never blocks.
+// onEvent queues an event for the change log; it never blocks.
 func (ix *Indexer) onEvent(e events.Event) {
-	ix.mu.Lock()
-	switch {
-	case e.Kind == events.NamespaceDeleted:
-		ix.namespaces[e.Namespace] = true
-		delete(ix.created, e.Namespace)
-	case e.Kind == events.NamespaceCreated:
-		ix.created[e.Namespace] = e.Actor
-	case e.Repository != "":
-		ix.repos[e.Repository] = true
+	c := models.Change{Kind: string(e.Kind), Repository: e.Repository, Namespace: e.Namespace}
+	if e.Kind == events.NamespaceCreated {
+		c.Detail = e.Actor // the namespace's kind
 	}
+	ix.mu.Lock()
+	ix.pending = append(ix.pending, c)
 	ix.mu.Unlock()
 	select {
 	case ix.wake <- struct{}{}:
@@ -61,33 +68,54 @@ func (ix *Indexer) onEvent(e events.Event) {
 	}
 }
 
-// Touch queues a repository for reindexing.
+// apply queues what one change touched; ix.mu is held.
+func (ix *Indexer) apply(c models.Change) {
+	switch {
+	case c.Kind == string(events.NamespaceDeleted):
+		ix.namespaces[c.Namespace] = true
+		delete(ix.created, c.Namespace)
+	case c.Kind == string(events.NamespaceCreated):
+		ix.created[c.Namespace] = c.Detail
+	case c.Repository != "":
+		ix.repos[c.Repository] = true
+	}
+}
+
+// Touch queues a repository for reindexing, on every replica.
 func (ix *Indexer) Touch(name string) {
 	ix.onEvent(events.Event{Kind: events.RepositoryChanged, Repository: name})
 }
 
-// Run flushes queued changes until ctx ends.
+// Run records, follows and flushes changes until ctx ends.
 func (ix *Indexer) Run(ctx context.Context) {
+	poll := time.NewTicker(PollInterval)
+	defer poll.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			ix.flush(context.Background())
+			ix.step(context.Background())
 			return
+		case <-prune.C:
+			ix.prune(ctx)
+			continue
+		case <-poll.C:
 		case <-ix.wake:
+			// Gather what arrives in a short window into one batch.
+			select {
+			case <-ctx.Done():
+			case <-time.After(FlushInterval):
+			}
 		}
-		// Gather what arrives in a short window into one batch.
-		select {
-		case <-ctx.Done():
-		case <-time.After(FlushInterval):
-		}
-		ix.flush(ctx)
+		ix.step(ctx)
 	}
 }
 
 // Sync waits until everything queued before the call is in the index.
 func (ix *Indexer) Sync(ctx context.Context) error {
 	ix.mu.Lock()
-	pending := len(ix.repos) > 0 || len(ix.namespaces) > 0 || len(ix.created) > 0
+	pending := ix.busy || len(ix.pending) > 0 || len(ix.repos) > 0 || len(ix.namespaces) > 0 || len(ix.created) > 0
 	ch := ix.flushed
 	ix.mu.Unlock()
 	if !pending {
@@ -101,12 +129,53 @@ func (ix *Indexer) Sync(ctx context.Context) error {
 	}
 }
 
+// step records the events seen here, reads the log past the cursor and
+// flushes what it names into the index.
+func (ix *Indexer) step(ctx context.Context) {
+	ix.mu.Lock()
+	rec := ix.pending
+	ix.pending = nil
+	ix.busy = ix.busy || len(rec) > 0
+	ix.mu.Unlock()
+	if err := ix.db.AppendChanges(ctx, rec); err != nil {
+		// Not lost here at least: index them locally.
+		ix.log.Error("search: record changes", "count", len(rec), "err", err)
+		ix.mu.Lock()
+		for _, c := range rec {
+			ix.apply(c)
+		}
+		ix.mu.Unlock()
+	}
+	changes, err := ix.follow.next(ctx, ix.db)
+	if err != nil {
+		ix.log.Error("search: read change log", "err", err)
+	}
+	ix.mu.Lock()
+	for _, c := range changes {
+		ix.apply(c)
+	}
+	ix.mu.Unlock()
+	ix.flush(ctx)
+	if err := ix.follow.save(); err != nil {
+		ix.log.Error("search: save change log cursor", "err", err)
+	}
+}
+
+func (ix *Indexer) prune(ctx context.Context) {
+	if n, err := ix.db.PruneChanges(ctx, time.Now().Add(-LogRetention)); err != nil {
+		ix.log.Error("search: prune change log", "err", err)
+	} else if n > 0 {
+		ix.log.Debug("search: pruned change log", "entries", n)
+	}
+}
+
 func (ix *Indexer) flush(ctx context.Context) {
 	ix.mu.Lock()
 	repos, nss, created := ix.repos, ix.namespaces, ix.created
 	ix.repos, ix.namespaces, ix.created = map[string]bool{}, map[string]bool{}, map[string]string{}
 	done := ix.flushed
 	ix.flushed = make(chan struct{})
+	ix.busy = false
 	ix.mu.Unlock()
 	defer close(done)
 	for ns := range nss {
@@ -191,6 +260,12 @@ func (ix *Indexer) load(ctx context.Context, names []string) ([]search.Repo, err
 // batches, while the index keeps serving what it has.
 func (ix *Indexer) Rebuild(ctx context.Context) (int, error) {
 	start := time.Now()
+	// Changes logged from here on are followed anyway; those before are
+	// covered by reading the database.
+	_, upTo, err := ix.db.ChangeIDRange(ctx)
+	if err != nil {
+		return 0, err
+	}
 	count := 0
 	last := ""
 	for {
@@ -219,11 +294,13 @@ func (ix *Indexer) Rebuild(ctx context.Context) (int, error) {
 		return count, err
 	}
 	ix.log.Info("search index rebuilt", "repositories", count, "namespaces", len(nss), "took", time.Since(start).Round(time.Millisecond))
-	return count, nil
+	ix.follow.skipTo(upTo)
+	return count, ix.follow.save()
 }
 
 // Open opens the index in dir; a missing index is created and a corrupt
-// one replaced, and either is rebuilt in the background while serving.
+// one replaced, and either is rebuilt in the background while serving, as
+// is one whose place in the change log is unknown or pruned away.
 func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *slog.Logger) (*Indexer, search.Index, error) {
 	idx, created, err := search.OpenBleve(dir)
 	if errors.Is(err, search.ErrCorrupt) {
@@ -237,7 +314,22 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 		return nil, nil, err
 	}
 	ix := New(db, idx, bus, log)
-	if created {
+	stale, err := ix.follow.load(ctx, CursorPath(dir), db)
+	if err != nil {
+		idx.Close()
+		return nil, nil, err
+	}
+	if created || stale {
+		if !created {
+			log.Warn("search index missed changes the log no longer holds; rebuilding it")
+		}
+		// Follow from now; the rebuild covers everything before.
+		_, upTo, err := db.ChangeIDRange(ctx)
+		if err != nil {
+			idx.Close()
+			return nil, nil, err
+		}
+		ix.follow.skipTo(upTo)
 		go func() {
 			if _, err := ix.Rebuild(ctx); err != nil && ctx.Err() == nil {
 				log.Error("search: rebuild", "err", err)
@@ -246,3 +338,7 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 	}
 	return ix, idx, nil
 }
+
+// PersistCursor makes the indexer keep its place in the change log in a
+// file, for an index rebuilt offline.
+func (ix *Indexer) PersistCursor(dir string) { ix.follow.path = CursorPath(dir) }

@@ -36,6 +36,15 @@ func (h *Handler) blob(q *request) error {
 			q.w.WriteHeader(http.StatusOK)
 			return nil
 		}
+		// A store that offers presigned URLs serves the bytes itself.
+		if u, ok, err := h.content.BlobRedirect(q.ctx(), q.route.name, dgst); err != nil {
+			return err
+		} else if ok {
+			hdr.Del("Content-Type")
+			hdr.Del("Accept-Ranges")
+			http.Redirect(q.w, q.r, u, http.StatusTemporaryRedirect)
+			return nil
+		}
 		c, err := h.content.OpenBlob(q.ctx(), q.route.name, dgst)
 		if err != nil {
 			return err

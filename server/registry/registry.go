@@ -303,6 +303,8 @@ func toOCI(err error) *errcode.Error {
 		code = errcode.TagInvalid
 	case errors.Is(err, content.ErrQuotaExceeded):
 		code = errcode.Denied
+	case errors.Is(err, content.ErrBusy):
+		code = errcode.Unavailable
 	default:
 		return errcode.Internal(err)
 	}

@@ -35,6 +35,8 @@ type Driver interface {
 	Open(ctx context.Context, dgst digest.Digest) (Content, error)
 	// Delete removes a committed blob; a missing blob is not an error.
 	Delete(ctx context.Context, dgst digest.Digest) error
+	// WalkBlobs calls fn for every committed blob, with its size and last modification time.
+	WalkBlobs(ctx context.Context, fn func(dgst digest.Digest, size int64, modTime time.Time) error) error
 
 	// AppendUpload writes r to upload id starting at offset and returns the
 	// bytes written. Data the store holds beyond offset (left by a request

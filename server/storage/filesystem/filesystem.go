@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -125,6 +126,64 @@ func (d *Driver) Delete(_ context.Context, dgst digest.Digest) error {
 		return err
 	}
 	return nil
+}
+
+// WalkBlobs implements storage.Driver. It lists blobs/<alg>/<xx>/ in
+// lexical order; entries that are not blobs at their right path are
+// skipped, and so are blobs deleted while it walks.
+func (d *Driver) WalkBlobs(ctx context.Context, fn func(dgst digest.Digest, size int64, modTime time.Time) error) error {
+	base := filepath.Join(d.root, "blobs")
+	algs, err := os.ReadDir(base)
+	if err != nil {
+		return fmt.Errorf("walk blobs: %w", err)
+	}
+	for _, alg := range algs {
+		if !alg.IsDir() {
+			continue
+		}
+		prefixes, err := readDirIfExists(filepath.Join(base, alg.Name()))
+		if err != nil {
+			return fmt.Errorf("walk blobs: %w", err)
+		}
+		for _, prefix := range prefixes {
+			if !prefix.IsDir() {
+				continue
+			}
+			entries, err := readDirIfExists(filepath.Join(base, alg.Name(), prefix.Name()))
+			if err != nil {
+				return fmt.Errorf("walk blobs: %w", err)
+			}
+			for _, e := range entries {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				dgst := digest.NewDigestFromEncoded(digest.Algorithm(alg.Name()), e.Name())
+				if !e.Type().IsRegular() || dgst.Validate() != nil || e.Name()[:2] != prefix.Name() {
+					continue
+				}
+				fi, err := e.Info()
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // deleted meanwhile
+				}
+				if err != nil {
+					return fmt.Errorf("walk blobs: %w", err)
+				}
+				if err := fn(dgst, fi.Size(), fi.ModTime()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readDirIfExists reads a directory that may have been removed meanwhile.
+func readDirIfExists(dir string) ([]os.DirEntry, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return entries, err
 }
 
 // copyBufs keeps 1 MiB copy buffers: large writes keep syscalls few on big

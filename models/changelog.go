@@ -1,0 +1,56 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Change is one entry of the change log that every replica's search index
+// follows: what happened, to which repository or namespace.
+type Change struct {
+	ID         int64 `gorm:"primaryKey"`
+	Kind       string
+	Repository string
+	Namespace  string
+	Detail     string
+	CreatedAt  time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (Change) TableName() string { return "change_log" }
+
+// AppendChanges adds entries to the change log.
+func (db *DB) AppendChanges(ctx context.Context, cs []Change) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i := range cs {
+		cs[i].ID = 0
+		if cs[i].CreatedAt.IsZero() {
+			cs[i].CreatedAt = now
+		}
+	}
+	return db.write(ctx).CreateInBatches(cs, 200).Error
+}
+
+// ChangesAfter returns up to limit entries with ids above after, oldest
+// first.
+func (db *DB) ChangesAfter(ctx context.Context, after int64, limit int) ([]Change, error) {
+	var cs []Change
+	err := db.read(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&cs).Error
+	return cs, err
+}
+
+// ChangeIDRange returns the lowest and highest ids in the log (0, 0 when
+// it is empty).
+func (db *DB) ChangeIDRange(ctx context.Context) (first, last int64, err error) {
+	err = db.read(ctx).Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM change_log").Row().Scan(&first, &last)
+	return first, last, err
+}
+
+// PruneChanges deletes entries older than before and returns how many.
+func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
+	res := db.write(ctx).Where("created_at < ?", before.UTC()).Delete(&Change{})
+	return res.RowsAffected, res.Error
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Two Wharf replicas on one PostgreSQL and one MinIO, with a Docker
+# engine: the conformance suite through a round-robin balancer, then
+# docker push through one replica and pull, search and webhooks through the
+# other (TestReplicas). make test runs it as
+#   scripts/postgres.sh scripts/minio.sh scripts/dockerd.sh scripts/replicas.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+mkdir -p .cache/bin
+(cd tools/conformance && go build -o "$root/.cache/bin/oci-conformance" github.com/opencontainers/distribution-spec/conformance)
+go test -count=1 ./server/storage/s3/
+rm -rf .cache/conformance-replicas
+WHARF_CONFORMANCE_LOG_DIR="$root/.cache" WHARF_REPLICAS_E2E=1 WHARF_CONFORMANCE_BIN="$root/.cache/bin/oci-conformance" \
+	go test -count=1 -timeout 20m -run '^TestReplicas$' -v ./cmd/wharf/ 2>&1 | grep -E '^(=== RUN|--- |\s+---|ok|FAIL|PASS|panic)|_test.go'
+exit "${PIPESTATUS[0]}"

@@ -1,0 +1,612 @@
+// Package s3 is the blob store on an S3-compatible object store (AWS S3,
+// MinIO, Ceph RGW...), so that several replicas can share one store.
+//
+// Layout under the configured prefix:
+//
+//	blobs/<algorithm>/<first two hex chars>/<hex>   committed blobs
+//	uploads/<upload id>/<20-digit start offset>     upload data, in segments
+//
+// S3 objects cannot be appended to, so each PATCH of an upload becomes a
+// segment object. Every segment but the last is kept at least minSegment
+// bytes long (a small tail is rewritten together with the next chunk),
+// which is what lets the commit assemble the blob server-side with a
+// multipart copy: S3 refuses copy parts under 5 MiB except the last. A
+// segment is written with a single PUT or a multipart upload, both of
+// which S3 makes visible atomically, so a failed request leaves the
+// previous data untouched and any replica can continue the upload.
+package s3
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server/storage"
+)
+
+const (
+	// minSegment is S3's smallest multipart part but the last.
+	minSegment = 5 << 20
+	// partSize is the buffer each in-flight segment write holds: the only
+	// memory an upload costs, whatever the layer's size.
+	partSize = 8 << 20
+	// maxCopyPart stays under S3's 5 GiB limit for one copied part.
+	maxCopyPart = 4 << 30
+)
+
+// Config names the bucket and how to reach it.
+type Config struct {
+	Endpoint  string // host:port
+	Bucket    string
+	Prefix    string // key prefix inside the bucket, e.g. "wharf/"
+	Region    string
+	AccessKey string
+	SecretKey string
+	Secure    bool // HTTPS to the endpoint
+	// CreateBucket makes the bucket when it does not exist.
+	CreateBucket bool
+	// RedirectTTL, when above zero, lets blob GETs redirect to presigned
+	// URLs valid this long, so bytes flow from the store to the client.
+	RedirectTTL time.Duration
+}
+
+// Driver stores blobs in one bucket.
+type Driver struct {
+	client *minio.Client
+	core   minio.Core
+	bucket string
+	prefix string
+	ttl    time.Duration
+}
+
+var _ storage.Driver = (*Driver)(nil)
+
+// New connects to the store and checks the bucket.
+func New(ctx context.Context, cfg Config) (*Driver, error) {
+	if cfg.Endpoint == "" || cfg.Bucket == "" {
+		return nil, errors.New("s3 store: endpoint and bucket are required")
+	}
+	prefix := strings.Trim(cfg.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.Secure,
+		Region: cfg.Region,
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3 store: %w", err)
+	}
+	d := &Driver{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket, prefix: prefix, ttl: cfg.RedirectTTL}
+	ok, err := client.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("s3 store: bucket %s: %w", cfg.Bucket, err)
+	}
+	if !ok {
+		if !cfg.CreateBucket {
+			return nil, fmt.Errorf("s3 store: bucket %s does not exist", cfg.Bucket)
+		}
+		if err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+			return nil, fmt.Errorf("s3 store: create bucket %s: %w", cfg.Bucket, err)
+		}
+	}
+	return d, nil
+}
+
+func (d *Driver) blobKey(dgst digest.Digest) (string, error) {
+	if err := dgst.Validate(); err != nil {
+		return "", err
+	}
+	hex := dgst.Encoded()
+	return d.prefix + "blobs/" + string(dgst.Algorithm()) + "/" + hex[:2] + "/" + hex, nil
+}
+
+func (d *Driver) uploadPrefix(id string) (string, error) {
+	if !storage.ValidUploadID(id) {
+		return "", fmt.Errorf("invalid upload id %q", id)
+	}
+	return d.prefix + "uploads/" + id + "/", nil
+}
+
+func segmentKey(prefix string, start int64) string {
+	return fmt.Sprintf("%s%020d", prefix, start)
+}
+
+func isNotFound(err error) bool {
+	switch minio.ToErrorResponse(err).Code {
+	case "NoSuchKey", "NoSuchUpload", "NotFound":
+		return true
+	}
+	return false
+}
+
+func notFound(err error) error {
+	if isNotFound(err) {
+		return storage.ErrNotFound
+	}
+	return err
+}
+
+// Stat implements storage.Driver.
+func (d *Driver) Stat(ctx context.Context, dgst digest.Digest) (int64, error) {
+	key, err := d.blobKey(dgst)
+	if err != nil {
+		return 0, storage.ErrNotFound
+	}
+	info, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return 0, notFound(err)
+	}
+	return info.Size, nil
+}
+
+// object is a blob opened for reading; minio.Object fetches lazily and
+// turns Seek into ranged GETs.
+type object struct {
+	*minio.Object
+	size int64
+}
+
+func (o object) Size() int64 { return o.size }
+
+// Open implements storage.Driver.
+func (d *Driver) Open(ctx context.Context, dgst digest.Digest) (storage.Content, error) {
+	key, err := d.blobKey(dgst)
+	if err != nil {
+		return nil, storage.ErrNotFound
+	}
+	obj, err := d.client.GetObject(ctx, d.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, notFound(err)
+	}
+	info, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		return nil, notFound(err)
+	}
+	return object{Object: obj, size: info.Size}, nil
+}
+
+// Delete implements storage.Driver.
+func (d *Driver) Delete(ctx context.Context, dgst digest.Digest) error {
+	key, err := d.blobKey(dgst)
+	if err != nil {
+		return nil
+	}
+	if err := d.client.RemoveObject(ctx, d.bucket, key, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// RedirectURL returns a presigned GET URL for the blob when redirects are
+// on; ok is false when they are off.
+func (d *Driver) RedirectURL(ctx context.Context, dgst digest.Digest) (url string, ok bool, err error) {
+	if d.ttl <= 0 {
+		return "", false, nil
+	}
+	key, err := d.blobKey(dgst)
+	if err != nil {
+		return "", false, err
+	}
+	u, err := d.client.PresignedGetObject(ctx, d.bucket, key, d.ttl, nil)
+	if err != nil {
+		return "", false, err
+	}
+	return u.String(), true, nil
+}
+
+// segment is one object of an upload: bytes [start, start+size).
+type segment struct {
+	key   string
+	start int64
+	size  int64
+	mod   time.Time
+}
+
+func (s segment) end() int64 { return s.start + s.size }
+
+// segments lists an upload's segments in offset order.
+func (d *Driver) segments(ctx context.Context, prefix string) ([]segment, error) {
+	var out []segment
+	for o := range d.client.ListObjects(ctx, d.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return nil, o.Err
+		}
+		start, err := strconv.ParseInt(strings.TrimPrefix(o.Key, prefix), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		out = append(out, segment{key: o.Key, start: start, size: o.Size, mod: o.LastModified})
+	}
+	slices.SortFunc(out, func(a, b segment) int { return cmp.Compare(a.start, b.start) })
+	return out, nil
+}
+
+// AppendUpload implements storage.Driver.
+func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io.Reader) (int64, error) {
+	prefix, err := d.uploadPrefix(id)
+	if err != nil {
+		return 0, err
+	}
+	segs, err := d.segments(ctx, prefix)
+	if err != nil {
+		return 0, err
+	}
+	var end int64
+	if len(segs) > 0 {
+		end = segs[len(segs)-1].end()
+	}
+	if offset > end {
+		return 0, storage.ErrOffsetMismatch
+	}
+	// Segments wholly before offset stay; the one that reaches past it (or
+	// a short tail ending at it) is rewritten together with the new data;
+	// those starting at or after offset go.
+	var merge *segment
+	var drop []string
+	for i, s := range segs {
+		switch {
+		case s.end() < offset || s.end() == offset && s.size >= minSegment:
+		case s.start < offset:
+			merge = &segs[i]
+		default:
+			drop = append(drop, s.key)
+		}
+	}
+
+	br := &countingReader{r: r}
+	// An empty append changes nothing, but makes a new upload exist.
+	first := make([]byte, 1)
+	n, rerr := io.ReadFull(br, first)
+	if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
+		return 0, rerr
+	}
+	body := io.MultiReader(bytes.NewReader(first[:n]), br)
+	if n == 0 && len(drop) == 0 && (merge == nil || merge.end() == offset) {
+		if len(segs) == 0 {
+			_, err := d.client.PutObject(ctx, d.bucket, segmentKey(prefix, 0), bytes.NewReader(nil), 0, minio.PutObjectOptions{})
+			return 0, err
+		}
+		return 0, nil
+	}
+
+	start := offset
+	if merge != nil {
+		start = merge.start
+		head, err := d.readRange(ctx, merge.key, offset-merge.start)
+		if err != nil {
+			return 0, err
+		}
+		defer head.Close()
+		body = io.MultiReader(head, body)
+	}
+	key := segmentKey(prefix, start)
+	// Segments past offset go first: if the write then fails, the upload
+	// holds exactly what the caller has accounted for, or the old tail.
+	for _, k := range drop {
+		if k == key {
+			continue
+		}
+		if err := d.client.RemoveObject(ctx, d.bucket, k, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
+			return 0, err
+		}
+	}
+	if err := d.putStream(ctx, key, body); err != nil {
+		return 0, err
+	}
+	return br.n, nil
+}
+
+// readRange opens the first n bytes of an object.
+func (d *Driver) readRange(ctx context.Context, key string, n int64) (io.ReadCloser, error) {
+	if n == 0 {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(0, n-1); err != nil {
+		return nil, err
+	}
+	rc, _, _, err := d.core.GetObject(ctx, d.bucket, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(rc, n), rc}, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
+
+// putStream writes r to key: one PUT when it fits in a buffer, else a
+// multipart upload of buffer-sized parts, aborted on any error so that
+// nothing half-written becomes visible.
+func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err error) {
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
+	n, rerr := io.ReadFull(r, buf)
+	if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		_, err := d.core.PutObject(ctx, d.bucket, key, bytes.NewReader(buf[:n]), int64(n), "", "",
+			minio.PutObjectOptions{DisableContentSha256: true})
+		return err
+	}
+	if rerr != nil {
+		return rerr
+	}
+	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// A fresh context: the request's may be what failed.
+			actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = d.core.AbortMultipartUpload(actx, d.bucket, key, uploadID)
+			cancel()
+		}
+	}()
+	var parts []minio.CompletePart
+	for part := 1; ; part++ {
+		p, err := d.core.PutObjectPart(ctx, d.bucket, key, uploadID, part, bytes.NewReader(buf[:n]), int64(n),
+			minio.PutObjectPartOptions{DisableContentSha256: true})
+		if err != nil {
+			return err
+		}
+		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
+		n, rerr = io.ReadFull(r, buf)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil && rerr != io.ErrUnexpectedEOF {
+			return rerr
+		}
+	}
+	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
+	return err
+}
+
+// ReadUpload implements storage.Driver.
+func (d *Driver) ReadUpload(ctx context.Context, id string) (io.ReadCloser, error) {
+	prefix, err := d.uploadPrefix(id)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := d.segments(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return nil, storage.ErrNotFound
+	}
+	return &segmentReader{ctx: ctx, d: d, segs: segs}, nil
+}
+
+// segmentReader reads an upload's segments one after another.
+type segmentReader struct {
+	ctx  context.Context
+	d    *Driver
+	segs []segment
+	cur  io.ReadCloser
+}
+
+func (s *segmentReader) Read(p []byte) (int, error) {
+	for {
+		if s.cur == nil {
+			if len(s.segs) == 0 {
+				return 0, io.EOF
+			}
+			rc, err := s.d.readRange(s.ctx, s.segs[0].key, s.segs[0].size)
+			if err != nil {
+				return 0, err
+			}
+			s.cur, s.segs = rc, s.segs[1:]
+		}
+		n, err := s.cur.Read(p)
+		if err == io.EOF {
+			s.cur.Close()
+			s.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (s *segmentReader) Close() error {
+	if s.cur != nil {
+		return s.cur.Close()
+	}
+	return nil
+}
+
+// CommitUpload implements storage.Driver: the blob is assembled inside the
+// store by copying the segments, never through this process.
+func (d *Driver) CommitUpload(ctx context.Context, id string, size int64, dgst digest.Digest) error {
+	prefix, err := d.uploadPrefix(id)
+	if err != nil {
+		return err
+	}
+	key, err := d.blobKey(dgst)
+	if err != nil {
+		return err
+	}
+	segs, err := d.segments(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	var end int64
+	if len(segs) > 0 {
+		end = segs[len(segs)-1].end()
+	}
+	if end < size {
+		return fmt.Errorf("s3 store: upload %s holds %d bytes, commit of %d", id, end, size)
+	}
+	if _, err := d.client.StatObject(ctx, d.bucket, key, minio.StatObjectOptions{}); err == nil {
+		return d.removeAll(ctx, segs) // already stored: deduplicated
+	} else if !isNotFound(err) {
+		return err
+	}
+	switch {
+	case size == 0:
+		_, err = d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(nil), 0, minio.PutObjectOptions{})
+	case len(segs) == 1 && segs[0].size == size && size <= maxCopyPart:
+		_, err = d.core.CopyObject(ctx, d.bucket, segs[0].key, d.bucket, key, nil,
+			minio.CopySrcOptions{}, minio.PutObjectOptions{})
+	default:
+		err = d.compose(ctx, key, segs, size)
+	}
+	if err != nil {
+		return err
+	}
+	return d.removeAll(ctx, segs)
+}
+
+// compose copies the first size bytes of segs into key with a multipart
+// copy.
+func (d *Driver) compose(ctx context.Context, key string, segs []segment, size int64) (err error) {
+	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = d.core.AbortMultipartUpload(actx, d.bucket, key, uploadID)
+			cancel()
+		}
+	}()
+	var parts []minio.CompletePart
+	for _, s := range segs {
+		if s.start >= size {
+			break
+		}
+		n := min(s.size, size-s.start)
+		// Split segments too big for one copy part into even pieces, each
+		// well above the minimum.
+		pieces := (n + maxCopyPart - 1) / maxCopyPart
+		for i := range pieces {
+			from, to := n*i/pieces, n*(i+1)/pieces
+			p, err := d.core.CopyObjectPart(ctx, d.bucket, s.key, d.bucket, key, uploadID, len(parts)+1,
+				from, to-from, nil)
+			if err != nil {
+				return err
+			}
+			parts = append(parts, minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag})
+		}
+	}
+	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
+	return err
+}
+
+func (d *Driver) removeAll(ctx context.Context, segs []segment) error {
+	for _, s := range segs {
+		if err := d.client.RemoveObject(ctx, d.bucket, s.key, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteUpload implements storage.Driver.
+func (d *Driver) DeleteUpload(ctx context.Context, id string) error {
+	prefix, err := d.uploadPrefix(id)
+	if err != nil {
+		return nil
+	}
+	segs, err := d.segments(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	return d.removeAll(ctx, segs)
+}
+
+// ListUploads implements storage.Driver.
+func (d *Driver) ListUploads(ctx context.Context) ([]storage.UploadInfo, error) {
+	root := d.prefix + "uploads/"
+	latest := map[string]time.Time{}
+	var order []string
+	for o := range d.client.ListObjects(ctx, d.bucket, minio.ListObjectsOptions{Prefix: root, Recursive: true}) {
+		if o.Err != nil {
+			return nil, o.Err
+		}
+		id, _, ok := strings.Cut(strings.TrimPrefix(o.Key, root), "/")
+		if !ok || !storage.ValidUploadID(id) {
+			continue
+		}
+		t, seen := latest[id]
+		if !seen {
+			order = append(order, id)
+		}
+		if o.LastModified.After(t) {
+			latest[id] = o.LastModified
+		}
+	}
+	out := make([]storage.UploadInfo, 0, len(order))
+	for _, id := range order {
+		out = append(out, storage.UploadInfo{ID: id, ModTime: latest[id]})
+	}
+	return out, nil
+}
+
+// WalkBlobs calls fn for every committed blob, with its size and last
+// modification time.
+func (d *Driver) WalkBlobs(ctx context.Context, fn func(dgst digest.Digest, size int64, modTime time.Time) error) error {
+	root := d.prefix + "blobs/"
+	for o := range d.client.ListObjects(ctx, d.bucket, minio.ListObjectsOptions{Prefix: root, Recursive: true}) {
+		if o.Err != nil {
+			return o.Err
+		}
+		parts := strings.Split(strings.TrimPrefix(o.Key, root), "/")
+		if len(parts) != 3 {
+			continue
+		}
+		dgst := digest.NewDigestFromEncoded(digest.Algorithm(parts[0]), parts[2])
+		if dgst.Validate() != nil || !strings.HasPrefix(parts[2], parts[1]) {
+			continue
+		}
+		if err := fn(dgst, o.Size, o.LastModified); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Ping implements storage.Pinger.
+func (d *Driver) Ping(ctx context.Context) error {
+	_, err := d.client.BucketExists(ctx, d.bucket)
+	return err
+}

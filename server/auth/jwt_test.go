@@ -15,31 +15,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // testDB opens a migrated database: SQLite in a temporary directory, or
 // PostgreSQL when the tests run on it.
-func testDB(t *testing.T) *models.DB {
-	t.Helper()
-	var db *models.DB
-	var err error
-	if dsn := testutil.Database(t); dsn != "" {
-		db, err = models.OpenPostgres(dsn)
-	} else {
-		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Run(t.Context(), db.Writer()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func testDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 func testTokens(t *testing.T) *Tokens {
 	t.Helper()

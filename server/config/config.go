@@ -104,17 +104,7 @@ var ServeSettings = []Setting{
 			return nil
 		}},
 	{Name: "allow-signup", Usage: "let visitors create accounts in the web UI: true or false", Def: "true",
-		set: func(c *Config, v string) error {
-			switch v {
-			case "true", "1", "yes":
-				c.AllowSignup = true
-			case "false", "0", "no":
-				c.AllowSignup = false
-			default:
-				return fmt.Errorf("allow-signup must be true or false, not %q", v)
-			}
-			return nil
-		}},
+		set: boolSetting("allow-signup", func(c *Config) *bool { return &c.AllowSignup })},
 	{Name: "database", Usage: "metadata database: empty for SQLite in the data dir, or a postgres:// URL", Def: "",
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
@@ -144,17 +134,7 @@ var ServeSettings = []Setting{
 			return nil
 		}},
 	{Name: "gc-delete-untagged", Usage: "let garbage collection delete untagged manifests no index or subject keeps: true or false", Def: "false",
-		set: func(c *Config, v string) error {
-			switch v {
-			case "true", "1", "yes":
-				c.GCDeleteUntagged = true
-			case "false", "0", "no":
-				c.GCDeleteUntagged = false
-			default:
-				return fmt.Errorf("gc-delete-untagged must be true or false, not %q", v)
-			}
-			return nil
-		}},
+		set: boolSetting("gc-delete-untagged", func(c *Config) *bool { return &c.GCDeleteUntagged })},
 }
 
 // Load parses args for settings, then fills what args did not set from

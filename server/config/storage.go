@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -22,11 +21,14 @@ type S3 struct {
 
 func boolSetting(name string, p func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
+		switch v {
+		case "true", "1", "yes":
+			*p(c) = true
+		case "false", "0", "no":
+			*p(c) = false
+		default:
 			return fmt.Errorf("%s must be true or false, not %q", name, v)
 		}
-		*p(c) = b
 		return nil
 	}
 }

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/storage"
@@ -36,20 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	var db *models.DB
-	var err error
-	if dsn := testutil.Database(t); dsn != "" {
-		db, err = models.OpenPostgres(dsn)
-	} else {
-		db, err = models.OpenSQLite(filepath.Join(dir, "wharf.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Run(context.Background(), db.Writer()); err != nil {
-		t.Fatal(err)
-	}
+	db := testutil.OpenDB(t, dir)
 	store, err := filesystem.New(dir)
 	if err != nil {
 		t.Fatal(err)

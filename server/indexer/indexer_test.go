@@ -11,31 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
 	"github.com/wharfhub/wharf/server/events"
 	"github.com/wharfhub/wharf/server/testutil"
 )
 
-func testDB(t *testing.T) *models.DB {
-	t.Helper()
-	var db *models.DB
-	var err error
-	if dsn := testutil.Database(t); dsn != "" {
-		db, err = models.OpenPostgres(dsn)
-	} else {
-		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Run(t.Context(), db.Writer()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func testDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 // recordingIndex is a search.Index that remembers what it was given.
 type recordingIndex struct {

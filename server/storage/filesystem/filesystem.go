@@ -51,24 +51,10 @@ func (d *Driver) blobPath(dgst digest.Digest) (string, error) {
 }
 
 func (d *Driver) uploadPath(id string) (string, error) {
-	if !validUploadID(id) {
+	if !storage.ValidUploadID(id) {
 		return "", fmt.Errorf("invalid upload id %q", id)
 	}
 	return filepath.Join(d.root, "uploads", id), nil
-}
-
-// validUploadID accepts the ids the content service makes (UUIDs), so that
-// no id can climb out of the uploads directory.
-func validUploadID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func notFound(err error) error {
@@ -368,7 +354,7 @@ func (d *Driver) ListUploads(_ context.Context) ([]storage.UploadInfo, error) {
 	}
 	infos := make([]storage.UploadInfo, 0, len(entries))
 	for _, e := range entries {
-		if !validUploadID(e.Name()) {
+		if !storage.ValidUploadID(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()

@@ -371,10 +371,7 @@ func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err er
 	}
 	defer func() {
 		if err != nil {
-			// A fresh context: the request's may be what failed.
-			actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = d.core.AbortMultipartUpload(actx, d.bucket, key, uploadID)
-			cancel()
+			d.abort(key, uploadID)
 		}
 	}()
 	var parts []minio.CompletePart
@@ -395,6 +392,14 @@ func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err er
 	}
 	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
 	return err
+}
+
+// abort drops a failed multipart upload, with a fresh context: the
+// request's may be what failed.
+func (d *Driver) abort(key, uploadID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = d.core.AbortMultipartUpload(ctx, d.bucket, key, uploadID)
 }
 
 // ReadUpload implements storage.Driver.
@@ -504,9 +509,7 @@ func (d *Driver) compose(ctx context.Context, key string, segs []segment, size i
 	}
 	defer func() {
 		if err != nil {
-			actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = d.core.AbortMultipartUpload(actx, d.bucket, key, uploadID)
-			cancel()
+			d.abort(key, uploadID)
 		}
 	}()
 	var parts []minio.CompletePart

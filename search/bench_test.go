@@ -4,29 +4,83 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-var words = []string{"nginx", "redis", "postgres", "node", "python", "golang", "alpine", "debian", "proxy", "cache",
-	"web", "server", "database", "queue", "worker", "api", "gateway", "auth", "metrics", "logs", "search", "build",
-	"runner", "agent", "backup", "storage", "stream", "ml", "model", "frontend"}
+// The corpus draws words with a Zipf distribution from a vocabulary of
+// the kind registries hold, so a few words ("nginx", "api") match many
+// repositories and most match few, as on a real hub.
+var words = strings.Fields(`nginx api server web python node redis postgres golang alpine debian ubuntu
+	proxy cache database queue worker gateway auth metrics logs search build runner agent backup storage
+	stream ml model frontend backend java spring rails django flask react vue angular mysql mongo
+	kafka rabbitmq elastic kibana grafana prometheus jenkins gitlab terraform ansible vault consul
+	traefik envoy haproxy caddy php ruby rust dotnet kotlin scala elixir erlang haskell perl lua deno
+	bun tensorflow pytorch jupyter spark hadoop airflow dagster minio ceph nfs samba ftp smtp mail
+	dns dhcp vpn wireguard openvpn ssh sftp cron scheduler notifier webhook bot chat slack discord
+	matrix irc media video audio image thumbnail ocr pdf render chrome selenium playwright cypress test
+	lint format docs wiki blog cms shop payment invoice crm erp hr inventory analytics dashboard report
+	etl ingest export sync mirror registry helm operator controller sidecar exporter collector tracer`)
 
+// zipf picks word indexes for one document.
+type zipf struct{ z *rand.Zipf }
+
+func newZipf(seed uint64) zipf {
+	return zipf{rand.NewZipf(rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15)), 1.1, 10, uint64(len(words)-1))}
+}
+
+func (z zipf) word() string { return words[z.z.Uint64()] }
+
+// filler is the prose around the topic words of a README: words every
+// README has and nobody searches for.
+var filler = strings.Fields(`the this image runs with and for a to of in on is it you can use by default
+	set variable port file data container run start config configuration environment volume mount
+	version support docker compose example option value user password host service application build
+	from see more information documentation license available official based latest release stable
+	update new how when your need needs all any`)
+
+// benchRepo makes repository i: its name, description and README are about
+// a few topic words; the rest of the README is filler.
 func benchRepo(i int) Repo {
-	w := func(k int) string { return words[(i*k+k)%len(words)] }
+	z := newZipf(uint64(i) + 1)
+	r := rand.New(rand.NewPCG(uint64(i), 7))
 	ns := fmt.Sprintf("team%03d", i%500)
+	topics := []string{z.word()}
+	for range i % 3 { // one to three name words, joined as people do
+		topics = append(topics, z.word())
+	}
+	name := strings.Join(topics, []string{"-", "_", "-"}[i%3])
+	topics = append(topics, z.word(), z.word())
+	prose := func(n int) string {
+		ws := make([]string, n)
+		for k := range ws {
+			if r.IntN(8) == 0 {
+				ws[k] = topics[r.IntN(len(topics))]
+			} else {
+				ws[k] = filler[r.IntN(len(filler))]
+			}
+		}
+		return strings.Join(ws, " ")
+	}
+	tags := []string{"latest"}
+	for v := range 1 + i%6 {
+		tags = append(tags, fmt.Sprintf("v%d.%d.%d", 1+v/3, i%20, v))
+	}
 	return Repo{
-		Name: fmt.Sprintf("%s/%s-%s-%d", ns, w(7), w(13), i), Namespace: ns,
-		Description: fmt.Sprintf("A %s %s for %s and %s workloads", w(3), w(5), w(11), w(17)),
-		Readme:      fmt.Sprintf("# %s\n\nThis image runs %s with %s. It is built on %s.", w(7), w(19), w(23), w(29)),
-		Tags:        []string{"latest", "v1", fmt.Sprintf("v1.%d", i%20)},
-		Stars:       int64(i % 997), Pulls: int64(i * 31 % 100003), Updated: time.Unix(1700000000+int64(i), 0),
+		Name: fmt.Sprintf("%s/%s", ns, name), Namespace: ns,
+		Description: fmt.Sprintf("A %s %s for %s.", topics[0], topics[len(topics)-2], topics[len(topics)-1]),
+		Readme: fmt.Sprintf("# %s\n\n%s.\n\n## Usage\n\n%s.\n\n## Configuration\n\n%s.",
+			name, prose(30), prose(12), prose(25)),
+		Tags:  tags,
+		Stars: int64(i % 997), Pulls: int64(i * 31 % 100003), Updated: time.Unix(1700000000+int64(i), 0),
 		Readers: []string{PublicReader, NamespaceReader(ns)},
 	}
 }
@@ -97,8 +151,8 @@ func BenchmarkSearch(b *testing.B) {
 		name    string
 		queries []string
 	}{
-		{"one-word", []string{"nginx", "postgres", "redis", "gateway", "ngin", "pytho", "metrics", "backup"}},
-		{"two-word", []string{"nginx proxy", "postgres database", "python worker", "web server", "golang api", "redis cache"}},
+		{"one-word", []string{"nginx", "postgres", "redis", "gateway", "ngin", "pytho", "metrics", "backup", "grafana", "wireguard"}},
+		{"two-word", []string{"nginx proxy", "postgres database", "python worker", "web server", "golang api", "redis cache", "kafka exporter", "django shop"}},
 	} {
 		b.Run(set.name, func(b *testing.B) {
 			var lat []time.Duration

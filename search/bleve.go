@@ -4,80 +4,60 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/analysis/token/edgengram"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/regexp"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
-	"github.com/blevesearch/bleve/v2/search/query"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // mappingVersion changes with the index mapping: an index built with
 // another one is rebuilt, as a corrupt one is.
-const mappingVersion = "2"
+const mappingVersion = "3"
 
 var mappingKey = []byte("wharf_mapping_version")
 
 // Bleve is the Index on a Bleve (scorch) index in a directory.
 type Bleve struct {
 	idx bleve.Index
+	// The mapping's analyzers of names and of prose, which repository
+	// documents are built with; query words are analyzed by the prose one
+	// and split by nameWords, as anName splits names.
+	name, prose analysis.Analyzer
 }
 
 var _ Index = (*Bleve)(nil)
 
-// Analyzers. Names match by word prefixes ("ngin" finds "nginx", "my app"
-// finds "my-app"), and by prefixes of the name with its separators taken
-// out ("myapp" finds "my-app" and "my_app"); prose is stemmed English.
+// Fields of a repository document. Names match by prefixes of their
+// words and of the name with its separators taken out, all terms of one
+// field (anName), so that a query word is one term query, not two; the
+// prose is stemmed English. Nothing is stored, and nothing keeps term
+// vectors: the results page highlights the description itself
+// (web.highlight), not from the index.
 const (
-	anNamePrefix   = "wharf_name_prefix"
-	anNameQuery    = "wharf_name_query"
-	anJoinedPrefix = "wharf_joined_prefix"
-	maxPrefix      = 24
+	fType       = "type"
+	fExact      = "exact" // the full name and the short name
+	fNamespace  = "namespace"
+	fNamePrefix = "name_prefix"
+	fProse      = "prose"
+	fReaders    = "readers"
+	fStars      = "stars"
+	fPulls      = "pulls"
+	fUpdated    = "updated"
 )
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	m := bleve.NewIndexMapping()
-	if err := m.AddCustomTokenizer("wharf_alnum", map[string]any{"type": regexp.Name, "regexp": `[\p{L}\p{N}]+`}); err != nil {
-		return nil, err
-	}
-	if err := m.AddCustomTokenFilter("wharf_edge", map[string]any{"type": edgengram.Name, "min": 2.0, "max": float64(maxPrefix), "back": "false"}); err != nil {
-		return nil, err
-	}
-	for name, def := range map[string]map[string]any{
-		anNamePrefix:   {"type": custom.Name, "tokenizer": "wharf_alnum", "token_filters": []string{lowercase.Name, "wharf_edge"}},
-		anNameQuery:    {"type": custom.Name, "tokenizer": "wharf_alnum", "token_filters": []string{lowercase.Name}},
-		anJoinedPrefix: {"type": custom.Name, "tokenizer": single.Name, "token_filters": []string{lowercase.Name, "wharf_edge"}},
-	} {
-		if err := m.AddCustomAnalyzer(name, def); err != nil {
-			return nil, err
-		}
-	}
-	// Only the sort fields keep doc values; the rest are searched, never
-	// uninverted, which keeps indexing fast and the index small.
-	kw := func(store bool) *mapping.FieldMapping {
-		f := bleve.NewKeywordFieldMapping()
-		f.Store = store
-		f.IncludeTermVectors = false
-		f.IncludeInAll = false
-		f.DocValues = false
-		return f
-	}
-	text := func(analyzer string) *mapping.FieldMapping {
-		f := bleve.NewTextFieldMapping()
+	field := func(f *mapping.FieldMapping, analyzer string) *mapping.FieldMapping {
 		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeInAll = false
@@ -85,41 +65,66 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		f.DocValues = false
 		return f
 	}
-	num := func() *mapping.FieldMapping {
-		f := bleve.NewNumericFieldMapping()
-		f.Store = false // doc values serve sorting and popularity
-		f.IncludeInAll = false
+	// A filter term needs neither frequencies nor norms: it never scores.
+	filter := func() *mapping.FieldMapping {
+		f := field(bleve.NewKeywordFieldMapping(), keyword.Name)
+		f.SkipFreqNorm = true
+		return f
+	}
+	// A sort key is one keyword term, order-preserving (sortKey), with
+	// doc values. A numeric field would index 16 terms per value for
+	// range queries that nothing asks for, and make its doc values 16
+	// times bigger to read.
+	sortKey := func() *mapping.FieldMapping {
+		f := filter()
+		f.DocValues = true
 		return f
 	}
 	repo := bleve.NewDocumentStaticMapping()
-	repo.AddFieldMappingsAt("type", kw(false))
-	repo.AddFieldMappingsAt("exact", kw(false)) // the full name and the short name
-	repo.AddFieldMappingsAt("namespace", kw(false))
-	repo.AddFieldMappingsAt("name_prefix", text(anNamePrefix))
-	repo.AddFieldMappingsAt("name_joined", text(anJoinedPrefix))
+	repo.AddFieldMappingsAt(fType, filter())
+	repo.AddFieldMappingsAt(fExact, field(bleve.NewKeywordFieldMapping(), keyword.Name))
+	repo.AddFieldMappingsAt(fNamespace, filter())
+	repo.AddFieldMappingsAt(fNamePrefix, field(bleve.NewTextFieldMapping(), anName))
 	// Description, README and tag names are searched as one stemmed field:
 	// one clause per query word instead of three.
-	repo.AddFieldMappingsAt("prose", text(en.AnalyzerName))
-	repo.AddFieldMappingsAt("readers", kw(false))
-	repo.AddFieldMappingsAt("stars", num())
-	repo.AddFieldMappingsAt("pulls", num())
-	upd := bleve.NewDateTimeFieldMapping()
-	upd.Store = false
-	upd.IncludeInAll = false
-	repo.AddFieldMappingsAt("updated", upd)
+	repo.AddFieldMappingsAt(fProse, field(bleve.NewTextFieldMapping(), en.AnalyzerName))
+	repo.AddFieldMappingsAt(fReaders, filter())
+	repo.AddFieldMappingsAt(fStars, sortKey())
+	repo.AddFieldMappingsAt(fPulls, sortKey())
+	repo.AddFieldMappingsAt(fUpdated, sortKey())
+	repo.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m.AddDocumentMapping("repo", repo)
 
 	ns := bleve.NewDocumentStaticMapping()
-	ns.AddFieldMappingsAt("type", kw(false))
-	ns.AddFieldMappingsAt("ns_name", kw(true))
-	ns.AddFieldMappingsAt("ns_kind", kw(true))
-	ns.AddFieldMappingsAt("name_prefix", text(anNamePrefix))
+	ns.AddFieldMappingsAt(fType, filter())
+	nsField := func() *mapping.FieldMapping {
+		f := filter()
+		f.Store = true
+		return f
+	}
+	ns.AddFieldMappingsAt("ns_name", nsField())
+	ns.AddFieldMappingsAt("ns_kind", nsField())
+	ns.AddFieldMappingsAt(fNamePrefix, field(bleve.NewTextFieldMapping(), anName))
+	ns.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m.AddDocumentMapping("ns", ns)
 
-	m.TypeField = "type"
+	m.TypeField = fType
 	m.DefaultAnalyzer = keyword.Name
 	m.DefaultMapping = bleve.NewDocumentDisabledMapping()
 	return m, nil
+}
+
+// sortKey encodes a number as a term that sorts as the number does (the
+// prefix coding of Bleve's numeric fields), which sortNumber decodes.
+func sortKey(n int64) string { return string(numeric.MustNewPrefixCodedInt64(n, 0)) }
+
+// sortNumber decodes a sort key.
+func sortNumber(v string) float64 {
+	i, err := numeric.PrefixCoded(v).Int64()
+	if err != nil {
+		return 0
+	}
+	return float64(i)
 }
 
 // OpenBleve opens the index in dir, creating it if it does not exist. An
@@ -134,7 +139,8 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 			idx.Close()
 			return nil, false, fmt.Errorf("%w: built by another version of the mapping (%q, want %q)", ErrCorrupt, v, mappingVersion)
 		}
-		return &Bleve{idx: idx}, false, nil
+		b, err := newBleve(idx)
+		return b, false, err
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, false, fmt.Errorf("search index %s is in use by another process: %w", dir, err)
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
@@ -150,9 +156,19 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 			idx.Close()
 			return nil, false, err
 		}
-		return &Bleve{idx: idx}, true, nil
+		b, err := newBleve(idx)
+		return b, err == nil, err
 	}
 	return nil, false, fmt.Errorf("%w: %v", ErrCorrupt, err)
+}
+
+func newBleve(idx bleve.Index) (*Bleve, error) {
+	b := &Bleve{idx: idx, name: idx.Mapping().AnalyzerNamed(anName), prose: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}
+	if b.name == nil || b.prose == nil {
+		idx.Close()
+		return nil, fmt.Errorf("%w: its mapping lacks an analyzer", ErrCorrupt)
+	}
+	return b, nil
 }
 
 // RemoveBleve deletes an index directory, to rebuild it.
@@ -161,16 +177,6 @@ func RemoveBleve(dir string) error { return os.RemoveAll(dir) }
 func repoID(name string) string { return "r:" + name }
 func nsID(name string) string   { return "n:" + name }
 
-// joined takes the separators out of a name: "my-app" is "myapp".
-func joined(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return unicode.ToLower(r)
-		}
-		return -1
-	}, s)
-}
-
 func shortName(full string) string {
 	if i := strings.IndexByte(full, '/'); i >= 0 {
 		return full[i+1:]
@@ -178,18 +184,71 @@ func shortName(full string) string {
 	return full
 }
 
+// Indexing options of the fields of a repository document, as the
+// mapping has them (TestRepoDocumentIsMapped checks): a filter term needs
+// neither frequencies nor norms, as it never scores; a sort key also has
+// doc values, which the mapping cannot say are better neither compressed
+// nor chunked: a sort reads one value of many documents, each in a
+// different chunk, and would inflate a chunk of values for each.
+const (
+	optText    = bleveindex.IndexField
+	optFilter  = bleveindex.IndexField | bleveindex.SkipFreqNorm
+	optSortKey = optFilter | bleveindex.DocValues | bleveindex.SkipDVCompression | bleveindex.SkipDVChunking
+)
+
+// repoDocument is the document of a repository. It is built here rather
+// than mapped from a map by reflection, which is a good part of the cost
+// of indexing.
+func (b *Bleve) repoDocument(r Repo) *document.Document {
+	d := document.NewDocument(repoID(r.Name))
+	add := func(name string, pos []uint64, value string, opts bleveindex.FieldIndexingOptions, a analysis.Analyzer) {
+		d.AddField(document.NewTextFieldCustom(name, pos, []byte(value), opts, a))
+	}
+	add(fType, nil, "repo", optFilter, nil)
+	add(fExact, []uint64{0}, r.Name, optText, nil)
+	add(fExact, []uint64{1}, shortName(r.Name), optText, nil)
+	add(fNamespace, nil, r.Namespace, optFilter, nil)
+	add(fNamePrefix, nil, r.Name, optText, b.name)
+	var prose strings.Builder
+	prose.Grow(len(r.Description) + len(r.Readme) + 16*len(r.Tags) + 1)
+	prose.WriteString(r.Description)
+	prose.WriteByte('\n')
+	prose.WriteString(r.Readme)
+	for _, t := range r.Tags {
+		prose.WriteByte(' ')
+		prose.WriteString(t)
+	}
+	add(fProse, nil, prose.String(), optText, descTwice{b.prose, len(r.Description)})
+	for i, p := range r.Readers {
+		add(fReaders, []uint64{uint64(i)}, p, optFilter, nil)
+	}
+	add(fStars, nil, sortKey(r.Stars), optSortKey, nil)
+	add(fPulls, nil, sortKey(r.Pulls), optSortKey, nil)
+	add(fUpdated, nil, sortKey(r.Updated.UnixNano()), optSortKey, nil)
+	return d
+}
+
+// descTwice analyzes prose whose first n bytes are a description, and
+// counts the description's words twice: it says more about a repository
+// than its README does. The terms are those of the description written
+// twice, for the cost of analyzing it once.
+type descTwice struct {
+	analysis.Analyzer
+	n int
+}
+
+func (a descTwice) Analyze(text []byte) analysis.TokenStream {
+	desc := a.Analyzer.Analyze(text[:a.n])
+	rest := a.Analyzer.Analyze(text[a.n:])
+	out := make(analysis.TokenStream, 0, 2*len(desc)+len(rest))
+	return append(append(append(out, desc...), desc...), rest...)
+}
+
 // IndexRepos implements Index.
 func (b *Bleve) IndexRepos(_ context.Context, repos []Repo) error {
 	batch := b.idx.NewBatch()
 	for _, r := range repos {
-		short := shortName(r.Name)
-		doc := map[string]any{
-			"type": "repo", "exact": []string{r.Name, short}, "namespace": r.Namespace,
-			"name_prefix": r.Name, "name_joined": joined(short),
-			"prose":   r.Description + "\n" + r.Description + "\n" + r.Readme + "\n" + strings.Join(r.Tags, " "),
-			"readers": r.Readers, "stars": float64(r.Stars), "pulls": float64(r.Pulls), "updated": r.Updated,
-		}
-		if err := batch.Index(repoID(r.Name), doc); err != nil {
+		if err := batch.IndexAdvanced(b.repoDocument(r)); err != nil {
 			return err
 		}
 	}
@@ -209,7 +268,7 @@ func (b *Bleve) DeleteRepos(_ context.Context, names []string) error {
 func (b *Bleve) IndexNamespaces(_ context.Context, nss []Namespace) error {
 	batch := b.idx.NewBatch()
 	for _, n := range nss {
-		if err := batch.Index(nsID(n.Name), map[string]any{"type": "ns", "ns_name": n.Name, "ns_kind": n.Kind, "name_prefix": n.Name}); err != nil {
+		if err := batch.Index(nsID(n.Name), map[string]any{fType: "ns", "ns_name": n.Name, "ns_kind": n.Kind, fNamePrefix: n.Name}); err != nil {
 			return err
 		}
 	}
@@ -218,9 +277,10 @@ func (b *Bleve) IndexNamespaces(_ context.Context, nss []Namespace) error {
 
 // DeleteNamespace implements Index.
 func (b *Bleve) DeleteNamespace(ctx context.Context, ns string) error {
-	q := bleve.NewConjunctionQuery(term("type", "repo"), term("namespace", ns))
+	q := bleve.NewConjunctionQuery(term(fType, "repo"), term(fNamespace, ns))
 	for {
 		req := bleve.NewSearchRequestOptions(q, 1000, 0, false)
+		req.Score = "none"
 		res, err := b.idx.SearchInContext(ctx, req)
 		if err != nil {
 			return err
@@ -237,245 +297,6 @@ func (b *Bleve) DeleteNamespace(ctx context.Context, ns string) error {
 			return nil
 		}
 	}
-}
-
-func term(field, value string) *query.TermQuery {
-	q := bleve.NewTermQuery(value)
-	q.SetField(field)
-	return q
-}
-
-// readable restricts q to documents the principals may read.
-func readable(q query.Query, sq Query) query.Query {
-	if sq.AllReaders {
-		return q
-	}
-	var rs []query.Query
-	for _, p := range sq.Principals {
-		t := term("readers", p)
-		t.SetBoost(0.0001) // filters, not relevance
-		rs = append(rs, t)
-	}
-	if len(rs) == 0 {
-		rs = append(rs, term("readers", PublicReader))
-	}
-	return bleve.NewConjunctionQuery(q, bleve.NewDisjunctionQuery(rs...))
-}
-
-// tokens splits search text into words, lowercased.
-func tokens(s string) []string {
-	return strings.Fields(strings.ToLower(strings.TrimSpace(s)))
-}
-
-// textQuery matches every word of the text somewhere: as the whole name
-// (boosted most), as a prefix of a name's words or of the joined name,
-// in the description, the README or the tags.
-func textQuery(text string) query.Query {
-	words := tokens(text)
-	if len(words) == 0 {
-		return bleve.NewMatchAllQuery()
-	}
-	var all []query.Query
-	for _, w := range words {
-		var any []query.Query
-		exact := term("exact", w)
-		exact.SetBoost(12)
-		any = append(any, exact)
-		if len(w) <= maxPrefix {
-			pre := bleve.NewMatchQuery(w)
-			pre.SetField("name_prefix")
-			pre.Analyzer = anNameQuery
-			pre.SetOperator(query.MatchQueryOperatorAnd)
-			pre.SetBoost(4)
-			any = append(any, pre)
-		}
-		if j := joined(w); j != "" && len(j) <= maxPrefix {
-			jt := term("name_joined", j)
-			jt.SetBoost(3)
-			any = append(any, jt)
-		}
-		prose := bleve.NewMatchQuery(w)
-		prose.SetField("prose")
-		any = append(any, prose)
-		all = append(all, bleve.NewDisjunctionQuery(any...))
-	}
-	if len(all) == 1 {
-		return all[0]
-	}
-	return bleve.NewConjunctionQuery(all...)
-}
-
-// rerankWindow is how many top hits are re-ranked with popularity.
-const rerankWindow = 50
-
-// Search implements Index. Relevance comes first; among the top hits,
-// stars and pulls lift a repository (log-damped, so relevance still
-// leads), and a name that equals the query stays on top.
-func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
-	if sq.Limit <= 0 {
-		sq.Limit = 25
-	}
-	// Only repositories carry readers, so the privacy filter also keeps
-	// out namespace documents; without it, say so.
-	var q query.Query
-	if sq.AllReaders {
-		q = bleve.NewConjunctionQuery(term("type", "repo"), textQuery(sq.Text))
-	} else {
-		q = readable(textQuery(sq.Text), sq)
-	}
-	rerank := sq.Sort == SortRelevance && sq.Offset+sq.Limit <= rerankWindow
-	size, from := sq.Limit, sq.Offset
-	if rerank {
-		size, from = rerankWindow, 0
-	}
-	req := bleve.NewSearchRequestOptions(q, size, from, false)
-	req.Fields = nil
-	switch sq.Sort {
-	case SortStars:
-		req.SortBy([]string{"-stars", "-pulls", "-_score", "_id"})
-	case SortPulls:
-		req.SortBy([]string{"-pulls", "-stars", "-_score", "_id"})
-	case SortUpdated:
-		req.SortBy([]string{"-updated", "-_score", "_id"})
-	default:
-		// Score only: a field sort key would load doc values for every
-		// match, not just the top ones.
-		req.SortBy([]string{"-_score"})
-	}
-	res, err := b.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	hits := make([]Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		hits = append(hits, Hit{Name: strings.TrimPrefix(h.ID, "r:"), Score: h.Score})
-	}
-	if rerank {
-		pop, err := b.popularity(ctx, hits)
-		if err != nil {
-			return nil, err
-		}
-		words := tokens(sq.Text)
-		for i := range hits {
-			p := pop[hits[i].Name]
-			boost := 1 + 0.12*math.Log1p(p[0]) + 0.04*math.Log1p(p[1])
-			hits[i].Score *= boost
-			if len(words) == 1 && (shortName(hits[i].Name) == words[0] || hits[i].Name == words[0]) {
-				hits[i].Score += 1e6 // an exact name always leads
-			}
-		}
-		sort.SliceStable(hits, func(i, j int) bool {
-			if hits[i].Score != hits[j].Score {
-				return hits[i].Score > hits[j].Score
-			}
-			return hits[i].Name < hits[j].Name
-		})
-		end := min(sq.Offset+sq.Limit, len(hits))
-		if sq.Offset >= len(hits) {
-			hits = nil
-		} else {
-			hits = hits[sq.Offset:end]
-		}
-	}
-	return &Result{Total: res.Total, Hits: hits}, nil
-}
-
-// popularity reads stars and pulls of a window of hits: a search on just
-// their ids, sorted by the two fields, hands them back as sort keys.
-func (b *Bleve) popularity(ctx context.Context, hits []Hit) (map[string][2]float64, error) {
-	out := make(map[string][2]float64, len(hits))
-	if len(hits) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = repoID(h.Name)
-	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
-	req.SortBy([]string{"-stars", "-pulls"})
-	res, err := b.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range res.Hits {
-		if len(h.Sort) >= 2 {
-			out[strings.TrimPrefix(h.ID, "r:")] = [2]float64{sortNumber(h.Sort[0]), sortNumber(h.Sort[1])}
-		}
-	}
-	return out, nil
-}
-
-// sortNumber decodes a numeric sort key.
-func sortNumber(v string) float64 {
-	i, err := numeric.PrefixCoded(v).Int64()
-	if err != nil {
-		return 0
-	}
-	return numeric.Int64ToFloat64(i)
-}
-
-// Suggest implements Index: names whose words start with the text.
-func (b *Bleve) Suggest(ctx context.Context, sq Query) ([]string, error) {
-	words := tokens(sq.Text)
-	if len(words) == 0 {
-		return nil, nil
-	}
-	var parts []query.Query
-	for _, w := range words {
-		if len(w) > maxPrefix {
-			w = w[:maxPrefix]
-		}
-		mq := bleve.NewMatchQuery(w)
-		mq.SetField("name_prefix")
-		mq.Analyzer = anNameQuery
-		mq.SetOperator(query.MatchQueryOperatorAnd)
-		jt := term("name_joined", joined(w))
-		parts = append(parts, bleve.NewDisjunctionQuery(mq, jt))
-	}
-	sq.Limit = max(sq.Limit, 1)
-	sq.Offset = 0
-	sq.Sort = SortRelevance
-	q := readable(bleve.NewConjunctionQuery(append([]query.Query{term("type", "repo")}, parts...)...), sq)
-	req := bleve.NewSearchRequestOptions(q, sq.Limit, 0, false)
-	req.SortBy([]string{"-_score", "-stars", "_id"})
-	res, err := b.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		out = append(out, strings.TrimPrefix(h.ID, "r:"))
-	}
-	return out, nil
-}
-
-// SearchNamespaces implements Index.
-func (b *Bleve) SearchNamespaces(ctx context.Context, text string, limit int) ([]Namespace, error) {
-	words := tokens(text)
-	if len(words) == 0 {
-		return nil, nil
-	}
-	var parts []query.Query
-	for _, w := range words {
-		mq := bleve.NewMatchQuery(w)
-		mq.SetField("name_prefix")
-		mq.Analyzer = anNameQuery
-		parts = append(parts, mq)
-	}
-	q := bleve.NewConjunctionQuery(append([]query.Query{term("type", "ns")}, parts...)...)
-	req := bleve.NewSearchRequestOptions(q, limit, 0, false)
-	req.Fields = []string{"ns_name", "ns_kind"}
-	res, err := b.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Namespace, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		n, _ := h.Fields["ns_name"].(string)
-		k, _ := h.Fields["ns_kind"].(string)
-		out = append(out, Namespace{Name: n, Kind: k})
-	}
-	return out, nil
 }
 
 // Count implements Index.

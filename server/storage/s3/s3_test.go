@@ -143,3 +143,51 @@ func TestRedirectURLServesTheBlob(t *testing.T) {
 		t.Fatalf("GET presigned URL = %d %q, want 200 %q", resp.StatusCode, got, body)
 	}
 }
+
+// A retry that rewinds into the middle of a large segment (its request
+// failed after the store kept more than the session recorded) keeps the
+// head of that segment and replaces the rest.
+func TestRewindIntoLargeSegment(t *testing.T) {
+	d := newDriver(t, 0)
+	ctx := t.Context()
+	data := make([]byte, 12<<20)
+	for i := range data {
+		data[i] = byte(i*13 + i>>9)
+	}
+	junk := bytes.Repeat([]byte{0xEE}, 3<<20)
+	id := uuid.NewString()
+	for _, c := range []struct {
+		off  int64
+		body []byte
+	}{
+		{0, data[:9<<20]},              // one large segment
+		{9 << 20, junk},                // a tail the session never recorded
+		{6 << 20, data[6<<20 : 7<<20]}, // the retry rewinds into the large one
+		{7 << 20, data[7<<20:]},        // and the push goes on
+	} {
+		if n, err := d.AppendUpload(ctx, id, c.off, bytes.NewReader(c.body)); err != nil || n != int64(len(c.body)) {
+			t.Fatalf("AppendUpload(%d, %d bytes) = %d, %v", c.off, len(c.body), n, err)
+		}
+	}
+	rc, err := d.ReadUpload(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatalf("upload holds %d bytes that differ from the %d pushed", len(got), len(data))
+	}
+	dgst := digest.SHA256.FromBytes(data)
+	if err := d.CommitUpload(ctx, id, int64(len(data)), dgst); err != nil {
+		t.Fatalf("CommitUpload: %v", err)
+	}
+	c, err := d.Open(ctx, dgst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if b, _ := io.ReadAll(c); !bytes.Equal(b, data) {
+		t.Fatal("committed blob differs")
+	}
+}

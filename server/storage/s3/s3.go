@@ -40,8 +40,9 @@ import (
 const (
 	// minSegment is S3's smallest multipart part but the last.
 	minSegment = 5 << 20
-	// partSize is the buffer each in-flight segment write holds: the only
-	// memory an upload costs, whatever the layer's size.
+	// partSize is the size of the two buffers an in-flight segment write
+	// holds (one uploading, one filling): the only memory an upload costs,
+	// whatever the layer's size.
 	partSize = 8 << 20
 	// maxCopyPart stays under S3's 5 GiB limit for one copied part.
 	maxCopyPart = 4 << 30
@@ -374,21 +375,37 @@ func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err er
 			d.abort(key, uploadID)
 		}
 	}()
+	// Each part uploads while the next one is read from the client, so
+	// the two transfers overlap.
+	np := buffers.Get().(*[]byte)
+	defer buffers.Put(np)
+	cur, next := buf, *np
+	type sent struct {
+		part minio.ObjectPart
+		err  error
+	}
 	var parts []minio.CompletePart
 	for part := 1; ; part++ {
-		p, err := d.core.PutObjectPart(ctx, d.bucket, key, uploadID, part, bytes.NewReader(buf[:n]), int64(n),
-			minio.PutObjectPartOptions{DisableContentSha256: true})
-		if err != nil {
-			return err
+		done := make(chan sent, 1)
+		go func(b []byte) {
+			p, err := d.core.PutObjectPart(ctx, d.bucket, key, uploadID, part, bytes.NewReader(b), int64(len(b)),
+				minio.PutObjectPartOptions{DisableContentSha256: true})
+			done <- sent{p, err}
+		}(cur[:n])
+		var rerr error
+		n, rerr = io.ReadFull(r, next)
+		res := <-done
+		if res.err != nil {
+			return res.err
 		}
-		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
-		n, rerr = io.ReadFull(r, buf)
+		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: res.part.ETag})
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil && rerr != io.ErrUnexpectedEOF {
 			return rerr
 		}
+		cur, next = next, cur
 	}
 	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
 	return err

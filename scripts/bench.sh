@@ -46,9 +46,11 @@
 #   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
 #
 # Run under scripts/postgres.sh and scripts/minio.sh (as `make bench` does),
-# a third side, "s3+pg", measures Wharf on the scale-out setup: metadata in
-# that PostgreSQL, blobs in that MinIO (both on this machine's loopback). It
-# is its own token server (the realm its 401 names), with the same user.
+# two more sides compare the scale-out setup: "distribution-s3" is the same
+# Distribution with its S3 driver on that MinIO, "s3+pg" is Wharf with its
+# metadata in that PostgreSQL and its blobs in that MinIO (all on this
+# machine's loopback). The latter is its own token server (the realm its
+# 401 names), with the same user. The second ratio compares these two.
 #
 #   BENCH_WHARF_BIN      use this wharf binary instead of `make build`'s
 #                        bin/wharf (e.g. a build saved while the tree is
@@ -191,10 +193,30 @@ stop_pid() {
 # (v3 otherwise tries to export traces to localhost:4318 on every request,
 # which would be measured as registry overhead).
 start_distribution() {
-	local name=$1 port dir
+	local name=$1 port dir storage
 	port=$("$REGBENCH" -free-port)
 	dir=$TMP/$name
 	mkdir -p "$dir/data"
+	storage="  filesystem:
+    rootdirectory: $dir/data"
+	if [ -n "${DIST_S3:-}" ]; then
+		# Its S3 driver does not make its bucket. Blobs are served through
+		# it, not by redirect, as Wharf does by default.
+		curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$WHARF_TEST_S3_ACCESS_KEY:$WHARF_TEST_S3_SECRET_KEY" \
+			-X PUT "http://$WHARF_TEST_S3_ENDPOINT/bench-distribution" >/dev/null ||
+			die "cannot create the bench-distribution bucket"
+		storage="  s3:
+    accesskey: $WHARF_TEST_S3_ACCESS_KEY
+    secretkey: $WHARF_TEST_S3_SECRET_KEY
+    region: us-east-1
+    regionendpoint: http://$WHARF_TEST_S3_ENDPOINT
+    forcepathstyle: true
+    bucket: bench-distribution
+    secure: false
+    v4auth: true
+  redirect:
+    disable: true"
+	fi
 	cat >"$dir/config.yml" <<-EOF
 		version: 0.1
 		log:
@@ -202,8 +224,7 @@ start_distribution() {
 		  accesslog:
 		    disabled: true
 		storage:
-		  filesystem:
-		    rootdirectory: $dir/data
+		$storage
 		  cache:
 		    blobdescriptor: inmemory
 		http:
@@ -383,6 +404,10 @@ log "wharf: starting (token server for both sides)"
 start_token_server
 AUTH_FLAGS=(-auth token -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO")
 bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
+# Before the measured Wharf, which is the token server and stops with it.
+if [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
+	DIST_S3=1 bench_side distribution-s3 start_distribution "${AUTH_FLAGS[@]}"
+fi
 bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
 if [ -n "${WHARF_TEST_DATABASE:-}" ] && [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
 	bench_side s3+pg start_wharf_s3pg "${AUTH_FLAGS[@]}"
@@ -399,21 +424,22 @@ awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-wharf}" -v wbin="$WHAR
 	{ v[$1, $2] = $3 }
 	function fmtv(x) { return x == "" ? "-" : x }
 	END {
-		printf "%-24s %-6s %14s %14s %8s %14s %8s\n", "metric", "unit", "distribution", "wharf", "ratio", "wharf s3+pg", "ratio"
+		printf "%-24s %-6s %13s %13s %6s %13s %13s %6s\n", "metric", "unit", "distribution", "wharf", "ratio", "distr. on S3", "wharf s3+pg", "ratio"
 		for (i = 1; i <= n; i++) {
-			m = order[i]; d = v["distribution", m]; w = v["wharf", m]; sp = v["s3+pg", m]
+			m = order[i]; d = v["distribution", m]; w = v["wharf", m]; ds = v["distribution-s3", m]; sp = v["s3+pg", m]
 			lower = (unit[m] == "ms" || unit[m] == "MiB") # lower is better
 			r = "-"
 			if (unit[m] != "count" && d != "" && w != "" && d + 0 > 0 && w + 0 > 0)
 				r = sprintf("%.2f", lower ? d / w : w / d)
 			r2 = "-"
-			if (unit[m] != "count" && d != "" && sp != "" && d + 0 > 0 && sp + 0 > 0)
-				r2 = sprintf("%.2f", lower ? d / sp : sp / d)
-			printf "%-24s %-6s %14s %14s %8s %14s %8s\n", m, unit[m], fmtv(d), fmtv(w), r, fmtv(sp), r2
+			if (unit[m] != "count" && ds != "" && sp != "" && ds + 0 > 0 && sp + 0 > 0)
+				r2 = sprintf("%.2f", lower ? ds / sp : sp / ds)
+			printf "%-24s %-6s %13s %13s %6s %13s %13s %6s\n", m, unit[m], fmtv(d), fmtv(w), r, fmtv(ds), fmtv(sp), r2
 		}
 		print ""
 		print "ratio > 1.00 means Wharf is better (wharf/distribution for throughput,"
-		print "distribution/wharf for latency and RSS). Both sides use Docker token auth"
+		print "distribution/wharf for latency and RSS); the second ratio compares both on"
+		print "S3 (MinIO), Wharf with PostgreSQL. Every side uses Docker token auth"
 		print "(Bearer tokens from Wharf'"'"'s realm, cached per scope; no Basic to either registry);"
 		print "token_fetches and auth_401s are totals over the side'"'"'s two regbench runs."
 		if (cmd != "wharf") print "NOTE: wharf side was replaced by BENCH_WHARF_CMD=" cmd

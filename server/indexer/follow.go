@@ -45,6 +45,7 @@ func (f *follower) load(ctx context.Context, path string, db *models.DB) (stale 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.path = path
+	f.saved = -1 // nothing on disk yet: the first save writes
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return true, nil

@@ -341,4 +341,8 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 
 // PersistCursor makes the indexer keep its place in the change log in a
 // file, for an index rebuilt offline.
-func (ix *Indexer) PersistCursor(dir string) { ix.follow.path = CursorPath(dir) }
+func (ix *Indexer) PersistCursor(dir string) {
+	ix.follow.mu.Lock()
+	ix.follow.path, ix.follow.saved = CursorPath(dir), -1
+	ix.follow.mu.Unlock()
+}

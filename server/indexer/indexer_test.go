@@ -153,6 +153,15 @@ func TestCursorPersistsAndStaleIndexRebuilds(t *testing.T) {
 	if stale, err := f.load(ctx, path, db); err != nil || !stale {
 		t.Fatalf("load without a cursor file = %v, %v; want stale", stale, err)
 	}
+	// A rebuild over an empty log still records where it stands, or every
+	// restart would rebuild again.
+	if err := f.save(); err != nil {
+		t.Fatal(err)
+	}
+	var e follower
+	if stale, err := e.load(ctx, path, db); err != nil || stale {
+		t.Fatalf("load after saving cursor 0 = stale %v, %v; want fresh", stale, err)
+	}
 	insertChange(t, db, 1, "r1")
 	insertChange(t, db, 2, "r2")
 	if _, err := f.next(ctx, db); err != nil {

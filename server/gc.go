@@ -2,6 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"time"
 
 	"github.com/wharfhub/wharf/server/gc"
 	"github.com/wharfhub/wharf/server/metrics"
@@ -24,13 +29,27 @@ func (a *App) GCOptions() gc.Options {
 }
 
 // StartGC runs garbage collection every --gc-interval, if set, until ctx
-// ends. Every replica may run it: the database keeps concurrent runs and
-// pushes safe.
+// ends. Replicas take turns through the database; were two to run at once,
+// the database would keep the runs and pushes safe all the same.
 func (a *App) StartGC(ctx context.Context) {
 	if a.Config.GCInterval <= 0 {
 		return
 	}
 	a.Log.Info("online garbage collection", "interval", a.Config.GCInterval.String(),
 		"grace", a.Config.GCGrace.String(), "delete_untagged", a.Config.GCDeleteUntagged)
+	holder := replicaID()
+	a.GC.Turn = func(ctx context.Context, interval time.Duration) (bool, error) {
+		now := time.Now()
+		return a.DB.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+	}
 	go a.GC.RunEvery(ctx, a.Config.GCInterval, a.GCOptions())
+}
+
+// replicaID names this process among replicas: host, pid and a random
+// suffix, since containers often share both.
+func replicaID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }

@@ -80,6 +80,10 @@ type Collector struct {
 	// Observe, if set, is told of every run that is not a dry run (for
 	// metrics).
 	Observe func(Report, error)
+	// Turn, if set, tells RunEvery whether this replica collects in the
+	// interval starting now, so that replicas take turns instead of each
+	// collecting (which is safe, only wasted work).
+	Turn func(ctx context.Context, interval time.Duration) (bool, error)
 	// now is the clock (tests move it).
 	now func() time.Time
 	// beforeMark, if set, runs between a blob's listing as a candidate

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -536,4 +538,29 @@ func TestUntaggedManifestPutAgainDuringCollectionStays(t *testing.T) {
 		t.Fatalf("tag v1 lost: %v", err)
 	}
 	_ = m
+}
+
+// Replicas on one database take turns: an interval's collection runs once,
+// not once per replica.
+func TestReplicasTakeTurnsOnTheSchedule(t *testing.T) {
+	f := newFixture(t)
+	const interval, span = 40 * time.Millisecond, 600 * time.Millisecond
+	var runs atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), span)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, holder := range []string{"replica-a", "replica-b"} {
+		c := New(f.db, f.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		c.Observe = func(Report, error) { runs.Add(1) }
+		c.Turn = func(ctx context.Context, interval time.Duration) (bool, error) {
+			now := time.Now()
+			return f.db.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+		}
+		wg.Go(func() { c.RunEvery(ctx, interval, Options{}) })
+	}
+	wg.Wait()
+	ticks := int64(span / interval)
+	if n := runs.Load(); n == 0 || n > ticks+1 {
+		t.Fatalf("%d runs in %d intervals by two replicas, want one per interval at most", n, ticks)
+	}
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // RunEvery collects garbage every interval until ctx ends, logging each
-// run's report. The first run comes one interval after the start.
+// run's report. The first run comes one interval after the start. With
+// Turn set, an interval's run is skipped when another replica has it.
 func (c *Collector) RunEvery(ctx context.Context, interval time.Duration, opts Options) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -15,6 +16,16 @@ func (c *Collector) RunEvery(ctx context.Context, interval time.Duration, opts O
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if c.Turn != nil {
+			mine, err := c.Turn(ctx, interval)
+			if err != nil {
+				c.log.Error("garbage collection: take a turn", "err", err)
+				continue
+			}
+			if !mine {
+				continue // another replica collects this interval
+			}
 		}
 		rep, err := c.Run(ctx, opts)
 		switch {

@@ -44,8 +44,10 @@ const (
 	// holds (one uploading, one filling): the only memory an upload costs,
 	// whatever the layer's size.
 	partSize = 8 << 20
-	// maxCopyPart stays under S3's 5 GiB limit for one copied part.
-	maxCopyPart = 4 << 30
+	// copyPiece is the largest part of the server-side copy that commits
+	// a blob (S3 allows 5 GiB); copyParallel of them are copied at once.
+	copyPiece    = 32 << 20
+	copyParallel = 8
 )
 
 // Config names the bucket and how to reach it.
@@ -505,7 +507,7 @@ func (d *Driver) CommitUpload(ctx context.Context, id string, size int64, dgst d
 	switch {
 	case size == 0:
 		_, err = d.client.PutObject(ctx, d.bucket, key, bytes.NewReader(nil), 0, minio.PutObjectOptions{})
-	case len(segs) == 1 && segs[0].size == size && size <= maxCopyPart:
+	case len(segs) == 1 && segs[0].size == size && size <= copyPiece:
 		_, err = d.core.CopyObject(ctx, d.bucket, segs[0].key, d.bucket, key, nil,
 			minio.CopySrcOptions{}, minio.PutObjectOptions{})
 	default:
@@ -518,8 +520,26 @@ func (d *Driver) CommitUpload(ctx context.Context, id string, size int64, dgst d
 }
 
 // compose copies the first size bytes of segs into key with a multipart
-// copy.
+// copy, several parts at a time: stores copy parts in parallel, and one
+// large CopyObject is not.
 func (d *Driver) compose(ctx context.Context, key string, segs []segment, size int64) (err error) {
+	type piece struct {
+		src      string
+		from, to int64
+	}
+	var pieces []piece
+	for _, s := range segs {
+		if s.start >= size {
+			break
+		}
+		n := min(s.size, size-s.start)
+		// Even pieces of at most copyPiece bytes: every piece of a segment
+		// of at least minSegment bytes stays at least that big.
+		k := max((n+copyPiece-1)/copyPiece, 1)
+		for i := range k {
+			pieces = append(pieces, piece{s.key, n * i / k, n * (i + 1) / k})
+		}
+	}
 	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
 	if err != nil {
 		return err
@@ -529,24 +549,21 @@ func (d *Driver) compose(ctx context.Context, key string, segs []segment, size i
 			d.abort(key, uploadID)
 		}
 	}()
-	var parts []minio.CompletePart
-	for _, s := range segs {
-		if s.start >= size {
-			break
-		}
-		n := min(s.size, size-s.start)
-		// Split segments too big for one copy part into even pieces, each
-		// well above the minimum.
-		pieces := (n + maxCopyPart - 1) / maxCopyPart
-		for i := range pieces {
-			from, to := n*i/pieces, n*(i+1)/pieces
-			p, err := d.core.CopyObjectPart(ctx, d.bucket, s.key, d.bucket, key, uploadID, len(parts)+1,
-				from, to-from, nil)
-			if err != nil {
-				return err
-			}
-			parts = append(parts, minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag})
-		}
+	parts := make([]minio.CompletePart, len(pieces))
+	errs := make([]error, len(pieces))
+	sem := make(chan struct{}, copyParallel)
+	var wg sync.WaitGroup
+	for i, p := range pieces {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			cp, err := d.core.CopyObjectPart(ctx, d.bucket, p.src, d.bucket, key, uploadID, i+1, p.from, p.to-p.from, nil)
+			parts[i], errs[i] = minio.CompletePart{PartNumber: cp.PartNumber, ETag: cp.ETag}, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
 	return err

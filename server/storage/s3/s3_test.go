@@ -191,3 +191,34 @@ func TestRewindIntoLargeSegment(t *testing.T) {
 		t.Fatal("committed blob differs")
 	}
 }
+
+// A blob larger than one copy piece is committed by several part copies
+// running at once, and comes out whole and in order.
+func TestLargeBlobCommitsInPieces(t *testing.T) {
+	d := newDriver(t, 0)
+	ctx := t.Context()
+	data := make([]byte, 2*64<<20+12345) // three pieces, the last short
+	for i := range data {
+		data[i] = byte(i/4096 + i*3)
+	}
+	id := uuid.NewString()
+	if n, err := d.AppendUpload(ctx, id, 0, bytes.NewReader(data)); err != nil || n != int64(len(data)) {
+		t.Fatalf("AppendUpload = %d, %v", n, err)
+	}
+	dgst := digest.SHA256.FromBytes(data)
+	if err := d.CommitUpload(ctx, id, int64(len(data)), dgst); err != nil {
+		t.Fatalf("CommitUpload: %v", err)
+	}
+	c, err := d.Open(ctx, dgst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v := digest.SHA256.Digester()
+	if _, err := io.Copy(v.Hash(), c); err != nil {
+		t.Fatal(err)
+	}
+	if v.Digest() != dgst {
+		t.Fatalf("committed blob hashes to %s, want %s", v.Digest(), dgst)
+	}
+}

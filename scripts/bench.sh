@@ -46,11 +46,11 @@
 #   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
 #
 # Run under scripts/postgres.sh and scripts/minio.sh (as `make bench` does),
-# two more sides compare the scale-out setup: "distribution-s3" is the same
-# Distribution with its S3 driver on that MinIO, "s3+pg" is Wharf with its
-# metadata in that PostgreSQL and its blobs in that MinIO (all on this
-# machine's loopback). The latter is its own token server (the realm its
-# 401 names), with the same user. The second ratio compares these two.
+# two more sides compare the scale-out setup, after the first two and in the
+# same way: "s3+pg" is Wharf with its metadata in that PostgreSQL and its
+# blobs in that MinIO, and the token server of "distribution-s3", the same
+# Distribution with its S3 driver on that MinIO (all on this machine's
+# loopback). The second ratio compares these two.
 #
 #   BENCH_WHARF_BIN      use this wharf binary instead of `make build`'s
 #                        bin/wharf (e.g. a build saved while the tree is
@@ -251,27 +251,28 @@ start_distribution() {
 # is the measured Wharf as well. Sets WHARF_PID, WHARF_URL and TOKEN_*, and
 # writes Wharf's JWKS to $JWKS.
 start_token_server() {
-	local port dir addr
+	local side=${1:-wharf} port dir addr
 	port=$("$REGBENCH" -free-port)
 	addr=127.0.0.1:$port
-	dir=$TMP/wharf
-	[ -n "$WHARF_CMD" ] && dir=$TMP/token-server
+	dir=$TMP/$side
+	[ -n "$WHARF_CMD" ] && [ "$side" = wharf ] && dir=$TMP/token-server
 	WHARF_DIR=$dir
 	mkdir -p "$dir/data"
 	# Create the user before serving (no concurrent writers on a fresh data
 	# dir); if this build needs the server's initialisation first, retry
 	# once it is up.
 	local created=0
-	if printf '%s' "$WHARF_PASS" | "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
+	if printf '%s' "$WHARF_PASS" | env "${TOKEN_ENV[@]}" "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
 		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1; then
 		created=1
 	fi
-	"$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	# env execs wharf, so $! is the server itself, whose RSS we measure.
+	env "${TOKEN_ENV[@]}" "$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 	WHARF_PID=$!
 	WHARF_URL=http://$addr
 	wait_ready wharf "$WHARF_URL" "$WHARF_PID"
 	if [ "$created" = 0 ]; then
-		printf '%s' "$WHARF_PASS" | "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
+		printf '%s' "$WHARF_PASS" | env "${TOKEN_ENV[@]}" "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
 			--password-stdin --data-dir "$dir/data" >>"$dir/user.log" 2>&1 ||
 			{ cat "$dir/user.log" >&2; die "wharf user create failed"; }
 	fi
@@ -316,26 +317,6 @@ start_wharf() {
 	bash -c "exec $cmd" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
 	wait_ready wharf "$SERVER_URL" "$SERVER_PID"
-}
-
-# start_wharf_s3pg: Wharf on PostgreSQL and MinIO (see the header).
-start_wharf_s3pg() {
-	local port dir addr
-	port=$("$REGBENCH" -free-port)
-	addr=127.0.0.1:$port
-	dir=$TMP/$1
-	mkdir -p "$dir/data"
-	local envs=(WHARF_DATABASE="$WHARF_TEST_DATABASE" WHARF_STORAGE=s3 WHARF_S3_ENDPOINT="$WHARF_TEST_S3_ENDPOINT"
-		WHARF_S3_BUCKET=bench WHARF_S3_TLS=false WHARF_S3_ACCESS_KEY="$WHARF_TEST_S3_ACCESS_KEY"
-		WHARF_S3_SECRET_KEY="$WHARF_TEST_S3_SECRET_KEY")
-	printf '%s' "$WHARF_PASS" | env "${envs[@]}" "$WHARF_BIN" user create "$WHARF_USER" --email bench@example.com \
-		--password-stdin --data-dir "$dir/data" >"$dir/user.log" 2>&1 ||
-		{ cat "$dir/user.log" >&2; die "wharf user create on PostgreSQL failed"; }
-	# env execs wharf, so $! is the server itself, whose RSS we measure.
-	env "${envs[@]}" "$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
-	SERVER_PID=$!
-	SERVER_URL=http://$addr
-	wait_ready "$1" "$SERVER_URL" "$SERVER_PID"
 }
 
 # --- measurement -------------------------------------------------------------
@@ -400,19 +381,24 @@ bench_side() {
 log "blob ${BLOB_SIZE}B, RSS blob ${RSS_BLOB_SIZE}B, c=$CONC, duration=$DURATION, $(nproc) CPUs, $(go env GOVERSION)"
 JWKS=$TMP/jwks.json
 TOKEN_REALM= TOKEN_SERVICE= TOKEN_ISSUER=
+TOKEN_ENV=() # extra environment of the token server (the S3 sides set it)
 log "wharf: starting (token server for both sides)"
 start_token_server
 AUTH_FLAGS=(-auth token -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO")
 bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
-# Before the measured Wharf, which is the token server and stops with it.
-if [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
-	DIST_S3=1 bench_side distribution-s3 start_distribution "${AUTH_FLAGS[@]}"
-fi
 bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
 if [ -n "${WHARF_TEST_DATABASE:-}" ] && [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
-	bench_side s3+pg start_wharf_s3pg "${AUTH_FLAGS[@]}"
+	# The same again on the scale-out setup: Wharf on PostgreSQL and MinIO
+	# is the token server, Distribution uses its S3 driver on that MinIO.
+	TOKEN_ENV=(WHARF_DATABASE="$WHARF_TEST_DATABASE" WHARF_STORAGE=s3 WHARF_S3_ENDPOINT="$WHARF_TEST_S3_ENDPOINT"
+		WHARF_S3_BUCKET=bench WHARF_S3_TLS=false WHARF_S3_ACCESS_KEY="$WHARF_TEST_S3_ACCESS_KEY"
+		WHARF_S3_SECRET_KEY="$WHARF_TEST_S3_SECRET_KEY")
+	log "s3+pg: starting (token server for the S3 sides)"
+	start_token_server s3+pg
+	DIST_S3=1 bench_side distribution-s3 start_distribution "${AUTH_FLAGS[@]}"
+	bench_side s3+pg start_wharf "${AUTH_FLAGS[@]}"
 else
-	log "s3+pg: skipped (run under scripts/postgres.sh and scripts/minio.sh, as make bench does)"
+	log "S3 sides skipped (run under scripts/postgres.sh and scripts/minio.sh, as make bench does)"
 fi
 
 # --- report ------------------------------------------------------------------

@@ -17,6 +17,7 @@
 package s3
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -163,13 +164,32 @@ func (d *Driver) Stat(ctx context.Context, dgst digest.Digest) (int64, error) {
 }
 
 // object is a blob opened for reading; minio.Object fetches lazily and
-// turns Seek into ranged GETs.
+// turns Seek into ranged GETs. Each of its Reads is a round trip to the
+// goroutine that holds the response, so reads go through a buffer far
+// larger than the 32 KiB an HTTP response copies with.
 type object struct {
-	*minio.Object
+	obj  *minio.Object
+	buf  *bufio.Reader
 	size int64
 }
 
-func (o object) Size() int64 { return o.size }
+const readBuffer = 256 << 10
+
+func (o *object) Size() int64 { return o.size }
+
+func (o *object) Read(p []byte) (int, error) { return o.buf.Read(p) }
+
+func (o *object) Seek(offset int64, whence int) (int64, error) {
+	if whence == io.SeekCurrent {
+		// The buffer has read ahead of the caller.
+		offset -= int64(o.buf.Buffered())
+	}
+	n, err := o.obj.Seek(offset, whence)
+	o.buf.Reset(o.obj)
+	return n, err
+}
+
+func (o *object) Close() error { return o.obj.Close() }
 
 // Open implements storage.Driver.
 func (d *Driver) Open(ctx context.Context, dgst digest.Digest) (storage.Content, error) {
@@ -186,7 +206,7 @@ func (d *Driver) Open(ctx context.Context, dgst digest.Digest) (storage.Content,
 		obj.Close()
 		return nil, notFound(err)
 	}
-	return object{Object: obj, size: info.Size}, nil
+	return &object{obj: obj, buf: bufio.NewReaderSize(obj, readBuffer), size: info.Size}, nil
 }
 
 // Delete implements storage.Driver.

@@ -477,13 +477,23 @@ func TestOnlineScheduleCollectsAndCounts(t *testing.T) {
 			t.Fatal("the schedule never collected the deleted image's layer")
 		}
 	}
-	a, err := r.do("GET", "/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`wharf_gc_runs_total{result="success"}`, "wharf_gc_bytes_reclaimed_total", "wharf_gc_duration_seconds"} {
-		if !strings.Contains(string(a.body), want) {
-			t.Errorf("/metrics lacks %s", want)
+	// The run that deleted the layer is counted as it ends, a moment later.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		a, err := r.do("GET", "/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var missing []string
+		for _, want := range []string{`wharf_gc_runs_total{result="success"}`, "wharf_gc_bytes_reclaimed_total", "wharf_gc_duration_seconds"} {
+			if !strings.Contains(string(a.body), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %v", missing)
 		}
 	}
 }

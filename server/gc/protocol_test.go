@@ -544,7 +544,7 @@ func TestUntaggedManifestPutAgainDuringCollectionStays(t *testing.T) {
 // not once per replica.
 func TestReplicasTakeTurnsOnTheSchedule(t *testing.T) {
 	f := newFixture(t)
-	const interval, span = 40 * time.Millisecond, 600 * time.Millisecond
+	const interval, span = 50 * time.Millisecond, time.Second
 	var runs atomic.Int64
 	ctx, cancel := context.WithTimeout(context.Background(), span)
 	defer cancel()
@@ -559,8 +559,10 @@ func TestReplicasTakeTurnsOnTheSchedule(t *testing.T) {
 		wg.Go(func() { c.RunEvery(ctx, interval, Options{}) })
 	}
 	wg.Wait()
+	// A turn lasts 0.9 interval, so taking turns allows up to ~1.1 runs
+	// per interval; two replicas collecting on their own make ~2.
 	ticks := int64(span / interval)
-	if n := runs.Load(); n == 0 || n > ticks+1 {
-		t.Fatalf("%d runs in %d intervals by two replicas, want one per interval at most", n, ticks)
+	if n := runs.Load(); n == 0 || n > ticks*3/2 {
+		t.Fatalf("%d runs in %d intervals by two replicas, want about one per interval", n, ticks)
 	}
 }

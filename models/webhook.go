@@ -196,14 +196,23 @@ func (db *DB) ClaimDueDeliveries(ctx context.Context, now time.Time, lease time.
 			Order("next_attempt_at").Limit(limit).Find(&out).Error; err != nil {
 			return err
 		}
-		for i := range out {
-			out[i].Status = DeliverySending
-			out[i].NextAttemptAt = now.Add(lease)
-			if err := tx.Model(&Delivery{}).Where("id = ?", out[i].ID).
-				Updates(map[string]any{"status": DeliverySending, "next_attempt_at": out[i].NextAttemptAt}).Error; err != nil {
-				return err
+		claimed := out[:0]
+		for _, d := range out {
+			// The update claims only a row still due: on PostgreSQL
+			// another replica may have claimed it since the select (it
+			// then waits for that claim and finds the row no longer due).
+			res := tx.Model(&Delivery{}).Where("id = ? AND status IN ? AND next_attempt_at <= ?",
+				d.ID, []string{DeliveryPending, DeliverySending}, now).
+				Updates(map[string]any{"status": DeliverySending, "next_attempt_at": now.Add(lease)})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				d.Status, d.NextAttemptAt = DeliverySending, now.Add(lease)
+				claimed = append(claimed, d)
 			}
 		}
+		out = claimed
 		return nil
 	})
 	return out, err

@@ -115,7 +115,14 @@ func TestPushWebhookDelivery(t *testing.T) {
 		StatusCode int `json:"status_code"`
 		Attempts   int
 	}
-	e.must("GET", "/api/v1/repositories/alice/app/webhooks/"+itoa(hook.ID)+"/deliveries", "alice", nil, 200).json(&ds)
+	// The worker records the attempt just after the receiver answers.
+	for {
+		e.must("GET", "/api/v1/repositories/alice/app/webhooks/"+itoa(hook.ID)+"/deliveries", "alice", nil, 200).json(&ds)
+		if len(ds) == 1 && ds[0].Status != "sending" && ds[0].Status != "pending" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if len(ds) != 1 || ds[0].Attempts != 2 || ds[0].Status != "delivered" || ds[0].StatusCode != 200 || ds[0].Event != "push" {
 		t.Fatalf("deliveries: %+v", ds)
 	}

@@ -1,0 +1,55 @@
+package models_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/testutil"
+)
+
+// Replicas polling at once never claim the same delivery: each is sent
+// once.
+func TestConcurrentClaimsTakeEachDeliveryOnce(t *testing.T) {
+	db := testutil.OpenDB(t, t.TempDir())
+	ctx := t.Context()
+	h := &models.Webhook{Namespace: "alice", Name: "deploy", URL: "http://example.com/", Events: "push", Active: true}
+	if err := db.CreateWebhook(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	const deliveries, replicas = 60, 8
+	for range deliveries {
+		if _, err := db.EnqueueTest(ctx, h, "alice/app", "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range replicas {
+		wg.Go(func() {
+			for range 10 {
+				ds, err := db.ClaimDueDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 5)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s claimed %d times", id, n)
+		}
+	}
+	if len(seen) != deliveries {
+		t.Errorf("%d of %d deliveries claimed", len(seen), deliveries)
+	}
+}

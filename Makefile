@@ -43,8 +43,8 @@ e2e-browser:
 bench:
 	bash scripts/postgres.sh bash scripts/minio.sh bash scripts/bench.sh
 	$(GO) test -run '^$$' -bench 'BenchmarkPages' -benchtime 200x ./web/
-	$(GO) test -count=1 -run '^TestFanOutLosesNothing$$' -v ./server/api/ | grep -E 'deliveries/s|^(ok|FAIL)'
-	$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 300x -timeout 20m ./search/
+	bash -o pipefail -c "$(GO) test -count=1 -run '^TestFanOutLosesNothing$$' -v ./server/api/ | grep -E 'deliveries/s|^(ok|FAIL)'"
+	bash -o pipefail -c "$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 300x -timeout 20m -v ./search/ | grep -E 'indexed|compacted|p50 |^(ok|FAIL|---)'"
 
 fuzz:
 	bash scripts/fuzz.sh

@@ -4,25 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 
-	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
-func openDB(t *testing.T) *models.DB {
-	t.Helper()
-	db, err := models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Run(context.Background(), db.Writer()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func openDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 func mkUser(t *testing.T, db *models.DB, name string) int64 {
 	t.Helper()

@@ -137,6 +137,19 @@ var ServeSettings = []Setting{
 		set: boolSetting("gc-delete-untagged", func(c *Config) *bool { return &c.GCDeleteUntagged })},
 }
 
+// OpenSettings are the settings of commands that open the data directory,
+// the database and the blob store without serving.
+func OpenSettings() []Setting {
+	keep := map[string]bool{"data-dir": true, "database": true}
+	var out []Setting
+	for _, s := range ServeSettings {
+		if keep[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return append(out, storageSettings...)
+}
+
 // Load parses args for settings, then fills what args did not set from
 // the environment, then from --config FILE, then from the defaults.
 //

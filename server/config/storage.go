@@ -68,16 +68,3 @@ var storageSettings = []Setting{
 }
 
 func init() { ServeSettings = append(ServeSettings, storageSettings...) }
-
-// OpenSettings are the settings of commands that open the data directory,
-// the database and the blob store without serving.
-func OpenSettings() []Setting {
-	keep := map[string]bool{"data-dir": true, "database": true}
-	var out []Setting
-	for _, s := range ServeSettings {
-		if keep[s.Name] {
-			out = append(out, s)
-		}
-	}
-	return append(out, storageSettings...)
-}

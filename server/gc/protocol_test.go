@@ -164,6 +164,16 @@ func (f *fixture) recorded(d digest.Digest) bool {
 	return known[d.String()]
 }
 
+// markDeleting marks d as GC does just before it deletes the bytes, as
+// if d had been unused for an hour.
+func (f *fixture) markDeleting(d digest.Digest) {
+	f.t.Helper()
+	t0 := time.Now().Add(time.Second)
+	if _, marked, err := f.db.MarkBlobDeleting(context.Background(), d.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
+		f.t.Fatalf("mark: %v %v", marked, err)
+	}
+}
+
 func (f *fixture) run(opts Options) Report {
 	f.t.Helper()
 	rep, err := f.gc.Run(context.Background(), opts)
@@ -371,10 +381,7 @@ func TestManifestPutAfterMarkFailsCleanly(t *testing.T) {
 	layer := []byte("layer")
 	cfg := []byte(`{"os":"linux"}`)
 	cd, ld := f.blob("a/b", cfg), f.blob("a/b", layer)
-	t0 := time.Now().Add(time.Second)
-	if _, marked, err := f.db.MarkBlobDeleting(ctx, ld.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
-		t.Fatalf("mark: %v %v", marked, err)
-	}
+	f.markDeleting(ld)
 	payload := imageJSON(cd, len(cfg), nil, layer)
 	if _, err := f.putManifest("a/b", "v1", payload, content.MediaTypeOCIManifest); !errors.Is(err, content.ErrManifestBlobUnknown) {
 		t.Fatalf("put manifest naming a marked blob: %v, want ErrManifestBlobUnknown", err)
@@ -409,10 +416,7 @@ func TestUploadWaitsForDeletionAndRewrites(t *testing.T) {
 	ctx := context.Background()
 	layer := []byte("layer being collected")
 	d := f.blob("a/b", layer)
-	t0 := time.Now().Add(time.Second)
-	if _, marked, err := f.db.MarkBlobDeleting(ctx, d.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
-		t.Fatalf("mark: %v %v", marked, err)
-	}
+	f.markDeleting(d)
 	done := make(chan error, 1)
 	go func() {
 		done <- f.svc.PutBlob(ctx, "c/d", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
@@ -446,10 +450,7 @@ func TestUploadGivesUpOnAStuckDeletion(t *testing.T) {
 	ctx := context.Background()
 	layer := []byte("layer")
 	d := f.blob("a/b", layer)
-	t0 := time.Now().Add(time.Second)
-	if _, marked, err := f.db.MarkBlobDeleting(ctx, d.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
-		t.Fatalf("mark: %v %v", marked, err)
-	}
+	f.markDeleting(d)
 	f.svc.GCWait = 100 * time.Millisecond
 	err := f.svc.PutBlob(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
 	if !errors.Is(err, content.ErrBusy) {

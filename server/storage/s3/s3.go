@@ -373,9 +373,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 var buffers = sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
 
 // putStream writes r to key: one PUT when it fits in a buffer, else a
-// multipart upload of buffer-sized parts, aborted on any error so that
-// nothing half-written becomes visible.
-func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err error) {
+// multipart upload of buffer-sized parts.
+func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) error {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp
@@ -388,15 +387,6 @@ func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err er
 	if rerr != nil {
 		return rerr
 	}
-	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			d.abort(key, uploadID)
-		}
-	}()
 	// Each part uploads while the next one is read from the client, so
 	// the two transfers overlap.
 	np := buffers.Get().(*[]byte)
@@ -406,39 +396,52 @@ func (d *Driver) putStream(ctx context.Context, key string, r io.Reader) (err er
 		part minio.ObjectPart
 		err  error
 	}
-	var parts []minio.CompletePart
-	for part := 1; ; part++ {
-		done := make(chan sent, 1)
-		go func(b []byte) {
-			p, err := d.core.PutObjectPart(ctx, d.bucket, key, uploadID, part, bytes.NewReader(b), int64(len(b)),
-				minio.PutObjectPartOptions{DisableContentSha256: true})
-			done <- sent{p, err}
-		}(cur[:n])
-		var rerr error
-		n, rerr = io.ReadFull(r, next)
-		res := <-done
-		if res.err != nil {
-			return res.err
+	return d.multipart(ctx, key, func(uploadID string) ([]minio.CompletePart, error) {
+		var parts []minio.CompletePart
+		for part := 1; ; part++ {
+			done := make(chan sent, 1)
+			go func(b []byte) {
+				p, err := d.core.PutObjectPart(ctx, d.bucket, key, uploadID, part, bytes.NewReader(b), int64(len(b)),
+					minio.PutObjectPartOptions{DisableContentSha256: true})
+				done <- sent{p, err}
+			}(cur[:n])
+			var rerr error
+			n, rerr = io.ReadFull(r, next)
+			res := <-done
+			if res.err != nil {
+				return nil, res.err
+			}
+			parts = append(parts, minio.CompletePart{PartNumber: part, ETag: res.part.ETag})
+			if rerr == io.EOF {
+				return parts, nil
+			}
+			if rerr != nil && rerr != io.ErrUnexpectedEOF {
+				return nil, rerr
+			}
+			cur, next = next, cur
 		}
-		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: res.part.ETag})
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil && rerr != io.ErrUnexpectedEOF {
-			return rerr
-		}
-		cur, next = next, cur
-	}
-	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
-	return err
+	})
 }
 
-// abort drops a failed multipart upload, with a fresh context: the
-// request's may be what failed.
-func (d *Driver) abort(key, uploadID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = d.core.AbortMultipartUpload(ctx, d.bucket, key, uploadID)
+// multipart writes key as one multipart upload whose parts fill sends,
+// and completes it. On any error the upload is aborted (with a fresh
+// context: the request's may be what failed), so nothing half-written
+// becomes visible.
+func (d *Driver) multipart(ctx context.Context, key string, fill func(uploadID string) ([]minio.CompletePart, error)) error {
+	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		return err
+	}
+	parts, err := fill(uploadID)
+	if err == nil {
+		_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
+	}
+	if err != nil {
+		actx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = d.core.AbortMultipartUpload(actx, d.bucket, key, uploadID)
+	}
+	return err
 }
 
 // ReadUpload implements storage.Driver.
@@ -542,7 +545,7 @@ func (d *Driver) CommitUpload(ctx context.Context, id string, size int64, dgst d
 // compose copies the first size bytes of segs into key with a multipart
 // copy, several parts at a time: stores copy parts in parallel, and one
 // large CopyObject is not.
-func (d *Driver) compose(ctx context.Context, key string, segs []segment, size int64) (err error) {
+func (d *Driver) compose(ctx context.Context, key string, segs []segment, size int64) error {
 	type piece struct {
 		src      string
 		from, to int64
@@ -560,33 +563,22 @@ func (d *Driver) compose(ctx context.Context, key string, segs []segment, size i
 			pieces = append(pieces, piece{s.key, n * i / k, n * (i + 1) / k})
 		}
 	}
-	uploadID, err := d.core.NewMultipartUpload(ctx, d.bucket, key, minio.PutObjectOptions{})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			d.abort(key, uploadID)
+	return d.multipart(ctx, key, func(uploadID string) ([]minio.CompletePart, error) {
+		parts := make([]minio.CompletePart, len(pieces))
+		errs := make([]error, len(pieces))
+		sem := make(chan struct{}, copyParallel)
+		var wg sync.WaitGroup
+		for i, p := range pieces {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				cp, err := d.core.CopyObjectPart(ctx, d.bucket, p.src, d.bucket, key, uploadID, i+1, p.from, p.to-p.from, nil)
+				parts[i], errs[i] = minio.CompletePart{PartNumber: cp.PartNumber, ETag: cp.ETag}, err
+			})
 		}
-	}()
-	parts := make([]minio.CompletePart, len(pieces))
-	errs := make([]error, len(pieces))
-	sem := make(chan struct{}, copyParallel)
-	var wg sync.WaitGroup
-	for i, p := range pieces {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			cp, err := d.core.CopyObjectPart(ctx, d.bucket, p.src, d.bucket, key, uploadID, i+1, p.from, p.to-p.from, nil)
-			parts[i], errs[i] = minio.CompletePart{PartNumber: cp.PartNumber, ETag: cp.ETag}, err
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	_, err = d.core.CompleteMultipartUpload(ctx, d.bucket, key, uploadID, parts, minio.PutObjectOptions{})
-	return err
+		wg.Wait()
+		return parts, errors.Join(errs...)
+	})
 }
 
 func (d *Driver) removeAll(ctx context.Context, segs []segment) error {

@@ -37,6 +37,30 @@ func newDriver(t *testing.T, redirect time.Duration) *s3.Driver {
 	return d
 }
 
+// commitAndCheck commits upload id as the blob of data and reads it back
+// whole, checking its size and digest.
+func commitAndCheck(t *testing.T, d *s3.Driver, id string, data []byte) {
+	t.Helper()
+	ctx := t.Context()
+	dgst := digest.SHA256.FromBytes(data)
+	if err := d.CommitUpload(ctx, id, int64(len(data)), dgst); err != nil {
+		t.Fatalf("CommitUpload: %v", err)
+	}
+	c, err := d.Open(ctx, dgst)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer c.Close()
+	v := digest.SHA256.Digester()
+	n, err := io.Copy(v.Hash(), c)
+	if err != nil {
+		t.Fatalf("read %s: %v", dgst, err)
+	}
+	if n != int64(len(data)) || v.Digest() != dgst {
+		t.Fatalf("committed blob: %d bytes hashing to %s, want %d bytes, %s", n, v.Digest(), len(data), dgst)
+	}
+}
+
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Driver { return newDriver(t, 0) })
 }
@@ -61,19 +85,7 @@ func TestSmallChunksAfterLargeOnes(t *testing.T) {
 		}
 		off += n
 	}
-	dgst := digest.SHA256.FromBytes(data)
-	if err := d.CommitUpload(ctx, id, off, dgst); err != nil {
-		t.Fatalf("CommitUpload: %v", err)
-	}
-	c, err := d.Open(ctx, dgst)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer c.Close()
-	got, _ := io.ReadAll(c)
-	if !bytes.Equal(got, data) {
-		t.Fatalf("committed blob differs: %d bytes, want %d", len(got), len(data))
-	}
+	commitAndCheck(t, d, id, data)
 }
 
 func TestWalkBlobsListsCommitted(t *testing.T) {
@@ -178,18 +190,7 @@ func TestRewindIntoLargeSegment(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("upload holds %d bytes that differ from the %d pushed", len(got), len(data))
 	}
-	dgst := digest.SHA256.FromBytes(data)
-	if err := d.CommitUpload(ctx, id, int64(len(data)), dgst); err != nil {
-		t.Fatalf("CommitUpload: %v", err)
-	}
-	c, err := d.Open(ctx, dgst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if b, _ := io.ReadAll(c); !bytes.Equal(b, data) {
-		t.Fatal("committed blob differs")
-	}
+	commitAndCheck(t, d, id, data)
 }
 
 // A blob larger than one copy piece is committed by several part copies
@@ -205,20 +206,5 @@ func TestLargeBlobCommitsInPieces(t *testing.T) {
 	if n, err := d.AppendUpload(ctx, id, 0, bytes.NewReader(data)); err != nil || n != int64(len(data)) {
 		t.Fatalf("AppendUpload = %d, %v", n, err)
 	}
-	dgst := digest.SHA256.FromBytes(data)
-	if err := d.CommitUpload(ctx, id, int64(len(data)), dgst); err != nil {
-		t.Fatalf("CommitUpload: %v", err)
-	}
-	c, err := d.Open(ctx, dgst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	v := digest.SHA256.Digester()
-	if _, err := io.Copy(v.Hash(), c); err != nil {
-		t.Fatal(err)
-	}
-	if v.Digest() != dgst {
-		t.Fatalf("committed blob hashes to %s, want %s", v.Digest(), dgst)
-	}
+	commitAndCheck(t, d, id, data)
 }

@@ -68,6 +68,21 @@ func (db *DB) GetOrg(ctx context.Context, name string) (*Organization, error) {
 	return &o, nil
 }
 
+// DeleteOrg deletes an organization with its repositories, its members
+// and its namespace, with everything the namespace owns.
+func (db *DB) DeleteOrg(ctx context.Context, orgID int64) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var o Organization
+		if err := tx.Where("id = ?", orgID).Take(&o).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Exec("DELETE FROM organizations WHERE id = ?", orgID).Error; err != nil {
+			return err
+		}
+		return dropNamespace(tx, o.Name)
+	})
+}
+
 // UpdateOrg changes an organization's description and member permission.
 func (db *DB) UpdateOrg(ctx context.Context, o *Organization) error {
 	return db.write(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{

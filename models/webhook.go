@@ -14,9 +14,12 @@ import (
 // Webhook sends events of one repository, or of every repository in a
 // namespace, to a URL.
 type Webhook struct {
-	ID             int64
-	RepositoryID   *int64
-	Namespace      string
+	ID           int64
+	RepositoryID *int64
+	// Namespace is the namespace a namespace-wide webhook belongs to
+	// (nil for a repository's): a foreign key to the namespace's row, so
+	// the webhook goes when the namespace does.
+	Namespace      *string `gorm:"column:namespace_owner"`
 	Name           string
 	URL            string `gorm:"column:url"`
 	Secret         string
@@ -87,9 +90,9 @@ func enqueue(tx *gorm.DB, repoID int64, e outboxEvent, namespaceOnly bool) error
 	q := tx.Model(&Webhook{}).Where("active = ?", true)
 	ns := NamespaceOf(e.Repository)
 	if namespaceOnly {
-		q = q.Where("namespace = ?", ns)
+		q = q.Where("namespace_owner = ?", ns)
 	} else {
-		q = q.Where("repository_id = ? OR namespace = ?", repoID, ns)
+		q = q.Where("repository_id = ? OR namespace_owner = ?", repoID, ns)
 	}
 	var hooks []Webhook
 	if err := q.Find(&hooks).Error; err != nil {
@@ -129,7 +132,7 @@ func (db *DB) ListRepositoryWebhooks(ctx context.Context, repoID int64) ([]Webho
 // ListNamespaceWebhooks lists a namespace's webhooks.
 func (db *DB) ListNamespaceWebhooks(ctx context.Context, ns string) ([]Webhook, error) {
 	var hs []Webhook
-	err := db.read(ctx).Where("repository_id IS NULL AND namespace = ?", ns).Order("id").Find(&hs).Error
+	err := db.read(ctx).Where("repository_id IS NULL AND namespace_owner = ?", ns).Order("id").Find(&hs).Error
 	return hs, err
 }
 

@@ -14,7 +14,11 @@ import (
 func TestConcurrentClaimsTakeEachDeliveryOnce(t *testing.T) {
 	db := testutil.OpenDB(t, t.TempDir())
 	ctx := t.Context()
-	h := &models.Webhook{Namespace: "alice", Name: "deploy", URL: "http://example.com/", Events: "push", Active: true}
+	if err := db.CreateUser(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	ns := "alice"
+	h := &models.Webhook{Namespace: &ns, Name: "deploy", URL: "http://example.com/", Events: "push", Active: true}
 	if err := db.CreateWebhook(ctx, h); err != nil {
 		t.Fatal(err)
 	}

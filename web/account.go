@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +24,34 @@ type authForm struct {
 
 // safeNext keeps post-login redirects on this site.
 func safeNext(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
+	if !localPath(s) {
 		return "/"
 	}
 	return s
+}
+
+// localPath reports whether s is a path on this site and nothing else: it
+// is parsed, not pattern-matched, and refused if the raw or the decoded
+// form holds a control character or a backslash, which browsers drop or
+// read as "/" (so "/%09/evil.example" would leave the site).
+func localPath(s string) bool {
+	if len(s) > 2048 || !strings.HasPrefix(s, "/") {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return false
+	}
+	for _, v := range []string{s, u.Path, query, u.Fragment} {
+		if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+			return false
+		}
+	}
+	return strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//")
 }
 
 func (w *Web) signupForm(c *gin.Context) {
@@ -171,7 +196,9 @@ func (w *Web) changePassword(c *gin.Context) {
 		redirectTo(c, "/settings")
 		return
 	}
-	err := w.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"))
+	// Other browsers signed in as this user are signed out; this one stays.
+	err := w.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"),
+		pc(c).session.IDHash)
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		w.addFlash(c, "error", "Your current password is not right.")
@@ -181,8 +208,6 @@ func (w *Web) changePassword(c *gin.Context) {
 		w.fail(c, err)
 		return
 	default:
-		// Other browsers signed in as this user are signed out.
-		_ = w.db.DeleteUserSessions(c.Request.Context(), id.UserID, pc(c).session.IDHash)
 		w.addFlash(c, "ok", "Your password is changed.")
 	}
 	redirectTo(c, "/settings")

@@ -78,3 +78,23 @@ func (w *Web) orgSettings(c *gin.Context) {
 	_, err := w.hub.UpdateOrg(c.Request.Context(), id, org, hub.OrgPatch{Description: &desc, MemberPermission: &perm})
 	w.orgResult(c, org, err, "Organization settings saved.")
 }
+
+// deleteOrg deletes an organization once its name is typed to confirm.
+func (w *Web) deleteOrg(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	org := c.Param("name")
+	if strings.TrimSpace(c.PostForm("confirm")) != org {
+		w.addFlash(c, "error", "Type the organization's name to confirm the deletion.")
+		redirectTo(c, "/u/"+org+"#danger")
+		return
+	}
+	if err := w.hub.DeleteOrg(c.Request.Context(), id, org); err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", "Organization "+org+" deleted.")
+	redirectTo(c, "/settings#orgs")
+}

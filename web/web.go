@@ -138,6 +138,7 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/members", w.setMember)
 	g.POST("/u/:name/members/:user/remove", w.removeMember)
 	g.POST("/u/:name/settings", w.orgSettings)
+	g.POST("/u/:name/delete", w.deleteOrg)
 	g.Any("/u/:name/webhooks", w.namespaceWebhooks)
 	g.Any("/u/:name/webhooks/*rest", w.namespaceWebhooks)
 	g.Any("/r/*path", w.repoRoute)

@@ -53,6 +53,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.POST("/orgs", a.createOrg)
 	g.GET("/orgs/:org", a.getOrg)
 	g.PATCH("/orgs/:org", a.patchOrg)
+	g.DELETE("/orgs/:org", a.deleteOrg)
 	g.GET("/orgs/:org/members", a.listMembers)
 	g.PUT("/orgs/:org/members/:user", a.setMember)
 	g.DELETE("/orgs/:org/members/:user", a.removeMember)
@@ -135,6 +136,8 @@ func (a *API) error(c *gin.Context, err error) {
 		fail(c, http.StatusForbidden, "forbidden", "you may not do that")
 	case errors.Is(err, auth.ErrNotFound), errors.Is(err, models.ErrNotFound):
 		fail(c, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, models.ErrLastOwner):
+		fail(c, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, hub.ErrConflict), errors.Is(err, auth.ErrUsernameTaken):
 		fail(c, http.StatusConflict, "conflict", "that name is taken")
 	case errors.As(err, &inv):

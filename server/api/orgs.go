@@ -113,3 +113,16 @@ func (a *API) removeMember(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// deleteOrg deletes an organization with its repositories; owners only.
+func (a *API) deleteOrg(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	if err := a.hub.DeleteOrg(c.Request.Context(), id, c.Param("org")); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

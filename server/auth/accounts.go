@@ -104,8 +104,12 @@ func hashPassword(password string) (string, error) {
 	return string(hash), nil
 }
 
-// ChangePassword checks the old password and sets a new one.
-func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, new string) error {
+// ChangePassword checks the old password and sets a new one. It ends every
+// web session of the account but keepSession (the id hash of the session
+// that asked, or "" for none) and forgets cached password checks, so the
+// old password stops working everywhere at once. Personal access tokens
+// are kept: they are revoked one by one or all at once (RevokeAllTokens).
+func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, new, keepSession string) error {
 	if _, err := a.checkPassword(ctx, ip, id.Username, old); err != nil {
 		return err
 	}
@@ -117,6 +121,9 @@ func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, ne
 		return err
 	}
 	a.forget()
+	if err := a.db.DeleteUserSessions(ctx, id.UserID, keepSession); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
 	return nil
 }
 

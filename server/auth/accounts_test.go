@@ -20,7 +20,7 @@ func TestCachedLoginFollowsOtherReplicas(t *testing.T) {
 		t.Fatalf("first login on B: %v", err)
 	}
 	id := &Identity{UserID: u.ID, Username: "alice"}
-	if err := a.ChangePassword(ctx, id, "10.0.0.1", "first-password-1", "second-password-2"); err != nil {
+	if err := a.ChangePassword(ctx, id, "10.0.0.1", "first-password-1", "second-password-2", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Authenticate(ctx, "10.0.0.1", "alice", "first-password-1"); !errors.Is(err, ErrBadCredentials) {

@@ -1,6 +1,9 @@
 package auth
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Identity is an authenticated caller; nil means anonymous.
 type Identity struct {
@@ -12,6 +15,9 @@ type Identity struct {
 	TokenID int64
 	Scopes  []string // nil: not limited by a token
 	Repos   []string // nil or empty: every repository
+	// TokenExpires is when that token expires (nil: never). Nothing made
+	// with it, a child token or a registry token, outlives it.
+	TokenExpires *time.Time
 }
 
 // Token scopes. read pulls, write also pushes, delete also deletes, and

@@ -101,12 +101,24 @@ type Tokens struct {
 	// verified remembers tokens whose signature checked out, keyed by the
 	// exact token string: clients reuse one token for minutes, and the
 	// signature is the costly part. Expiry is still checked on every use.
-	mu       sync.Mutex
-	verified map[string]*Claims
+	mu            sync.Mutex
+	verified      map[string]*Claims
+	verifiedBytes int
+	cacheBytes    int // the cache's bound in bytes (maxVerifiedBytes)
 }
 
-// maxVerified bounds the verified-token cache.
-const maxVerified = 10000
+// The verified-token cache is bounded in entries and in bytes; a token
+// longer than maxCachedToken is checked each time (Wharf issues tokens of
+// a few KiB at most, as scopes are bounded).
+const (
+	maxVerified      = 10000
+	maxVerifiedBytes = 16 << 20
+	maxCachedToken   = 32 << 10
+)
+
+// cost estimates what caching a token takes: the string and its claims,
+// which hold about as much again.
+func cost(token string) int { return 2*len(token) + 256 }
 
 // SecretStore keeps secrets that every replica must share; models.DB is
 // one.
@@ -136,6 +148,7 @@ func LoadTokens(ctx context.Context, secrets SecretStore, legacyDir, issuer, ser
 	sum := sha256.Sum256(der)
 	return &Tokens{
 		key: key, kid: keyID(sum[:]), issuer: issuer, service: service, policy: policy, now: time.Now,
+		cacheBytes: maxVerifiedBytes,
 	}, nil
 }
 
@@ -180,20 +193,50 @@ type Scope struct {
 	Actions    []string
 }
 
+// MaxScopes bounds the distinct scopes of one token request: docker asks
+// for one or two, a push with mounts for a few more.
+const MaxScopes = 64
+
+// ErrTooManyScopes refuses a token request for more than MaxScopes
+// scopes.
+var ErrTooManyScopes = fmt.Errorf("a token request may ask for at most %d scopes", MaxScopes)
+
 // ParseScopes parses scope parameters; one parameter may hold several
-// scopes separated by spaces. Malformed scopes are skipped.
-func ParseScopes(params []string) []Scope {
+// scopes separated by spaces. Malformed scopes are skipped, and repeats of
+// a type and name are merged into one scope with the union of their
+// actions. More than MaxScopes distinct scopes (or actions) fail with
+// ErrTooManyScopes before anything else is done with them.
+func ParseScopes(params []string) ([]Scope, error) {
 	var out []Scope
+	at := map[[2]string]int{}
 	for _, p := range params {
-		for _, s := range strings.Fields(p) {
+		for s := range strings.FieldsSeq(p) {
 			i, j := strings.Index(s, ":"), strings.LastIndex(s, ":")
 			if i <= 0 || j <= i {
 				continue
 			}
-			out = append(out, Scope{Type: s[:i], Name: s[i+1 : j], Actions: strings.Split(s[j+1:], ",")})
+			key := [2]string{s[:i], s[i+1 : j]}
+			k, seen := at[key]
+			if !seen {
+				if len(out) == MaxScopes {
+					return nil, ErrTooManyScopes
+				}
+				k = len(out)
+				at[key] = k
+				out = append(out, Scope{Type: key[0], Name: key[1]})
+			}
+			for a := range strings.SplitSeq(s[j+1:], ",") {
+				if slices.Contains(out[k].Actions, a) {
+					continue
+				}
+				if len(out[k].Actions) == 8 {
+					return nil, ErrTooManyScopes
+				}
+				out[k].Actions = append(out[k].Actions, a)
+			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Issue signs a token for id with, for each requested scope, the actions
@@ -210,15 +253,13 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 			if slices.Contains(want, "*") {
 				want = []string{"pull", "push", "delete"}
 			}
+			level, err := t.policy.Level(ctx, id, s.Name)
+			if err != nil {
+				return "", time.Time{}, err
+			}
 			for _, a := range []Action{ActionPull, ActionPush, ActionDelete} {
-				if !slices.Contains(want, string(a)) {
-					continue
-				}
-				err := t.policy.Authorize(ctx, id, s.Name, a)
-				if err == nil {
+				if slices.Contains(want, string(a)) && Decide(id, s.Name, level, a) == nil {
 					granted = append(granted, string(a))
-				} else if !isDecision(err) {
-					return "", time.Time{}, err
 				}
 			}
 			access = append(access, Access{Type: "repository", Name: s.Name, Actions: granted})
@@ -236,6 +277,9 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	}
 	now := t.now()
 	exp := now.Add(TokenTTL)
+	if id != nil && id.TokenExpires != nil && id.TokenExpires.Before(exp) {
+		exp = *id.TokenExpires // never outlive the access token it was issued for
+	}
 	var jti [12]byte
 	_, _ = rand.Read(jti[:])
 	claims := Claims{
@@ -265,9 +309,6 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	return s, now, err
 }
 
-func isDecision(err error) bool {
-	return errors.Is(err, ErrDenied) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnauthenticated)
-}
 
 // Verify checks a registry token: our key and algorithm only (no "none",
 // no HMAC, no key from the header), our issuer and audience, and its
@@ -287,11 +328,16 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(token) > maxCachedToken {
+		return c, nil // verified, but too big to be worth its memory
+	}
 	t.mu.Lock()
-	if t.verified == nil || len(t.verified) >= maxVerified {
-		t.verified = map[string]*Claims{}
+	if t.verified == nil || len(t.verified) >= maxVerified || t.verifiedBytes+cost(token) > t.cacheBytes {
+		// A cache: dropping it costs only signature checks.
+		t.verified, t.verifiedBytes = map[string]*Claims{}, 0
 	}
 	t.verified[token] = c
+	t.verifiedBytes += cost(token)
 	t.mu.Unlock()
 	return c, nil
 }

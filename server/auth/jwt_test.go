@@ -7,8 +7,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +190,10 @@ func TestLegacyKeyFileIsAdopted(t *testing.T) {
 }
 
 func TestParseScopes(t *testing.T) {
-	got := ParseScopes([]string{"repository:a/b:pull,push repository:c/d:pull", "registry:catalog:*", "bogus", "repository:host:5000/x:pull"})
+	got, err := ParseScopes([]string{"repository:a/b:pull,push repository:c/d:pull", "registry:catalog:*", "bogus", "repository:host:5000/x:pull"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []Scope{
 		{"repository", "a/b", []string{"pull", "push"}},
 		{"repository", "c/d", []string{"pull"}},
@@ -339,5 +345,58 @@ func TestVerifiedCacheHonoursExpiry(t *testing.T) {
 	// A forged token never enters the cache.
 	if _, err := tk.Verify(s + "x"); err == nil {
 		t.Fatal("tampered token accepted")
+	}
+}
+
+// Repeated scopes merge, and a request for more than MaxScopes distinct
+// scopes is refused before any of them is looked at.
+func TestParseScopesIsBounded(t *testing.T) {
+	got, err := ParseScopes([]string{"repository:a/b:pull repository:a/b:push,pull", "repository:a/b:pull"})
+	if err != nil || len(got) != 1 || !slices.Equal(got[0].Actions, []string{"pull", "push"}) {
+		t.Fatalf("repeats: %+v, %v", got, err)
+	}
+	var many []string
+	for i := range 10000 {
+		many = append(many, fmt.Sprintf("repository:ns/r%d:pull", i))
+	}
+	if _, err := ParseScopes(many); !errors.Is(err, ErrTooManyScopes) {
+		t.Fatalf("10,000 scopes: %v, want ErrTooManyScopes", err)
+	}
+	same := slices.Repeat([]string{"repository:ns/r:pull"}, 10000)
+	if got, err := ParseScopes(same); err != nil || len(got) != 1 {
+		t.Fatalf("10,000 repeats of one scope: %d scopes, %v", len(got), err)
+	}
+	var actions []string
+	for i := range 20 {
+		actions = append(actions, fmt.Sprint("a", i))
+	}
+	if _, err := ParseScopes([]string{"repository:ns/r:" + strings.Join(actions, ",")}); !errors.Is(err, ErrTooManyScopes) {
+		t.Fatalf("many actions: %v", err)
+	}
+}
+
+// The verified-token cache is bounded by bytes as well as entries.
+func TestVerifiedCacheIsBoundedInBytes(t *testing.T) {
+	tk := testTokens(t)
+	tk.cacheBytes = 200 << 10
+	tk.policy = NewPolicy(testDB(t))
+	var scopes []Scope
+	for i := range MaxScopes {
+		scopes = append(scopes, Scope{Type: "repository", Name: fmt.Sprintf("ns/%0200d", i), Actions: []string{"pull"}})
+	}
+	for range 40 {
+		tok, _, err := tk.Issue(t.Context(), nil, scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tk.Verify(tok); err != nil {
+			t.Fatal(err)
+		}
+		tk.mu.Lock()
+		b := tk.verifiedBytes
+		tk.mu.Unlock()
+		if b > tk.cacheBytes {
+			t.Fatalf("cache holds %d bytes, over %d", b, tk.cacheBytes)
+		}
 	}
 }

@@ -22,7 +22,7 @@ const TokenPrefix = "wharf_pat_"
 // Errors for token requests.
 var (
 	ErrInvalidScope   = errors.New("scopes must be among read, write, delete and admin")
-	ErrBroaderToken   = errors.New("a token cannot create a token with more scopes or repositories than its own")
+	ErrBroaderToken   = errors.New("a token cannot create a token with more scopes or repositories than its own, or one that expires after it")
 	ErrTokenName      = errors.New("token name must be 1-100 characters")
 	ErrTokenExpiresAt = errors.New("expires_at must be in the future")
 )
@@ -74,6 +74,15 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 	if expires != nil && !expires.After(time.Now()) {
 		return nil, ErrTokenExpiresAt
 	}
+	if parent := id.TokenExpires; parent != nil {
+		// A child token expires no later than the token that made it; one
+		// that does not say when expires with its parent.
+		if expires == nil {
+			expires = parent
+		} else if expires.After(*parent) {
+			return nil, ErrBroaderToken
+		}
+	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, err
@@ -112,7 +121,8 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*I
 		return nil, ErrBadCredentials
 	}
 	a.touch(ctx, t.ID, now)
-	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, TokenID: t.ID, Scopes: strings.Fields(t.Scopes)}
+	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, TokenID: t.ID, Scopes: strings.Fields(t.Scopes),
+		TokenExpires: t.ExpiresAt}
 	if t.Repositories != "" {
 		id.Repos = strings.Fields(t.Repositories)
 	}

@@ -100,6 +100,12 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 			level = l
 		}
 	}
+	if !f.RepoExists && f.NamespaceKind == "" {
+		// A repository can only be created in a namespace that exists,
+		// even by a site administrator: a repository in a name nobody
+		// owns would pass to whoever registers the name next.
+		return level, nil
+	}
 	switch {
 	case id.IsAdmin:
 		raise(LevelAdmin)

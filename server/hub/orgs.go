@@ -71,6 +71,20 @@ func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string)
 	return o, nil
 }
 
+// DeleteOrg deletes an organization with its repositories, members and
+// everything its namespace owns; owners only.
+func (s *Service) DeleteOrg(ctx context.Context, id *auth.Identity, name string) error {
+	o, err := s.manageOrg(ctx, id, name)
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteOrg(ctx, o.ID); err != nil {
+		return err
+	}
+	s.events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: name})
+	return nil
+}
+
 // OrgPatch holds the organization fields to change.
 type OrgPatch struct {
 	Description      *string

@@ -101,7 +101,8 @@ func (s *Service) CreateWebhook(ctx context.Context, id *auth.Identity, t HookTa
 	if repoID != 0 {
 		h.RepositoryID = &repoID
 	} else {
-		h.Namespace = t.Namespace
+		ns := t.Namespace
+		h.Namespace = &ns
 	}
 	if err := s.db.CreateWebhook(ctx, h); err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func (s *Service) webhook(ctx context.Context, id *auth.Identity, t HookTarget, 
 	switch {
 	case repoID != 0 && (h.RepositoryID == nil || *h.RepositoryID != repoID):
 		return nil, ErrNotFound
-	case repoID == 0 && (h.RepositoryID != nil || h.Namespace != t.Namespace):
+	case repoID == 0 && (h.RepositoryID != nil || h.Namespace == nil || *h.Namespace != t.Namespace):
 		return nil, ErrNotFound
 	}
 	return h, nil

@@ -11,6 +11,10 @@ import (
 	"github.com/wharfhub/wharf/server/registry/errcode"
 )
 
+// maxTokenForm bounds a POST to the token realm: a few credentials and
+// at most auth.MaxScopes scopes.
+const maxTokenForm = 64 << 10
+
 // token serves the Docker token realm, /v2/token: GET with optional Basic
 // credentials (password or personal access token), or POST with a
 // password grant. The token grants what was asked, as far as the policy
@@ -23,6 +27,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		user, secret, hasCreds = r.BasicAuth()
 	case http.MethodPost:
+		r.Body = http.MaxBytesReader(w, r.Body, maxTokenForm)
 		if err := r.ParseForm(); err != nil {
 			errcode.Write(w, errcode.Unsupported.WithMessage("invalid form").WithStatus(http.StatusBadRequest))
 			return
@@ -60,7 +65,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		q = r.PostForm
 	}
-	tok, issued, err := h.tokens.Issue(r.Context(), id, auth.ParseScopes(q["scope"]))
+	scopes, err := auth.ParseScopes(q["scope"])
+	if err != nil {
+		errcode.Write(w, errcode.Denied.WithMessage("%s", err.Error()).WithStatus(http.StatusBadRequest))
+		return
+	}
+	tok, issued, err := h.tokens.Issue(r.Context(), id, scopes)
 	if err != nil {
 		h.fail(w, r, err)
 		return

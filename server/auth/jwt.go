@@ -309,7 +309,6 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	return s, now, err
 }
 
-
 // Verify checks a registry token: our key and algorithm only (no "none",
 // no HMAC, no key from the header), our issuer and audience, and its
 // lifetime with a small leeway. It needs no database.

@@ -154,6 +154,15 @@ func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 		VisibilityPublic, v.Username, v.UserID, v.UserID)
 }
 
+// ListReadableNames lists, in lexical order after last, at most n names of
+// repositories viewer may read: the registry catalog, filtered in SQL.
+func (db *DB) ListReadableNames(ctx context.Context, v Viewer, last string, n int) ([]string, error) {
+	var names []string
+	err := visibleTo(db.read(ctx).Table("repositories r"), v).Where("r.name > ?", last).
+		Order("r.name").Limit(n).Pluck("r.name", &names).Error
+	return names, err
+}
+
 // RepoOrder names the orders a repository listing may take; anything else
 // is refused rather than passed to SQL.
 var RepoOrder = map[string]string{

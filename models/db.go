@@ -131,3 +131,18 @@ func notFound(err error) error {
 // ErrLastOwner is returned when a change would leave an organization
 // without an owner.
 var ErrLastOwner = errors.New("an organization needs at least one owner")
+
+// OnQuery calls fn after every query either handle runs (reads, raw rows
+// and writes' reads): tests count queries with it to catch work that
+// grows with the data.
+func (db *DB) OnQuery(fn func()) {
+	handles := []*gorm.DB{db.r}
+	if db.w != db.r {
+		handles = append(handles, db.w)
+	}
+	for i, g := range handles {
+		name := fmt.Sprintf("wharf:on_query_%p_%d", fn, i)
+		_ = g.Callback().Query().After("gorm:query").Register(name, func(*gorm.DB) { fn() })
+		_ = g.Callback().Row().After("gorm:row").Register(name, func(*gorm.DB) { fn() })
+	}
+}

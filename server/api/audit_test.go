@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wharfhub/wharf/models"
 )
 
 // A token made by an expiring token never outlives it: one that asks for
@@ -75,5 +81,61 @@ func TestTokenRealmBoundsScopes(t *testing.T) {
 	tok, access := e.registryToken("alice", scope)
 	if len(access) != 1 || len(tok) > 4096 {
 		t.Fatalf("500 repeats of one scope: %d grants in a %d-byte token", len(access), len(tok))
+	}
+}
+
+// The catalog filters visibility in the database: how many repositories
+// are hidden does not change how many queries a page costs, and what it
+// lists is exactly what the caller may pull.
+func TestCatalogCostsNoQueryPerHiddenRepository(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	ctx := context.Background()
+	for i := range 300 {
+		r := &models.Repository{Name: fmt.Sprintf("alice/p%03d", i), Visibility: models.VisibilityPrivate}
+		if err := e.app.DB.CreateRepository(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "zz-public"}, 201)
+	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "zz-shared", "visibility": "private"}, 201)
+	e.must("PUT", "/api/v1/repositories/alice/zz-shared/collaborators/bob", "alice", map[string]string{"permission": "read"}, 200)
+	var queries atomic.Int64
+	e.app.DB.OnQuery(func() { queries.Add(1) })
+
+	catalog := func(user, query string) []string {
+		t.Helper()
+		tok, _ := e.registryToken(user, "registry:catalog:*")
+		queries.Store(0)
+		r := e.must("GET", "/v2/_catalog"+query, "Bearer "+tok, nil, 200)
+		var body struct{ Repositories []string }
+		r.json(&body)
+		return body.Repositories
+	}
+	if got := catalog("", "?n=1"); !slices.Equal(got, []string{"alice/zz-public"}) {
+		t.Fatalf("anonymous catalog n=1: %v", got)
+	}
+	if n := queries.Load(); n > 3 {
+		t.Fatalf("an anonymous catalog page past 300 private repositories ran %d queries", n)
+	}
+	if got := catalog("bob", ""); !slices.Equal(got, []string{"alice/zz-public", "alice/zz-shared"}) {
+		t.Fatalf("bob's catalog: %v", got)
+	}
+	if got := catalog("alice", "?n=1000"); len(got) != 302 {
+		t.Fatalf("alice's catalog lists %d repositories, want 302", len(got))
+	}
+	// A token limited to one repository lists only that one.
+	var tok struct{ Token string }
+	e.must("POST", "/api/v1/tokens", "alice", map[string]any{"name": "one", "scopes": []string{"read"}, "repositories": []string{"alice/p007"}}, 201).json(&tok)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v2/_catalog", nil)
+	req.SetBasicAuth("alice", tok.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct{ Repositories []string }
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	if !slices.Equal(body.Repositories, []string{"alice/p007"}) {
+		t.Fatalf("a token for alice/p007 lists %v", body.Repositories)
 	}
 }

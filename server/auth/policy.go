@@ -182,3 +182,30 @@ func Decide(id *Identity, name string, level Level, action Action) error {
 		return ErrNotFound
 	}
 }
+
+// Catalog lists, after last, at most n names of repositories id may pull:
+// the visibility rule runs in the database (one query a page, however many
+// repositories are hidden), and the limits of id's token, if any, here.
+func (p *Policy) Catalog(ctx context.Context, id *Identity, last string, n int) ([]string, error) {
+	var v models.Viewer
+	if id != nil {
+		v = models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}
+	}
+	out := make([]string, 0, min(n, 1000))
+	for len(out) < n {
+		page, err := p.db.ListReadableNames(ctx, v, last, n)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %w", err)
+		}
+		for _, name := range page {
+			if len(out) < n && id.TokenAllows(ActionPull, name) {
+				out = append(out, name)
+			}
+		}
+		if len(page) < n {
+			break
+		}
+		last = page[len(page)-1]
+	}
+	return out, nil
+}

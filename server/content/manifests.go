@@ -393,8 +393,3 @@ func (s *Service) ListTags(ctx context.Context, name, last string, n int) ([]str
 	}
 	return s.db.ListTags(ctx, name, last, n)
 }
-
-// ListRepositories lists repository names after last, at most n.
-func (s *Service) ListRepositories(ctx context.Context, last string, n int) ([]string, error) {
-	return s.db.ListRepositories(ctx, last, n)
-}

@@ -87,20 +87,10 @@ func (h *Handler) catalog(q *request) error {
 		return err
 	}
 	repos := []string{}
-	for n > 0 && len(repos) < n {
-		page, err := h.content.ListRepositories(q.ctx(), last, n)
-		if err != nil {
+	if n > 0 {
+		if repos, err = h.policy.Catalog(q.ctx(), q.id, last, n); err != nil {
 			return err
 		}
-		for _, name := range page {
-			if h.policy.Authorize(q.ctx(), q.id, name, auth.ActionPull) == nil && len(repos) < n {
-				repos = append(repos, name)
-			}
-		}
-		if len(page) < n {
-			break
-		}
-		last = page[len(page)-1]
 	}
 	return writeList(q, "/v2/_catalog", n, repos, struct {
 		Repositories []string `json:"repositories"`

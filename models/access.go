@@ -124,6 +124,13 @@ func (db *DB) DeleteAccessToken(ctx context.Context, userID, id int64) error {
 	return res.Error
 }
 
+// DeleteAccessTokens revokes every token of userID and returns how many
+// there were.
+func (db *DB) DeleteAccessTokens(ctx context.Context, userID int64) (int64, error) {
+	res := db.write(ctx).Where("user_id = ?", userID).Delete(&AccessToken{})
+	return res.RowsAffected, res.Error
+}
+
 // TouchAccessToken records a token's use.
 func (db *DB) TouchAccessToken(ctx context.Context, id int64, at time.Time) error {
 	return db.write(ctx).Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -55,8 +56,8 @@ func (a *App) handler() (http.Handler, error) {
 		return float64(n), err
 	})
 	m.Register(a.gcMetrics)
-	r.Use(m.Middleware(), a.requestLog(), a.recovery())
-	r.GET("/metrics", gin.WrapH(m.Handler()))
+	r.Use(m.Middleware(), a.requestLog(), a.recovery(), a.readDeadline())
+	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
@@ -120,6 +121,40 @@ func (a *App) requestLog() gin.HandlerFunc {
 			"id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(),
 			"duration_ms", time.Since(start).Milliseconds(), "remote", c.ClientIP())
+	}
+}
+
+// metricsAuth asks for --metrics-token as a bearer token, when one is set.
+func (a *App) metricsAuth() gin.HandlerFunc {
+	want := a.Config.MetricsToken
+	return func(c *gin.Context) {
+		if want == "" {
+			return
+		}
+		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+			c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": gin.H{"code": "unauthorized", "message": "metrics need the metrics token"}})
+		}
+	}
+}
+
+// readDeadline bounds how long a request other than a blob transfer may
+// take to send its body (--body-timeout): the pages, the API and the
+// token realm read small bodies, and a client that trickles one must not
+// hold a connection. /v2/ blob and manifest bodies stream as long as they
+// need.
+func (a *App) readDeadline() gin.HandlerFunc {
+	d := a.Config.BodyTimeout
+	if d <= 0 {
+		d = time.Minute
+	}
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if strings.HasPrefix(p, "/v2/") && p != "/v2/token" {
+			return
+		}
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(d))
 	}
 }
 

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
@@ -52,5 +55,61 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	}
 	if s, body := get("/readyz"); s != 503 || !strings.Contains(body, "blob store") {
 		t.Fatalf("readyz without a store: %d %s", s, body)
+	}
+}
+
+// --metrics-token guards /metrics; without it /metrics stays public.
+func TestMetricsToken(t *testing.T) {
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", MetricsToken: "s3cret-metrics"}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong", 401}, {"Basic czNjcmV0LW1ldHJpY3M=", 401}, {"Bearer s3cret-metrics", 200}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("/metrics with %q: %d, want %d", tc.auth, res.StatusCode, tc.want)
+		}
+	}
+}
+
+// A client that trickles a body to the API or a page is cut off after
+// --body-timeout instead of holding its connection.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", BodyTimeout: 300 * time.Millisecond}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	for _, path := range []string{"/api/v1/orgs", "/signin", "/v2/token"} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: wharf.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", path)
+		start := time.Now()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, conn) // ends when the server gives up on the body
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: a trickled body held the connection for %v", path, d)
+		}
+		conn.Close()
 	}
 }

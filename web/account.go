@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -254,6 +255,20 @@ func (w *Web) revokeToken(c *gin.Context) {
 		return
 	}
 	w.addFlash(c, "ok", "Token revoked.")
+	redirectTo(c, "/settings#tokens")
+}
+
+func (w *Web) revokeAllTokens(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	n, err := w.accounts.RevokeAllTokens(c.Request.Context(), id)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", fmt.Sprintf("%d tokens revoked.", n))
 	redirectTo(c, "/settings#tokens")
 }
 

@@ -132,6 +132,7 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/settings/password", w.changePassword)
 	g.POST("/settings/tokens", w.createToken)
 	g.POST("/settings/tokens/:id/revoke", w.revokeToken)
+	g.POST("/settings/tokens/revoke-all", w.revokeAllTokens)
 	g.POST("/settings/orgs", w.createOrg)
 	g.GET("/u/:name", w.namespacePage)
 	g.GET("/u/:name/starred", w.starredPage)

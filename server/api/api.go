@@ -49,6 +49,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.GET("/tokens", a.listTokens)
 	g.POST("/tokens", a.createToken)
 	g.DELETE("/tokens/:id", a.deleteToken)
+	g.DELETE("/tokens", a.deleteAllTokens)
 
 	g.POST("/orgs", a.createOrg)
 	g.GET("/orgs/:org", a.getOrg)

@@ -139,3 +139,40 @@ func TestCatalogCostsNoQueryPerHiddenRepository(t *testing.T) {
 		t.Fatalf("a token for alice/p007 lists %v", body.Repositories)
 	}
 }
+
+// A profile tells others neither the email nor whether the account is a
+// site administrator; the account itself and administrators see both.
+func TestProfileHidesAdminFlag(t *testing.T) {
+	e := newEnv(t, "alice", "root")
+	for _, tc := range []struct {
+		caller string
+		shown  bool
+	}{{"", false}, {"alice", false}, {"root", true}} {
+		var u map[string]any
+		e.must("GET", "/api/v1/users/root", tc.caller, nil, 200).json(&u)
+		_, admin := u["is_admin"]
+		_, email := u["email"]
+		if admin != tc.shown || email != tc.shown {
+			t.Errorf("root's profile as %q: %v", tc.caller, u)
+		}
+	}
+}
+
+// DELETE /api/v1/tokens revokes every token of the account at once.
+func TestRevokeAllTokens(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	var a1, a2, b1 struct{ Token string }
+	e.must("POST", "/api/v1/tokens", "alice", map[string]any{"name": "one"}, 201).json(&a1)
+	e.must("POST", "/api/v1/tokens", "alice", map[string]any{"name": "two", "scopes": []string{"read", "admin"}}, 201).json(&a2)
+	e.must("POST", "/api/v1/tokens", "bob", map[string]any{"name": "bob's"}, 201).json(&b1)
+	e.must("DELETE", "/api/v1/tokens", "Bearer "+a1.Token, nil, 403) // no admin scope
+	var out struct{ Revoked int }
+	e.must("DELETE", "/api/v1/tokens", "Bearer "+a2.Token, nil, 200).json(&out)
+	if out.Revoked != 2 {
+		t.Fatalf("revoked %d tokens, want 2", out.Revoked)
+	}
+	e.must("GET", "/api/v1/user", "Bearer "+a1.Token, nil, 401)
+	e.must("GET", "/api/v1/user", "Bearer "+a2.Token, nil, 401)
+	e.must("GET", "/api/v1/user", "Bearer "+b1.Token, nil, 200)
+	e.must("GET", "/api/v1/user", "alice", nil, 200)
+}

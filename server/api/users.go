@@ -15,15 +15,18 @@ type userJSON struct {
 	ID        int64     `json:"id"`
 	Username  string    `json:"username"`
 	Email     string    `json:"email,omitempty"`
-	IsAdmin   bool      `json:"is_admin"`
+	IsAdmin   *bool     `json:"is_admin,omitempty"`
 	Disabled  bool      `json:"disabled,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func toUserJSON(u *models.User, private bool) userJSON {
-	j := userJSON{ID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, CreatedAt: u.CreatedAt}
+	// Who is a site administrator is told only to the account itself and
+	// to administrators: it tells an attacker whom to aim at.
+	j := userJSON{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt}
 	if private {
-		j.Email, j.Disabled = u.Email, u.Disabled
+		admin := u.IsAdmin
+		j.Email, j.Disabled, j.IsAdmin = u.Email, u.Disabled, &admin
 	}
 	return j
 }
@@ -223,4 +226,19 @@ func (a *API) deleteToken(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// deleteAllTokens revokes every token of the caller, the one it may be
+// using included.
+func (a *API) deleteAllTokens(c *gin.Context) {
+	id := requireAccount(c)
+	if id == nil {
+		return
+	}
+	n, err := a.accounts.RevokeAllTokens(c.Request.Context(), id)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"revoked": n})
 }

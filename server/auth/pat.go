@@ -152,3 +152,10 @@ func (a *Accounts) ListTokens(ctx context.Context, id *Identity) ([]models.Acces
 func (a *Accounts) RevokeToken(ctx context.Context, id *Identity, tokenID int64) error {
 	return a.db.DeleteAccessToken(ctx, id.UserID, tokenID)
 }
+
+// RevokeAllTokens deletes every token of the caller's account (after a
+// leak, or with a password change) and returns how many there were. Only
+// a caller that may manage the account gets here.
+func (a *Accounts) RevokeAllTokens(ctx context.Context, id *Identity) (int64, error) {
+	return a.db.DeleteAccessTokens(ctx, id.UserID)
+}

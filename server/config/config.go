@@ -42,6 +42,11 @@ type Config struct {
 	// "s3", set up by S3.
 	Storage string
 	S3      S3
+	// BodyTimeout bounds how long a request other than a /v2/ transfer
+	// may take to send its body.
+	BodyTimeout time.Duration
+	// MetricsToken, if set, is the bearer token /metrics asks for.
+	MetricsToken string
 }
 
 // Setting describes one flag with its environment variable.
@@ -135,6 +140,17 @@ var ServeSettings = []Setting{
 		}},
 	{Name: "gc-delete-untagged", Usage: "let garbage collection delete untagged manifests no index or subject keeps: true or false", Def: "false",
 		set: boolSetting("gc-delete-untagged", func(c *Config) *bool { return &c.GCDeleteUntagged })},
+	{Name: "body-timeout", Usage: "how long pages, the API and the token realm wait for a request body (blob transfers are not bound)", Def: "1m",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("body-timeout must be a positive duration such as 1m, not %q", v)
+			}
+			c.BodyTimeout = d
+			return nil
+		}},
+	{Name: "metrics-token", Usage: "bearer token that /metrics asks for (empty: /metrics is public); prefer the env var", Def: "",
+		set: str(func(c *Config) *string { return &c.MetricsToken })},
 }
 
 // OpenSettings are the settings of commands that open the data directory,

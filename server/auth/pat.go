@@ -137,6 +137,14 @@ func (a *Accounts) touch(ctx context.Context, id int64, now time.Time) {
 		a.mu.Unlock()
 		return
 	}
+	if len(a.touched) >= 10000 {
+		// Bounded: forget writes older than the minute they throttle.
+		for k, t := range a.touched {
+			if now.Sub(t) >= time.Minute {
+				delete(a.touched, k)
+			}
+		}
+	}
 	a.touched[id] = now
 	a.mu.Unlock()
 	_ = a.db.TouchAccessToken(ctx, id, now.UTC())

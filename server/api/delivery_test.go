@@ -14,7 +14,7 @@ import (
 	"github.com/go-playground/webhooks/v6/docker"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wharfhub/wharf/server/webhook"
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 // receiver is a deployment endpoint built on go-playground/webhooks: it
@@ -34,7 +34,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.calls++
-	if !webhook.Verify(rc.secret, body, r.Header.Get("X-Hub-Signature-256")) {
+	if !signature.VerifyHub(rc.secret, body, r.Header.Get("X-Hub-Signature-256")) {
 		rc.bad = append(rc.bad, "bad signature")
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

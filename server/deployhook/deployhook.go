@@ -1,16 +1,14 @@
 // Package deployhook is the receiving end of Wharf's push webhooks for users
-// who deploy on push: it checks a delivery's signature, parses the Docker Hub
-// push payload with github.com/go-playground/webhooks/v6/docker, runs a shell
-// command for each matching push, one at a time, and reports the outcome to
-// the delivery's callback_url.
+// who deploy on push: it checks a delivery's X-Wharf-Signature (its time, id,
+// event and body), refuses stale and repeated deliveries, parses the Docker
+// Hub push payload with github.com/go-playground/webhooks/v6/docker, runs a
+// shell command for each matching push, one at a time, and reports the
+// outcome to the delivery's callback_url.
 package deployhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +25,8 @@ import (
 	"time"
 
 	"github.com/go-playground/webhooks/v6/docker"
+
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 const (
@@ -36,8 +36,9 @@ const (
 	DefaultTimeout = 10 * time.Minute
 	// CallbackContext is the "context" of every callback.
 	CallbackContext = "wharf deploy-hook"
-	// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the raw body>".
-	SignatureHeader = "X-Hub-Signature-256"
+
+	headerEvent    = "X-Wharf-Event"
+	headerDelivery = "X-Wharf-Delivery"
 
 	outputTail      = 4 << 10
 	maxQueue        = 64
@@ -50,8 +51,19 @@ type Config struct {
 	// Listen is the address Run serves on.
 	Listen string
 	// Secret is the webhook's secret; deliveries must carry a valid
-	// X-Hub-Signature-256 made with it. Required.
+	// X-Wharf-Signature made with it. Required.
 	Secret string
+	// Tolerance is how far a delivery's signed time may be from this
+	// machine's clock, either way (signature.DefaultTolerance, 5 minutes,
+	// if 0). Accepted delivery ids are remembered at least this long, and
+	// a repeat is refused with 409.
+	Tolerance time.Duration
+	// AllowLegacySignature also accepts deliveries that carry only
+	// X-Hub-Signature-256, from senders older than X-Wharf-Signature. That
+	// signs the body alone: such a delivery can be replayed, and its
+	// unsigned X-Wharf-Event is believed (a missing one means push). Off by
+	// default; a delivery with an X-Wharf-Signature is always held to it.
+	AllowLegacySignature bool
 	// Run is a command line run with /bin/sh -c for each matching push.
 	Run string
 	// Repo, if set, is the only repository ("ns/name", exact) acted on.
@@ -70,7 +82,9 @@ type Handler struct {
 	log    *slog.Logger
 	parser *docker.Webhook
 	client *http.Client
-	shell  string // "/bin/sh"; tests change it
+	shell  string           // "/bin/sh"; tests change it
+	now    func() time.Time // time.Now; tests change it
+	seen   *remembered      // delivery ids accepted within the tolerance
 
 	// base is the parent of every command's context; cancelling it kills
 	// a running command (Shutdown does when its context ends first).
@@ -116,6 +130,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.Tolerance < 0 {
+		return nil, errors.New("deployhook: the signature tolerance must not be negative")
+	}
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = signature.DefaultTolerance
+	}
+	if cfg.Tolerance < time.Second {
+		return nil, errors.New("deployhook: the signature tolerance must be at least 1s")
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -135,6 +158,8 @@ func New(cfg Config) (*Handler, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		shell:  "/bin/sh",
+		now:    time.Now,
+		seen:   newRemembered(cfg.Tolerance, maxRemembered),
 		base:   base,
 		cancel: cancel,
 	}, nil
@@ -155,7 +180,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusMethodNotAllowed, "only POST")
 		return
 	}
-	delivery := r.Header.Get("X-Wharf-Delivery")
+	delivery := r.Header.Get(headerDelivery)
 	log := h.log.With("delivery", delivery, "remote", r.RemoteAddr)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -168,12 +193,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, "cannot read body")
 		return
 	}
-	if !h.validSignature(r.Header.Get(SignatureHeader), body) {
-		log.Warn("delivery refused: missing or bad signature")
-		answer(w, http.StatusUnauthorized, "missing or bad "+SignatureHeader)
+	ev, code, msg := h.authenticate(r, delivery, body)
+	if code != 0 {
+		log.Warn("delivery refused", "status", code, "reason", msg)
+		answer(w, code, msg)
 		return
 	}
-	if ev := r.Header.Get("X-Wharf-Event"); ev != "" && ev != "push" {
+	if ev != "push" {
 		log.Info("delivery ignored", "event", ev)
 		answer(w, http.StatusAccepted, "ignored: event "+ev)
 		return
@@ -220,6 +246,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.enqueue(j); err != nil {
+		// Not taken: the sender's retry (same id) must not be a replay.
+		h.seen.forget(delivery)
 		log.Warn("push refused", "err", err)
 		answer(w, http.StatusServiceUnavailable, err.Error())
 		return
@@ -234,26 +262,47 @@ func answer(w http.ResponseWriter, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
 }
 
-// validSignature checks "sha256=<hex>" against the HMAC of body in constant time.
-func (h *Handler) validSignature(header string, body []byte) bool {
-	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		return false
+// authenticate checks the delivery's signature and remembers its id, and
+// returns its event, taken only from signed data. A non-zero code refuses
+// the delivery with msg.
+//
+// A delivery with X-Wharf-Signature must verify against its X-Wharf-Delivery,
+// X-Wharf-Event and body, be signed within the tolerance, and not repeat an
+// id accepted before (409). One with only X-Hub-Signature-256 is refused
+// unless Config.AllowLegacySignature.
+func (h *Handler) authenticate(r *http.Request, delivery string, body []byte) (event string, code int, msg string) {
+	sigs := r.Header.Values(signature.Header)
+	switch {
+	case len(sigs) > 1:
+		return "", http.StatusUnauthorized, "more than one " + signature.Header
+	case len(sigs) == 1:
+		event = r.Header.Get(headerEvent)
+		now := h.now()
+		signedAt, err := signature.Verify(h.cfg.Secret, sigs[0], delivery, event, body, now, h.cfg.Tolerance)
+		if err != nil {
+			return "", http.StatusUnauthorized, err.Error()
+		}
+		switch err := h.seen.add(delivery, signedAt, now); {
+		case errors.Is(err, errReplay):
+			return "", http.StatusConflict, fmt.Sprintf("delivery %s already received: not run again", delivery)
+		case err != nil:
+			return "", http.StatusServiceUnavailable, err.Error()
+		}
+		return event, 0, ""
+	case !h.cfg.AllowLegacySignature:
+		if r.Header.Get(signature.HubHeader) != "" {
+			return "", http.StatusUnauthorized, "missing " + signature.Header + ": " + signature.HubHeader +
+				" alone can be replayed; upgrade the sender, or start deploy-hook with --allow-legacy-signature"
+		}
+		return "", http.StatusUnauthorized, "missing " + signature.Header
+	case !signature.VerifyHub(h.cfg.Secret, body, r.Header.Get(signature.HubHeader)):
+		return "", http.StatusUnauthorized, "missing or bad " + signature.Header + " or " + signature.HubHeader
 	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
+	// A legacy delivery: nothing but the body is signed.
+	if event = r.Header.Get(headerEvent); event == "" {
+		event = "push"
 	}
-	mac := hmac.New(sha256.New, []byte(h.cfg.Secret))
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
-}
-
-// Sign returns the X-Hub-Signature-256 value of body under secret.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return event, 0, ""
 }
 
 // mismatch says why a push does not match the filters, or "" if it does.
@@ -557,7 +606,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
 	}
-	filters := []any{"addr", ln.Addr().String(), "timeout", h.cfg.Timeout}
+	filters := []any{"addr", ln.Addr().String(), "timeout", h.cfg.Timeout, "signature_tolerance", h.cfg.Tolerance}
 	if cfg.Repo != "" {
 		filters = append(filters, "repo", cfg.Repo)
 	}
@@ -565,6 +614,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		filters = append(filters, "tag", cfg.Tag)
 	}
 	h.log.Info("deploy-hook listening", filters...)
+	if cfg.AllowLegacySignature {
+		h.log.Warn("deploy-hook accepts deliveries signed only with " + signature.HubHeader + ": those can be replayed")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

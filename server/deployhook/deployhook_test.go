@@ -12,10 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-playground/webhooks/v6/docker"
+
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 const secret = "s3cret"
@@ -67,19 +70,43 @@ func push(repo, tag, callback string) []byte {
 	return b
 }
 
-func deliver(t *testing.T, h http.Handler, body []byte, sig string) *httptest.ResponseRecorder {
-	t.Helper()
+var deliveryIDs atomic.Int64
+
+// newID is a fresh delivery id.
+func newID() string { return fmt.Sprintf("d-%d", deliveryIDs.Add(1)) }
+
+// signedAs is a delivery as Wharf's worker sends it: event, id, both
+// signatures (X-Wharf-Signature made at now) and X-Wharf-Timestamp.
+func signedAs(body []byte, id, event string, now time.Time) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Wharf-Event", "push")
-	req.Header.Set("X-Wharf-Delivery", fmt.Sprintf("d-%d", time.Now().UnixNano()))
-	req.Header.Set("X-Wharf-Timestamp", fmt.Sprint(time.Now().Unix()))
-	if sig != "" {
-		req.Header.Set(SignatureHeader, sig)
+	req.Header.Set("X-Wharf-Event", event)
+	req.Header.Set("X-Wharf-Delivery", id)
+	req.Header.Set("X-Wharf-Timestamp", fmt.Sprint(now.Unix()))
+	req.Header.Set(signature.HubHeader, signature.SignHub(secret, body))
+	sig, err := signature.Sign(secret, now, id, event, body)
+	if err != nil {
+		panic(err)
 	}
+	req.Header.Set(signature.Header, sig)
+	return req
+}
+
+// signed is a push delivery with a fresh id, signed at now.
+func signed(body []byte, now time.Time) *http.Request {
+	return signedAs(body, newID(), "push", now)
+}
+
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+// deliver posts body as a push delivery with a fresh id, signed now.
+func deliver(t *testing.T, h *Handler, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	return serve(h, signed(body, h.now()))
 }
 
 func newHandler(t *testing.T, cfg Config) *Handler {
@@ -158,18 +185,24 @@ func TestDeliveries(t *testing.T) {
 		name    string
 		cfg     Config
 		body    []byte
-		sig     string // "" means sign body with secret; "-" means none
+		tamper  func(*http.Request) // changes the request after signing
 		code    int
 		runs    bool
 		wantEnv []string
 	}{
 		{name: "good signature runs with the push in its env", body: good, code: 202, runs: true,
 			wantEnv: []string{"WHARF_REPO=alice/app", "WHARF_TAG=v1.2", "WHARF_DIGEST=" + digest, "WHARF_PUSHER=alice", "PARENT_VAR=kept"}},
-		{name: "missing signature", body: good, sig: "-", code: 401},
-		{name: "wrong secret", body: good, sig: Sign("other", good), code: 401},
-		{name: "signature without sha256= prefix", body: good, sig: strings.TrimPrefix(Sign(secret, good), "sha256="), code: 401},
-		{name: "garbage signature", body: good, sig: "sha256=zz", code: 401},
-		{name: "one byte flipped after signing", body: flipped, sig: Sign(secret, good), code: 401},
+		{name: "missing signatures", body: good, tamper: func(r *http.Request) {
+			r.Header.Del(signature.Header)
+			r.Header.Del(signature.HubHeader)
+		}, code: 401},
+		{name: "wrong secret", body: good, tamper: resign("other", good), code: 401},
+		{name: "signature without t=", body: good, tamper: func(r *http.Request) {
+			_, v1, _ := strings.Cut(r.Header.Get(signature.Header), ",")
+			r.Header.Set(signature.Header, v1)
+		}, code: 401},
+		{name: "garbage signature", body: good, tamper: func(r *http.Request) { r.Header.Set(signature.Header, "t=1,v1=zz") }, code: 401},
+		{name: "one byte flipped after signing", body: flipped, tamper: resign(secret, good), code: 401},
 		{name: "signed garbage is a parse error", body: []byte("{not json"), code: 400},
 		{name: "signed empty body is a parse error", body: []byte{}, code: 400},
 		{name: "repo filter matches", cfg: Config{Repo: "alice/app"}, body: good, code: 202, runs: true},
@@ -191,14 +224,11 @@ func TestDeliveries(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Run = fmt.Sprintf("env > %q; echo run >> %q", envFile, countFile)
 			h := newHandler(t, cfg)
-			sig := tc.sig
-			switch sig {
-			case "":
-				sig = Sign(secret, tc.body)
-			case "-":
-				sig = ""
+			req := signed(tc.body, h.now())
+			if tc.tamper != nil {
+				tc.tamper(req)
 			}
-			rec := deliver(t, h, tc.body, sig)
+			rec := serve(h, req)
 			if rec.Code != tc.code {
 				t.Fatalf("status %d (%s), want %d", rec.Code, rec.Body, tc.code)
 			}
@@ -226,6 +256,22 @@ func TestDeliveries(t *testing.T) {
 	}
 }
 
+// resign replaces a request's X-Wharf-Signature by one of body under
+// secret, with the request's own id, event and time.
+func resign(secret string, body []byte) func(*http.Request) {
+	return func(r *http.Request) {
+		old, err := signature.Parse(r.Header.Get(signature.Header))
+		if err != nil {
+			panic(err)
+		}
+		sig, err := signature.Sign(secret, time.Unix(old.Timestamp, 0), r.Header.Get("X-Wharf-Delivery"), r.Header.Get("X-Wharf-Event"), body)
+		if err != nil {
+			panic(err)
+		}
+		r.Header.Set(signature.Header, sig)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -243,7 +289,7 @@ func TestMethodAndSize(t *testing.T) {
 		t.Errorf("GET: %d, want 405", rec.Code)
 	}
 	big := bytes.Repeat([]byte(" "), MaxBody+1)
-	if rec := deliver(t, h, big, Sign(secret, big)); rec.Code != http.StatusRequestEntityTooLarge {
+	if rec := deliver(t, h, big); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("big body: %d, want 413", rec.Code)
 	}
 }
@@ -255,6 +301,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{Secret: secret, Run: "true", Tag: "v[1"},
 		{Secret: secret, Run: "true", Repo: "noslash"},
 		{Secret: secret, Run: "true", Timeout: -time.Second},
+		{Secret: secret, Run: "true", Tolerance: -time.Second},
+		{Secret: secret, Run: "true", Tolerance: time.Millisecond},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
@@ -270,7 +318,7 @@ func TestRunsNeverOverlap(t *testing.T) {
 	// Different repositories: nothing is coalesced, both must run.
 	for _, repo := range []string{"alice/one", "alice/two"} {
 		b := push(repo, strings.TrimPrefix(repo, "alice/"), "")
-		if rec := deliver(t, h, b, Sign(secret, b)); rec.Code != 202 {
+		if rec := deliver(t, h, b); rec.Code != 202 {
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
@@ -288,7 +336,7 @@ func TestQueuedPushesOfOneRepoCoalesce(t *testing.T) {
 		`echo "start-$WHARF_TAG" >> %q; while [ ! -e %q ]; do sleep 0.02; done; echo "end-$WHARF_TAG" >> %q`, log, gate, log)})
 	send := func(tag string) {
 		b := push("alice/app", tag, "")
-		if rec := deliver(t, h, b, Sign(secret, b)); rec.Code != 202 {
+		if rec := deliver(t, h, b); rec.Code != 202 {
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
@@ -347,7 +395,7 @@ func TestCallbacks(t *testing.T) {
 			}
 			b := push("alice/app", "v1", srv.URL+"/cb/123")
 			start := time.Now()
-			if rec := deliver(t, h, b, Sign(secret, b)); rec.Code != 202 {
+			if rec := deliver(t, h, b); rec.Code != 202 {
 				t.Fatalf("status %d", rec.Code)
 			}
 			select {
@@ -379,7 +427,7 @@ func TestCallbackDescriptionKeepsTheTail(t *testing.T) {
 	defer srv.Close()
 	h := newHandler(t, Config{Run: `i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done; echo LAST`})
 	b := push("alice/app", "v1", srv.URL)
-	deliver(t, h, b, Sign(secret, b))
+	deliver(t, h, b)
 	cb := <-got
 	if len(cb.Description) > outputTail+100 || !strings.HasSuffix(cb.Description, "LAST") || strings.Contains(cb.Description, "line 0\n") {
 		t.Fatalf("description of %d bytes ends %q", len(cb.Description), cb.Description[max(0, len(cb.Description)-40):])
@@ -390,7 +438,7 @@ func TestCallbackOnlyHTTP(t *testing.T) {
 	dir := t.TempDir()
 	h := newHandler(t, Config{Run: "echo ran >> " + filepath.Join(dir, "log")})
 	b := push("alice/app", "v1", "file:///etc/passwd")
-	if rec := deliver(t, h, b, Sign(secret, b)); rec.Code != 202 {
+	if rec := deliver(t, h, b); rec.Code != 202 {
 		t.Fatalf("status %d", rec.Code)
 	}
 	waitIdle(t, h) // no callback attempted, nothing hangs
@@ -424,10 +472,11 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	l := httptest.NewServer(http.NotFoundHandler())
 	addr := l.Listener.Addr().String()
 	l.Close()
+	started := filepath.Join(dir, "started")
 	errc := make(chan error, 1)
 	go func() {
 		err := Run(ctx, Config{Listen: addr, Secret: secret,
-			Run: fmt.Sprintf(`sleep 0.5; echo done >> %q`, log)},
+			Run: fmt.Sprintf(`echo started >> %q; sleep 0.5; echo done >> %q`, started, log)},
 			slog.New(slog.NewTextHandler(io.Discard, nil)))
 		errc <- err
 	}()
@@ -435,8 +484,8 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	var resp *http.Response
 	var err error
 	for i := 0; i < 100; i++ {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", bytes.NewReader(b))
-		req.Header.Set(SignatureHeader, Sign(secret, b))
+		req := signed(b, time.Now())
+		req.RequestURI, req.URL.Scheme, req.URL.Host = "", "http", addr
 		if resp, err = http.DefaultClient.Do(req); err == nil {
 			break
 		}
@@ -449,7 +498,14 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	if resp.StatusCode != 202 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	time.Sleep(100 * time.Millisecond) // the command is running
+	// Stop while the command runs: wait until it has started.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(readLines(t, started)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the command never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-errc:

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 // Limits of a delivery.
@@ -25,8 +27,14 @@ const (
 	HeaderEvent     = "X-Wharf-Event"
 	HeaderDelivery  = "X-Wharf-Delivery"
 	HeaderTimestamp = "X-Wharf-Timestamp"
-	HeaderSignature = "X-Hub-Signature-256"
-	UserAgent       = "Wharf-Webhook/1"
+	// HeaderSignature signs the body alone, for receivers written for
+	// GitHub or Docker Hub style hooks.
+	HeaderSignature = signature.HubHeader
+	// HeaderWharfSignature signs the timestamp, the delivery id, the event
+	// and the body, so that receivers can refuse replays (see package
+	// signature).
+	HeaderWharfSignature = signature.Header
+	UserAgent            = "Wharf-Webhook/1"
 )
 
 // NewClient returns the HTTP client that delivers webhooks. Every
@@ -73,9 +81,10 @@ type Request struct {
 	URL        string
 	Event      string // X-Wharf-Event, e.g. "push"
 	DeliveryID string // X-Wharf-Delivery; a redelivery keeps its id
-	Secret     string // signs the body when not empty
+	Secret     string // signs the delivery when not empty
 	Body       []byte // the JSON payload, sent and signed as is
-	// Timestamp is sent as X-Wharf-Timestamp (unix seconds); zero means now.
+	// Timestamp is sent as X-Wharf-Timestamp (unix seconds) and signed in
+	// X-Wharf-Signature; zero means now. Each attempt is signed afresh.
 	Timestamp time.Time
 }
 
@@ -118,6 +127,13 @@ func Send(ctx context.Context, c *http.Client, req Request) (resp Response) {
 	if ts.IsZero() {
 		ts = time.Now()
 	}
+	var wharfSig string
+	if req.Secret != "" {
+		if wharfSig, err = signature.Sign(req.Secret, ts, req.DeliveryID, req.Event, req.Body); err != nil {
+			resp.Err = fmt.Errorf("webhook sign delivery %q: %w", req.DeliveryID, err)
+			return resp
+		}
+	}
 	h := hreq.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", UserAgent)
@@ -125,7 +141,8 @@ func Send(ctx context.Context, c *http.Client, req Request) (resp Response) {
 	h.Set(HeaderDelivery, req.DeliveryID)
 	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	if req.Secret != "" {
-		h.Set(HeaderSignature, Sign(req.Secret, req.Body))
+		h.Set(HeaderSignature, signature.SignHub(req.Secret, req.Body))
+		h.Set(HeaderWharfSignature, wharfSig)
 	}
 	hresp, err := c.Do(hreq)
 	if err != nil {

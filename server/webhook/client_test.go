@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 // loopbackClient is a client whose guard allows spec and dials loopback only.
@@ -72,8 +74,19 @@ func TestSendHeadersAndSignature(t *testing.T) {
 			t.Errorf("%s = %q; want %q", k, s.header.Get(k), v)
 		}
 	}
-	if sig := s.header.Get("X-Hub-Signature-256"); !Verify("s3cret", s.body, sig) {
+	if sig := s.header.Get("X-Hub-Signature-256"); !signature.VerifyHub("s3cret", s.body, sig) {
 		t.Errorf("signature %q does not verify", sig)
+	}
+	// X-Wharf-Signature signs the timestamp, the id and the event with the body.
+	wsig := s.header.Get("X-Wharf-Signature")
+	if !strings.HasPrefix(wsig, "t=1700000000,v1=") {
+		t.Errorf("X-Wharf-Signature = %q", wsig)
+	}
+	if _, err := signature.Verify("s3cret", wsig, "d-42", "push", s.body, ts, time.Minute); err != nil {
+		t.Errorf("X-Wharf-Signature %q: %v", wsig, err)
+	}
+	if _, err := signature.Verify("s3cret", wsig, "d-42", "test", s.body, ts, time.Minute); err == nil {
+		t.Errorf("X-Wharf-Signature %q verifies for another event", wsig)
 	}
 
 	// Without a secret there is no signature, and the timestamp is now.
@@ -83,6 +96,9 @@ func TestSendHeadersAndSignature(t *testing.T) {
 	}
 	s = <-got
 	if _, ok := s.header["X-Hub-Signature-256"]; ok {
+		t.Error("signed without a secret")
+	}
+	if _, ok := s.header["X-Wharf-Signature"]; ok {
 		t.Error("signed without a secret")
 	}
 	sec, err := strconv.ParseInt(s.header.Get("X-Wharf-Timestamp"), 10, 64)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-playground/webhooks/v6/docker"
+
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 func samplePayload() Payload {
@@ -45,7 +47,7 @@ func TestPayloadParsesAsDockerHub(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderEvent, "push")
 	req.Header.Set(HeaderDelivery, "d-1")
-	req.Header.Set(HeaderSignature, Sign("s", body))
+	req.Header.Set(HeaderSignature, signature.SignHub("s", body))
 	hook, err := docker.New()
 	if err != nil {
 		t.Fatal(err)

@@ -9,11 +9,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
 // DefaultBackoff is the wait before each retry: about an hour in all.
@@ -105,10 +107,12 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 	if !h.Active && d.Event != "test" {
 		a = models.Attempt{RequestBody: body, Error: "the webhook is disabled", Done: true}
 	} else {
-		res := Send(ctx, w.Client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body)})
+		// Every attempt is signed at its own time; the id stays.
+		ts := w.now()
+		res := Send(ctx, w.Client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body), Timestamp: ts})
 		a = w.judge(&d, res)
 		a.RequestBody = body
-		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != ""))
+		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != "", ts))
 	}
 	if err := w.db.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
 		w.log.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
@@ -124,7 +128,7 @@ func (w *Worker) judge(d *models.Delivery, res Response) models.Attempt {
 	switch {
 	case res.Err != nil:
 		a.Error = res.Err.Error()
-		retry = !errors.Is(res.Err, ErrRefused)
+		retry = !errors.Is(res.Err, ErrRefused) && !errors.Is(res.Err, signature.ErrUnsignable)
 	case res.Status >= 200 && res.Status < 300:
 		a.Done, a.Success = true, true
 		return a
@@ -144,16 +148,19 @@ func (w *Worker) judge(d *models.Delivery, res Response) models.Attempt {
 	return a
 }
 
-// sentHeaders lists the headers a delivery carries, for its log (the
-// signature is not logged).
-func sentHeaders(d models.Delivery, signed bool) http.Header {
+// sentHeaders lists the headers an attempt sent at ts carries, for its log
+// (the signatures are not logged).
+func sentHeaders(d models.Delivery, signed bool, ts time.Time) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", UserAgent)
 	h.Set(HeaderEvent, d.Event)
 	h.Set(HeaderDelivery, d.ID)
+	unix := strconv.FormatInt(ts.Unix(), 10)
+	h.Set(HeaderTimestamp, unix)
 	if signed {
-		h.Set(HeaderSignature, "sha256=…")
+		h.Set(HeaderSignature, signature.HubPrefix+"…")
+		h.Set(HeaderWharfSignature, "t="+unix+",v1=…")
 	}
 	return h
 }

@@ -35,7 +35,11 @@ func TestWorkerSignsEachAttemptAfresh(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	hook := &models.Webhook{Namespace: "alice", Name: "deploy", URL: srv.URL, Secret: "s3cret", Events: "push", Active: true}
+	if err := db.CreateUser(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	ns := "alice"
+	hook := &models.Webhook{Namespace: &ns, Name: "deploy", URL: srv.URL, Secret: "s3cret", Events: "push", Active: true}
 	if err := db.CreateWebhook(ctx, hook); err != nil {
 		t.Fatal(err)
 	}

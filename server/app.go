@@ -148,9 +148,13 @@ func (a *App) Close() error {
 }
 
 // StartWebhooks starts the delivery worker; a push wakes it at once, and
-// deliveries pending from before a restart go out too.
-func (a *App) StartWebhooks(ctx context.Context) {
+// deliveries pending from before a restart go out too. tune, if given,
+// adjusts the worker before it starts (tests poll faster).
+func (a *App) StartWebhooks(ctx context.Context, tune ...func(*webhook.Worker)) {
 	a.Webhooks = webhook.NewWorker(a.DB, webhook.NewClient(a.guard, 15*time.Second), a.Config.BaseURL, a.Log)
+	for _, f := range tune {
+		f(a.Webhooks)
+	}
 	a.Events.Subscribe(func(e events.Event) {
 		switch e.Kind {
 		case events.Push, events.TagDeleted, events.ManifestDeleted, events.RepositoryDeleted:

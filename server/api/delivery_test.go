@@ -14,6 +14,7 @@ import (
 	"github.com/go-playground/webhooks/v6/docker"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/server/webhook/signature"
 )
 
@@ -57,10 +58,11 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPushWebhookDelivery(t *testing.T) {
-	e, _ := hookEnv(t) // alice, her repository alice/app, and the worker
-	app := e.app
-	app.Webhooks.Backoff = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
-	app.Webhooks.Poll = 50 * time.Millisecond
+	// alice, her repository alice/app, and the worker
+	e, _ := hookEnv(t, func(w *webhook.Worker) {
+		w.Backoff = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
+		w.Poll = 50 * time.Millisecond
+	})
 
 	rc := &receiver{secret: "deploy-secret"}
 	hookSrv := httptest.NewServer(rc)

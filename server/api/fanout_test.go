@@ -22,7 +22,7 @@ import (
 
 // hookEnv is a Wharf whose webhooks may target loopback, with the
 // delivery worker running.
-func hookEnv(t *testing.T) (*env, context.CancelFunc) {
+func hookEnv(t *testing.T, tune ...func(*webhook.Worker)) (*env, context.CancelFunc) {
 	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
@@ -35,8 +35,7 @@ func hookEnv(t *testing.T) (*env, context.CancelFunc) {
 	}
 	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
 	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx)
-	app.Webhooks.Poll = 20 * time.Millisecond
+	app.StartWebhooks(ctx, append([]func(*webhook.Worker){func(w *webhook.Worker) { w.Poll = 20 * time.Millisecond }}, tune...)...)
 	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	return e, cancel

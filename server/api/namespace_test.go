@@ -16,6 +16,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/webhook"
 )
 
 // namespaceEnv is a Wharf whose webhooks may target loopback receivers,
@@ -35,8 +36,7 @@ func namespaceEnv(t *testing.T, users ...string) *env {
 	}
 	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
 	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx)
-	app.Webhooks.Poll = 20 * time.Millisecond
+	app.StartWebhooks(ctx, func(w *webhook.Worker) { w.Poll = 20 * time.Millisecond })
 	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
 	return e
 }

@@ -287,9 +287,10 @@ func TestConcurrentPushDeleteRepushWhileCollecting(t *testing.T) {
 			// Grace 0 takes a blob between its upload and its manifest;
 			// the longer ones let slow pushes through now and then.
 			graces := []time.Duration{0, 0, 25 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond}
-			if os.Getenv("WHARF_TEST_S3_ENDPOINT") != "" {
-				// A push to S3 takes tens of milliseconds: with mostly
-				// near-zero graces one would rarely get through.
+			if os.Getenv("WHARF_TEST_S3_ENDPOINT") != "" || raceEnabled {
+				// A push to S3, or under the race detector, takes tens of
+				// milliseconds: with mostly near-zero graces one would
+				// rarely get through.
 				graces = []time.Duration{0, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second}
 			}
 			opts := gc.Options{Grace: graces[rnd.IntN(len(graces))], DeleteUntagged: rnd.IntN(2) == 0}

@@ -84,7 +84,7 @@ func (w *Web) signinForm(c *gin.Context) {
 
 func (w *Web) signin(c *gin.Context) {
 	f := authForm{Username: strings.TrimSpace(c.PostForm("username")), Next: safeNext(c.PostForm("next"))}
-	id, err := w.accounts.Authenticate(c.Request.Context(), clientIP(c.Request), f.Username, c.PostForm("password"))
+	id, err := w.accounts.Authenticate(c.Request.Context(), w.cfg.ClientAddr.IP(c.Request), f.Username, c.PostForm("password"))
 	var th *auth.ErrThrottled
 	switch {
 	case errors.As(err, &th):
@@ -171,7 +171,7 @@ func (w *Web) changePassword(c *gin.Context) {
 		redirectTo(c, "/settings")
 		return
 	}
-	err := w.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"))
+	err := w.accounts.ChangePassword(c.Request.Context(), id, w.cfg.ClientAddr.IP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"))
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		w.addFlash(c, "error", "Your current password is not right.")
@@ -230,12 +230,4 @@ func (w *Web) revokeToken(c *gin.Context) {
 	}
 	w.addFlash(c, "ok", "Token revoked.")
 	redirectTo(c, "/settings#tokens")
-}
-
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

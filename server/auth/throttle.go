@@ -45,8 +45,7 @@ func (e *ErrThrottled) Error() string {
 //
 // What this does not stop: an attacker with many addresses gets Limit
 // guesses per account from each. That is the price of not letting anyone
-// lock any account out everywhere (GitHub and Gitea choose the same);
-// bcrypt's cost bounds the total rate.
+// lock any account out everywhere; bcrypt's cost bounds the total rate.
 type Throttle struct {
 	Limit int
 	// AddressLimit bounds the failures from one address over all names,

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// LoginFailure is one failed login, counted against an address or an
-// account by the login throttle.
+// LoginFailure is one failed login, counted against one key of the login
+// throttle (a name from an address, or an address). Rows older than the
+// throttle's window are pruned as failures are recorded.
 type LoginFailure struct {
 	ID          int64 `gorm:"primaryKey"`
 	ThrottleKey string

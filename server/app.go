@@ -14,6 +14,7 @@ import (
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/events"
@@ -40,6 +41,11 @@ type App struct {
 	Events   *events.Bus
 	Indexer  *indexer.Indexer
 	Webhooks *webhook.Worker
+	// Throttle refuses logins after repeated failures.
+	Throttle *auth.Throttle
+	// ClientAddr is the one answer to "which address is calling", for
+	// throttling and logs alike.
+	ClientAddr *clientaddr.Resolver
 	// GC collects garbage in the blob store (see gc.go in this package).
 	GC *gc.Collector
 
@@ -70,6 +76,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err := migrations.Run(ctx, db.Writer()); err != nil {
 		db.Close()
 		return nil, err
+	}
+	clientAddr, err := clientaddr.Parse(cfg.TrustedProxies)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("trusted-proxies: %w", err)
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -102,6 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Policy:   policy,
 		Hub:      hub.New(db, policy, bus),
 	}
+	a.Throttle, a.ClientAddr = throttle, clientAddr
 	a.GC, a.gcMetrics = a.newGC()
 	guard, err := webhook.ParseAllowList(cfg.WebhookAllowedHosts)
 	if err != nil {

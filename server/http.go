@@ -39,6 +39,13 @@ func (a *App) Handler() http.Handler {
 func (a *App) handler() (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Gin's ClientIP trusts X-Forwarded-For from anyone; the address is
+	// a.ClientAddr's answer instead, and Gin's is never consulted.
+	r.ForwardedByClientIP = false
+	r.RemoteIPHeaders = nil
+	if err := r.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = false
@@ -59,19 +66,19 @@ func (a *App) handler() (http.Handler, error) {
 	r.Use(m.Middleware(), a.requestLog(), a.recovery(), a.readDeadline())
 	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 
-	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.Log)
+	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
 	u, _ := url.Parse(a.Config.BaseURL)
 	ui, err := web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
-		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"),
+		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"), ClientAddr: a.ClientAddr,
 	}, a.Hub, a.Accounts, a.DB, a.Log)
 	if err != nil {
 		return nil, err
 	}
 	a.web = ui
-	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.Log).Register(r)
+	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log).Register(r)
 	ui.Register(r)
 
 	r.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, a.Tokens.JWKS()) })
@@ -120,7 +127,7 @@ func (a *App) requestLog() gin.HandlerFunc {
 		a.Log.Log(c.Request.Context(), level, "request",
 			"id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(),
-			"duration_ms", time.Since(start).Milliseconds(), "remote", c.ClientIP())
+			"duration_ms", time.Since(start).Milliseconds(), "remote", a.ClientAddr.IP(c.Request))
 	}
 }
 

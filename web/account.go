@@ -110,7 +110,7 @@ func (w *Web) signinForm(c *gin.Context) {
 
 func (w *Web) signin(c *gin.Context) {
 	f := authForm{Username: strings.TrimSpace(c.PostForm("username")), Next: safeNext(c.PostForm("next"))}
-	id, err := w.accounts.Authenticate(c.Request.Context(), clientIP(c.Request), f.Username, c.PostForm("password"))
+	id, err := w.accounts.Authenticate(c.Request.Context(), w.cfg.ClientAddr.IP(c.Request), f.Username, c.PostForm("password"))
 	var th *auth.ErrThrottled
 	switch {
 	case errors.As(err, &th):
@@ -198,7 +198,7 @@ func (w *Web) changePassword(c *gin.Context) {
 		return
 	}
 	// Other browsers signed in as this user are signed out; this one stays.
-	err := w.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"),
+	err := w.accounts.ChangePassword(c.Request.Context(), id, w.cfg.ClientAddr.IP(c.Request), c.PostForm("old_password"), c.PostForm("new_password"),
 		pc(c).session.IDHash)
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -272,10 +272,3 @@ func (w *Web) revokeAllTokens(c *gin.Context) {
 	redirectTo(c, "/settings#tokens")
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}

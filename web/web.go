@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/static"
 	"github.com/wharfhub/wharf/templates"
@@ -29,6 +30,8 @@ type Config struct {
 	SessionKeyDir string
 	// SearchEnabled shows the search box; it follows the hub's index.
 	SearchEnabled bool
+	// ClientAddr finds the address that login throttling counts against.
+	ClientAddr *clientaddr.Resolver
 }
 
 // Web is the hub UI.

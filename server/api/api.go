@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -26,11 +26,13 @@ type API struct {
 	db       *models.DB
 	session  SessionIdentity
 	log      *slog.Logger
+	// clientAddr finds the address that login throttling counts against.
+	clientAddr *clientaddr.Resolver
 }
 
-// New makes the API.
-func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, log *slog.Logger) *API {
-	return &API{hub: h, accounts: accounts, db: db, session: session, log: log}
+// New makes the API; addr finds each caller's address.
+func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger) *API {
+	return &API{hub: h, accounts: accounts, db: db, session: session, log: log, clientAddr: addr}
 }
 
 const identityKey = "wharf.identity"
@@ -71,7 +73,7 @@ func (a *API) Register(r gin.IRouter) {
 // credentials, or a web session. Bad credentials are refused outright.
 func (a *API) authenticate(c *gin.Context) {
 	r := c.Request
-	ip := clientIP(r)
+	ip := a.clientAddr.IP(r)
 	authz := r.Header.Get("Authorization")
 	var id *auth.Identity
 	var err error
@@ -103,14 +105,6 @@ func identity(c *gin.Context) *auth.Identity {
 	id, _ := c.Get(identityKey)
 	i, _ := id.(*auth.Identity)
 	return i
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // fail writes the API's error JSON.

@@ -78,7 +78,7 @@ func (a *API) changePassword(c *gin.Context) {
 	if !bind(c, &body) {
 		return
 	}
-	if err := a.accounts.ChangePassword(c.Request.Context(), id, clientIP(c.Request), body.Old, body.New, ""); err != nil {
+	if err := a.accounts.ChangePassword(c.Request.Context(), id, a.clientAddr.IP(c.Request), body.Old, body.New, ""); err != nil {
 		a.error(c, err)
 		return
 	}

@@ -158,8 +158,9 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 }
 
 // Authenticate checks a username with a password or a personal access
-// token, as Basic auth carries them. Repeated failures from one address or
-// for one account are throttled (ErrThrottled).
+// token, as Basic auth carries them. Repeated failures for one name from
+// one address, or from one address altogether, are throttled
+// (ErrThrottled; see Throttle).
 func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
 	if strings.HasPrefix(secret, TokenPrefix) {
 		id, err := a.AuthenticateToken(ctx, ip, secret)
@@ -167,7 +168,9 @@ func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string
 			return nil, err
 		}
 		if !ConstantTimeEqual(id.Username, username) {
-			a.throttle.Fail(ip, username)
+			// A good token under another name guesses no password: it
+			// counts with the token failures.
+			a.throttle.FailToken(ip)
 			return nil, ErrBadCredentials
 		}
 		return id, nil

@@ -210,56 +210,6 @@ func TestParseScopes(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	for _, mode := range []string{"in memory", "shared by two replicas"} {
-		t.Run(mode, func(t *testing.T) {
-			now := time.Unix(1000, 0)
-			// Failures and checks alternate between the replicas: a
-			// shared throttle must count them together.
-			var replicas []*Throttle
-			var db *models.DB
-			if mode != "in memory" {
-				db = testDB(t)
-			}
-			for range 2 {
-				th := NewThrottle(3, time.Minute)
-				th.now = func() time.Time { return now }
-				if db != nil {
-					th.Shared = db
-				} else if len(replicas) == 1 {
-					th = replicas[0] // one process: one throttle
-				}
-				replicas = append(replicas, th)
-			}
-			for i := range 3 {
-				th := replicas[i%2]
-				if err := th.Check("1.2.3.4", "alice"); err != nil {
-					t.Fatalf("throttled too early: %v", err)
-				}
-				th.Fail("1.2.3.4", "alice")
-			}
-			for _, th := range replicas {
-				err := th.Check("5.6.7.8", "alice")
-				if e, ok := err.(*ErrThrottled); !ok || e.RetryAfter <= 0 {
-					t.Fatalf("account not throttled from another address: %v", err)
-				}
-				if err := th.Check("1.2.3.4", "bob"); err == nil {
-					t.Fatal("address not throttled for another account")
-				}
-				if err := th.Check("9.9.9.9", "bob"); err != nil {
-					t.Fatalf("unrelated caller throttled: %v", err)
-				}
-			}
-			now = now.Add(61 * time.Second)
-			for _, th := range replicas {
-				if err := th.Check("1.2.3.4", "alice"); err != nil {
-					t.Fatalf("still throttled after the window: %v", err)
-				}
-			}
-		})
-	}
-}
-
 func TestDecide(t *testing.T) {
 	alice := &Identity{UserID: 1, Username: "alice"}
 	readTok := &Identity{UserID: 1, Username: "alice", TokenID: 9, Scopes: []string{ScopeRead}}

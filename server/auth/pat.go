@@ -101,12 +101,12 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 // AuthenticateToken checks a personal access token. Revoked, expired and
 // disabled owners' tokens fail at once: nothing about them is cached.
 func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*Identity, error) {
-	if err := a.throttle.Check(ip, ""); err != nil {
+	if err := a.throttle.CheckToken(ip); err != nil {
 		return nil, err
 	}
 	t, err := a.db.GetAccessTokenByHash(ctx, hashToken(secret))
 	if errors.Is(err, models.ErrNotFound) {
-		a.throttle.Fail(ip, "")
+		a.throttle.FailToken(ip)
 		return nil, ErrBadCredentials
 	}
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wharfhub/wharf/server/clientaddr"
 )
 
 // Config holds the server's settings.
@@ -29,6 +31,9 @@ type Config struct {
 	AllowSignup bool
 	// WebhookAllowedHosts is the webhook targets' allow list.
 	WebhookAllowedHosts string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, comma
+	// separated) whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies string
 	// Database is empty for SQLite in the data directory, or a
 	// postgres:// URL.
 	Database string
@@ -120,6 +125,14 @@ var ServeSettings = []Setting{
 		}},
 	{Name: "webhook-allowed-hosts", Usage: "webhook targets allowed: comma list of external, private, loopback, *, CIDRs or host globs", Def: "external",
 		set: str(func(c *Config) *string { return &c.WebhookAllowedHosts })},
+	{Name: "trusted-proxies", Usage: "reverse proxies whose X-Forwarded-For gives the client address: comma list of CIDRs or IPs (default none: the header is ignored)", Def: "",
+		set: func(c *Config, v string) error {
+			if _, err := clientaddr.Parse(v); err != nil {
+				return fmt.Errorf("trusted-proxies: %w", err)
+			}
+			c.TrustedProxies = v
+			return nil
+		}},
 	{Name: "gc-interval", Usage: "run garbage collection online this often, e.g. 24h (0: never)", Def: "0",
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -215,10 +228,15 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 			known[s.Name] = true
 		}
 		for k, v := range raw {
-			if !known[k] {
+			// trusted_proxies and trusted-proxies are one key.
+			name := strings.ReplaceAll(k, "_", "-")
+			if !known[name] {
 				return nil, nil, fmt.Errorf("config file %s: unknown setting %q", cf, k)
 			}
-			file[k] = fmt.Sprint(v)
+			if _, dup := file[name]; dup {
+				return nil, nil, fmt.Errorf("config file %s: %q is set twice", cf, name)
+			}
+			file[name] = fmt.Sprint(v)
 		}
 	}
 	c := &Config{}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
 
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/registry/errcode"
 )
@@ -24,12 +24,14 @@ type Handler struct {
 	tokens   *auth.Tokens
 	log      *slog.Logger
 	realm    string
+	// clientAddr finds the address that login throttling counts against.
+	clientAddr *clientaddr.Resolver
 }
 
 // New makes the /v2/ handler; baseURL is the server's public URL, whose
-// /v2/token is the token realm.
-func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string, log *slog.Logger) *Handler {
-	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token"}
+// /v2/token is the token realm, and addr finds each caller's address.
+func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string, addr *clientaddr.Resolver, log *slog.Logger) *Handler {
+	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token", clientAddr: addr}
 }
 
 // request carries what every resource handler needs.
@@ -116,15 +118,6 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// clientIP is the address login throttling counts against.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authenticate reads a registry token, a personal access token, or Basic
 // credentials, if the request carries any.
 func (h *Handler) authenticate(q *request) error {
@@ -135,7 +128,7 @@ func (h *Handler) authenticate(q *request) error {
 	scheme, cred, _ := strings.Cut(authz, " ")
 	switch {
 	case strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(cred, auth.TokenPrefix):
-		id, err := h.accounts.AuthenticateToken(q.ctx(), clientIP(q.r), cred)
+		id, err := h.accounts.AuthenticateToken(q.ctx(), h.clientAddr.IP(q.r), cred)
 		if err != nil {
 			return authFailure(err, "invalid_token")
 		}
@@ -153,7 +146,7 @@ func (h *Handler) authenticate(q *request) error {
 	if !ok {
 		return &challengeError{msg: "unsupported authorization scheme"}
 	}
-	id, err := h.accounts.Authenticate(q.ctx(), clientIP(q.r), user, pass)
+	id, err := h.accounts.Authenticate(q.ctx(), h.clientAddr.IP(q.r), user, pass)
 	if err != nil {
 		return authFailure(err, "")
 	}

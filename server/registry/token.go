@@ -45,7 +45,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	var id *auth.Identity
 	if hasCreds {
 		var err error
-		id, err = h.accounts.Authenticate(r.Context(), clientIP(r), user, secret)
+		id, err = h.accounts.Authenticate(r.Context(), h.clientAddr.IP(r), user, secret)
 		var th *auth.ErrThrottled
 		switch {
 		case errors.As(err, &th):

@@ -271,4 +271,3 @@ func (w *Web) revokeAllTokens(c *gin.Context) {
 	w.addFlash(c, "ok", fmt.Sprintf("%d tokens revoked.", n))
 	redirectTo(c, "/settings#tokens")
 }
-

@@ -302,6 +302,7 @@ func toOCI(err error) *errcode.Error {
 	case errors.Is(err, content.ErrTagInvalid):
 		code = errcode.TagInvalid
 	case errors.Is(err, content.ErrQuotaExceeded):
+		// Also mid-stream, as soon as a chunk would cross the quota.
 		code = errcode.Denied
 	case errors.Is(err, content.ErrBusy):
 		code = errcode.Unavailable

@@ -25,11 +25,17 @@ type Upload struct {
 }
 
 // StartUpload opens an upload session in repository name for userID
-// (nil for none). Only the same repository and user can continue it.
+// (nil for none). Only the same repository and user can continue it. A
+// user holds at most MaxOpenUploads open sessions; finishing, cancelling
+// or the purge of a stale one frees its place.
 func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (*Upload, error) {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, UserID: userID, StartedAt: &now, UpdatedAt: now}
-	if err := s.db.CreateUpload(ctx, u); err != nil {
+	if err := s.db.CreateUploadLimited(ctx, u, s.MaxOpenUploads); err != nil {
+		if errors.Is(err, models.ErrTooManyUploads) {
+			return nil, detailf(ErrTooManyUploads, map[string]int{"limit": s.MaxOpenUploads},
+				"you have %d open upload sessions, the most allowed; finish or cancel one first", s.MaxOpenUploads)
+		}
 		return nil, fmt.Errorf("start upload: %w", err)
 	}
 	return &Upload{ID: u.ID, Name: name}, nil

@@ -14,11 +14,14 @@ import (
 type Upload struct {
 	ID         string `gorm:"primaryKey"`
 	Repository string
-	UserID     *int64
-	Size       int64
-	HashState  []byte
-	StartedAt  *time.Time
-	UpdatedAt  time.Time
+	// Namespace is Repository's namespace, whose quota counts the
+	// session's bytes.
+	Namespace string
+	UserID    *int64
+	Size      int64
+	HashState []byte
+	StartedAt *time.Time
+	UpdatedAt time.Time
 }
 
 func asNoRows(err error) error {
@@ -28,9 +31,40 @@ func asNoRows(err error) error {
 	return err
 }
 
+// ErrTooManyUploads refuses a session to a user who holds the most open
+// sessions allowed.
+var ErrTooManyUploads = errors.New("too many open upload sessions")
+
 // CreateUpload records a new upload session.
 func (db *DB) CreateUpload(ctx context.Context, u *Upload) error {
-	return db.write(ctx).Create(u).Error
+	return db.CreateUploadLimited(ctx, u, 0)
+}
+
+// CreateUploadLimited records a new upload session unless its user already
+// holds limit open ones (ErrTooManyUploads); limit 0, or no user, is no
+// limit. The count and the insert share a transaction that holds the
+// user's row, so concurrent starts, on any replica, cannot pass the limit
+// together.
+func (db *DB) CreateUploadLimited(ctx context.Context, u *Upload, limit int) error {
+	u.Namespace = NamespaceOf(u.Repository)
+	if limit <= 0 || u.UserID == nil {
+		return db.write(ctx).Create(u).Error
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var id int64
+		err := tx.Raw("SELECT id FROM users WHERE id = ?"+forUpdate(tx), *u.UserID).Row().Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&Upload{}).Where("user_id = ?", *u.UserID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(limit) {
+			return ErrTooManyUploads
+		}
+		return tx.Create(u).Error
+	})
 }
 
 // GetUpload finds an upload session by id.

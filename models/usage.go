@@ -15,16 +15,27 @@ type Usage struct {
 
 // NamespaceUsage adds up a namespace's storage.
 func (db *DB) NamespaceUsage(ctx context.Context, ns string) (*Usage, error) {
+	return scanUsage(db.read(ctx).Raw("SELECT"+usageColumns, usageArgs(ns)...).Row())
+}
+
+// usageColumns adds up a namespace's committed content: blob bytes (each
+// blob once), blob count, manifest bytes, repositories and the quota. Its
+// placeholders all take the namespace.
+const usageColumns = `
+	COALESCE((SELECT SUM(b.size) FROM blobs b WHERE b.digest IN (
+		SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?)), 0),
+	COALESCE((SELECT COUNT(DISTINCT rb.digest) FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?), 0),
+	COALESCE((SELECT SUM(m.size) FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.namespace = ?), 0),
+	COALESCE((SELECT COUNT(*) FROM repositories WHERE namespace = ?), 0),
+	COALESCE((SELECT quota_bytes FROM namespaces WHERE name = ?), 0)`
+
+func usageArgs(ns string) []any { return []any{ns, ns, ns, ns, ns} }
+
+// scanUsage reads usageColumns, then any further columns into more.
+func scanUsage(row interface{ Scan(...any) error }, more ...any) (*Usage, error) {
 	u := &Usage{}
-	row := db.read(ctx).Raw(`SELECT
-		COALESCE((SELECT SUM(b.size) FROM blobs b WHERE b.digest IN (
-			SELECT rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?)), 0),
-		COALESCE((SELECT COUNT(DISTINCT rb.digest) FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE r.namespace = ?), 0),
-		COALESCE((SELECT SUM(m.size) FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.namespace = ?), 0),
-		COALESCE((SELECT COUNT(*) FROM repositories WHERE namespace = ?), 0),
-		COALESCE((SELECT quota_bytes FROM namespaces WHERE name = ?), 0)`, ns, ns, ns, ns, ns).Row()
 	var manifests int64
-	if err := row.Scan(&u.Bytes, &u.Blobs, &manifests, &u.Repositories, &u.QuotaBytes); err != nil {
+	if err := row.Scan(append([]any{&u.Bytes, &u.Blobs, &manifests, &u.Repositories, &u.QuotaBytes}, more...)...); err != nil {
 		return nil, err
 	}
 	u.Bytes += manifests

@@ -92,6 +92,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if cfg.UploadTTL > 0 {
 		c.UploadTTL = cfg.UploadTTL
 	}
+	if cfg.MaxOpenUploads > 0 {
+		c.MaxOpenUploads = cfg.MaxOpenUploads
+	}
 	policy := auth.NewPolicy(db)
 	bus := events.New()
 	c.Events = bus

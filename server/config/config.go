@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 	UploadTTL time.Duration
+	// MaxOpenUploads caps the open upload sessions of one account.
+	MaxOpenUploads int
 	// DefaultVisibility is the visibility of a repository created by its
 	// first push.
 	DefaultVisibility string
@@ -103,6 +106,15 @@ var ServeSettings = []Setting{
 				return fmt.Errorf("upload-ttl must be a positive duration such as 24h, not %q", v)
 			}
 			c.UploadTTL = d
+			return nil
+		}},
+	{Name: "max-open-uploads", Usage: "most open blob upload sessions one account may hold", Def: "100",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("max-open-uploads must be a positive number, not %q", v)
+			}
+			c.MaxOpenUploads = n
 			return nil
 		}},
 	{Name: "default-visibility", Usage: "visibility of a repository created by its first push: public or private", Def: "public",

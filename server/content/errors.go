@@ -19,6 +19,9 @@ var (
 	ErrNameUnknown         = errors.New("repository unknown")
 	ErrTagInvalid          = errors.New("tag invalid")
 	ErrNotAcceptable       = errors.New("manifest media type not accepted")
+	// ErrTooManyUploads refuses a new upload session to a user who holds
+	// the most open ones allowed.
+	ErrTooManyUploads = errors.New("too many open upload sessions")
 	// ErrBusy asks the client to retry: the blob it writes is being
 	// garbage collected.
 	ErrBusy = errors.New("temporarily unavailable")

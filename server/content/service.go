@@ -19,6 +19,8 @@ type Service struct {
 	pulls pulls
 	// UploadTTL is how long an untouched upload session lives.
 	UploadTTL time.Duration
+	// MaxOpenUploads is how many open upload sessions one user may hold.
+	MaxOpenUploads int
 	// BlobLeaseTTL bounds how long an upload's commit keeps garbage
 	// collection off its blob should the process die half-way.
 	BlobLeaseTTL time.Duration
@@ -31,7 +33,7 @@ type Service struct {
 
 // New makes the content service.
 func New(db *models.DB, store storage.Driver, log *slog.Logger) *Service {
-	return &Service{db: db, store: store, log: log, UploadTTL: 24 * time.Hour, BlobLeaseTTL: time.Hour, GCWait: time.Minute}
+	return &Service{db: db, store: store, log: log, UploadTTL: 24 * time.Hour, MaxOpenUploads: 100, BlobLeaseTTL: time.Hour, GCWait: time.Minute}
 }
 
 // keyedMutex serialises work on one key (an upload id) without a global lock.

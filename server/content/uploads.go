@@ -25,11 +25,17 @@ type Upload struct {
 }
 
 // StartUpload opens an upload session in repository name for userID
-// (nil for none). Only the same repository and user can continue it.
+// (nil for none). Only the same repository and user can continue it. A
+// user holds at most MaxOpenUploads open sessions; finishing, cancelling
+// or the purge of a stale one frees its place.
 func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (*Upload, error) {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, UserID: userID, StartedAt: &now, UpdatedAt: now}
-	if err := s.db.CreateUpload(ctx, u); err != nil {
+	if err := s.db.CreateUploadLimited(ctx, u, s.MaxOpenUploads); err != nil {
+		if errors.Is(err, models.ErrTooManyUploads) {
+			return nil, detailf(ErrTooManyUploads, map[string]int{"limit": s.MaxOpenUploads},
+				"you have %d open upload sessions, the most allowed; finish or cancel one first", s.MaxOpenUploads)
+		}
 		return nil, fmt.Errorf("start upload: %w", err)
 	}
 	return &Upload{ID: u.ID, Name: name}, nil
@@ -98,13 +104,15 @@ func (s *Service) AppendUpload(ctx context.Context, name, id string, userID *int
 	if err != nil {
 		return nil, err
 	}
-	if err := s.appendLocked(ctx, u, c); err != nil {
+	if err := s.appendLocked(ctx, u, c, ""); err != nil {
 		return &Upload{ID: u.ID, Name: name, Size: u.Size}, err
 	}
 	return &Upload{ID: u.ID, Name: name, Size: u.Size}, nil
 }
 
-func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk) error {
+// appendLocked appends c to the session; dgst is the digest the upload is
+// to have, when the chunk is the last one, else "".
+func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk, dgst digest.Digest) error {
 	if c.Start >= 0 && c.Start != u.Size {
 		return detailf(ErrRangeInvalid, nil, "chunk starts at %d, upload has %d bytes", c.Start, u.Size)
 	}
@@ -112,7 +120,14 @@ func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk) e
 	if err != nil {
 		return err
 	}
-	n, err := s.store.AppendUpload(ctx, u.ID, u.Size, io.TeeReader(c.Body, h))
+	// The quota counts the chunk as it arrives; once the chunk is saved
+	// in the session (or failed), its reservation goes.
+	body, release, err := s.meter(ctx, models.NamespaceOf(u.Repository), c, dgst, u.Size)
+	if err != nil {
+		return err
+	}
+	defer release()
+	n, err := s.store.AppendUpload(ctx, u.ID, u.Size, io.TeeReader(body, h))
 	if errors.Is(err, storage.ErrOffsetMismatch) {
 		// The data on disk is shorter than the session says (lost after a
 		// power failure): the session cannot be trusted any more.
@@ -153,7 +168,7 @@ func (s *Service) FinishUpload(ctx context.Context, name, id string, userID *int
 		return err
 	}
 	if c != nil {
-		if err := s.appendLocked(ctx, u, *c); err != nil {
+		if err := s.appendLocked(ctx, u, *c, dgst); err != nil {
 			return err
 		}
 	}
@@ -262,8 +277,15 @@ func (s *Service) rehash(ctx context.Context, id string, alg digest.Algorithm) (
 func (s *Service) PutBlob(ctx context.Context, name string, dgst digest.Digest, c Chunk) error {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, StartedAt: &now, UpdatedAt: now}
+	// No session row holds these bytes: the reservation counts them until
+	// the commit has linked the blob.
+	body, release, err := s.meter(ctx, models.NamespaceOf(name), c, dgst, 0)
+	if err != nil {
+		return err
+	}
+	defer release()
 	h := sha256.New()
-	n, err := s.store.AppendUpload(ctx, u.ID, 0, io.TeeReader(c.Body, h))
+	n, err := s.store.AppendUpload(ctx, u.ID, 0, io.TeeReader(body, h))
 	if err != nil {
 		_ = s.store.DeleteUpload(ctx, u.ID)
 		return fmt.Errorf("put blob: %w", err)

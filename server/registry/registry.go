@@ -295,7 +295,10 @@ func toOCI(err error) *errcode.Error {
 	case errors.Is(err, content.ErrTagInvalid):
 		code = errcode.TagInvalid
 	case errors.Is(err, content.ErrQuotaExceeded):
+		// Also mid-stream, as soon as a chunk would cross the quota.
 		code = errcode.Denied
+	case errors.Is(err, content.ErrTooManyUploads):
+		code = errcode.TooManyRequests
 	case errors.Is(err, content.ErrBusy):
 		code = errcode.Unavailable
 	default:

@@ -51,7 +51,12 @@ func Latest() int {
 }
 
 // Run applies every version the database does not have yet.
-func Run(ctx context.Context, db *gorm.DB) error {
+func Run(ctx context.Context, db *gorm.DB) error { return RunTo(ctx, db, Latest()) }
+
+// RunTo applies the versions up to target that the database does not
+// have yet: a database as an older Wharf left it, for tests of the
+// versions after target.
+func RunTo(ctx context.Context, db *gorm.DB, target int) error {
 	rep, ok := dialects[db.Dialector.Name()]
 	if !ok {
 		return fmt.Errorf("migrations: unsupported database %q", db.Dialector.Name())
@@ -76,7 +81,7 @@ func Run(ctx context.Context, db *gorm.DB) error {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Version < all[j].Version })
 	for _, m := range all {
-		if done[m.Version] {
+		if done[m.Version] || m.Version > target {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {

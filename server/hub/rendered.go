@@ -20,8 +20,8 @@ type Markdown struct {
 }
 
 // SetMarkdown replaces the Markdown renderer (markdown.Render, version
-// markdown.Version): HTML stored by an older version is rendered again
-// when it is next shown.
+// markdown.Version), before the service is used: HTML stored by an older
+// version is rendered again when it is next shown.
 func (s *Service) SetMarkdown(m Markdown) { s.md = m }
 
 func defaultMarkdown() Markdown { return Markdown{Version: markdown.Version, Render: markdown.Render} }

@@ -51,11 +51,12 @@ func Latest() int {
 }
 
 // Run applies every version the database does not have yet.
-func Run(ctx context.Context, db *gorm.DB) error { return runTo(ctx, db, Latest()) }
+func Run(ctx context.Context, db *gorm.DB) error { return RunTo(ctx, db, Latest()) }
 
-// runTo applies the versions up to last that the database does not have
-// yet (tests stop at an old version to check the upgrade from it).
-func runTo(ctx context.Context, db *gorm.DB, last int) error {
+// RunTo applies the versions up to target that the database does not
+// have yet: a database as an older Wharf left it, for tests of the
+// versions after target.
+func RunTo(ctx context.Context, db *gorm.DB, target int) error {
 	rep, ok := dialects[db.Dialector.Name()]
 	if !ok {
 		return fmt.Errorf("migrations: unsupported database %q", db.Dialector.Name())
@@ -80,7 +81,7 @@ func runTo(ctx context.Context, db *gorm.DB, last int) error {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Version < all[j].Version })
 	for _, m := range all {
-		if done[m.Version] || m.Version > last {
+		if done[m.Version] || m.Version > target {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {

@@ -52,7 +52,7 @@ func TestRunIsIdempotent(t *testing.T) {
 // working, and deleting a namespace now takes its webhooks along.
 func TestNamespaceWebhooksMigrateToTheirRow(t *testing.T) {
 	db := openSQLite(t)
-	if err := runTo(t.Context(), db, 10); err != nil {
+	if err := RunTo(t.Context(), db, 10); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()

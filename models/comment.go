@@ -11,13 +11,17 @@ type Comment struct {
 	RepositoryID int64
 	UserID       int64
 	Body         string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// BodyHTML is Body rendered to sanitized HTML by version
+	// BodyHTMLVersion of the Markdown renderer; version 0 is none yet.
+	BodyHTML        string
+	BodyHTMLVersion int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 	// Username is the author's name, read with the comment.
 	Username string `gorm:"->;-:migration"`
 }
 
-const commentColumns = "c.id, c.repository_id, c.user_id, c.body, c.created_at, c.updated_at, u.username"
+const commentColumns = "c.id, c.repository_id, c.user_id, c.body, c.body_html, c.body_html_version, c.created_at, c.updated_at, u.username"
 
 // CountComments counts a repository's comments.
 func (db *DB) CountComments(ctx context.Context, repoID int64) (int64, error) {
@@ -63,14 +67,24 @@ func (db *DB) CreateComment(ctx context.Context, c *Comment) error {
 	return err
 }
 
-// UpdateComment replaces the body of comment id of repository repoID.
-func (db *DB) UpdateComment(ctx context.Context, repoID, id int64, body string) error {
+// UpdateComment replaces the body of comment id of repository repoID,
+// with its HTML and the version of the renderer that made it.
+func (db *DB) UpdateComment(ctx context.Context, repoID, id int64, body, html string, version int) error {
 	res := db.write(ctx).Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
-		Updates(map[string]any{"body": body, "updated_at": time.Now().UTC()})
+		Updates(map[string]any{"body": body, "body_html": html, "body_html_version": version, "updated_at": time.Now().UTC()})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
 	return res.Error
+}
+
+// SetCommentHTML stores html, rendered from body by renderer version, as
+// comment id's HTML, unless the comment's body has changed since or a
+// renderer as new has stored its HTML already. It reports whether it did.
+func (db *DB) SetCommentHTML(ctx context.Context, id int64, body, html string, version int) (bool, error) {
+	res := db.write(ctx).Model(&Comment{}).Where("id = ? AND body = ? AND body_html_version < ?", id, body, version).
+		Updates(map[string]any{"body_html": html, "body_html_version": version})
+	return res.RowsAffected > 0, res.Error
 }
 
 // DeleteComment deletes comment id of repository repoID.

@@ -187,17 +187,17 @@ func TestComments(t *testing.T) {
 	if _, err := db.GetComment(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("get through the wrong repository: %v", err)
 	}
-	if err := db.UpdateComment(ctx, app, elsewhere.ID, "hijack"); !errors.Is(err, models.ErrNotFound) {
+	if err := db.UpdateComment(ctx, app, elsewhere.ID, "hijack", "<p>hijack</p>", 2); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("update through the wrong repository: %v", err)
 	}
 	if err := db.DeleteComment(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("delete through the wrong repository: %v", err)
 	}
-	if err := db.UpdateComment(ctx, app, ids[1], "edited"); err != nil {
+	if err := db.UpdateComment(ctx, app, ids[1], "edited", "<p>edited</p>", 2); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = db.GetComment(ctx, app, ids[1])
-	if c.Body != "edited" || c.UpdatedAt.Before(c.CreatedAt) {
+	if c.Body != "edited" || c.BodyHTML != "<p>edited</p>" || c.BodyHTMLVersion != 2 || c.UpdatedAt.Before(c.CreatedAt) {
 		t.Fatalf("after update: %+v", c)
 	}
 	if err := db.DeleteComment(ctx, app, ids[1]); err != nil {

@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/markdown"
 )
 
 func funcs(w *Web) template.FuncMap {
 	return template.FuncMap{
-		"markdown": markdown.Render,
-		"ago":      ago,
-		"bytes":    humanBytes,
-		"short":    shortDigest,
+		// No "markdown": pages show the HTML stored when the text was
+		// saved (hub.Service.ReadmeHTML, hub.Comment.BodyHTML).
+		"ago":   ago,
+		"bytes": humanBytes,
+		"short": shortDigest,
 		"pull": func(repo, tag string) string {
 			if tag == "" {
 				return "docker pull " + w.cfg.RegistryHost + "/" + repo

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func splitRepo(p string) (string, []string) {
 
 type repoData struct {
 	Repo       *hub.Repository
+	Readme     template.HTML // on the overview
 	Tab        string
 	CanManage  bool
 	CanWrite   bool
@@ -46,6 +48,8 @@ type repoData struct {
 	Pager      pager
 	Total      int
 	Levels     []string
+	// The limits that the forms state.
+	MaxReadme, MaxComment int
 }
 
 func (w *Web) repoRoute(c *gin.Context) {
@@ -94,7 +98,8 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 		w.fail(c, err)
 		return
 	}
-	d := repoData{Repo: r, Tab: tab, CanManage: r.Level >= auth.LevelAdmin, CanWrite: r.Level >= auth.LevelWrite}
+	d := repoData{Repo: r, Tab: tab, CanManage: r.Level >= auth.LevelAdmin, CanWrite: r.Level >= auth.LevelWrite,
+		MaxReadme: hub.MaxReadme, MaxComment: hub.MaxComment}
 	if id != nil {
 		d.Starred, _ = w.hub.IsStarred(ctx, id, name)
 	}
@@ -103,6 +108,11 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 	}
 	page := pageNum(c)
 	switch tab {
+	case "overview":
+		if d.Readme, err = w.hub.ReadmeHTML(ctx, r); err != nil {
+			w.fail(c, err)
+			return
+		}
 	case "tags":
 		tags, err := w.hub.Tags(ctx, id, name, 50+1, (page-1)*50)
 		if err != nil {
@@ -184,7 +194,7 @@ func (w *Web) addComment(c *gin.Context, name string) {
 	if _, err := w.hub.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
+			w.addFlash(c, "error", capitalize(inv.Msg)+".")
 			redirectTo(c, "/r/"+name+"/comments")
 			return
 		}
@@ -222,7 +232,7 @@ func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *
 	if err := do(id, cid); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
+			w.addFlash(c, "error", capitalize(inv.Msg)+".")
 			redirectTo(c, "/r/"+name+"/comments")
 			return
 		}
@@ -254,7 +264,7 @@ func (w *Web) saveRepoSettings(c *gin.Context, name string) {
 	if _, err := w.hub.UpdateRepository(c.Request.Context(), id, name, p); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
+			w.addFlash(c, "error", capitalize(inv.Msg)+".")
 			redirectTo(c, "/r/"+name+"/settings")
 			return
 		}

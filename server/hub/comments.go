@@ -10,18 +10,17 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
-	"github.com/wharfhub/wharf/server/markdown"
 )
 
-// maxComment is the longest comment body, in bytes.
-const maxComment = 10_000
+// MaxComment is the longest comment body, in bytes.
+const MaxComment = 10_000
 
 // Comment is a comment as the hub shows it to one caller.
 type Comment struct {
 	ID        int64
 	User      string
 	Body      string
-	BodyHTML  template.HTML // Body rendered as sanitized Markdown
+	BodyHTML  template.HTML // Body rendered as sanitized Markdown when it was saved
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// What the caller may do with it: its author edits it; its author and
@@ -30,13 +29,17 @@ type Comment struct {
 	CanDelete bool
 }
 
-func (s *Service) toComment(c *models.Comment, id *auth.Identity, r *Repository) Comment {
+func (s *Service) toComment(ctx context.Context, c *models.Comment, id *auth.Identity, r *Repository) (Comment, error) {
+	html, err := s.commentHTML(ctx, c)
+	if err != nil {
+		return Comment{}, err
+	}
 	mine := id != nil && id.UserID == c.UserID
 	return Comment{
-		ID: c.ID, User: c.Username, Body: c.Body, BodyHTML: markdown.Render(c.Body),
+		ID: c.ID, User: c.Username, Body: c.Body, BodyHTML: html,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		CanEdit: mine, CanDelete: mine || canManage(id, r),
-	}
+	}, nil
 }
 
 func canManage(id *auth.Identity, r *Repository) bool {
@@ -48,8 +51,8 @@ func checkComment(body string) error {
 	if !utf8.ValidString(body) || strings.ContainsRune(body, 0) {
 		return invalid("comment must be valid UTF-8 text without NUL characters")
 	}
-	if len(body) > maxComment {
-		return invalid("comment is longer than %d bytes", maxComment)
+	if len(body) > MaxComment {
+		return invalid("comment must be at most %d bytes", MaxComment)
 	}
 	if strings.TrimSpace(body) == "" {
 		return invalid("comment must not be empty")
@@ -75,7 +78,11 @@ func (s *Service) Comments(ctx context.Context, id *auth.Identity, name string, 
 	}
 	out := make([]Comment, 0, len(rows))
 	for i := range rows {
-		out = append(out, s.toComment(&rows[i], id, r))
+		c, err := s.toComment(ctx, &rows[i], id, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
 	}
 	return out, int(total), nil
 }
@@ -90,7 +97,10 @@ func (s *Service) Comment(ctx context.Context, id *auth.Identity, name string, c
 	if err != nil {
 		return nil, err
 	}
-	out := s.toComment(c, id, r)
+	out, err := s.toComment(ctx, c, id, r)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -126,7 +136,8 @@ func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body 
 	if err := checkComment(body); err != nil {
 		return nil, err
 	}
-	c := &models.Comment{RepositoryID: r.ID, UserID: id.UserID, Body: body}
+	c := &models.Comment{RepositoryID: r.ID, UserID: id.UserID, Body: body,
+		BodyHTML: string(s.md.Render(body)), BodyHTMLVersion: s.md.Version}
 	if err := s.db.CreateComment(ctx, c); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNotFound
@@ -134,7 +145,10 @@ func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body 
 		return nil, err
 	}
 	c.Username = id.Username
-	out := s.toComment(c, id, r)
+	out, err := s.toComment(ctx, c, id, r)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -154,7 +168,8 @@ func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name strin
 	if err := checkComment(body); err != nil {
 		return nil, err
 	}
-	if err := s.db.UpdateComment(ctx, r.ID, c.ID, body); err != nil {
+	html := s.md.Render(body)
+	if err := s.db.UpdateComment(ctx, r.ID, c.ID, body, string(html), s.md.Version); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNotFound
 		}
@@ -163,7 +178,10 @@ func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name strin
 	if c, err = s.getComment(ctx, r, commentID); err != nil {
 		return nil, err
 	}
-	out := s.toComment(c, id, r)
+	out, err := s.toComment(ctx, c, id, r)
+	if err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 

@@ -36,12 +36,13 @@ type Service struct {
 	events   *events.Bus
 	index    search.Index
 	checkURL func(ctx context.Context, rawURL string) error
+	md       Markdown
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
 func New(db *models.DB, policy *auth.Policy, bus *events.Bus) *Service {
-	return &Service{db: db, policy: policy, events: bus}
+	return &Service{db: db, policy: policy, events: bus, md: defaultMarkdown()}
 }
 
 func (s *Service) changed(name string, id *auth.Identity) {
@@ -52,10 +53,11 @@ func (s *Service) changed(name string, id *auth.Identity) {
 	s.events.Publish(events.Event{Kind: events.RepositoryChanged, Repository: name, Namespace: models.NamespaceOf(name), Actor: actor})
 }
 
-// Limits on hub text.
+// Limits on hub text, in bytes. Descriptions are plain text; READMEs and
+// comments (MaxComment) are Markdown, rendered once when they are saved.
 const (
 	maxDescription = 300
-	maxReadme      = 100_000
+	MaxReadme      = 100_000
 )
 
 // Repository is a repository as the hub shows it.
@@ -166,8 +168,13 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 		fields["description"] = *p.Description
 	}
 	if p.Readme != nil {
-		if err := checkText("readme", *p.Readme, maxReadme); err != nil {
+		if err := checkText("readme", *p.Readme, MaxReadme); err != nil {
 			return nil, err
+		}
+		// The HTML first: should the README's update then fail, the HTML
+		// does not match the README that stays, and is not shown.
+		if _, err := s.saveReadmeHTML(ctx, r.ID, *p.Readme); err != nil {
+			return nil, fmt.Errorf("store the README of %s: %w", name, err)
 		}
 		fields["readme"] = *p.Readme
 	}
@@ -185,7 +192,7 @@ func checkText(field, v string, max int) error {
 		return invalid("%s must be valid UTF-8 text", field)
 	}
 	if len(v) > max {
-		return invalid("%s is longer than %d bytes", field, max)
+		return invalid("%s must be at most %d bytes", field, max)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package markdown
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -189,12 +190,25 @@ func TestRenderEmpty(t *testing.T) {
 	}
 }
 
+// FuzzRender checks that whatever the text, Render does not panic, is
+// safe, stays within maxOutput and takes well under a second.
 func FuzzRender(f *testing.F) {
 	for _, tc := range hostile {
 		f.Add(tc.src)
 	}
+	for _, tc := range pathological {
+		f.Add(tc.gen(2000))
+	}
 	f.Add("# h\n\n- [x] a\n\n```go\nx\n```\n\n| a |\n|---|\n| b |\n\n[l](https://e.com) www.e.com")
 	f.Fuzz(func(t *testing.T, src string) {
-		checkSafe(t, string(Render(src)), false)
+		start := time.Now()
+		out := string(Render(src))
+		if d := time.Since(start); d > time.Second*slowdown {
+			t.Errorf("rendering %d bytes took %v", len(src), d)
+		}
+		if len(out) > maxOutput(len(src)) {
+			t.Errorf("%d bytes rendered to %d bytes of HTML, more than %d", len(src), len(out), maxOutput(len(src)))
+		}
+		checkSafe(t, out, false)
 	})
 }

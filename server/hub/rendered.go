@@ -1,0 +1,77 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/markdown"
+)
+
+// Markdown is the renderer of READMEs and comments: Render, and the
+// Version stored beside what it makes.
+type Markdown struct {
+	Version int
+	Render  func(src string) template.HTML
+}
+
+// SetMarkdown replaces the Markdown renderer (markdown.Render, version
+// markdown.Version), before the service is used: HTML stored by an older
+// version is rendered again when it is next shown.
+func (s *Service) SetMarkdown(m Markdown) { s.md = m }
+
+func defaultMarkdown() Markdown { return Markdown{Version: markdown.Version, Render: markdown.Render} }
+
+// Markdown is rendered once, when it is saved, and the pages show the
+// stored HTML: rendering is too costly to repeat per view. Text saved
+// before (or by an older renderer) is rendered at its first view and
+// stored, so that it too is rendered once.
+
+// ReadmeHTML is the HTML of r's README, as stored when it was saved.
+func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML, error) {
+	if r.Readme == "" {
+		return "", nil
+	}
+	sum := sha256.Sum256([]byte(r.Readme))
+	source := hex.EncodeToString(sum[:])
+	h, err := s.db.GetReadmeHTML(ctx, r.ID)
+	switch {
+	case err == nil && h.Version >= s.md.Version && h.SourceSHA256 == source:
+		return template.HTML(h.HTML), nil // #nosec G203 -- sanitized when it was rendered
+	case err != nil && !errors.Is(err, models.ErrNotFound):
+		return "", err
+	}
+	html, err := s.saveReadmeHTML(ctx, r.ID, r.Readme)
+	if err != nil {
+		return "", fmt.Errorf("store the README of %s: %w", r.Name, err)
+	}
+	return html, nil
+}
+
+// saveReadmeHTML renders readme and stores its HTML for repository id.
+func (s *Service) saveReadmeHTML(ctx context.Context, id int64, readme string) (template.HTML, error) {
+	html := s.md.Render(readme)
+	sum := sha256.Sum256([]byte(readme))
+	err := s.db.SaveReadmeHTML(ctx, &models.ReadmeHTML{RepositoryID: id, SourceSHA256: hex.EncodeToString(sum[:]),
+		HTML: string(html), Version: s.md.Version})
+	return html, err
+}
+
+// commentHTML is the HTML of comment c, rendered and stored now if it was
+// saved before or by an older renderer.
+func (s *Service) commentHTML(ctx context.Context, c *models.Comment) (template.HTML, error) {
+	if c.BodyHTMLVersion >= s.md.Version {
+		return template.HTML(c.BodyHTML), nil // #nosec G203 -- sanitized when it was rendered
+	}
+	html := s.md.Render(c.Body)
+	// Not stored if the comment was edited meanwhile: the edit stored its own.
+	if _, err := s.db.SetCommentHTML(ctx, c.ID, c.Body, string(html), s.md.Version); err != nil {
+		return "", fmt.Errorf("store comment %d: %w", c.ID, err)
+	}
+	c.BodyHTML, c.BodyHTMLVersion = string(html), s.md.Version
+	return html, nil
+}

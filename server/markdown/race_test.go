@@ -1,0 +1,6 @@
+//go:build race
+
+package markdown
+
+// slowdown is how much slower the race detector makes Render.
+const slowdown = 8

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"html/template"
 
 	"github.com/wharfhub/wharf/models"
@@ -45,10 +44,9 @@ func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML,
 	case err != nil && !errors.Is(err, models.ErrNotFound):
 		return "", err
 	}
-	html, err := s.saveReadmeHTML(ctx, r.ID, r.Readme)
-	if err != nil {
-		return "", fmt.Errorf("store the README of %s: %w", r.Name, err)
-	}
+	// A failed store (a busy or read-only database) still shows the page:
+	// the next view tries again, and rendering is bounded.
+	html, _ := s.saveReadmeHTML(ctx, r.ID, r.Readme)
 	return html, nil
 }
 
@@ -69,9 +67,8 @@ func (s *Service) commentHTML(ctx context.Context, c *models.Comment) (template.
 	}
 	html := s.md.Render(c.Body)
 	// Not stored if the comment was edited meanwhile: the edit stored its own.
-	if _, err := s.db.SetCommentHTML(ctx, c.ID, c.Body, string(html), s.md.Version); err != nil {
-		return "", fmt.Errorf("store comment %d: %w", c.ID, err)
-	}
+	// As for READMEs, a failed store is tried again at the next view.
+	_, _ = s.db.SetCommentHTML(ctx, c.ID, c.Body, string(html), s.md.Version)
 	c.BodyHTML, c.BodyHTMLVersion = string(html), s.md.Version
 	return html, nil
 }

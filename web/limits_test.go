@@ -46,6 +46,21 @@ func TestFormBodyLimits(t *testing.T) {
 	if p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "larger than 256 KiB") {
 		t.Fatalf("300 KiB comment: %d\n%.300s", p.status, p.body)
 	}
+	// A stream without a length is read up to the limit, and answered the
+	// same (not as a form without its CSRF token).
+	m := csrfRE.FindStringSubmatch(a.get("/r/alice/app/comments").body)
+	form := url.Values{"csrf_token": {m[1]}, "body": {strings.Repeat("x", 300<<10)}}.Encode()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/r/alice/app/comments", io.MultiReader(strings.NewReader(form)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := a.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "larger than 256 KiB") {
+		t.Fatalf("300 KiB comment streamed: %d\n%.300s", res.StatusCode, b)
+	}
 	// The README form takes it; the hub then caps the README by its own rule.
 	a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 300<<10)}}), http.StatusSeeOther, "300 KiB README")
 	if body := a.get("/r/alice/app/settings").body; !strings.Contains(body, "readme is longer than") {

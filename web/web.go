@@ -162,8 +162,13 @@ func (w *Web) page(c *gin.Context) {
 	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	if c.Request.Method == http.MethodPost {
 		// Parse the form here, where a body over its limit can be told
-		// from a missing token (PostFormValue would hide the error).
-		if err := c.Request.ParseMultipartForm(formLimit(c)); bodylimit.TooLarge(err) {
+		// from a missing token (PostFormValue would hide the error, and
+		// ParseMultipartForm hides ParseForm's behind ErrNotMultipart).
+		err := c.Request.ParseForm()
+		if ct := c.Request.Header.Get("Content-Type"); err == nil && strings.HasPrefix(ct, "multipart/form-data") {
+			err = c.Request.ParseMultipartForm(formLimit(c))
+		}
+		if bodylimit.TooLarge(err) {
 			c.Header("Connection", "close")
 			w.tooLarge(c, formLimit(c))
 			c.Abort()

@@ -17,20 +17,22 @@ const module = "github.com/wharfhub/wharf/"
 // import, so that imports flow one way: HTTP layers call services, services
 // call models, search and the blob store, and nothing below imports upward.
 var forbidden = map[string][]string{
-	"models":          {"server", "web", "search", "cmd"},
-	"migrations":      {"models", "server", "web", "search", "cmd"},
-	"search":          {"models", "server", "web", "cmd"},
-	"server/storage":  {"models", "server/content", "server/registry", "server/auth", "server/config", "server/hub", "web", "search", "cmd"},
-	"server/events":   {"models", "server", "web", "search", "cmd"},
-	"server/markdown": {"models", "server", "web", "search", "cmd"},
-	"server/auth":     {"server/registry", "server/content", "server/hub", "server/api", "server/indexer", "web", "cmd"},
-	"server/content":  {"server/registry", "server/auth", "server/config", "server/hub", "server/api", "web", "cmd"},
-	"server/hub":      {"server/registry", "server/api", "server/config", "server/indexer", "web", "cmd"},
-	"server/indexer":  {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "web", "cmd"},
-	"server/gc":       {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "server/config", "web", "cmd"},
-	"server/registry": {"server/api", "server/hub", "web", "cmd", "server/config"},
-	"server/api":      {"server/registry", "web", "cmd", "server/config"},
-	"web":             {"server/registry", "server/api", "cmd", "server/config"},
+	"models":           {"server", "web", "search", "cmd"},
+	"migrations":       {"models", "server", "web", "search", "cmd"},
+	"search":           {"models", "server", "web", "cmd"},
+	"server/storage":   {"models", "server/content", "server/registry", "server/auth", "server/config", "server/hub", "web", "search", "cmd"},
+	"server/events":    {"models", "server", "web", "search", "cmd"},
+	"server/markdown":  {"models", "server", "web", "search", "cmd"},
+	"server/textcheck": {"models", "server", "web", "search", "cmd"},
+	"server/bodylimit": {"models", "server", "web", "search", "cmd"},
+	"server/auth":      {"server/registry", "server/content", "server/hub", "server/api", "server/indexer", "web", "cmd"},
+	"server/content":   {"server/registry", "server/auth", "server/config", "server/hub", "server/api", "web", "cmd"},
+	"server/hub":       {"server/registry", "server/api", "server/config", "server/indexer", "web", "cmd"},
+	"server/indexer":   {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "web", "cmd"},
+	"server/gc":        {"server/registry", "server/api", "server/hub", "server/auth", "server/content", "server/config", "web", "cmd"},
+	"server/registry":  {"server/api", "server/hub", "web", "cmd", "server/config"},
+	"server/api":       {"server/registry", "web", "cmd", "server/config"},
+	"web":              {"server/registry", "server/api", "cmd", "server/config"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {

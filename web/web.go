@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/static"
@@ -43,6 +45,8 @@ type Web struct {
 	log      *slog.Logger
 	sessions *sessionStore
 	pages    map[string]*template.Template
+	// limitBody bounds every form before anything reads it.
+	limitBody gin.HandlerFunc
 }
 
 // New loads the templates and the session keys.
@@ -53,6 +57,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log
 		return nil, err
 	}
 	w := &Web{cfg: cfg, hub: h, accounts: accounts, db: db, log: log, sessions: ss}
+	w.limitBody = bodylimit.Middleware(formLimit, w.tooLarge)
 	if err := w.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -119,7 +124,7 @@ func (w *Web) Register(r *gin.Engine) {
 		c.Header("Cache-Control", "public, max-age=3600")
 		c.FileFromFS(strings.TrimPrefix(c.Param("file"), "/"), staticFS)
 	})
-	g := r.Group("/", w.page)
+	g := r.Group("/", w.limitBody, w.page)
 	g.GET("/", w.home)
 	g.GET("/explore", w.explore)
 	g.GET("/search", w.searchPage)
@@ -160,12 +165,45 @@ func (w *Web) page(c *gin.Context) {
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Referrer-Policy", "same-origin")
 	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	if c.Request.Method == http.MethodPost && !w.checkCSRF(c.Request, pc) {
-		w.renderError(c, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
-		c.Abort()
-		return
+	if c.Request.Method == http.MethodPost {
+		// Parse the form here, where a body over its limit can be told
+		// from a missing token (PostFormValue would hide the error, and
+		// ParseMultipartForm hides ParseForm's behind ErrNotMultipart).
+		err := c.Request.ParseForm()
+		if ct := c.Request.Header.Get("Content-Type"); err == nil && strings.HasPrefix(ct, "multipart/form-data") {
+			err = c.Request.ParseMultipartForm(formLimit(c))
+		}
+		if bodylimit.TooLarge(err) {
+			c.Header("Connection", "close")
+			w.tooLarge(c, formLimit(c))
+			c.Abort()
+			return
+		}
+		if !w.checkCSRF(c.Request, pc) {
+			w.renderError(c, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+			c.Abort()
+			return
+		}
 	}
 	c.Next()
+}
+
+// formLimit is the body limit of a UI request: bodylimit.Default, and
+// bodylimit.Readme for the repository settings form, which carries the
+// README.
+func formLimit(c *gin.Context) int64 {
+	if p, ok := strings.CutPrefix(c.Request.URL.Path, "/r/"); ok && c.Request.Method == http.MethodPost {
+		if _, rest := splitRepo(p); len(rest) == 1 && rest[0] == "settings" {
+			return bodylimit.Readme
+		}
+	}
+	return bodylimit.Default
+}
+
+// tooLarge answers a form over its limit.
+func (w *Web) tooLarge(c *gin.Context, limit int64) {
+	w.renderError(c, http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("This form is larger than %d KiB, the most this page takes. Shorten it and try again.", limit>>10))
 }
 
 func pc(c *gin.Context) *pageCtx {
@@ -222,6 +260,9 @@ func (w *Web) ServerError(c *gin.Context) {
 
 // NotFound renders the 404 page (for the router's NoRoute).
 func (w *Web) NotFound(c *gin.Context) {
+	if w.limitBody(c); c.IsAborted() {
+		return
+	}
 	w.page(c)
 	if !c.IsAborted() {
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")

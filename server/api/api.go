@@ -1,18 +1,24 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // SessionIdentity finds the caller of a web session, if any; the web UI
@@ -36,38 +42,6 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 }
 
 const identityKey = "wharf.identity"
-
-// Register adds the API's routes under /api/v1.
-func (a *API) Register(r gin.IRouter) {
-	g := r.Group("/api/v1", a.authenticate)
-	g.GET("/user", a.getSelf)
-	g.PATCH("/user", a.patchSelf)
-	g.PUT("/user/password", a.changePassword)
-	g.GET("/users/:user", a.getUser)
-	g.PATCH("/users/:user", a.patchUser)
-	g.DELETE("/users/:user", a.deleteUser)
-	g.GET("/users/:user/starred", a.listStarred)
-
-	g.GET("/tokens", a.listTokens)
-	g.POST("/tokens", a.createToken)
-	g.DELETE("/tokens/:id", a.deleteToken)
-	g.DELETE("/tokens", a.deleteAllTokens)
-
-	g.POST("/orgs", a.createOrg)
-	g.GET("/orgs/:org", a.getOrg)
-	g.PATCH("/orgs/:org", a.patchOrg)
-	g.DELETE("/orgs/:org", a.deleteOrg)
-	g.GET("/orgs/:org/members", a.listMembers)
-	g.PUT("/orgs/:org/members/:user", a.setMember)
-	g.DELETE("/orgs/:org/members/:user", a.removeMember)
-
-	g.GET("/search", a.search)
-	g.Any("/namespaces/:ns/*rest", a.namespaceWebhooks)
-	g.POST("/webhooks/callback/:delivery/:token", a.callback)
-	g.POST("/repositories", a.createRepository)
-	g.Any("/repositories/*path", a.repositoryRoute)
-	g.Any("/", func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "no such API endpoint") })
-}
 
 // authenticate finds the caller: a personal access token as Bearer, Basic
 // credentials, or a web session. Bad credentials are refused outright.
@@ -98,7 +72,6 @@ func (a *API) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(identityKey, id)
-	c.Next()
 }
 
 func identity(c *gin.Context) *auth.Identity {
@@ -137,9 +110,12 @@ func (a *API) error(c *gin.Context, err error) {
 		fail(c, http.StatusConflict, "conflict", "that name is taken")
 	case errors.As(err, &inv):
 		fail(c, http.StatusBadRequest, "invalid", inv.Msg)
+	case errors.Is(err, textcheck.ErrInvalid):
+		fail(c, http.StatusBadRequest, "invalid", err.Error())
 	case errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrInvalidEmail),
 		errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidScope),
-		errors.Is(err, auth.ErrTokenName), errors.Is(err, auth.ErrTokenExpiresAt):
+		errors.Is(err, auth.ErrTokenName), errors.Is(err, auth.ErrTokenExpiresAt),
+		errors.Is(err, auth.ErrTokenRepository):
 		fail(c, http.StatusBadRequest, "invalid", err.Error())
 	case errors.Is(err, auth.ErrBroaderToken):
 		fail(c, http.StatusForbidden, "forbidden", err.Error())
@@ -149,13 +125,31 @@ func (a *API) error(c *gin.Context, err error) {
 	}
 }
 
-// bind decodes a JSON body, refusing malformed JSON with a clear message.
-func bind(c *gin.Context, v any) bool {
-	if err := c.ShouldBindJSON(v); err != nil {
-		fail(c, http.StatusBadRequest, "invalid_json", "the body must be a JSON object: "+err.Error())
-		return false
+// decode reads a JSON body of type t, bounded by limit, for the route's
+// handler. The body must be UTF-8, as JSON is (encoding/json would
+// quietly turn invalid bytes into U+FFFD instead).
+func decode(t reflect.Type, limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b, err := io.ReadAll(c.Request.Body)
+		switch {
+		case bodylimit.TooLarge(err):
+			c.Header("Connection", "close")
+			tooLarge(c, limit)
+			return
+		case err != nil:
+			fail(c, http.StatusBadRequest, "invalid_json", "the body could not be read: "+err.Error())
+			return
+		case !utf8.Valid(b):
+			fail(c, http.StatusBadRequest, "invalid", "the body must be UTF-8 text")
+			return
+		}
+		v := reflect.New(t).Interface()
+		if err := json.Unmarshal(b, v); err != nil {
+			fail(c, http.StatusBadRequest, "invalid_json", "the body must be a JSON object: "+err.Error())
+			return
+		}
+		c.Set(bodyKey, v)
 	}
-	return true
 }
 
 // requireUser answers 401 for anonymous callers.
@@ -164,17 +158,6 @@ func requireUser(c *gin.Context) *auth.Identity {
 	if id == nil {
 		c.Header("WWW-Authenticate", `Basic realm="Wharf"`)
 		fail(c, http.StatusUnauthorized, "unauthorized", "authentication required")
-	}
-	return id
-}
-
-// requireAccount answers 401 or 403 unless the caller may manage the
-// account (not a narrowly scoped token).
-func requireAccount(c *gin.Context) *auth.Identity {
-	id := requireUser(c)
-	if id != nil && !id.CanManageAccount() {
-		fail(c, http.StatusForbidden, "forbidden", "this token may not manage the account")
-		return nil
 	}
 	return id
 }

@@ -38,19 +38,13 @@ func membersJSON(ms []models.Member) []memberJSON {
 	return out
 }
 
-func (a *API) createOrg(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	var body struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	if !bind(c, &body) {
-		return
-	}
-	o, err := a.hub.CreateOrg(c.Request.Context(), id, body.Name, body.Description)
+type newOrgBody struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (a *API) createOrg(c *gin.Context, body *newOrgBody) {
+	o, err := a.hub.CreateOrg(c.Request.Context(), identity(c), body.Name, body.Description)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -67,14 +61,12 @@ func (a *API) getOrg(c *gin.Context) {
 	c.JSON(http.StatusOK, toOrgJSON(o))
 }
 
-func (a *API) patchOrg(c *gin.Context) {
-	var body struct {
-		Description      *string `json:"description"`
-		MemberPermission *string `json:"member_permission"`
-	}
-	if !bind(c, &body) {
-		return
-	}
+type orgPatchBody struct {
+	Description      *string `json:"description"`
+	MemberPermission *string `json:"member_permission"`
+}
+
+func (a *API) patchOrg(c *gin.Context, body *orgPatchBody) {
 	o, err := a.hub.UpdateOrg(c.Request.Context(), identity(c), c.Param("org"), hub.OrgPatch{Description: body.Description, MemberPermission: body.MemberPermission})
 	if err != nil {
 		a.error(c, err)
@@ -92,13 +84,11 @@ func (a *API) listMembers(c *gin.Context) {
 	c.JSON(http.StatusOK, membersJSON(o.Members))
 }
 
-func (a *API) setMember(c *gin.Context) {
-	var body struct {
-		Role string `json:"role"`
-	}
-	if !bind(c, &body) {
-		return
-	}
+type memberBody struct {
+	Role string `json:"role"`
+}
+
+func (a *API) setMember(c *gin.Context, body *memberBody) {
 	if err := a.hub.SetMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user"), strings.TrimSpace(body.Role)); err != nil {
 		a.error(c, err)
 		return
@@ -116,10 +106,7 @@ func (a *API) removeMember(c *gin.Context) {
 
 // deleteOrg deletes an organization with its repositories; owners only.
 func (a *API) deleteOrg(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
+	id := identity(c)
 	if err := a.hub.DeleteOrg(c.Request.Context(), id, c.Param("org")); err != nil {
 		a.error(c, err)
 		return

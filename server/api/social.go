@@ -12,49 +12,21 @@ import (
 	"github.com/wharfhub/wharf/server/hub"
 )
 
-// socialRoute serves stars and comments under a repository:
+// Stars and comments under a repository:
 //
 //	GET|PUT|DELETE .../star          the caller's star: {"starred","star_count"}
 //	GET            .../stargazers    [{"user"}]
 //	GET|POST       .../comments      list (X-Total-Count) | {"body"} -> 201
 //	GET|PATCH|DELETE .../comments/ID one comment; PATCH {"body"} by its author,
 //	                                 DELETE by its author or a repository admin
-//
-// It reports whether it handled the request.
-func (a *API) socialRoute(c *gin.Context, name string, rest []string) bool {
-	m := c.Request.Method
-	switch {
-	case len(rest) == 1 && rest[0] == "star" && m == http.MethodGet:
-		a.getStar(c, name)
-	case len(rest) == 1 && rest[0] == "star" && m == http.MethodPut:
-		a.setStar(c, name, true)
-	case len(rest) == 1 && rest[0] == "star" && m == http.MethodDelete:
-		a.setStar(c, name, false)
-	case len(rest) == 1 && rest[0] == "stargazers" && m == http.MethodGet:
-		a.listStargazers(c, name)
-	case len(rest) == 1 && rest[0] == "comments" && m == http.MethodGet:
-		a.listComments(c, name)
-	case len(rest) == 1 && rest[0] == "comments" && m == http.MethodPost:
-		a.createComment(c, name)
-	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodGet:
-		a.getComment(c, name, rest[1])
-	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodPatch:
-		a.editComment(c, name, rest[1])
-	case len(rest) == 2 && rest[0] == "comments" && m == http.MethodDelete:
-		a.deleteComment(c, name, rest[1])
-	default:
-		return false
-	}
-	return true
-}
 
 type starJSON struct {
 	Starred   bool  `json:"starred"`
 	StarCount int64 `json:"star_count"`
 }
 
-func (a *API) getStar(c *gin.Context, name string) {
-	ctx := c.Request.Context()
+func (a *API) getStar(c *gin.Context) {
+	ctx, name := c.Request.Context(), c.Param("repo")
 	r, err := a.hub.GetRepository(ctx, identity(c), name)
 	if err != nil {
 		a.error(c, err)
@@ -68,10 +40,13 @@ func (a *API) getStar(c *gin.Context, name string) {
 	c.JSON(http.StatusOK, starJSON{Starred: starred, StarCount: r.StarCount})
 }
 
+func (a *API) star(c *gin.Context)   { a.setStar(c, true) }
+func (a *API) unstar(c *gin.Context) { a.setStar(c, false) }
+
 // setStar stars or unstars as the caller; both are idempotent and answer
 // 200 with the repository's star count afterwards.
-func (a *API) setStar(c *gin.Context, name string, on bool) {
-	ctx, id := c.Request.Context(), identity(c)
+func (a *API) setStar(c *gin.Context, on bool) {
+	ctx, id, name := c.Request.Context(), identity(c), c.Param("repo")
 	var err error
 	if on {
 		err = a.hub.Star(ctx, id, name)
@@ -94,9 +69,9 @@ type stargazerJSON struct {
 	User string `json:"user"`
 }
 
-func (a *API) listStargazers(c *gin.Context, name string) {
+func (a *API) listStargazers(c *gin.Context) {
 	limit, offset := page(c)
-	users, err := a.hub.Stargazers(c.Request.Context(), identity(c), name, limit, offset)
+	users, err := a.hub.Stargazers(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -146,9 +121,9 @@ type commentBody struct {
 
 // listComments lists a page of comments, the oldest first, with the total
 // in X-Total-Count.
-func (a *API) listComments(c *gin.Context, name string) {
+func (a *API) listComments(c *gin.Context) {
 	limit, offset := page(c)
-	cs, total, err := a.hub.Comments(c.Request.Context(), identity(c), name, limit, offset)
+	cs, total, err := a.hub.Comments(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -161,11 +136,8 @@ func (a *API) listComments(c *gin.Context, name string) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (a *API) createComment(c *gin.Context, name string) {
-	var body commentBody
-	if !bind(c, &body) {
-		return
-	}
+func (a *API) createComment(c *gin.Context, body *commentBody) {
+	name := c.Param("repo")
 	x, err := a.hub.AddComment(c.Request.Context(), identity(c), name, body.Body)
 	if err != nil {
 		a.error(c, err)
@@ -177,8 +149,8 @@ func (a *API) createComment(c *gin.Context, name string) {
 
 // commentID parses a comment id; anything else is a comment that does not
 // exist.
-func commentID(c *gin.Context, s string) (int64, bool) {
-	id, err := strconv.ParseInt(s, 10, 64)
+func commentID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("comment"), 10, 64)
 	if err != nil || id <= 0 {
 		fail(c, http.StatusNotFound, "not_found", "not found")
 		return 0, false
@@ -186,12 +158,12 @@ func commentID(c *gin.Context, s string) (int64, bool) {
 	return id, true
 }
 
-func (a *API) getComment(c *gin.Context, name, idStr string) {
-	cid, ok := commentID(c, idStr)
+func (a *API) getComment(c *gin.Context) {
+	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	x, err := a.hub.Comment(c.Request.Context(), identity(c), name, cid)
+	x, err := a.hub.Comment(c.Request.Context(), identity(c), c.Param("repo"), cid)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -199,16 +171,12 @@ func (a *API) getComment(c *gin.Context, name, idStr string) {
 	c.JSON(http.StatusOK, toCommentJSON(x))
 }
 
-func (a *API) editComment(c *gin.Context, name, idStr string) {
-	cid, ok := commentID(c, idStr)
+func (a *API) editComment(c *gin.Context, body *commentBody) {
+	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	var body commentBody
-	if !bind(c, &body) {
-		return
-	}
-	x, err := a.hub.EditComment(c.Request.Context(), identity(c), name, cid, body.Body)
+	x, err := a.hub.EditComment(c.Request.Context(), identity(c), c.Param("repo"), cid, body.Body)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -216,12 +184,12 @@ func (a *API) editComment(c *gin.Context, name, idStr string) {
 	c.JSON(http.StatusOK, toCommentJSON(x))
 }
 
-func (a *API) deleteComment(c *gin.Context, name, idStr string) {
-	cid, ok := commentID(c, idStr)
+func (a *API) deleteComment(c *gin.Context) {
+	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	if err := a.hub.DeleteComment(c.Request.Context(), identity(c), name, cid); err != nil {
+	if err := a.hub.DeleteComment(c.Request.Context(), identity(c), c.Param("repo"), cid); err != nil {
 		a.error(c, err)
 		return
 	}

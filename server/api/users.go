@@ -44,19 +44,15 @@ func (a *API) getSelf(c *gin.Context) {
 	c.JSON(http.StatusOK, toUserJSON(u, true))
 }
 
-// patchSelf changes the caller's email. Other fields in the body, such as
-// is_admin, are ignored: there is no mass assignment.
-func (a *API) patchSelf(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	var body struct {
-		Email *string `json:"email"`
-	}
-	if !bind(c, &body) {
-		return
-	}
+// selfBody is what the caller may change of its account. Other fields in
+// the body, such as is_admin, are ignored: there is no mass assignment.
+type selfBody struct {
+	Email *string `json:"email"`
+}
+
+// patchSelf changes the caller's email.
+func (a *API) patchSelf(c *gin.Context, body *selfBody) {
+	id := identity(c)
 	if body.Email != nil {
 		if err := a.accounts.SetEmail(c.Request.Context(), id.UserID, *body.Email); err != nil {
 			a.error(c, err)
@@ -66,18 +62,13 @@ func (a *API) patchSelf(c *gin.Context) {
 	a.getSelf(c)
 }
 
-func (a *API) changePassword(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	var body struct {
-		Old string `json:"old_password"`
-		New string `json:"new_password"`
-	}
-	if !bind(c, &body) {
-		return
-	}
+type passwordBody struct {
+	Old string `json:"old_password"`
+	New string `json:"new_password"`
+}
+
+func (a *API) changePassword(c *gin.Context, body *passwordBody) {
+	id := identity(c)
 	if err := a.accounts.ChangePassword(c.Request.Context(), id, a.clientAddr.IP(c.Request), body.Old, body.New, ""); err != nil {
 		a.error(c, err)
 		return
@@ -86,7 +77,7 @@ func (a *API) changePassword(c *gin.Context) {
 }
 
 func (a *API) getUser(c *gin.Context) {
-	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -95,23 +86,17 @@ func (a *API) getUser(c *gin.Context) {
 	c.JSON(http.StatusOK, toUserJSON(u, id != nil && (id.IsAdmin || id.UserID == u.ID)))
 }
 
+type userPatchBody struct {
+	Disabled *bool `json:"disabled"`
+}
+
 // patchUser lets a site administrator disable or enable an account.
-func (a *API) patchUser(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	if !id.IsAdmin {
+func (a *API) patchUser(c *gin.Context, body *userPatchBody) {
+	if !identity(c).IsAdmin {
 		fail(c, http.StatusForbidden, "forbidden", "only site administrators may change other accounts")
 		return
 	}
-	var body struct {
-		Disabled *bool `json:"disabled"`
-	}
-	if !bind(c, &body) {
-		return
-	}
-	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -128,11 +113,8 @@ func (a *API) patchUser(c *gin.Context) {
 
 // deleteUser deletes an account: one's own, or any as a site administrator.
 func (a *API) deleteUser(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	u, err := a.db.GetUserByName(c.Request.Context(), c.Param("user"))
+	id := identity(c)
+	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -165,11 +147,7 @@ func toTokenJSON(t *models.AccessToken) tokenJSON {
 }
 
 func (a *API) listTokens(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	ts, err := a.accounts.ListTokens(c.Request.Context(), id)
+	ts, err := a.accounts.ListTokens(c.Request.Context(), identity(c))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -181,23 +159,17 @@ func (a *API) listTokens(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+type newTokenBody struct {
+	Name         string     `json:"name"`
+	Scopes       []string   `json:"scopes"`
+	Repositories []string   `json:"repositories"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+}
+
 // createToken makes a personal access token; its secret is in this answer
 // only.
-func (a *API) createToken(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
-	var body struct {
-		Name         string     `json:"name"`
-		Scopes       []string   `json:"scopes"`
-		Repositories []string   `json:"repositories"`
-		ExpiresAt    *time.Time `json:"expires_at"`
-	}
-	if !bind(c, &body) {
-		return
-	}
-	t, err := a.accounts.CreateToken(c.Request.Context(), id, body.Name, body.Scopes, body.Repositories, body.ExpiresAt)
+func (a *API) createToken(c *gin.Context, body *newTokenBody) {
+	t, err := a.accounts.CreateToken(c.Request.Context(), identity(c), body.Name, body.Scopes, body.Repositories, body.ExpiresAt)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -208,16 +180,12 @@ func (a *API) createToken(c *gin.Context) {
 }
 
 func (a *API) deleteToken(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
 	tid, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		fail(c, http.StatusNotFound, "not_found", "not found")
 		return
 	}
-	if err := a.accounts.RevokeToken(c.Request.Context(), id, tid); err != nil {
+	if err := a.accounts.RevokeToken(c.Request.Context(), identity(c), tid); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			fail(c, http.StatusNotFound, "not_found", "not found")
 			return
@@ -231,10 +199,7 @@ func (a *API) deleteToken(c *gin.Context) {
 // deleteAllTokens revokes every token of the caller, the one it may be
 // using included.
 func (a *API) deleteAllTokens(c *gin.Context) {
-	id := requireAccount(c)
-	if id == nil {
-		return
-	}
+	id := identity(c)
 	n, err := a.accounts.RevokeAllTokens(c.Request.Context(), id)
 	if err != nil {
 		a.error(c, err)

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -72,169 +71,213 @@ func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
 	return j
 }
 
-// namespaceWebhooks serves /api/v1/namespaces/{ns}/webhooks/..., and the
-// namespace's usage and quota.
-func (a *API) namespaceWebhooks(c *gin.Context) {
-	rest := strings.Split(strings.Trim(c.Param("rest"), "/"), "/")
-	if len(rest) == 1 && rest[0] == "usage" && c.Request.Method == http.MethodGet {
-		u, err := a.hub.Usage(c.Request.Context(), identity(c), c.Param("ns"))
-		if err != nil {
-			a.error(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"bytes": u.Bytes, "blobs": u.Blobs, "repositories": u.Repositories, "quota_bytes": u.QuotaBytes})
+// getUsage serves GET /namespaces/{ns}/usage.
+func (a *API) getUsage(c *gin.Context) {
+	u, err := a.hub.Usage(c.Request.Context(), identity(c), c.Param("ns"))
+	if err != nil {
+		a.error(c, err)
 		return
 	}
-	if len(rest) == 1 && rest[0] == "quota" && c.Request.Method == http.MethodPut {
-		var body struct {
-			Bytes int64 `json:"bytes"`
-		}
-		if !bind(c, &body) {
-			return
-		}
-		if err := a.hub.SetQuota(c.Request.Context(), identity(c), c.Param("ns"), body.Bytes); err != nil {
-			a.error(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"quota_bytes": body.Bytes})
-		return
-	}
-	if len(rest) == 0 || rest[0] != "webhooks" {
-		fail(c, http.StatusNotFound, "not_found", "no such API endpoint")
-		return
-	}
-	if !a.webhookRoute(c, hub.HookTarget{Namespace: c.Param("ns")}, rest) {
-		fail(c, http.StatusNotFound, "not_found", "no such API endpoint")
-	}
+	c.JSON(http.StatusOK, gin.H{"bytes": u.Bytes, "blobs": u.Blobs, "repositories": u.Repositories, "quota_bytes": u.QuotaBytes})
 }
 
-// webhookRoute dispatches .../webhooks[/{id}[/test|/deliveries[/{d}[/redeliver]]]]
-// and reports whether the path was one of them.
-func (a *API) webhookRoute(c *gin.Context, t hub.HookTarget, rest []string) bool {
-	if len(rest) == 0 || rest[0] != "webhooks" {
-		return false
-	}
-	ctx, id, m := c.Request.Context(), identity(c), c.Request.Method
-	hookID := int64(0)
-	if len(rest) > 1 {
-		n, err := strconv.ParseInt(rest[1], 10, 64)
-		if err != nil {
-			fail(c, http.StatusNotFound, "not_found", "not found")
-			return true
-		}
-		hookID = n
-	}
-	switch {
-	case len(rest) == 1 && m == http.MethodGet:
-		hs, err := a.hub.Webhooks(ctx, id, t)
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		out := make([]webhookJSON, 0, len(hs))
-		for i := range hs {
-			out = append(out, toWebhookJSON(&hs[i]))
-		}
-		c.JSON(http.StatusOK, out)
-	case len(rest) == 1 && m == http.MethodPost:
-		var body struct {
-			Name   string   `json:"name"`
-			URL    string   `json:"url"`
-			Events []string `json:"events"`
-			Secret string   `json:"secret"`
-			Active *bool    `json:"active"`
-		}
-		if !bind(c, &body) {
-			return true
-		}
-		h, err := a.hub.CreateWebhook(ctx, id, t, hub.WebhookInput{Name: body.Name, URL: body.URL, Events: body.Events, Secret: body.Secret, Active: body.Active})
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusCreated, toWebhookJSON(h))
-	case len(rest) == 2 && m == http.MethodGet:
-		h, err := a.hub.GetWebhook(ctx, id, t, hookID)
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusOK, toWebhookJSON(h))
-	case len(rest) == 2 && m == http.MethodPatch:
-		var body struct {
-			Active *bool `json:"active"`
-		}
-		if !bind(c, &body) {
-			return true
-		}
-		if body.Active == nil {
-			fail(c, http.StatusBadRequest, "invalid", "only active can be changed; delete and recreate a webhook to change its URL or secret")
-			return true
-		}
-		h, err := a.hub.SetWebhookActive(ctx, id, t, hookID, *body.Active)
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusOK, toWebhookJSON(h))
-	case len(rest) == 2 && m == http.MethodDelete:
-		if err := a.hub.DeleteWebhook(ctx, id, t, hookID); err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.Status(http.StatusNoContent)
-	case len(rest) == 3 && rest[2] == "test" && m == http.MethodPost:
-		d, err := a.hub.TestWebhook(ctx, id, t, hookID)
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusAccepted, toDeliveryJSON(d, false))
-	case len(rest) == 3 && rest[2] == "deliveries" && m == http.MethodGet:
-		limit, offset := page(c)
-		ds, err := a.hub.Deliveries(ctx, id, t, hookID, limit, offset)
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		out := make([]deliveryJSON, 0, len(ds))
-		for i := range ds {
-			out = append(out, toDeliveryJSON(&ds[i], false))
-		}
-		c.JSON(http.StatusOK, out)
-	case len(rest) == 4 && rest[2] == "deliveries" && m == http.MethodGet:
-		d, err := a.hub.Delivery(ctx, id, t, hookID, rest[3])
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusOK, toDeliveryJSON(d, true))
-	case len(rest) == 5 && rest[2] == "deliveries" && rest[4] == "redeliver" && m == http.MethodPost:
-		d, err := a.hub.Redeliver(ctx, id, t, hookID, rest[3])
-		if err != nil {
-			a.error(c, err)
-			return true
-		}
-		c.JSON(http.StatusAccepted, toDeliveryJSON(d, false))
-	default:
-		return false
-	}
-	return true
+type quotaBody struct {
+	Bytes int64 `json:"bytes"`
 }
 
-// callback takes a receiver's report on a delivery: the URL it was given
-// in the payload's callback_url authenticates it.
-func (a *API) callback(c *gin.Context) {
-	var body struct {
-		State       string `json:"state"`
-		Description string `json:"description"`
-		Context     string `json:"context"`
-		TargetURL   string `json:"target_url"`
-	}
-	if !bind(c, &body) {
+// setQuota serves PUT /namespaces/{ns}/quota.
+func (a *API) setQuota(c *gin.Context, body *quotaBody) {
+	if err := a.hub.SetQuota(c.Request.Context(), identity(c), c.Param("ns"), body.Bytes); err != nil {
+		a.error(c, err)
 		return
 	}
-	if err := a.hub.Callback(c.Request.Context(), c.Param("delivery"), c.Param("token"), body.State, body.Description, body.Context, body.TargetURL); err != nil {
+	c.JSON(http.StatusOK, gin.H{"quota_bytes": body.Bytes})
+}
+
+// Webhooks, the same under a repository and under a namespace:
+// .../webhooks[/{hook}[/test|/deliveries[/{delivery}[/redeliver]]]].
+
+// hookTarget is what the webhook routes are under.
+func hookTarget(c *gin.Context) hub.HookTarget {
+	if repo := c.Param("repo"); repo != "" {
+		return hub.HookTarget{Repository: repo}
+	}
+	return hub.HookTarget{Namespace: c.Param("ns")}
+}
+
+// hookID parses the webhook id; anything else is a webhook that does not
+// exist.
+func hookID(c *gin.Context) (int64, bool) {
+	n, err := strconv.ParseInt(c.Param("hook"), 10, 64)
+	if err != nil {
+		fail(c, http.StatusNotFound, "not_found", "not found")
+		return 0, false
+	}
+	return n, true
+}
+
+func (a *API) listWebhooks(c *gin.Context) {
+	hs, err := a.hub.Webhooks(c.Request.Context(), identity(c), hookTarget(c))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]webhookJSON, 0, len(hs))
+	for i := range hs {
+		out = append(out, toWebhookJSON(&hs[i]))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type newWebhookBody struct {
+	Name   string   `json:"name"`
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	Secret string   `json:"secret"`
+	Active *bool    `json:"active"`
+}
+
+func (a *API) createWebhook(c *gin.Context, body *newWebhookBody) {
+	h, err := a.hub.CreateWebhook(c.Request.Context(), identity(c), hookTarget(c),
+		hub.WebhookInput{Name: body.Name, URL: body.URL, Events: body.Events, Secret: body.Secret, Active: body.Active})
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toWebhookJSON(h))
+}
+
+func (a *API) getWebhook(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	h, err := a.hub.GetWebhook(c.Request.Context(), identity(c), hookTarget(c), n)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toWebhookJSON(h))
+}
+
+type webhookPatchBody struct {
+	Active *bool `json:"active"`
+}
+
+func (a *API) patchWebhook(c *gin.Context, body *webhookPatchBody) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	if body.Active == nil {
+		fail(c, http.StatusBadRequest, "invalid", "only active can be changed; delete and recreate a webhook to change its URL or secret")
+		return
+	}
+	h, err := a.hub.SetWebhookActive(c.Request.Context(), identity(c), hookTarget(c), n, *body.Active)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toWebhookJSON(h))
+}
+
+func (a *API) deleteWebhook(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	if err := a.hub.DeleteWebhook(c.Request.Context(), identity(c), hookTarget(c), n); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (a *API) testWebhook(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	d, err := a.hub.TestWebhook(c.Request.Context(), identity(c), hookTarget(c), n)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, toDeliveryJSON(d, false))
+}
+
+func (a *API) listDeliveries(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	limit, offset := page(c)
+	ds, err := a.hub.Deliveries(c.Request.Context(), identity(c), hookTarget(c), n, limit, offset)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]deliveryJSON, 0, len(ds))
+	for i := range ds {
+		out = append(out, toDeliveryJSON(&ds[i], false))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *API) getDelivery(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	d, err := a.hub.Delivery(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toDeliveryJSON(d, true))
+}
+
+func (a *API) redeliver(c *gin.Context) {
+	n, ok := hookID(c)
+	if !ok {
+		return
+	}
+	d, err := a.hub.Redeliver(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, toDeliveryJSON(d, false))
+}
+
+const callbackKey = "wharf.callback"
+
+// admitCallback checks a callback URL's delivery and token before the body
+// is read: the URL authenticates the receiver, and a caller without it
+// gets nothing decoded.
+func (a *API) admitCallback(c *gin.Context) {
+	d, err := a.hub.CallbackTarget(c.Request.Context(), c.Param("delivery"), c.Param("token"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.Set(callbackKey, d)
+}
+
+type callbackBody struct {
+	State       string `json:"state"`
+	Description string `json:"description"`
+	Context     string `json:"context"`
+	TargetURL   string `json:"target_url"`
+}
+
+// callback takes a receiver's report on a delivery, at the URL it was
+// given in the payload's callback_url.
+func (a *API) callback(c *gin.Context, body *callbackBody) {
+	d := c.MustGet(callbackKey).(*hub.CallbackDelivery)
+	err := a.hub.RecordCallback(c.Request.Context(), d,
+		hub.CallbackReport{State: body.State, Description: body.Description, Context: body.Context, TargetURL: body.TargetURL})
+	if err != nil {
 		a.error(c, err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/events"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // ErrBadCredentials is the one answer for a wrong user, password or token,
@@ -24,7 +25,7 @@ var ErrBadCredentials = errors.New("invalid username or password")
 // Errors for account input.
 var (
 	ErrInvalidUsername = errors.New("username must be 2-64 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit")
-	ErrInvalidPassword = errors.New("password must be 8 to 72 characters")
+	ErrInvalidPassword = errors.New("password must be 8 to 72 characters, without control characters")
 	ErrInvalidEmail    = errors.New("email address is invalid")
 	ErrUsernameTaken   = errors.New("that name is taken")
 )
@@ -33,6 +34,20 @@ var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
+
+// The kinds of account text, as the one text validator checks them.
+// Usernames need no kind: their pattern admits nothing else.
+var (
+	emailText     = textcheck.Kind{Name: "email address", Max: 254}
+	passwordText  = textcheck.Kind{Name: "password", Max: 72}
+	tokenNameText = textcheck.Kind{Name: "token name", Max: 100}
+	// repositoryText bounds the repositories a token is limited to; they
+	// are only ever compared with valid names, so no pattern is needed.
+	repositoryText = textcheck.Kind{Name: "repository", Max: 255}
+)
+
+// validEmail reports whether s is an email address Wharf stores.
+func validEmail(s string) bool { return emailText.Valid(s) && emailRE.MatchString(s) }
 
 // ValidNamespaceName reports whether s is a valid user or organization
 // name (Docker Hub's rules).
@@ -75,7 +90,7 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 	if !ValidNamespaceName(username) {
 		return nil, ErrInvalidUsername
 	}
-	if !emailRE.MatchString(email) || len(email) > 254 {
+	if !validEmail(email) {
 		return nil, ErrInvalidEmail
 	}
 	hash, err := hashPassword(password)
@@ -94,7 +109,7 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 }
 
 func hashPassword(password string) (string, error) {
-	if len(password) < 8 || len(password) > 72 {
+	if len(password) < 8 || !passwordText.Valid(password) {
 		return "", ErrInvalidPassword
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
@@ -185,7 +200,7 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 		return nil, err
 	}
 	key := sha256.Sum256([]byte(username + "\x00" + password))
-	u, err := a.db.GetUserByName(ctx, username)
+	u, err := a.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, err
 	}
@@ -230,6 +245,16 @@ func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) 
 	return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
 }
 
+// UserByName finds an account by name. A name no account can have (with
+// NUL or invalid UTF-8, say) is not found without asking the database,
+// which might refuse it with an error of its own.
+func (a *Accounts) UserByName(ctx context.Context, name string) (*models.User, error) {
+	if !ValidNamespaceName(name) {
+		return nil, models.ErrNotFound
+	}
+	return a.db.GetUserByName(ctx, name)
+}
+
 // ConstantTimeEqual compares secrets without leaking where they differ.
 func ConstantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
@@ -237,7 +262,7 @@ func ConstantTimeEqual(a, b string) bool {
 
 // SetEmail changes an account's email address.
 func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) error {
-	if !emailRE.MatchString(email) || len(email) > 254 {
+	if !validEmail(email) {
 		return ErrInvalidEmail
 	}
 	return a.db.SetEmail(ctx, userID, email)

@@ -55,6 +55,12 @@ func (id *Identity) TokenAllows(action Action, repo string) bool {
 	return repo != "" && slices.Contains(id.Repos, repo)
 }
 
+// HasScope reports whether the caller's token (if any) carries scope; a
+// session or a password carries every scope.
+func (id *Identity) HasScope(scope string) bool {
+	return id != nil && (id.Scopes == nil || slices.Contains(id.Scopes, scope))
+}
+
 // CanManageAccount reports whether the caller may change account settings
 // (tokens, organizations, password): a session or password login, or a
 // token with the admin scope and no repository limit.

@@ -21,10 +21,11 @@ const TokenPrefix = "wharf_pat_"
 
 // Errors for token requests.
 var (
-	ErrInvalidScope   = errors.New("scopes must be among read, write, delete and admin")
-	ErrBroaderToken   = errors.New("a token cannot create a token with more scopes or repositories than its own, or one that expires after it")
-	ErrTokenName      = errors.New("token name must be 1-100 characters")
-	ErrTokenExpiresAt = errors.New("expires_at must be in the future")
+	ErrInvalidScope    = errors.New("scopes must be among read, write, delete and admin")
+	ErrBroaderToken    = errors.New("a token cannot create a token with more scopes or repositories than its own, or one that expires after it")
+	ErrTokenName       = errors.New("token name must be 1-100 characters, on one line, without control characters")
+	ErrTokenExpiresAt  = errors.New("expires_at must be in the future")
+	ErrTokenRepository = errors.New("repositories must be repository names")
 )
 
 // NewToken is a token as created: the secret is shown once.
@@ -43,7 +44,7 @@ func hashToken(secret string) string {
 // and repositories.
 func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, scopes, repos []string, expires *time.Time) (*NewToken, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if name == "" || !tokenNameText.Valid(name) {
 		return nil, ErrTokenName
 	}
 	if len(scopes) == 0 {
@@ -52,6 +53,11 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 	for _, s := range scopes {
 		if !slices.Contains(AllScopes, s) {
 			return nil, ErrInvalidScope
+		}
+	}
+	for _, r := range repos {
+		if r == "" || !repositoryText.Valid(r) {
+			return nil, ErrTokenRepository
 		}
 	}
 	if id.Scopes != nil {

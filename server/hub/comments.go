@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
@@ -48,11 +47,8 @@ func canManage(id *auth.Identity, r *Repository) bool {
 
 // checkComment refuses empty, oversized and non-text bodies.
 func checkComment(body string) error {
-	if !utf8.ValidString(body) || strings.ContainsRune(body, 0) {
-		return invalid("comment must be valid UTF-8 text without NUL characters")
-	}
-	if len(body) > MaxComment {
-		return invalid("comment must be at most %d bytes", MaxComment)
+	if err := checkText(commentText, body); err != nil {
+		return err
 	}
 	if strings.TrimSpace(body) == "" {
 		return invalid("comment must not be empty")

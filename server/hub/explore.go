@@ -42,6 +42,9 @@ type Namespace struct {
 
 // GetNamespace looks up a user or an organization by name.
 func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name string) (*Namespace, error) {
+	if !auth.ValidNamespaceName(name) {
+		return nil, ErrNotFound
+	}
 	ns, err := s.db.GetNamespace(ctx, name)
 	if err != nil {
 		return nil, ErrNotFound

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
@@ -116,7 +114,7 @@ func (s *Service) CreateRepository(ctx context.Context, id *auth.Identity, in Cr
 	if in.Visibility != models.VisibilityPublic && in.Visibility != models.VisibilityPrivate {
 		return nil, invalid("visibility must be public or private")
 	}
-	if err := checkText("description", in.Description, maxDescription); err != nil {
+	if err := checkText(descriptionText, in.Description); err != nil {
 		return nil, err
 	}
 	level, err := s.policy.NamespaceLevel(ctx, id, in.Namespace)
@@ -148,7 +146,11 @@ type RepositoryPatch struct {
 }
 
 // UpdateRepository changes a repository's visibility, description or
-// README; the caller must be able to manage it.
+// README; the caller must be able to manage it. Everything is decided
+// before anything changes: the one authorization (manage, which also lets
+// the caller see what it manages) and every field's validity. The answer
+// is the repository as changed, never a second decision that could
+// contradict the first.
 func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name string, p RepositoryPatch) (*Repository, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
@@ -162,13 +164,13 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 		fields["visibility"] = *p.Visibility
 	}
 	if p.Description != nil {
-		if err := checkText("description", *p.Description, maxDescription); err != nil {
+		if err := checkText(descriptionText, *p.Description); err != nil {
 			return nil, err
 		}
 		fields["description"] = *p.Description
 	}
 	if p.Readme != nil {
-		if err := checkText("readme", *p.Readme, MaxReadme); err != nil {
+		if err := checkText(readmeText, *p.Readme); err != nil {
 			return nil, err
 		}
 		// The HTML first: should the README's update then fail, the HTML
@@ -178,23 +180,18 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 		}
 		fields["readme"] = *p.Readme
 	}
-	if len(fields) > 0 {
-		if err := s.db.UpdateRepository(ctx, r.ID, fields); err != nil {
-			return nil, err
-		}
-		s.changed(name, id)
+	if len(fields) == 0 {
+		return r, nil
 	}
-	return s.authorizeRepo(ctx, id, name, auth.ActionPull)
-}
-
-func checkText(field, v string, max int) error {
-	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-		return invalid("%s must be valid UTF-8 text", field)
+	if err := s.db.UpdateRepository(ctx, r.ID, fields); err != nil {
+		return nil, err
 	}
-	if len(v) > max {
-		return invalid("%s must be at most %d bytes", field, max)
+	s.changed(name, id)
+	updated, err := s.db.GetRepository(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read back %s after its update: %w", name, err)
 	}
-	return nil
+	return &Repository{Repository: *updated, Level: r.Level}, nil
 }
 
 // DeleteRepository deletes a repository with its tags, manifests and blob
@@ -209,6 +206,15 @@ func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name 
 	}
 	s.events.Publish(events.Event{Kind: events.RepositoryDeleted, Repository: name, Namespace: r.Namespace, Actor: actorOf(id)})
 	return nil
+}
+
+// userByName finds an account by a name a caller gave; a name no account
+// can have is not found, without asking the database.
+func (s *Service) userByName(ctx context.Context, name string) (*models.User, error) {
+	if !auth.ValidNamespaceName(name) {
+		return nil, models.ErrNotFound
+	}
+	return s.db.GetUserByName(ctx, name)
 }
 
 func actorOf(id *auth.Identity) string {
@@ -236,7 +242,7 @@ func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, 
 	if err != nil {
 		return err
 	}
-	u, err := s.db.GetUserByName(ctx, user)
+	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
 		return invalid("no user named %q", user)
 	}
@@ -256,7 +262,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, id *auth.Identity, nam
 	if err != nil {
 		return err
 	}
-	u, err := s.db.GetUserByName(ctx, user)
+	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound
 	}

@@ -26,7 +26,7 @@ func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, descri
 	if !auth.ValidNamespaceName(name) {
 		return nil, invalid("organization name must be 2-64 characters of lowercase letters, digits, '-' or '_'")
 	}
-	if err := checkText("description", description, maxDescription); err != nil {
+	if err := checkText(descriptionText, description); err != nil {
 		return nil, err
 	}
 	o := &models.Organization{Name: name, Description: description}
@@ -43,6 +43,9 @@ func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, descri
 // GetOrg returns an organization; organizations and their members are
 // public, like Docker Hub's.
 func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
+	if !auth.ValidNamespaceName(name) {
+		return nil, ErrNotFound
+	}
 	o, err := s.db.GetOrg(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
@@ -58,6 +61,9 @@ func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
 }
 
 func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
+	if !auth.ValidNamespaceName(name) {
+		return nil, ErrNotFound
+	}
 	o, err := s.db.GetOrg(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
@@ -99,7 +105,7 @@ func (s *Service) UpdateOrg(ctx context.Context, id *auth.Identity, name string,
 		return nil, err
 	}
 	if p.Description != nil {
-		if err := checkText("description", *p.Description, maxDescription); err != nil {
+		if err := checkText(descriptionText, *p.Description); err != nil {
 			return nil, err
 		}
 		o.Description = *p.Description
@@ -125,7 +131,7 @@ func (s *Service) SetMember(ctx context.Context, id *auth.Identity, org, user, r
 	if err != nil {
 		return err
 	}
-	u, err := s.db.GetUserByName(ctx, user)
+	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
 		return invalid("no user named %q", user)
 	}
@@ -146,7 +152,7 @@ func (s *Service) RemoveMember(ctx context.Context, id *auth.Identity, org, user
 	if err != nil {
 		return err
 	}
-	u, err := s.db.GetUserByName(ctx, user)
+	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound
 	}

@@ -59,8 +59,8 @@ func (s *Service) Search(ctx context.Context, id *auth.Identity, text, sort stri
 	if !slices.Contains(SearchSorts, sort) {
 		return nil, invalid("sort must be one of stars, pulls or updated")
 	}
-	if len(text) > 200 {
-		return nil, invalid("the search text is longer than 200 bytes")
+	if err := checkText(searchText, text); err != nil {
+		return nil, err
 	}
 	limit = min(max(limit, 1), 100)
 	offset = min(max(offset, 0), 10000)
@@ -112,7 +112,7 @@ func (s *Service) Suggest(ctx context.Context, id *auth.Identity, text string) (
 	if s.index == nil {
 		return nil, ErrSearchUnavailable
 	}
-	if len(text) > 100 {
+	if len(text) > 100 || !searchText.Valid(text) {
 		return nil, nil
 	}
 	all, ps, err := s.principals(ctx, id)

@@ -83,7 +83,7 @@ const starredBatch = 100
 // can read but the caller cannot is never shown. Pages count visible
 // repositories only.
 func (s *Service) Starred(ctx context.Context, id *auth.Identity, username string, limit, offset int) ([]models.Repository, error) {
-	u, err := s.db.GetUserByName(ctx, username)
+	u, err := s.userByName(ctx, username)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}

@@ -8,7 +8,10 @@ import (
 )
 
 // Usage returns a namespace's storage use and quota, to its owner, its
-// organization's members and site administrators.
+// organization's members and site administrators, through a session, a
+// password or a token that may manage the account: a namespace's usage is
+// account information, which a repository token (even a read one) may not
+// read.
 func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*models.Usage, error) {
 	n, err := s.GetNamespace(ctx, id, ns)
 	if err != nil {
@@ -16,6 +19,9 @@ func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*mod
 	}
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
+	}
+	if !id.CanManageAccount() {
+		return nil, auth.ErrDenied
 	}
 	member := n.IsOwner || id.IsAdmin
 	if !member && n.Org != nil {
@@ -42,6 +48,9 @@ func (s *Service) SetQuota(ctx context.Context, id *auth.Identity, ns string, by
 	}
 	if bytes < 0 {
 		return invalid("a quota cannot be negative")
+	}
+	if !auth.ValidNamespaceName(ns) {
+		return ErrNotFound
 	}
 	if err := s.db.SetNamespaceQuota(ctx, ns, bytes); err != nil {
 		if err == models.ErrNotFound {

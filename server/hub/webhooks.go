@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // WebhookEvents are the events a webhook may ask for.
@@ -32,11 +33,15 @@ type WebhookInput struct {
 
 func (s *Service) validateWebhook(ctx context.Context, in *WebhookInput) error {
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 100 {
+	if in.Name == "" {
 		return invalid("a webhook needs a name of 1 to 100 characters")
 	}
-	u, err := url.Parse(strings.TrimSpace(in.URL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(in.URL) > 2048 || u.User != nil {
+	in.URL = strings.TrimSpace(in.URL)
+	if err := checkTexts(textField{webhookNameText, in.Name}, textField{webhookURLText, in.URL}, textField{webhookSecretText, in.Secret}); err != nil {
+		return err
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return invalid("the webhook URL must be an absolute http:// or https:// URL without credentials")
 	}
 	in.URL = u.String()
@@ -47,9 +52,6 @@ func (s *Service) validateWebhook(ctx context.Context, in *WebhookInput) error {
 		if !slices.Contains(WebhookEvents, e) {
 			return invalid("events must be among push and delete")
 		}
-	}
-	if len(in.Secret) > 256 {
-		return invalid("the secret is longer than 256 bytes")
 	}
 	if s.checkURL != nil {
 		if err := s.checkURL(ctx, in.URL); err != nil {
@@ -201,6 +203,9 @@ func (s *Service) Delivery(ctx context.Context, id *auth.Identity, t HookTarget,
 	if err != nil {
 		return nil, err
 	}
+	if !textcheck.Key.Valid(deliveryID) {
+		return nil, ErrNotFound
+	}
 	d, err := s.db.GetDelivery(ctx, deliveryID)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && d.WebhookID != h.ID) {
 		return nil, ErrNotFound
@@ -223,18 +228,38 @@ func (s *Service) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget
 // CallbackStates are the states a receiver may report.
 var CallbackStates = []string{"success", "failure", "error", "pending"}
 
-// Callback records a receiver's report on a delivery. The callback URL's
-// token is the credential: it went only to the webhook's target.
-func (s *Service) Callback(ctx context.Context, deliveryID, token, state, description, context_, targetURL string) error {
+// CallbackReport is a receiver's report on a delivery.
+type CallbackReport struct {
+	State, Description, Context, TargetURL string
+}
+
+// CallbackDelivery is a delivery whose callback URL a caller presented;
+// CallbackTarget is the only way to get one, so no report is recorded
+// without the URL's token.
+type CallbackDelivery struct{ id string }
+
+// CallbackTarget checks a callback URL: the token is the credential, as
+// it went only to the webhook's target. Callers check it before they read
+// the report, so an anonymous caller without it gets nothing decoded.
+func (s *Service) CallbackTarget(ctx context.Context, deliveryID, token string) (*CallbackDelivery, error) {
+	if !textcheck.Key.Valid(deliveryID) {
+		return nil, ErrNotFound
+	}
 	d, err := s.db.GetDelivery(ctx, deliveryID)
 	if err != nil || !auth.ConstantTimeEqual(d.CallbackToken, token) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
-	if !slices.Contains(CallbackStates, state) {
+	return &CallbackDelivery{id: d.ID}, nil
+}
+
+// RecordCallback stores a receiver's report on a delivery.
+func (s *Service) RecordCallback(ctx context.Context, d *CallbackDelivery, r CallbackReport) error {
+	if !slices.Contains(CallbackStates, r.State) {
 		return invalid("state must be success, failure, error or pending")
 	}
-	if len(description) > 1000 || len(context_) > 200 || len(targetURL) > 2048 {
-		return invalid("the callback fields are too long")
+	if err := checkTexts(textField{callbackDescriptionText, r.Description}, textField{callbackContextText, r.Context},
+		textField{callbackTargetURLText, r.TargetURL}); err != nil {
+		return err
 	}
-	return s.db.SetCallback(ctx, d.ID, state, description, context_, targetURL, time.Now().UTC())
+	return s.db.SetCallback(ctx, d.id, r.State, r.Description, r.Context, r.TargetURL, time.Now().UTC())
 }

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-playground/webhooks/v6/docker"
 
@@ -432,11 +434,35 @@ func childEnv() []string {
 }
 
 func describe(status string, out *tail) string {
-	s := strings.TrimSpace(out.String())
+	s := strings.TrimSpace(printable(out.String()))
 	if s == "" {
 		return status
 	}
+	// Keep the end of the output: that is where a failure says why.
+	if room := maxDescription - len(status) - 5; len(s) > room {
+		s = s[len(s)-max(room, 0):]
+		for len(s) > 0 && !utf8.RuneStart(s[0]) {
+			s = s[1:]
+		}
+		s = "…" + s
+	}
 	return status + "\n" + s
+}
+
+// maxDescription is the longest callback description Wharf takes.
+const maxDescription = 1000
+
+// printable drops what Wharf refuses in a callback description: invalid
+// UTF-8 and control characters other than line breaks and tabs (a
+// command's colour codes, say).
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // tail keeps the last max bytes written to it.

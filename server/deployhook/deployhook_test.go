@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-playground/webhooks/v6/docker"
 
@@ -517,5 +518,19 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	}
 	if n := len(readLines(t, log)); n != 1 {
 		t.Fatalf("shutdown did not wait for the running command (%d lines)", n)
+	}
+}
+
+// A callback description is what Wharf accepts: at most 1000 bytes of
+// valid text, the end of the output kept, colour codes dropped.
+func TestDescribeFitsTheCallback(t *testing.T) {
+	out := &tail{max: outputTail}
+	fmt.Fprintf(out, "\x1b[31mstarting\x1b[0m\n%s\nfinal line: disk full \xff\n", strings.Repeat("é", 3000))
+	d := describe("exit status 1", out)
+	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsRune(d, 0x1b) {
+		t.Fatalf("description of %d bytes, valid %v: %q", len(d), utf8.ValidString(d), d[:min(len(d), 80)])
+	}
+	if !strings.HasPrefix(d, "exit status 1\n") || !strings.Contains(d, "final line: disk full") {
+		t.Fatalf("description lost its status or the end of the output: %q", d)
 	}
 }

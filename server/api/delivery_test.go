@@ -59,7 +59,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestPushWebhookDelivery(t *testing.T) {
 	// alice, her repository alice/app, and the worker
-	e, _ := hookEnv(t, func(w *webhook.Worker) {
+	e := hookEnv(t, func(w *webhook.Worker) {
 		w.Backoff = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
 		w.Poll = 50 * time.Millisecond
 	})

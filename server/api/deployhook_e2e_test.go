@@ -12,29 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wharfhub/wharf/server"
-	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/deployhook"
 )
 
-// workerEnv is hookEnv without changing the worker once it runs (hookEnv
-// sets Poll after StartWebhooks, a data race under -race): a push wakes
-// the worker, tests and redeliveries wait for its one-second poll.
+// workerEnv is webhookEnv with alice and alice/app, and the worker as it
+// runs in production: a push wakes it, tests and redeliveries wait for its
+// one-second poll.
 func workerEnv(t *testing.T) *env {
 	t.Helper()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
-		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := app.Accounts.CreateUser(context.Background(), "alice", "alice@example.com", pw, false); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
-	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx)
-	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
+	e := webhookEnv(t, []string{"alice"})
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	return e
 }

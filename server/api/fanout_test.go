@@ -20,9 +20,9 @@ import (
 	"github.com/wharfhub/wharf/server/webhook"
 )
 
-// hookEnv is a Wharf whose webhooks may target loopback, with the
-// delivery worker running.
-func hookEnv(t *testing.T, tune ...func(*webhook.Worker)) (*env, context.CancelFunc) {
+// webhookEnv is a Wharf whose webhooks may target loopback, with users
+// (root is a site admin) and the delivery worker running, tuned by tune.
+func webhookEnv(t *testing.T, users []string, tune ...func(*webhook.Worker)) *env {
 	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
@@ -30,15 +30,28 @@ func hookEnv(t *testing.T, tune ...func(*webhook.Worker)) (*env, context.CancelF
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.Accounts.CreateUser(context.Background(), "alice", "alice@example.com", pw, false); err != nil {
-		t.Fatal(err)
+	for _, u := range users {
+		if _, err := app.Accounts.CreateUser(context.Background(), u, u+"@example.com", pw, u == "root"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
 	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx, append([]func(*webhook.Worker){func(w *webhook.Worker) { w.Poll = 20 * time.Millisecond }}, tune...)...)
+	app.StartWebhooks(ctx, tune...)
 	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
+	return e
+}
+
+// fastPoll makes the worker poll every 20 ms.
+func fastPoll(w *webhook.Worker) { w.Poll = 20 * time.Millisecond }
+
+// hookEnv is webhookEnv with alice and her repository alice/app, polling
+// fast.
+func hookEnv(t *testing.T, tune ...func(*webhook.Worker)) *env {
+	t.Helper()
+	e := webhookEnv(t, []string{"alice"}, append([]func(*webhook.Worker){fastPoll}, tune...)...)
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
-	return e, cancel
+	return e
 }
 
 // pushTag pushes a small manifest tagged tag (its config blob is shared).
@@ -70,7 +83,7 @@ func (e *env) pushTag(tag string) time.Duration {
 
 // A slow receiver times out, is retried, and never slows a push down.
 func TestSlowReceiverDoesNotBlockPushes(t *testing.T) {
-	e, _ := hookEnv(t)
+	e := hookEnv(t)
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -120,7 +133,7 @@ func TestFanOutLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 pushes")
 	}
-	e, _ := hookEnv(t)
+	e := hookEnv(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,40 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
-
-	"github.com/wharfhub/wharf/server"
-	"github.com/wharfhub/wharf/server/config"
-	"github.com/wharfhub/wharf/server/webhook"
 )
 
-// namespaceEnv is a Wharf whose webhooks may target loopback receivers,
-// with its delivery worker running and the given users.
+// namespaceEnv is webhookEnv with users, polling fast.
 func namespaceEnv(t *testing.T, users ...string) *env {
 	t.Helper()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
-		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range users {
-		if _, err := app.Accounts.CreateUser(context.Background(), u, u+"@example.com", pw, u == "root"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
-	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx, func(w *webhook.Worker) { w.Poll = 20 * time.Millisecond })
-	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
-	return e
+	return webhookEnv(t, users, fastPoll)
 }
 
 // pushAs pushes a small image to repo:tag as user and returns the status

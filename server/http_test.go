@@ -18,16 +18,21 @@ import (
 	"github.com/wharfhub/wharf/server/config"
 )
 
-func TestHealthReadyAndMetrics(t *testing.T) {
-	dir := t.TempDir()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error"}
+// serveConfig opens a Wharf with cfg and serves its handler until the test ends.
+func serveConfig(t *testing.T, cfg *config.Config) *httptest.Server {
+	t.Helper()
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
 	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close(); app.Close() })
+	return srv
+}
+
+func TestHealthReadyAndMetrics(t *testing.T) {
+	dir := t.TempDir()
+	srv := serveConfig(t, &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error"})
 	get := func(p string) (int, string) {
 		res, err := http.Get(srv.URL + p)
 		if err != nil {
@@ -60,14 +65,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 
 // --metrics-token guards /metrics; without it /metrics stays public.
 func TestMetricsToken(t *testing.T) {
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", MetricsToken: "s3cret-metrics"}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
+	srv := serveConfig(t, &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", MetricsToken: "s3cret-metrics"})
 	for _, tc := range []struct {
 		auth string
 		want int
@@ -90,14 +88,7 @@ func TestMetricsToken(t *testing.T) {
 // A client that trickles a body to the API or a page is cut off after
 // --body-timeout instead of holding its connection.
 func TestSlowBodiesAreCutOff(t *testing.T) {
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", BodyTimeout: 300 * time.Millisecond}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
+	srv := serveConfig(t, &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", BodyTimeout: 300 * time.Millisecond})
 	for _, path := range []string{"/api/v1/orgs", "/signin", "/v2/token"} {
 		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 		if err != nil {

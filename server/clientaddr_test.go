@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -177,21 +176,8 @@ func TestOneClientAddressFunction(t *testing.T) {
 	exempt := map[string]bool{"server/clientaddr": true, "server/deployhook": true}
 	banned := []string{".ClientIP()", ".RemoteIP()", ".RemoteAddr", `"X-Forwarded-For"`, `"X-Real-Ip"`, `"X-Real-IP"`, `"Forwarded"`}
 	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); strings.HasPrefix(name, ".") || name == "bench" || name == "tools" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, filepath.Dir(path))
-		if exempt[filepath.ToSlash(rel)] {
+	err = walkSources(root, func(path, rel string) error {
+		if exempt[rel] {
 			return nil
 		}
 		src, err := os.ReadFile(path)

@@ -35,13 +35,11 @@ var forbidden = map[string][]string{
 	"web":              {"server/registry", "server/api", "cmd", "server/config"},
 }
 
-func TestImportsFlowOneWay(t *testing.T) {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// walkSources calls fn for every non-test Go file of the module under
+// root (not bench or tools, which are modules of their own), with its
+// package directory relative to root.
+func walkSources(root string, fn func(path, rel string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -55,7 +53,17 @@ func TestImportsFlowOneWay(t *testing.T) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, filepath.Dir(path))
-		rel = filepath.ToSlash(rel)
+		return fn(path, filepath.ToSlash(rel))
+	})
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = walkSources(root, func(path, rel string) error {
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err

@@ -163,10 +163,14 @@ func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 
 // ListReadableNames lists, in lexical order after last, at most n names of
 // repositories viewer may read: the registry catalog, filtered in SQL.
-func (db *DB) ListReadableNames(ctx context.Context, v Viewer, last string, n int) ([]string, error) {
+// Only, if not nil, restricts the list to those names.
+func (db *DB) ListReadableNames(ctx context.Context, v Viewer, only []string, last string, n int) ([]string, error) {
 	var names []string
-	err := visibleTo(db.read(ctx).Table("repositories r"), v).Where("r.name > ?", last).
-		Order("r.name").Limit(n).Pluck("r.name", &names).Error
+	q := visibleTo(db.read(ctx).Table("repositories r"), v).Where("r.name > ?", last)
+	if only != nil {
+		q = q.Where("r.name IN ?", only)
+	}
+	err := q.Order("r.name").Limit(n).Pluck("r.name", &names).Error
 	return names, err
 }
 

@@ -176,3 +176,45 @@ func TestRevokeAllTokens(t *testing.T) {
 	e.must("GET", "/api/v1/user", "Bearer "+b1.Token, nil, 200)
 	e.must("GET", "/api/v1/user", "alice", nil, 200)
 }
+
+// A token without the read scope, or limited to one repository, costs
+// the catalog one query too, and lists what it may pull.
+func TestCatalogOfLimitedTokensIsOneQuery(t *testing.T) {
+	e := newEnv(t, "alice")
+	ctx := context.Background()
+	for i := range 300 {
+		if err := e.app.DB.CreateRepository(ctx, &models.Repository{Name: fmt.Sprintf("alice/p%03d", i), Visibility: models.VisibilityPublic}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var queries atomic.Int64
+	e.app.DB.OnQuery(func() { queries.Add(1) })
+	for _, tc := range []struct {
+		name, scopes string
+		repos        []string
+		want         []string
+	}{
+		{"write only", "write", nil, []string{}},
+		{"one repository", "read", []string{"alice/p250"}, []string{"alice/p250"}},
+	} {
+		var tok struct{ Token string }
+		e.must("POST", "/api/v1/tokens", "alice", map[string]any{"name": tc.name, "scopes": []string{tc.scopes}, "repositories": tc.repos}, 201).json(&tok)
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v2/_catalog?n=10", nil)
+		req.SetBasicAuth("alice", tok.Token)
+		queries.Store(0)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Repositories []string }
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if !slices.Equal(body.Repositories, tc.want) {
+			t.Errorf("%s: catalog %v, want %v", tc.name, body.Repositories, tc.want)
+		}
+		// Authentication reads the token and its owner; the catalog adds one.
+		if n := queries.Load(); n > 4 {
+			t.Errorf("%s: the catalog ran %d queries", tc.name, n)
+		}
+	}
+}

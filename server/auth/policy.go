@@ -183,29 +183,31 @@ func Decide(id *Identity, name string, level Level, action Action) error {
 	}
 }
 
-// Catalog lists, after last, at most n names of repositories id may pull:
-// the visibility rule runs in the database (one query a page, however many
-// repositories are hidden), and the limits of id's token, if any, here.
+// Catalog lists, after last, at most n names of repositories id may pull,
+// in one query however many repositories are hidden: the visibility rule
+// and the limits of id's token (its scopes, its repositories) both run in
+// the database.
 func (p *Policy) Catalog(ctx context.Context, id *Identity, last string, n int) ([]string, error) {
+	if id != nil && !id.HasScope(ScopeRead) {
+		return []string{}, nil // a token without the read scope pulls nothing
+	}
 	var v models.Viewer
+	var only []string
 	if id != nil {
 		v = models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}
+		if len(id.Repos) > 0 {
+			only = id.Repos
+		}
 	}
-	out := make([]string, 0, min(n, 1000))
-	for len(out) < n {
-		page, err := p.db.ListReadableNames(ctx, v, last, n)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: %w", err)
+	names, err := p.db.ListReadableNames(ctx, v, only, last, n)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	out := names[:0]
+	for _, name := range names {
+		if id.TokenAllows(ActionPull, name) {
+			out = append(out, name)
 		}
-		for _, name := range page {
-			if len(out) < n && id.TokenAllows(ActionPull, name) {
-				out = append(out, name)
-			}
-		}
-		if len(page) < n {
-			break
-		}
-		last = page[len(page)-1]
 	}
 	return out, nil
 }

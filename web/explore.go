@@ -211,5 +211,5 @@ func (w *Web) newRepo(c *gin.Context) {
 		return
 	}
 	w.addFlash(c, "ok", "Repository "+r.Name+" created. Push to it with docker.")
-	redirectTo(c, "/r/"+r.Name)
+	redirectTo(c, repoURL(r.Name))
 }

@@ -13,9 +13,10 @@ func funcs(w *Web) template.FuncMap {
 	return template.FuncMap{
 		// No "markdown": pages show the HTML stored when the text was
 		// saved (hub.Service.ReadmeHTML, hub.Comment.BodyHTML).
-		"ago":   ago,
-		"bytes": humanBytes,
-		"short": shortDigest,
+		"repoURL": repoURL,
+		"ago":     ago,
+		"bytes":   humanBytes,
+		"short":   shortDigest,
 		"pull": func(repo, tag string) string {
 			if tag == "" {
 				return "docker pull " + w.cfg.RegistryHost + "/" + repo

@@ -11,24 +11,19 @@ import (
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/repopath"
 )
 
-// repoWords end a repository name in a /r/ path.
-var repoWords = map[string]bool{"tags": true, "comments": true, "stargazers": true, "settings": true,
-	"star": true, "unstar": true, "collaborators": true, "delete": true, "webhooks": true}
+// repoPaths reads and builds /r/ paths: the words are the resources
+// under a repository.
+var repoPaths = repopath.New("tags", "comments", "stargazers", "settings",
+	"star", "unstar", "collaborators", "delete", "webhooks")
 
-// splitRepo splits "/ns/name[/more]/word/..." into the name and the rest.
-func splitRepo(p string) (string, []string) {
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	if len(segs) < 2 {
-		return "", nil
-	}
-	i := 2
-	for i < len(segs) && !repoWords[segs[i]] {
-		i++
-	}
-	return strings.Join(segs[:i], "/"), segs[i:]
-}
+// splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
+func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
+
+// repoURL is the page of a repository, or of a resource under it.
+func repoURL(name string, rest ...string) string { return repoPaths.Path("/r", name, rest...) }
 
 type repoData struct {
 	Repo       *hub.Repository
@@ -128,7 +123,7 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 		if more {
 			pages++
 		}
-		d.Pager = pager{Page: page, Pages: pages, Base: "/r/" + name + "/tags?"}
+		d.Pager = pager{Page: page, Pages: pages, Base: repoURL(name, "tags") + "?"}
 	case "comments":
 		comments, total, err := w.hub.Comments(ctx, id, name, 20, (page-1)*20)
 		if err != nil {
@@ -136,7 +131,7 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 			return
 		}
 		d.Comments, d.Total = comments, total
-		d.Pager = newPager("/r/"+name+"/comments", page, int64(total), 20)
+		d.Pager = newPager(repoURL(name, "comments"), page, int64(total), 20)
 	case "stargazers":
 		users, err := w.hub.Stargazers(ctx, id, name, 100, (page-1)*100)
 		if err != nil {
@@ -183,7 +178,7 @@ func (w *Web) star(c *gin.Context, name string, on bool) {
 		w.fail(c, err)
 		return
 	}
-	redirectTo(c, "/r/"+name)
+	redirectTo(c, repoURL(name))
 }
 
 func (w *Web) addComment(c *gin.Context, name string) {
@@ -195,13 +190,13 @@ func (w *Web) addComment(c *gin.Context, name string) {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
-			redirectTo(c, "/r/"+name+"/comments")
+			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
 		w.fail(c, err)
 		return
 	}
-	redirectTo(c, "/r/"+name+"/comments#last")
+	redirectTo(c, repoURL(name, "comments")+"#last")
 }
 
 func (w *Web) deleteComment(c *gin.Context, name, idStr string) {
@@ -233,7 +228,7 @@ func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
-			redirectTo(c, "/r/"+name+"/comments")
+			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
 		w.fail(c, err)
@@ -242,7 +237,7 @@ func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *
 	if ok != "" {
 		w.addFlash(c, "ok", ok)
 	}
-	redirectTo(c, "/r/"+name+"/comments")
+	redirectTo(c, repoURL(name, "comments"))
 }
 
 func (w *Web) saveRepoSettings(c *gin.Context, name string) {
@@ -265,14 +260,14 @@ func (w *Web) saveRepoSettings(c *gin.Context, name string) {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
-			redirectTo(c, "/r/"+name+"/settings")
+			redirectTo(c, repoURL(name, "settings"))
 			return
 		}
 		w.fail(c, err)
 		return
 	}
 	w.addFlash(c, "ok", "Settings saved.")
-	redirectTo(c, "/r/"+name+"/settings")
+	redirectTo(c, repoURL(name, "settings"))
 }
 
 func (w *Web) setCollaborator(c *gin.Context, name string) {
@@ -285,14 +280,14 @@ func (w *Web) setCollaborator(c *gin.Context, name string) {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", inv.Msg)
-			redirectTo(c, "/r/"+name+"/settings#collaborators")
+			redirectTo(c, repoURL(name, "settings")+"#collaborators")
 			return
 		}
 		w.fail(c, err)
 		return
 	}
 	w.addFlash(c, "ok", user+" is now a collaborator ("+c.PostForm("permission")+").")
-	redirectTo(c, "/r/"+name+"/settings#collaborators")
+	redirectTo(c, repoURL(name, "settings")+"#collaborators")
 }
 
 func (w *Web) removeCollaborator(c *gin.Context, name, user string) {
@@ -305,7 +300,7 @@ func (w *Web) removeCollaborator(c *gin.Context, name, user string) {
 		return
 	}
 	w.addFlash(c, "ok", user+" is no longer a collaborator.")
-	redirectTo(c, "/r/"+name+"/settings#collaborators")
+	redirectTo(c, repoURL(name, "settings")+"#collaborators")
 }
 
 // deleteRepo deletes a repository once its full name is typed to confirm.
@@ -316,7 +311,7 @@ func (w *Web) deleteRepo(c *gin.Context, name string) {
 	}
 	if strings.TrimSpace(c.PostForm("confirm")) != name {
 		w.addFlash(c, "error", "Type the repository's full name to confirm the deletion.")
-		redirectTo(c, "/r/"+name+"/settings#danger")
+		redirectTo(c, repoURL(name, "settings")+"#danger")
 		return
 	}
 	if err := w.hub.DeleteRepository(c.Request.Context(), id, name); err != nil {

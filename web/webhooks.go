@@ -22,7 +22,7 @@ func rest0(rest []string) string {
 // webhookRoute serves /r/{name}/webhooks/...: create, the delivery log,
 // test, enable, delete and redeliver.
 func (w *Web) webhookRoute(c *gin.Context, name string, rest []string) {
-	w.hooks(c, hub.HookTarget{Repository: name}, "/r/"+name, "/r/"+name+"/settings#webhooks", rest)
+	w.hooks(c, hub.HookTarget{Repository: name}, repoURL(name), repoURL(name, "settings")+"#webhooks", rest)
 }
 
 // namespaceWebhooks serves /u/{name}/webhooks/... for a namespace's owner.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/bodylimit"
+	"github.com/wharfhub/wharf/server/repopath"
 )
 
 // need is what a route asks of the caller's credentials before its
@@ -264,7 +266,8 @@ func (a *API) refuse(c *gin.Context, id *auth.Identity, n need) {
 // names gin cannot match.
 type repoRoutes struct {
 	routes []repoRoute
-	words  map[string]bool // the words that end a repository name
+	words  []string // the words that end a repository name
+	paths  *repopath.Router
 }
 
 type repoRoute struct {
@@ -278,27 +281,17 @@ func (rr *repoRoutes) add(rt route, rest string, chain []gin.HandlerFunc) {
 	if rest == "" {
 		segs = nil
 	}
-	if rr.words == nil {
-		rr.words = map[string]bool{}
-	}
-	if len(segs) > 0 {
-		rr.words[segs[0]] = true
+	if len(segs) > 0 && !slices.Contains(rr.words, segs[0]) {
+		rr.words = append(rr.words, segs[0])
 	}
 	rr.routes = append(rr.routes, repoRoute{method: rt.method, segs: segs, chain: chain})
+	rr.paths = repopath.New(rr.words...)
 }
 
-// split splits "/ns/name[/more]/word/..." into the repository name and
-// the rest: the name is its namespace, then every segment up to a word.
+// split splits "/ns/name[/more][/-]/word/..." into the repository name
+// and the rest, as the UI does (see repopath).
 func (rr *repoRoutes) split(p string) (name string, rest []string) {
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	if len(segs) < 2 {
-		return "", nil
-	}
-	i := 2
-	for i < len(segs) && !rr.words[segs[i]] {
-		i++
-	}
-	return strings.Join(segs[:i], "/"), segs[i:]
+	return rr.paths.Split(p)
 }
 
 func (rr *repoRoutes) dispatch(c *gin.Context) {

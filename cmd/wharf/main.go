@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -91,12 +92,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("serve: unexpected arguments %q", rest)
 	}
 	log := newLogger(cfg, stderr)
-	app, err := server.Open(ctx, cfg, log)
+	// Listening first gives a base URL to a server configured without one.
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	return app.Serve(ctx, nil)
+	app, err := server.Open(ctx, cfg, log, server.Options{Search: true, Listener: ln})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Serve returns once the workers have stopped: only then do the
+	// search index and the database close.
+	serr := app.Serve(ctx, nil)
+	if err := app.Close(); err != nil && serr == nil {
+		serr = fmt.Errorf("close: %w", err)
+	}
+	return serr
 }
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -132,7 +144,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), server.Options{})
 	if err != nil {
 		return err
 	}
@@ -156,7 +168,7 @@ func searchCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) > 0 {
 		return fmt.Errorf("search reindex: unexpected arguments %q", rest)
 	}
-	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), server.Options{})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/registry"
+	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/server/storage"
 )
 
@@ -90,7 +91,9 @@ func (a *App) Handler() (http.Handler, error) {
 	return http.NewCrossOriginProtection().Handler(r), nil
 }
 
-// requestLog gives each request an id and logs it once, at the edge.
+// requestLog gives each request an id, puts a logger naming it into the
+// request's context (reqlog) for every line the request causes, and logs
+// the request once, at the edge.
 func (a *App) requestLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -101,13 +104,15 @@ func (a *App) requestLog() gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Header("X-Request-Id", id)
+		log := a.Log.With("id", id)
+		c.Request = c.Request.WithContext(reqlog.With(c.Request.Context(), log))
 		c.Next()
-		level := slog.LevelDebug
+		level := slog.LevelInfo
 		if c.Writer.Status() >= 500 {
 			level = slog.LevelWarn
 		}
-		a.Log.Log(c.Request.Context(), level, "request",
-			"id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
+		log.Log(c.Request.Context(), level, "request",
+			"method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(),
 			"duration_ms", time.Since(start).Milliseconds(), "remote", a.ClientAddr.IP(c.Request))
 	}
@@ -151,7 +156,7 @@ func (a *App) readDeadline() gin.HandlerFunc {
 // the UI. (/v2/ recovers by itself, with OCI error JSON.)
 func (a *App) recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		a.Log.Error("panic", "err", err, "path", c.Request.URL.Path)
+		reqlog.From(c.Request.Context(), a.Log).Error("panic", "err", err, "path", c.Request.URL.Path)
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal server error"}})
 			return

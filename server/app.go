@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,7 +28,8 @@ import (
 	"github.com/wharfhub/wharf/web"
 )
 
-// App is Wharf's services, wired.
+// App is Wharf's services, wired once by Open and read-only after: Run
+// runs its background workers, Serve serves it, Close releases it.
 type App struct {
 	Config   *config.Config
 	Log      *slog.Logger
@@ -36,9 +38,11 @@ type App struct {
 	Content  *content.Service
 	Accounts *auth.Accounts
 	Policy   *auth.Policy
-	Tokens   *auth.Tokens
-	Hub      *hub.Service
-	Events   *events.Bus
+	// Tokens is nil when no base URL is known (the admin commands).
+	Tokens *auth.Tokens
+	Hub    *hub.Service
+	Events *events.Bus
+	// Indexer is nil unless Options.Search opened the index.
 	Indexer  *indexer.Indexer
 	Webhooks *webhook.Worker
 	// Throttle refuses logins after repeated failures.
@@ -49,22 +53,39 @@ type App struct {
 	// GC collects garbage in the blob store (see gc.go in this package).
 	GC *gc.Collector
 
-	gcMetrics *metrics.GC
-
+	gcMetrics   *metrics.GC
 	searchIndex search.Index
-	guard       *webhook.Guard
-
+	listener    net.Listener
+	// web is nil when no base URL is known.
 	web *web.Web
 }
 
+// Options are what a caller of Open chooses besides the configuration.
+type Options struct {
+	// Search opens the search index, which Run then keeps up to date.
+	// The admin commands leave it closed, so that they run beside a
+	// server that holds it.
+	Search bool
+	// Listener, if set, is where Serve accepts connections; with no
+	// configured base URL, its address makes one.
+	Listener net.Listener
+	// Webhooks tune the delivery worker (tests poll faster).
+	Webhooks webhook.WorkerOptions
+	// WebhookTimeout bounds one delivery attempt (15s).
+	WebhookTimeout time.Duration
+}
+
 // Open opens the data directory (creating it), migrates the database and
-// wires the services.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+// wires the services. Nothing runs until Run or Serve.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	cfg = new(*cfg) // Open fills in the base URL; the caller's copy stays
+	if cfg.BaseURL == "" && opts.Listener != nil {
+		cfg.BaseURL = "http://" + opts.Listener.Addr().String()
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var db *models.DB
-	var err error
 	if cfg.Database != "" {
 		db, err = models.OpenPostgres(cfg.Database)
 	} else {
@@ -73,131 +94,125 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
+	a := &App{Config: cfg, Log: log, DB: db, listener: opts.Listener}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
 	if err := migrations.Run(ctx, db.Writer()); err != nil {
-		db.Close()
 		return nil, err
 	}
-	clientAddr, err := clientaddr.Parse(cfg.TrustedProxies)
-	if err != nil {
-		db.Close()
+	if a.ClientAddr, err = clientaddr.Parse(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted-proxies: %w", err)
 	}
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		db.Close()
+	if a.Store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
-	db.SetDefaultVisibility(cfg.DefaultVisibility)
-	c := content.New(db, store, log)
-	if cfg.UploadTTL > 0 {
-		c.UploadTTL = cfg.UploadTTL
-	}
-	if cfg.MaxOpenUploads > 0 {
-		c.MaxOpenUploads = cfg.MaxOpenUploads
-	}
-	policy := auth.NewPolicy(db)
-	bus := events.New()
-	c.Events = bus
-	throttle := auth.NewThrottle(10, 15*time.Minute)
-	if cfg.Database != "" {
-		// PostgreSQL may serve several replicas: count failures there.
-		throttle.Shared = db
-	}
-	accounts := auth.NewAccounts(db, throttle)
-	accounts.Events = bus
-	a := &App{
-		Config:   cfg,
-		Log:      log,
-		DB:       db,
-		Store:    store,
-		Content:  c,
-		Accounts: accounts,
-		Events:   bus,
-		Policy:   policy,
-		Hub:      hub.New(db, policy, bus),
-	}
-	a.Throttle, a.ClientAddr = throttle, clientAddr
-	a.GC, a.gcMetrics = a.newGC()
 	guard, err := webhook.ParseAllowList(cfg.WebhookAllowedHosts)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("webhook-allowed-hosts: %w", err)
 	}
-	a.Hub.SetWebhookURLCheck(func(ctx context.Context, raw string) error {
-		// Refuse targets the guard refuses; a name that does not resolve
-		// yet is accepted, since every delivery is checked when it dials.
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if err := guard.CheckURL(ctx, raw); errors.Is(err, webhook.ErrRefused) {
-			return err
-		}
-		return nil
+	db.SetDefaultVisibility(cfg.DefaultVisibility)
+
+	a.Events = events.New()
+	a.Content = content.New(db, a.Store, log, content.Options{
+		UploadTTL: cfg.UploadTTL, MaxOpenUploads: cfg.MaxOpenUploads, Events: a.Events,
 	})
-	a.guard = guard
+	a.Policy = auth.NewPolicy(db)
+	var shared auth.FailureStore
+	if cfg.Database != "" {
+		// PostgreSQL may serve several replicas: count failures there.
+		shared = db
+	}
+	a.Throttle = auth.NewThrottle(10, 15*time.Minute, shared)
+	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
+	a.GC, a.gcMetrics = a.newGC()
+	if opts.Search {
+		if a.Indexer, a.searchIndex, err = indexer.Open(ctx, a.searchDir(), db, a.Events, log); err != nil {
+			return nil, err
+		}
+	}
+	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard)})
+	a.Webhooks = a.newWebhooks(guard, opts)
 	if cfg.BaseURL != "" {
-		if err := a.loadTokens(); err != nil {
-			db.Close()
+		if err := a.openSite(); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
 }
 
-// loadTokens sets up the token service for the configured base URL, whose
-// host is the token audience.
-func (a *App) loadTokens() error {
+// webhookURLCheck refuses targets the guard refuses; a name that does not
+// resolve yet is accepted, since every delivery is checked when it dials.
+func webhookURLCheck(guard *webhook.Guard) func(ctx context.Context, raw string) error {
+	return func(ctx context.Context, raw string) error {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := guard.CheckURL(ctx, raw); errors.Is(err, webhook.ErrRefused) {
+			return err
+		}
+		return nil
+	}
+}
+
+// newWebhooks makes the delivery worker; a push wakes it at once, and
+// deliveries pending from before a restart go out when it runs.
+func (a *App) newWebhooks(guard *webhook.Guard, opts Options) *webhook.Worker {
+	timeout := opts.WebhookTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	w := webhook.NewWorker(a.DB, webhook.NewClient(guard, timeout), a.Config.BaseURL, a.Log, opts.Webhooks)
+	a.Events.Subscribe(func(e events.Event) {
+		switch e.Kind {
+		case events.Push, events.TagDeleted, events.ManifestDeleted, events.RepositoryDeleted:
+			w.Wake()
+		}
+	})
+	return w
+}
+
+// openSite sets up what serving needs to know the public URL for: the
+// token service (whose audience is the URL's host) and the web UI.
+func (a *App) openSite() error {
 	u, err := url.Parse(a.Config.BaseURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("base-url %q is not an absolute http(s) URL", a.Config.BaseURL)
 	}
-	a.Tokens, err = auth.LoadTokens(context.Background(), a.DB, filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
+	keys := filepath.Join(a.Config.DataDir, "auth")
+	if a.Tokens, err = auth.LoadTokens(context.Background(), a.DB, keys, a.Config.BaseURL, u.Host, a.Policy); err != nil {
+		return err
+	}
+	a.web, err = web.New(web.Config{
+		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
+		SessionKeyDir: keys, ClientAddr: a.ClientAddr,
+	}, a.Hub, a.Accounts, a.DB, a.Log)
 	return err
 }
 
-// Close releases the search index and the database.
+// Close releases the search index and then the database. Call it only
+// once Run (or Serve) has returned: nothing may use them after.
 func (a *App) Close() error {
+	var errs []error
 	if a.searchIndex != nil {
-		_ = a.searchIndex.Close()
+		errs = append(errs, a.searchIndex.Close())
 	}
-	return a.DB.Close()
-}
-
-// StartWebhooks starts the delivery worker; a push wakes it at once, and
-// deliveries pending from before a restart go out too. tune, if given,
-// adjusts the worker before it starts (tests poll faster).
-func (a *App) StartWebhooks(ctx context.Context, tune ...func(*webhook.Worker)) {
-	a.Webhooks = webhook.NewWorker(a.DB, webhook.NewClient(a.guard, 15*time.Second), a.Config.BaseURL, a.Log)
-	for _, f := range tune {
-		f(a.Webhooks)
+	if a.listener != nil {
+		_ = a.listener.Close() // Serve closed it already, if it ran
 	}
-	a.Events.Subscribe(func(e events.Event) {
-		switch e.Kind {
-		case events.Push, events.TagDeleted, events.ManifestDeleted, events.RepositoryDeleted:
-			a.Webhooks.Wake()
-		}
-	})
-	go a.Webhooks.Run(ctx)
+	errs = append(errs, a.DB.Close())
+	return errors.Join(errs...)
 }
 
 // searchDir is where the Bleve index lives.
 func (a *App) searchDir() string { return filepath.Join(a.Config.DataDir, "search.bleve") }
 
-// StartSearch opens (or creates, or replaces a corrupt) search index,
-// subscribes it to events and keeps it up to date until ctx ends. A new
-// index is rebuilt from the database in the background while serving.
-func (a *App) StartSearch(ctx context.Context) error {
-	ix, idx, err := indexer.Open(ctx, a.searchDir(), a.DB, a.Events, a.Log)
-	if err != nil {
-		return err
-	}
-	a.Indexer, a.searchIndex = ix, idx
-	a.Hub.SetSearch(idx)
-	go ix.Run(ctx)
-	return nil
-}
-
 // Reindex rebuilds the search index from the database, from scratch.
 func (a *App) Reindex(ctx context.Context) (int, error) {
+	if a.searchIndex != nil {
+		return 0, errors.New("reindex: the app holds the index open")
+	}
 	// Opening first fails fast if a running server holds the index.
 	if old, _, err := search.OpenBleve(a.searchDir()); err == nil {
 		old.Close()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // syncBuffer collects log lines from the handlers.
@@ -106,7 +107,7 @@ func TestClientAddressEverywhere(t *testing.T) {
 		logs := &syncBuffer{}
 		cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "debug",
 			AllowSignup: true, DefaultVisibility: "public", TrustedProxies: trusted}
-		app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), server.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +116,7 @@ func TestClientAddressEverywhere(t *testing.T) {
 		if _, err := app.Accounts.CreateUser(context.Background(), user, "alice@example.com", entryPw, false); err != nil {
 			t.Fatal(err)
 		}
-		return app.Handler(), logs
+		return servertest.Handler(t, app), logs
 	}
 	want := func(t *testing.T, e entryPoint, got, want int, what string) {
 		t.Helper()

@@ -13,13 +13,21 @@ import (
 )
 
 // newGC makes the garbage collector, counting its runs for /metrics.
+// Replicas take turns through the database; were two to run at once, the
+// database would keep the runs and pushes safe all the same.
 func (a *App) newGC() (*gc.Collector, *metrics.GC) {
-	c := gc.New(a.DB, a.Store, a.Log)
-	c.Events = a.Events
 	m := metrics.NewGC()
-	c.Observe = func(r gc.Report, err error) {
-		m.ObserveRun(r.Duration, int64(r.Blobs+r.Orphans), int64(r.Manifests), r.BytesReclaimed(), err)
-	}
+	holder := replicaID()
+	c := gc.New(a.DB, a.Store, a.Log, gc.Hooks{
+		Events: a.Events,
+		Observe: func(r gc.Report, err error) {
+			m.ObserveRun(r.Duration, int64(r.Blobs+r.Orphans), int64(r.Manifests), r.BytesReclaimed(), err)
+		},
+		Turn: func(ctx context.Context, interval time.Duration) (bool, error) {
+			now := time.Now()
+			return a.DB.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+		},
+	})
 	return c, m
 }
 
@@ -28,21 +36,13 @@ func (a *App) GCOptions() gc.Options {
 	return gc.Options{Grace: a.Config.GCGrace, DeleteUntagged: a.Config.GCDeleteUntagged}
 }
 
-// StartGC runs garbage collection every --gc-interval, if set, until ctx
-// ends. Replicas take turns through the database; were two to run at once,
-// the database would keep the runs and pushes safe all the same.
-func (a *App) StartGC(ctx context.Context) {
-	if a.Config.GCInterval <= 0 {
-		return
-	}
+// runGC runs garbage collection every --gc-interval until ctx ends; a run
+// that ctx cuts short leaves its marks, which a later run takes over.
+func (a *App) runGC(ctx context.Context) error {
 	a.Log.Info("online garbage collection", "interval", a.Config.GCInterval.String(),
 		"grace", a.Config.GCGrace.String(), "delete_untagged", a.Config.GCDeleteUntagged)
-	holder := replicaID()
-	a.GC.Turn = func(ctx context.Context, interval time.Duration) (bool, error) {
-		now := time.Now()
-		return a.DB.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
-	}
-	go a.GC.RunEvery(ctx, a.Config.GCInterval, a.GCOptions())
+	a.GC.RunEvery(ctx, a.Config.GCInterval, a.GCOptions())
+	return nil
 }
 
 // replicaID names this process among replicas: host, pid and a random

@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,24 +16,18 @@ import (
 	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/registry"
+	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/server/storage"
-	"github.com/wharfhub/wharf/web"
 )
 
 // Handler builds the HTTP handler: the registry at /v2/, the JSON API, the
 // web UI and the health endpoints, behind Go's cross-origin protection
-// (requests without browser Fetch metadata, such as docker's, pass).
-func (a *App) Handler() http.Handler {
-	h, err := a.handler()
-	if err != nil {
-		// Templates and keys are checked at start-up by Serve; a test that
-		// builds a handler directly wants to fail loudly.
-		panic(err)
+// (requests without browser Fetch metadata, such as docker's, pass). It
+// needs a base URL (configured, or Options.Listener's address).
+func (a *App) Handler() (http.Handler, error) {
+	if a.web == nil || a.Tokens == nil {
+		return nil, errors.New("handler: no base URL is configured")
 	}
-	return h
-}
-
-func (a *App) handler() (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Gin's ClientIP trusts X-Forwarded-For from anyone; the address is
@@ -69,15 +60,7 @@ func (a *App) handler() (http.Handler, error) {
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
-	u, _ := url.Parse(a.Config.BaseURL)
-	ui, err := web.New(web.Config{
-		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
-		SessionKeyDir: filepath.Join(a.Config.DataDir, "auth"), ClientAddr: a.ClientAddr,
-	}, a.Hub, a.Accounts, a.DB, a.Log)
-	if err != nil {
-		return nil, err
-	}
-	a.web = ui
+	ui := a.web
 	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log).Register(r)
 	ui.Register(r)
 
@@ -108,7 +91,9 @@ func (a *App) handler() (http.Handler, error) {
 	return http.NewCrossOriginProtection().Handler(r), nil
 }
 
-// requestLog gives each request an id and logs it once, at the edge.
+// requestLog gives each request an id, puts a logger naming it into the
+// request's context (reqlog) for every line the request causes, and logs
+// the request once, at the edge.
 func (a *App) requestLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -119,13 +104,15 @@ func (a *App) requestLog() gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Header("X-Request-Id", id)
+		log := a.Log.With("id", id)
+		c.Request = c.Request.WithContext(reqlog.With(c.Request.Context(), log))
 		c.Next()
-		level := slog.LevelDebug
+		level := slog.LevelInfo
 		if c.Writer.Status() >= 500 {
 			level = slog.LevelWarn
 		}
-		a.Log.Log(c.Request.Context(), level, "request",
-			"id", id, "method", c.Request.Method, "path", c.Request.URL.Path,
+		log.Log(c.Request.Context(), level, "request",
+			"method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(),
 			"duration_ms", time.Since(start).Milliseconds(), "remote", a.ClientAddr.IP(c.Request))
 	}
@@ -169,87 +156,12 @@ func (a *App) readDeadline() gin.HandlerFunc {
 // the UI. (/v2/ recovers by itself, with OCI error JSON.)
 func (a *App) recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		a.Log.Error("panic", "err", err, "path", c.Request.URL.Path)
-		if strings.HasPrefix(c.Request.URL.Path, "/api/") || a.web == nil {
+		reqlog.From(c.Request.Context(), a.Log).Error("panic", "err", err, "path", c.Request.URL.Path)
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{"code": "internal", "message": "internal server error"}})
 			return
 		}
 		a.web.ServerError(c)
 		c.Abort()
 	})
-}
-
-// Serve listens on the configured address and serves until ctx ends, then
-// shuts down gracefully.
-func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
-	ln, err := net.Listen("tcp", a.Config.Addr)
-	if err != nil {
-		return err
-	}
-	if a.Config.BaseURL == "" {
-		a.Config.BaseURL = "http://" + ln.Addr().String()
-		if err := a.loadTokens(); err != nil {
-			ln.Close()
-			return err
-		}
-	}
-	if err := a.StartSearch(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	a.StartWebhooks(ctx)
-	handler, err := a.handler()
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
-	}
-	go a.janitor(ctx)
-	a.StartGC(ctx)
-	go a.web.Run(ctx)
-	flushed := make(chan struct{})
-	go func() { a.Content.RunPullFlusher(ctx, 2*time.Second); close(flushed) }()
-	defer func() { <-flushed }()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	a.Log.Info("wharf listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "data_dir", a.Config.DataDir)
-	if ready != nil {
-		ready(ln.Addr())
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// janitor purges abandoned uploads now and then.
-func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		n, err := a.Content.PurgeStaleUploads(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
-			a.Log.Error("purge stale uploads", "err", err)
-		} else if n > 0 {
-			a.Log.Info("purged stale uploads", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

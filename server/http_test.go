@@ -16,16 +16,17 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // serveConfig opens a Wharf with cfg and serves its handler until the test ends.
 func serveConfig(t *testing.T, cfg *config.Config) *httptest.Server {
 	t.Helper()
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app.Handler())
+	srv := httptest.NewServer(servertest.Handler(t, app))
 	t.Cleanup(func() { srv.Close(); app.Close() })
 	return srv
 }

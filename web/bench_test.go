@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // seedLarge fills a database with repositories and tags quickly, straight
@@ -61,7 +62,7 @@ func seedLarge(b *testing.B, app *server.App, repos, tagsPer int) {
 // median latency of each (target: under 50 ms). make bench runs it.
 func BenchmarkPages(b *testing.B) {
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public"}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func BenchmarkPages(b *testing.B) {
 	start := time.Now()
 	seedLarge(b, app, 10000, 10)
 	b.Logf("seeded 10,000 repositories and 100,000 tags in %v", time.Since(start).Round(time.Millisecond))
-	srv := httptest.NewServer(app.Handler())
+	srv := httptest.NewServer(servertest.Handler(b, app))
 	defer srv.Close()
 	pages := []struct{ name, path string }{
 		{"explore", "/explore"},

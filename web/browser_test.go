@@ -13,6 +13,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // pushImage pushes a tiny linux/amd64 image to repo:tag through /v2/.
@@ -64,12 +67,8 @@ func TestBrowserJourney(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, "friend", "bob")
-	sctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	if err := e.app.StartSearch(sctx); err != nil {
-		t.Fatal(err)
-	}
+	e := openEnv(t, server.Options{Search: true}, "friend", "bob")
+	servertest.Run(t, e.app)
 	// Something public to find, star and discuss.
 	bob := e.browser()
 	bob.signin("bob")

@@ -19,6 +19,7 @@ import (
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/static"
 	"github.com/wharfhub/wharf/templates"
 )
@@ -222,7 +223,7 @@ func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
 	p.Title = title
 	t, ok := w.pages[page]
 	if !ok {
-		w.log.Error("no such template", "page", page)
+		reqlog.From(c.Request.Context(), w.log).Error("no such template", "page", page)
 		c.String(http.StatusInternalServerError, "internal server error")
 		return
 	}
@@ -230,7 +231,7 @@ func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
 	site := w.cfg
 	site.SearchEnabled = w.hub.HasSearch()
 	if err := t.ExecuteTemplate(&buf, "layout", view{pageCtx: p, Data: data, Site: site}); err != nil {
-		w.log.Error("render", "page", page, "err", err)
+		reqlog.From(c.Request.Context(), w.log).Error("render", "page", page, "err", err)
 		if page != "error.html" {
 			w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side.")
 		}
@@ -283,7 +284,7 @@ func (w *Web) fail(c *gin.Context, err error) {
 	case errors.As(err, &inv):
 		w.renderError(c, http.StatusBadRequest, inv.Msg)
 	default:
-		w.log.Error("page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		reqlog.From(c.Request.Context(), w.log).Error("page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -126,19 +125,9 @@ func deployHook(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("deploy-hook: --allow-legacy-signature %q: want true or false", v["allow-legacy-signature"])
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(v["log-level"])); err != nil {
-		return fmt.Errorf("deploy-hook: --log-level %q: want debug, info, warn or error", v["log-level"])
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	var log *slog.Logger
-	switch v["log-format"] {
-	case "text":
-		log = slog.New(slog.NewTextHandler(stderr, opts))
-	case "json":
-		log = slog.New(slog.NewJSONHandler(stderr, opts))
-	default:
-		return fmt.Errorf("deploy-hook: --log-format %q: want text or json", v["log-format"])
+	log, err := newLogger(v["log-level"], v["log-format"], stderr)
+	if err != nil {
+		return fmt.Errorf("deploy-hook: %w", err)
 	}
 	cfg := deployhook.Config{
 		Listen:  v["listen"],

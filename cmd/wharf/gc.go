@@ -49,7 +49,11 @@ func gcCmd(ctx context.Context, args []string, getenv func(string) string, stdou
 	if untagged.set {
 		cfg.GCDeleteUntagged = untagged.v
 	}
-	app, err := server.Open(ctx, cfg, newLogger(cfg, stderr).With("command", "gc"))
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	if err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, cfg, log.With("command", "gc"), server.Options{})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -72,14 +73,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 0
 }
 
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+// newLogger is every subcommand's logger: level is debug, info, warn or
+// error (as slog spells them), format text or json.
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// adminLogger is the logger of the commands that administer the data
+// directory: warnings and errors only, in the configured format.
+func adminLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
+	return newLogger("warn", cfg.LogFormat, w)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -90,13 +104,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(rest) > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", rest)
 	}
-	log := newLogger(cfg, stderr)
-	app, err := server.Open(ctx, cfg, log)
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	return app.Serve(ctx, nil)
+	// Listening first gives a base URL to a server configured without one.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, cfg, log, server.Options{Search: true, Listener: ln})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Serve returns once the workers have stopped: only then do the
+	// search index and the database close.
+	serr := app.Serve(ctx, nil)
+	if err := app.Close(); err != nil && serr == nil {
+		serr = fmt.Errorf("close: %w", err)
+	}
+	return serr
 }
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -132,7 +160,11 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	log, err := adminLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err
 	}
@@ -156,7 +188,11 @@ func searchCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) > 0 {
 		return fmt.Errorf("search reindex: unexpected arguments %q", rest)
 	}
-	app, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	log, err := adminLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	app, err := server.Open(ctx, cfg, log, server.Options{})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/server/textcheck"
 )
 
@@ -120,7 +121,7 @@ func (a *API) error(c *gin.Context, err error) {
 	case errors.Is(err, auth.ErrBroaderToken):
 		fail(c, http.StatusForbidden, "forbidden", err.Error())
 	default:
-		a.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		reqlog.From(c.Request.Context(), a.log).Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		fail(c, http.StatusInternalServerError, "internal", "internal server error")
 	}
 }

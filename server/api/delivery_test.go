@@ -14,6 +14,7 @@ import (
 	"github.com/go-playground/webhooks/v6/docker"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/server/webhook/signature"
 )
@@ -59,10 +60,10 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestPushWebhookDelivery(t *testing.T) {
 	// alice, her repository alice/app, and the worker
-	e := hookEnv(t, func(w *webhook.Worker) {
-		w.Backoff = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
-		w.Poll = 50 * time.Millisecond
-	})
+	e := hookEnv(t, server.Options{Webhooks: webhook.WorkerOptions{
+		Backoff: []time.Duration{100 * time.Millisecond, 100 * time.Millisecond},
+		Poll:    50 * time.Millisecond,
+	}})
 
 	rc := &receiver{secret: "deploy-secret"}
 	hookSrv := httptest.NewServer(rc)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/deployhook"
 )
 
@@ -20,7 +21,7 @@ import (
 // one-second poll.
 func workerEnv(t *testing.T) *env {
 	t.Helper()
-	e := webhookEnv(t, []string{"alice"})
+	e := webhookEnv(t, []string{"alice"}, server.Options{})
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	return e
 }

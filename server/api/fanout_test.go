@@ -17,16 +17,17 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
-	"github.com/wharfhub/wharf/server/webhook"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // webhookEnv is a Wharf whose webhooks may target loopback, with users
-// (root is a site admin) and the delivery worker running, tuned by tune.
-func webhookEnv(t *testing.T, users []string, tune ...func(*webhook.Worker)) *env {
+// (root is a site admin) and its workers running, the delivery worker
+// with opts.
+func webhookEnv(t *testing.T, users []string, opts server.Options) *env {
 	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", WebhookAllowedHosts: "loopback", Database: testDatabase(t)}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,21 +36,25 @@ func webhookEnv(t *testing.T, users []string, tune ...func(*webhook.Worker)) *en
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
-	ctx, cancel := context.WithCancel(context.Background())
-	app.StartWebhooks(ctx, tune...)
-	t.Cleanup(func() { cancel(); e.srv.Close(); app.Close() })
+	e := &env{t: t, app: app, srv: httptest.NewServer(servertest.Handler(t, app))}
+	t.Cleanup(func() { e.srv.Close(); app.Close() })
+	servertest.Run(t, app)
 	return e
 }
 
-// fastPoll makes the worker poll every 20 ms.
-func fastPoll(w *webhook.Worker) { w.Poll = 20 * time.Millisecond }
+// fastPoll makes the worker poll every 20 ms (unless opts say otherwise).
+func fastPoll(opts server.Options) server.Options {
+	if opts.Webhooks.Poll == 0 {
+		opts.Webhooks.Poll = 20 * time.Millisecond
+	}
+	return opts
+}
 
 // hookEnv is webhookEnv with alice and her repository alice/app, polling
-// fast.
-func hookEnv(t *testing.T, tune ...func(*webhook.Worker)) *env {
+// fast, with opts (if given).
+func hookEnv(t *testing.T, opts ...server.Options) *env {
 	t.Helper()
-	e := webhookEnv(t, []string{"alice"}, append([]func(*webhook.Worker){fastPoll}, tune...)...)
+	e := webhookEnv(t, []string{"alice"}, fastPoll(append(opts, server.Options{})[0]))
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	return e
 }
@@ -83,7 +88,7 @@ func (e *env) pushTag(tag string) time.Duration {
 
 // A slow receiver times out, is retried, and never slows a push down.
 func TestSlowReceiverDoesNotBlockPushes(t *testing.T) {
-	e := hookEnv(t)
+	e := hookEnv(t, server.Options{WebhookTimeout: 300 * time.Millisecond})
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -93,8 +98,6 @@ func TestSlowReceiverDoesNotBlockPushes(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
-	guard, _ := webhook.ParseAllowList("loopback")
-	e.app.Webhooks.Client = webhook.NewClient(guard, 300*time.Millisecond)
 	var hook struct{ ID int64 }
 	e.must("POST", "/api/v1/repositories/alice/app/webhooks", "alice", map[string]any{"name": "slow", "url": slow.URL}, 201).json(&hook)
 	var worst time.Duration

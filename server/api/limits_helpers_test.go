@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // countingEnv is an env whose handler counts what it reads of the body of
@@ -25,8 +27,14 @@ type countingEnv struct {
 
 func newCountingEnv(t *testing.T, users ...string) *countingEnv {
 	t.Helper()
-	e := &countingEnv{env: newEnv(t, users...), reads: make(chan bodyRead, 64)}
-	h := e.app.Handler()
+	return countingOver(t, newEnv(t, users...))
+}
+
+// countingOver is env behind the counting server.
+func countingOver(t *testing.T, env *env) *countingEnv {
+	t.Helper()
+	e := &countingEnv{env: env, reads: make(chan bodyRead, 64)}
+	h := servertest.Handler(t, e.app)
 	e.srv.Close()
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := &countingBody{ReadCloser: r.Body}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
 	"github.com/wharfhub/wharf/server/testutil"
 )
 
@@ -27,10 +28,16 @@ type env struct {
 
 func newEnv(t *testing.T, users ...string) *env {
 	t.Helper()
+	return openEnv(t, server.Options{}, users...)
+}
+
+// openEnv is newEnv with opts.
+func openEnv(t *testing.T, opts server.Options, users ...string) *env {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public",
 		Database: testDatabase(t)}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +46,7 @@ func newEnv(t *testing.T, users ...string) *env {
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler())}
+	e := &env{t: t, app: app, srv: httptest.NewServer(servertest.Handler(t, app))}
 	t.Cleanup(func() { e.srv.Close(); app.Close() })
 	return e
 }

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server"
 )
 
 // namespaceEnv is webhookEnv with users, polling fast.
 func namespaceEnv(t *testing.T, users ...string) *env {
 	t.Helper()
-	return webhookEnv(t, users, fastPoll)
+	return webhookEnv(t, users, fastPoll(server.Options{}))
 }
 
 // pushAs pushes a small image to repo:tag as user and returns the status

@@ -10,7 +10,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -30,9 +29,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/api"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/bodylimit"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // rulesEnv is a counting server with a little of everything, and the
@@ -48,7 +49,7 @@ type rulesEnv struct {
 
 func newRulesEnv(t *testing.T) *rulesEnv {
 	t.Helper()
-	e := &rulesEnv{countingEnv: newCountingEnv(t)}
+	e := &rulesEnv{countingEnv: countingOver(t, openEnv(t, server.Options{Search: true}))}
 	// Accounts share one cheap password hash: these tests walk routes,
 	// not bcrypt.
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
@@ -61,11 +62,7 @@ func newRulesEnv(t *testing.T) *rulesEnv {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := e.app.StartSearch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	servertest.Run(t, e.app)
 	e.rules = api.New(e.app.Hub, e.app.Accounts, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Rules()
 
 	e.repo("alice", "alice", "pub", "public")

@@ -1,11 +1,13 @@
 package api_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 type searchResult struct {
@@ -43,12 +45,8 @@ func eventually(t *testing.T, what string, check func() bool) {
 }
 
 func TestSearchPrivacyAndFreshness(t *testing.T) {
-	e := newEnv(t, "alice", "mallory", "carol", "olga")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := e.app.StartSearch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e := openEnv(t, server.Options{Search: true}, "alice", "mallory", "carol", "olga")
+	servertest.Run(t, e.app)
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "zebra-public", "visibility": "public", "description": "striped zebra tools"}, 201)
 	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "zebra-secret", "visibility": "private", "description": "striped zebra secrets"}, 201)
 	e.must("POST", "/api/v1/orgs", "olga", map[string]string{"name": "zoo"}, 201)

@@ -60,8 +60,8 @@ const bcryptCost = 11
 type Accounts struct {
 	db       *models.DB
 	throttle *Throttle
-	// Events, if set, learns of deleted accounts.
-	Events *events.Bus
+	// events, if set, learns of created and deleted accounts.
+	events *events.Bus
 	// verified caches recent successful password checks by a hash of the
 	// credentials, so Basic auth on every request does not pay bcrypt.
 	// Entries die with verifiedTTL, and count only while the account's
@@ -79,10 +79,11 @@ type cachedLogin struct {
 
 const verifiedTTL = time.Minute
 
-// NewAccounts makes the account service.
-func NewAccounts(db *models.DB, throttle *Throttle) *Accounts {
+// NewAccounts makes the account service; bus, which may be nil, learns of
+// created and deleted accounts.
+func NewAccounts(db *models.DB, throttle *Throttle, bus *events.Bus) *Accounts {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("wharf-dummy-password"), bcryptCost)
-	return &Accounts{db: db, throttle: throttle, verified: map[[32]byte]cachedLogin{}, dummy: dummy, touched: map[int64]time.Time{}}
+	return &Accounts{db: db, throttle: throttle, events: bus, verified: map[[32]byte]cachedLogin{}, dummy: dummy, touched: map[int64]time.Time{}}
 }
 
 // CreateUser validates and creates an account.
@@ -104,7 +105,7 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}
-	a.Events.Publish(events.Event{Kind: events.NamespaceCreated, Namespace: u.Username, Actor: "user"})
+	a.events.Publish(events.Event{Kind: events.NamespaceCreated, Namespace: u.Username, Actor: "user"})
 	return u, nil
 }
 
@@ -167,7 +168,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 	err = a.db.DeleteUser(ctx, userID)
 	a.forget()
 	if err == nil {
-		a.Events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: u.Username})
+		a.events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: u.Username})
 	}
 	return err
 }

@@ -10,8 +10,8 @@ import (
 func TestCachedLoginFollowsOtherReplicas(t *testing.T) {
 	db := testDB(t)
 	ctx := t.Context()
-	a := NewAccounts(db, nil)
-	b := NewAccounts(db, nil)
+	a := NewAccounts(db, nil, nil)
+	b := NewAccounts(db, nil, nil)
 	u, err := a.CreateUser(ctx, "alice", "alice@example.com", "first-password-1", false)
 	if err != nil {
 		t.Fatal(err)

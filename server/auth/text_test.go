@@ -13,7 +13,7 @@ import (
 func TestAccountText(t *testing.T) {
 	db := testDB(t)
 	ctx := t.Context()
-	a := NewAccounts(db, nil)
+	a := NewAccounts(db, nil, nil)
 	u, err := a.CreateUser(ctx, "alice", "alice@example.com", "good-password-1", false)
 	if err != nil {
 		t.Fatal(err)

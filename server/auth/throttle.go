@@ -52,9 +52,9 @@ type Throttle struct {
 	// and of personal access tokens.
 	AddressLimit int
 	Window       time.Duration
-	// Shared, when set, keeps the counts in the database, so that replicas
+	// shared, when set, keeps the counts in the database, so that replicas
 	// behind one balancer enforce one limit instead of one each.
-	Shared FailureStore
+	shared FailureStore
 	now    func() time.Time
 
 	mu sync.Mutex
@@ -91,9 +91,10 @@ const sharedTimeout = 2 * time.Second
 const defaultCapacity = 100_000
 
 // NewThrottle allows limit failures per name and address within window,
-// and 10 times as many per address.
-func NewThrottle(limit int, window time.Duration) *Throttle {
-	return &Throttle{Limit: limit, AddressLimit: 10 * limit, Window: window, now: time.Now,
+// and 10 times as many per address. shared, if not nil, keeps the counts
+// where every replica sees them (PostgreSQL); nil keeps them in memory.
+func NewThrottle(limit int, window time.Duration, shared FailureStore) *Throttle {
+	return &Throttle{Limit: limit, AddressLimit: 10 * limit, Window: window, shared: shared, now: time.Now,
 		capacity: defaultCapacity, buckets: map[string]*bucket{}}
 }
 
@@ -173,7 +174,7 @@ func (t *Throttle) FailToken(ip string) {
 }
 
 func (t *Throttle) check(rules []rule) error {
-	if t.Shared != nil {
+	if t.shared != nil {
 		return t.checkShared(rules)
 	}
 	t.mu.Lock()
@@ -198,14 +199,14 @@ func (t *Throttle) check(rules []rule) error {
 }
 
 func (t *Throttle) fail(rules []rule) {
-	if t.Shared != nil {
+	if t.shared != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
 		defer cancel()
 		keys := make([]string, len(rules))
 		for i, r := range rules {
 			keys[i] = r.key
 		}
-		if err := t.Shared.RecordLoginFailure(ctx, keys, t.now(), t.Window); err != nil {
+		if err := t.shared.RecordLoginFailure(ctx, keys, t.now(), t.Window); err != nil {
 			slog.Error("login throttle: record failure", "err", err)
 		}
 		return
@@ -348,7 +349,7 @@ func (t *Throttle) checkShared(rules []rule) error {
 	defer cancel()
 	now := t.now()
 	for _, r := range rules {
-		n, oldest, err := t.Shared.LoginFailures(ctx, r.key, now.Add(-t.Window))
+		n, oldest, err := t.shared.LoginFailures(ctx, r.key, now.Add(-t.Window))
 		if err != nil {
 			slog.Error("login throttle: count failures", "err", err)
 			return nil

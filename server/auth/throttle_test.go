@@ -22,16 +22,15 @@ type rig struct {
 func newRig(t *testing.T, shared bool) *rig {
 	r := &rig{t: t, now: time.Unix(1_000_000, 0)}
 	if !shared {
-		th := NewThrottle(10, 15*time.Minute)
+		th := NewThrottle(10, 15*time.Minute, nil)
 		th.now = func() time.Time { return r.now }
 		r.replicas = []*Throttle{th}
 		return r
 	}
 	db := testDB(t)
 	for range 2 {
-		th := NewThrottle(10, 15*time.Minute)
+		th := NewThrottle(10, 15*time.Minute, db)
 		th.now = func() time.Time { return r.now }
-		th.Shared = db
 		r.replicas = append(r.replicas, th)
 	}
 	return r

@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/server/storage"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) OpenBlob(ctx context.Context, name string, dgst digest.Digest)
 	}
 	c, err := s.store.Open(ctx, dgst)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.log.Error("blob linked but missing from the store", "repository", name, "digest", dgst)
+		reqlog.From(ctx, s.log).Error("blob linked but missing from the store", "repository", name, "digest", dgst)
 		return nil, ErrBlobUnknown
 	}
 	if err != nil {

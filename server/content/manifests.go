@@ -187,10 +187,10 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 		return nil, fmt.Errorf("put manifest %s: %w", dgst, err)
 	}
 	if len(tags) == 0 {
-		s.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
+		s.opts.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
 	}
 	for _, t := range tags {
-		s.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Tag: t, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
+		s.opts.Events.Publish(events.Event{Kind: events.Push, Repository: req.Name, Tag: t, Digest: dgst.String(), MediaType: mediaType, Actor: req.Pusher})
 	}
 	res := &PutManifestResult{Digest: dgst, Tags: tags}
 	if doc.Subject != nil {
@@ -356,9 +356,9 @@ func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference
 		return ErrManifestUnknown
 	}
 	if ref.Digest != "" {
-		s.Events.Publish(events.Event{Kind: events.ManifestDeleted, Repository: name, Digest: ref.Digest.String(), Actor: actor})
+		s.opts.Events.Publish(events.Event{Kind: events.ManifestDeleted, Repository: name, Digest: ref.Digest.String(), Actor: actor})
 	} else {
-		s.Events.Publish(events.Event{Kind: events.TagDeleted, Repository: name, Tag: ref.Tag, Actor: actor})
+		s.opts.Events.Publish(events.Event{Kind: events.TagDeleted, Repository: name, Tag: ref.Tag, Actor: actor})
 	}
 	return nil
 }

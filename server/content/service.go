@@ -17,23 +17,41 @@ type Service struct {
 	log   *slog.Logger
 	locks keyedMutex
 	pulls pulls
-	// UploadTTL is how long an untouched upload session lives.
+	opts  Options
+}
+
+// Options tune the content service; a zero field takes its default.
+type Options struct {
+	// UploadTTL is how long an untouched upload session lives (24h).
 	UploadTTL time.Duration
-	// MaxOpenUploads is how many open upload sessions one user may hold.
+	// MaxOpenUploads is how many open upload sessions one user may hold
+	// (100).
 	MaxOpenUploads int
 	// BlobLeaseTTL bounds how long an upload's commit keeps garbage
-	// collection off its blob should the process die half-way.
+	// collection off its blob should the process die half-way (1h).
 	BlobLeaseTTL time.Duration
 	// GCWait is how long a commit waits for garbage collection to finish
-	// deleting the blob it is writing before it answers ErrBusy.
+	// deleting the blob it is writing before it answers ErrBusy (1m).
 	GCWait time.Duration
-	// Events receives pushes and deletions.
+	// Events, if set, receives pushes and deletions.
 	Events *events.Bus
 }
 
 // New makes the content service.
-func New(db *models.DB, store storage.Driver, log *slog.Logger) *Service {
-	return &Service{db: db, store: store, log: log, UploadTTL: 24 * time.Hour, MaxOpenUploads: 100, BlobLeaseTTL: time.Hour, GCWait: time.Minute}
+func New(db *models.DB, store storage.Driver, log *slog.Logger, opts Options) *Service {
+	if opts.UploadTTL <= 0 {
+		opts.UploadTTL = 24 * time.Hour
+	}
+	if opts.MaxOpenUploads <= 0 {
+		opts.MaxOpenUploads = 100
+	}
+	if opts.BlobLeaseTTL <= 0 {
+		opts.BlobLeaseTTL = time.Hour
+	}
+	if opts.GCWait <= 0 {
+		opts.GCWait = time.Minute
+	}
+	return &Service{db: db, store: store, log: log, opts: opts}
 }
 
 // keyedMutex serialises work on one key (an upload id) without a global lock.

@@ -31,10 +31,10 @@ type Upload struct {
 func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (*Upload, error) {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, UserID: userID, StartedAt: &now, UpdatedAt: now}
-	if err := s.db.CreateUploadLimited(ctx, u, s.MaxOpenUploads); err != nil {
+	if err := s.db.CreateUploadLimited(ctx, u, s.opts.MaxOpenUploads); err != nil {
 		if errors.Is(err, models.ErrTooManyUploads) {
-			return nil, detailf(ErrTooManyUploads, map[string]int{"limit": s.MaxOpenUploads},
-				"you have %d open upload sessions, the most allowed; finish or cancel one first", s.MaxOpenUploads)
+			return nil, detailf(ErrTooManyUploads, map[string]int{"limit": s.opts.MaxOpenUploads},
+				"you have %d open upload sessions, the most allowed; finish or cancel one first", s.opts.MaxOpenUploads)
 		}
 		return nil, fmt.Errorf("start upload: %w", err)
 	}
@@ -229,10 +229,10 @@ func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Dige
 // garbage collection is deleting the blob it waits, up to GCWait, for the
 // deletion to finish, then writes the blob afresh.
 func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64) (string, error) {
-	deadline := time.Now().Add(s.GCWait)
+	deadline := time.Now().Add(s.opts.GCWait)
 	pause := 10 * time.Millisecond
 	for {
-		lease, err := s.db.LeaseBlob(ctx, dgst.String(), size, s.BlobLeaseTTL)
+		lease, err := s.db.LeaseBlob(ctx, dgst.String(), size, s.opts.BlobLeaseTTL)
 		if !errors.Is(err, models.ErrBlobDeleting) {
 			return lease, err
 		}
@@ -319,7 +319,7 @@ func (s *Service) cancel(ctx context.Context, id string) error {
 // PurgeStaleUploads removes sessions untouched for UploadTTL, and upload
 // data that no session owns, and reports how many it removed.
 func (s *Service) PurgeStaleUploads(ctx context.Context, now time.Time) (int, error) {
-	before := now.Add(-s.UploadTTL)
+	before := now.Add(-s.opts.UploadTTL)
 	removed := 0
 	for {
 		ups, err := s.db.StaleUploads(ctx, before, 100)

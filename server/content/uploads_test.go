@@ -25,8 +25,9 @@ type fixture struct {
 	dir   string
 }
 
-// open opens (or reopens, as after a restart) a service on dir.
-func open(t *testing.T, dir string) *fixture {
+// open opens (or reopens, as after a restart) a service on dir, with
+// opts (if given) instead of the defaults.
+func open(t *testing.T, dir string, opts ...content.Options) *fixture {
 	t.Helper()
 	db, err := models.OpenSQLite(filepath.Join(dir, "wharf.db"))
 	if err != nil {
@@ -40,7 +41,7 @@ func open(t *testing.T, dir string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, store: store, svc: content.New(db, store, slog.New(slog.NewTextHandler(io.Discard, nil))), dir: dir}
+	return &fixture{db: db, store: store, svc: content.New(db, store, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opts, content.Options{})[0]), dir: dir}
 }
 
 // A crash between the blob's rename and its database row leaves the blob
@@ -123,8 +124,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection re
 // kept, and upload data no session owns is removed.
 func TestPurgeStaleUploads(t *testing.T) {
 	ctx := context.Background()
-	f := open(t, t.TempDir())
-	f.svc.UploadTTL = time.Hour
+	f := open(t, t.TempDir(), content.Options{UploadTTL: time.Hour})
 	now := time.Now().UTC()
 	old := now.Add(-2 * time.Hour)
 	rows := []models.Upload{

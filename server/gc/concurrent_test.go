@@ -23,6 +23,7 @@ import (
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/gc"
+	"github.com/wharfhub/wharf/server/servertest"
 	"github.com/wharfhub/wharf/server/testutil"
 )
 
@@ -42,18 +43,25 @@ type registry struct {
 
 func newRegistry(t *testing.T) *registry {
 	t.Helper()
+	return newRegistryWith(t, func(*config.Config) {})
+}
+
+// newRegistryWith is newRegistry with its configuration changed by tune.
+func newRegistryWith(t *testing.T, tune func(*config.Config)) *registry {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error",
 		Database: testutil.Database(t)}
 	testutil.Storage(t, cfg)
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tune(cfg)
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.Accounts.CreateUser(context.Background(), user, user+"@example.com", password, false); err != nil {
 		t.Fatal(err)
 	}
-	r := &registry{t: t, app: app, srv: httptest.NewServer(app.Handler())}
+	r := &registry{t: t, app: app, srv: httptest.NewServer(servertest.Handler(t, app))}
 	t.Cleanup(func() { r.srv.Close(); app.Close() })
 	return r
 }
@@ -455,7 +463,7 @@ func TestDeleteCollectRepushPull(t *testing.T) {
 
 // The online schedule collects on its own and shows in /metrics.
 func TestOnlineScheduleCollectsAndCounts(t *testing.T) {
-	r := newRegistry(t)
+	r := newRegistryWith(t, func(cfg *config.Config) { cfg.GCInterval, cfg.GCGrace = 20*time.Millisecond, 0 })
 	rnd := rand.New(rand.NewPCG(3, 4))
 	img := newImage([]byte(`{"os":"linux"}`), blobOf(9, 4000))
 	m, _, err := r.push("alice/app", "v1", img, "", rnd)
@@ -465,10 +473,8 @@ func TestOnlineScheduleCollectsAndCounts(t *testing.T) {
 	if a, err := r.do("DELETE", "/v2/alice/app/manifests/"+m.String(), nil); err != nil || a.status != http.StatusAccepted {
 		t.Fatalf("delete: %v %d", err, a.status)
 	}
-	r.app.Config.GCInterval, r.app.Config.GCGrace = 20*time.Millisecond, 0
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r.app.StartGC(ctx)
+	ctx := t.Context()
+	servertest.Run(t, r.app)
 	layer := digest.FromBytes(img.blobs[1])
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := r.app.Store.Stat(ctx, layer); err != nil {

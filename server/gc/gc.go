@@ -75,15 +75,7 @@ type Collector struct {
 	db    *models.DB
 	store storage.Driver
 	log   *slog.Logger
-	// Events, if set, hears of each untagged manifest deleted.
-	Events *events.Bus
-	// Observe, if set, is told of every run that is not a dry run (for
-	// metrics).
-	Observe func(Report, error)
-	// Turn, if set, tells RunEvery whether this replica collects in the
-	// interval starting now, so that replicas take turns instead of each
-	// collecting (which is safe, only wasted work).
-	Turn func(ctx context.Context, interval time.Duration) (bool, error)
+	hooks Hooks
 	// now is the clock (tests move it).
 	now func() time.Time
 	// beforeMark, if set, runs between a blob's listing as a candidate
@@ -94,9 +86,21 @@ type Collector struct {
 	mu sync.Mutex
 }
 
+// Hooks connect a collector to the rest of the server; each may be nil.
+type Hooks struct {
+	// Events hears of each untagged manifest deleted.
+	Events *events.Bus
+	// Observe is told of every run that is not a dry run (for metrics).
+	Observe func(Report, error)
+	// Turn tells RunEvery whether this replica collects in the interval
+	// starting now, so that replicas take turns instead of each
+	// collecting (which is safe, only wasted work).
+	Turn func(ctx context.Context, interval time.Duration) (bool, error)
+}
+
 // New makes a collector.
-func New(db *models.DB, store storage.Driver, log *slog.Logger) *Collector {
-	return &Collector{db: db, store: store, log: log, now: time.Now}
+func New(db *models.DB, store storage.Driver, log *slog.Logger, hooks Hooks) *Collector {
+	return &Collector{db: db, store: store, log: log, hooks: hooks, now: time.Now}
 }
 
 // Run collects garbage once and reports what it reclaimed.
@@ -109,8 +113,8 @@ func (c *Collector) Run(ctx context.Context, opts Options) (Report, error) {
 	r.stale = r.now.Add(-staleMark)
 	err := r.do(ctx)
 	r.rep.Duration = time.Since(start)
-	if c.Observe != nil && !opts.DryRun {
-		c.Observe(r.rep, err)
+	if c.hooks.Observe != nil && !opts.DryRun {
+		c.hooks.Observe(r.rep, err)
 	}
 	return r.rep, err
 }

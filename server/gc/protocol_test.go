@@ -33,7 +33,9 @@ type fixture struct {
 	gc    *Collector
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture makes a content service (with opts, if given) and a
+// collector on one fresh data directory.
+func newFixture(t *testing.T, opts ...content.Options) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db := testutil.OpenDB(t, dir)
@@ -42,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &fixture{t: t, db: db, store: store, svc: content.New(db, store, log), gc: New(db, store, log)}
+	return &fixture{t: t, db: db, store: store, svc: content.New(db, store, log, append(opts, content.Options{})[0]), gc: New(db, store, log, Hooks{})}
 }
 
 // blob pushes data into repo as one monolithic upload.
@@ -446,12 +448,11 @@ func TestUploadWaitsForDeletionAndRewrites(t *testing.T) {
 }
 
 func TestUploadGivesUpOnAStuckDeletion(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, content.Options{GCWait: 100 * time.Millisecond})
 	ctx := context.Background()
 	layer := []byte("layer")
 	d := f.blob("a/b", layer)
 	f.markDeleting(d)
-	f.svc.GCWait = 100 * time.Millisecond
 	err := f.svc.PutBlob(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
 	if !errors.Is(err, content.ErrBusy) {
 		t.Fatalf("upload of a blob whose deletion never ends: %v, want ErrBusy", err)
@@ -551,12 +552,13 @@ func TestReplicasTakeTurnsOnTheSchedule(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, holder := range []string{"replica-a", "replica-b"} {
-		c := New(f.db, f.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		c.Observe = func(Report, error) { runs.Add(1) }
-		c.Turn = func(ctx context.Context, interval time.Duration) (bool, error) {
-			now := time.Now()
-			return f.db.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
-		}
+		c := New(f.db, f.store, slog.New(slog.NewTextHandler(io.Discard, nil)), Hooks{
+			Observe: func(Report, error) { runs.Add(1) },
+			Turn: func(ctx context.Context, interval time.Duration) (bool, error) {
+				now := time.Now()
+				return f.db.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+			},
+		})
 		wg.Go(func() { c.RunEvery(ctx, interval, Options{}) })
 	}
 	wg.Wait()

@@ -17,8 +17,8 @@ func (c *Collector) RunEvery(ctx context.Context, interval time.Duration, opts O
 			return
 		case <-t.C:
 		}
-		if c.Turn != nil {
-			mine, err := c.Turn(ctx, interval)
+		if c.hooks.Turn != nil {
+			mine, err := c.hooks.Turn(ctx, interval)
 			if err != nil {
 				c.log.Error("garbage collection: take a turn", "err", err)
 				continue

@@ -115,7 +115,7 @@ func (r *run) deleteManifests(ctx context.Context, garbage []models.GCManifest) 
 			}
 			r.rep.Manifests++
 			r.rep.ManifestBytes += m.Size
-			r.c.Events.Publish(events.Event{Kind: events.ManifestDeleted, Repository: m.Repository, Digest: m.Digest, Actor: "gc"})
+			r.c.hooks.Events.Publish(events.Event{Kind: events.ManifestDeleted, Repository: m.Repository, Digest: m.Digest, Actor: "gc"})
 		}
 		if len(next) == len(pending) {
 			r.rep.Kept += len(next)

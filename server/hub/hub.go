@@ -37,10 +37,19 @@ type Service struct {
 	md       Markdown
 }
 
+// Options are the hub's optional parts.
+type Options struct {
+	// Search answers searches; without it they are ErrSearchUnavailable.
+	Search search.Index
+	// CheckWebhookURL is the check every webhook target passes when it is
+	// saved (the SSRF guard; it runs again when a delivery connects).
+	CheckWebhookURL func(ctx context.Context, rawURL string) error
+}
+
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
-func New(db *models.DB, policy *auth.Policy, bus *events.Bus) *Service {
-	return &Service{db: db, policy: policy, events: bus, md: defaultMarkdown()}
+func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Service {
+	return &Service{db: db, policy: policy, events: bus, index: opts.Search, checkURL: opts.CheckWebhookURL, md: defaultMarkdown()}
 }
 
 func (s *Service) changed(name string, id *auth.Identity) {

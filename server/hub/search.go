@@ -13,9 +13,6 @@ import (
 // ErrSearchUnavailable is returned when no search index is configured.
 var ErrSearchUnavailable = errors.New("search is not available")
 
-// SetSearch gives the hub its search index.
-func (s *Service) SetSearch(idx search.Index) { s.index = idx }
-
 // HasSearch reports whether a search index is attached.
 func (s *Service) HasSearch() bool { return s.index != nil }
 

@@ -16,12 +16,6 @@ import (
 // WebhookEvents are the events a webhook may ask for.
 var WebhookEvents = []string{"push", "delete"}
 
-// SetWebhookURLCheck sets the check every webhook target passes when it
-// is saved (the SSRF guard; it runs again when a delivery connects).
-func (s *Service) SetWebhookURLCheck(check func(ctx context.Context, rawURL string) error) {
-	s.checkURL = check
-}
-
 // WebhookInput is a new webhook.
 type WebhookInput struct {
 	Name   string

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wharfhub/wharf/models"
@@ -41,6 +42,11 @@ type Indexer struct {
 	busy       bool          // a step is carrying recorded events to the index
 
 	follow follower
+	// rebuild is set by Open for an index Run must rebuild first; until
+	// the rebuild is done the cursor is not saved, so that one cut short
+	// (by a shutdown) is started again on the next start.
+	rebuild    bool
+	rebuilding atomic.Bool
 }
 
 // New makes an indexer and subscribes it to bus.
@@ -86,8 +92,26 @@ func (ix *Indexer) Touch(name string) {
 	ix.onEvent(events.Event{Kind: events.RepositoryChanged, Repository: name})
 }
 
-// Run records, follows and flushes changes until ctx ends.
-func (ix *Indexer) Run(ctx context.Context) {
+// Run records, follows and flushes changes until ctx ends (rebuilding
+// the index first, while serving, if Open found that it needs one). When
+// ctx ends it flushes what is queued, saves its place in the change log
+// and returns.
+func (ix *Indexer) Run(ctx context.Context) error {
+	if ix.rebuild {
+		ix.rebuild = false
+		ix.rebuilding.Store(true)
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			if _, err := ix.Rebuild(ctx); err != nil && ctx.Err() == nil {
+				ix.log.Error("search: rebuild", "err", err)
+			}
+		}()
+	}
+	// A step that has begun finishes, even if ctx ends meanwhile: the
+	// events it took are in no queue but its own.
+	work := context.WithoutCancel(ctx)
 	poll := time.NewTicker(PollInterval)
 	defer poll.Stop()
 	prune := time.NewTicker(time.Hour)
@@ -95,8 +119,8 @@ func (ix *Indexer) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			ix.step(context.Background())
-			return
+			ix.step(work)
+			return nil
 		case <-prune.C:
 			ix.prune(ctx)
 			continue
@@ -108,7 +132,7 @@ func (ix *Indexer) Run(ctx context.Context) {
 			case <-time.After(FlushInterval):
 			}
 		}
-		ix.step(ctx)
+		ix.step(work)
 	}
 }
 
@@ -156,6 +180,9 @@ func (ix *Indexer) step(ctx context.Context) {
 	}
 	ix.mu.Unlock()
 	ix.flush(ctx)
+	if ix.rebuilding.Load() {
+		return // Rebuild saves the cursor when it is done
+	}
 	if err := ix.follow.save(); err != nil {
 		ix.log.Error("search: save change log cursor", "err", err)
 	}
@@ -295,12 +322,13 @@ func (ix *Indexer) Rebuild(ctx context.Context) (int, error) {
 	}
 	ix.log.Info("search index rebuilt", "repositories", count, "namespaces", len(nss), "took", time.Since(start).Round(time.Millisecond))
 	ix.follow.skipTo(upTo)
+	ix.rebuilding.Store(false)
 	return count, ix.follow.save()
 }
 
 // Open opens the index in dir; a missing index is created and a corrupt
-// one replaced, and either is rebuilt in the background while serving, as
-// is one whose place in the change log is unknown or pruned away.
+// one replaced, and either is rebuilt by Run while serving, as is one
+// whose place in the change log is unknown or pruned away.
 func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *slog.Logger) (*Indexer, search.Index, error) {
 	idx, created, err := search.OpenBleve(dir)
 	if errors.Is(err, search.ErrCorrupt) {
@@ -320,7 +348,9 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 		return nil, nil, err
 	}
 	if created || stale {
-		if !created {
+		if created {
+			log.Info("search index is new; rebuilding it", "dir", dir)
+		} else {
 			log.Warn("search index missed changes the log no longer holds; rebuilding it")
 		}
 		// Follow from now; the rebuild covers everything before.
@@ -330,11 +360,7 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 			return nil, nil, err
 		}
 		ix.follow.skipTo(upTo)
-		go func() {
-			if _, err := ix.Rebuild(ctx); err != nil && ctx.Err() == nil {
-				log.Error("search: rebuild", "err", err)
-			}
-		}()
+		ix.rebuild = true
 	}
 	return ix, idx, nil
 }

@@ -81,8 +81,8 @@ func TestReplicasFollowOneLog(t *testing.T) {
 	idxB := &recordingIndex{indexed: map[string]int{}}
 	a := New(db, idxA, busA, quiet())
 	b := New(db, idxB, events.New(), quiet())
-	go a.Run(ctx)
-	go b.Run(ctx)
+	go func() { _ = a.Run(ctx) }()
+	go func() { _ = b.Run(ctx) }()
 
 	busA.Publish(events.Event{Kind: events.Push, Repository: "alice/app", Tag: "v1"})
 	eventually(t, "replica B indexes A's push", func() bool { return idxB.count("alice/app") > 0 })

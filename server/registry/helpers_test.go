@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
 	"github.com/wharfhub/wharf/server/testutil"
 )
 
@@ -42,10 +43,17 @@ func newEnv(t *testing.T) *env {
 
 func newEnvAt(t *testing.T, dir string) *env {
 	t.Helper()
+	return newEnvWith(t, dir, func(*config.Config) {})
+}
+
+// newEnvWith is newEnvAt with its configuration changed by tune.
+func newEnvWith(t *testing.T, dir string, tune func(*config.Config)) *env {
+	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error",
 		Database: e2eDatabase(t, dir)}
+	tune(cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := server.Open(context.Background(), cfg, log)
+	app, err := server.Open(context.Background(), cfg, log, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +63,7 @@ func newEnvAt(t *testing.T, dir string) *env {
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(app.Handler()), dir: dir}
+	e := &env{t: t, app: app, srv: httptest.NewServer(servertest.Handler(t, app)), dir: dir}
 	t.Cleanup(e.close)
 	return e
 }

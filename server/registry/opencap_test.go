@@ -5,14 +5,15 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server/config"
 )
 
 // An account holds a bounded number of open upload sessions; the next
 // POST answers 429 TOOMANYREQUESTS, and finishing or cancelling a session
 // frees its place. Other accounts have their own.
 func TestOpenUploadSessionsAreCapped(t *testing.T) {
-	e := newEnv(t)
-	e.app.Content.MaxOpenUploads = 3
+	e := newEnvWith(t, t.TempDir(), func(cfg *config.Config) { cfg.MaxOpenUploads = 3 })
 	var paths []string
 	for range 3 {
 		paths = append(paths, e.start("alice/cap"))

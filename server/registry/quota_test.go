@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // zeros is an endless body that never sits in memory.
@@ -39,7 +41,7 @@ func (c readCount) Read(p []byte) (int, error) {
 // reads into n.
 func (e *env) countingServer(n *atomic.Int64) *httptest.Server {
 	e.t.Helper()
-	h := e.app.Handler()
+	h := servertest.Handler(e.t, e.app)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = readCount{r.Body, n}
 		h.ServeHTTP(w, r)

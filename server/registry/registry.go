@@ -14,6 +14,7 @@ import (
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/registry/errcode"
+	"github.com/wharfhub/wharf/server/reqlog"
 )
 
 // Handler serves /v2/.
@@ -61,7 +62,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.Error("panic serving /v2/", "panic", v, "path", r.URL.Path, "stack", string(debug.Stack()))
+			reqlog.From(r.Context(), h.log).Error("panic serving /v2/", "panic", v, "path", r.URL.Path, "stack", string(debug.Stack()))
 			errcode.Write(w, errcode.Unknown.New())
 		}
 	}()
@@ -259,7 +260,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.Is(err, context.Canceled) {
 			return // the client is gone; nobody reads the answer
 		}
-		h.log.Error("registry request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		reqlog.From(r.Context(), h.log).Error("registry request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	errcode.Write(w, e)
 }

@@ -25,28 +25,53 @@ var DefaultBackoff = []time.Duration{10 * time.Second, 30 * time.Second, time.Mi
 // Worker delivers the outbox: it claims due deliveries, signs and sends
 // them with bounded concurrency, and records every attempt.
 type Worker struct {
-	db *models.DB
-	// Client sends deliveries (the SSRF-guarded client of NewClient).
-	Client  *http.Client
+	db      *models.DB
+	client  *http.Client
 	baseURL string
 	log     *slog.Logger
-
-	// Concurrency bounds deliveries in flight; Backoff is the retry plan.
-	Concurrency int
-	Backoff     []time.Duration
-	// Lease is how long a claimed delivery is held before another attempt
-	// may take it (after a crash).
-	Lease time.Duration
-	Poll  time.Duration
+	opts    WorkerOptions
 
 	wake chan struct{}
 	now  func() time.Time
 }
 
-// NewWorker makes a delivery worker; baseURL builds callback URLs.
-func NewWorker(db *models.DB, client *http.Client, baseURL string, log *slog.Logger) *Worker {
-	return &Worker{db: db, Client: client, baseURL: strings.TrimRight(baseURL, "/"), log: log,
-		Concurrency: 8, Backoff: DefaultBackoff, Lease: 2 * time.Minute, Poll: time.Second,
+// WorkerOptions tune a delivery worker; a zero field takes its default.
+type WorkerOptions struct {
+	// Concurrency bounds deliveries in flight (8).
+	Concurrency int
+	// Backoff is the retry plan (DefaultBackoff).
+	Backoff []time.Duration
+	// Lease is how long a claimed delivery is held before another attempt
+	// may take it, after a crash (2m).
+	Lease time.Duration
+	// Poll is how often the outbox is read when nothing wakes the worker
+	// (1s).
+	Poll time.Duration
+	// Drain is how long deliveries in flight when Run's context ends may
+	// take to finish (10s); those still going then are cancelled, and
+	// recorded as failed attempts to retry.
+	Drain time.Duration
+}
+
+// NewWorker makes a delivery worker that sends with client (the
+// SSRF-guarded client of NewClient); baseURL builds callback URLs.
+func NewWorker(db *models.DB, client *http.Client, baseURL string, log *slog.Logger, opts WorkerOptions) *Worker {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 2 * time.Minute
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	if opts.Drain <= 0 {
+		opts.Drain = 10 * time.Second
+	}
+	return &Worker{db: db, client: client, baseURL: strings.TrimRight(baseURL, "/"), log: log, opts: opts,
 		wake: make(chan struct{}, 1), now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -58,14 +83,26 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Run delivers until ctx ends. Deliveries left pending (by a crash, or
-// because the process stopped) are picked up on the next start.
-func (w *Worker) Run(ctx context.Context) {
-	sem := make(chan struct{}, max(w.Concurrency, 1))
+// Run delivers until ctx ends, and returns once the deliveries in flight
+// then have finished (or, after WorkerOptions.Drain, been cancelled and
+// recorded for a retry): every claimed delivery is recorded before Run
+// returns. Deliveries left pending (by a crash, or because the process
+// stopped) are picked up on the next start.
+func (w *Worker) Run(ctx context.Context) error {
+	// Sends outlive ctx by up to Drain, so that a shutdown does not cut
+	// a delivery off half-way.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(w.opts.Drain, cancelSends) })
+	defer stop()
+	sem := make(chan struct{}, w.opts.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		due, err := w.db.ClaimDueDeliveries(ctx, w.now(), w.Lease, cap(sem)*2)
+		if ctx.Err() != nil {
+			return nil
+		}
+		due, err := w.db.ClaimDueDeliveries(ctx, w.now(), w.opts.Lease, cap(sem)*2)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("webhooks: claim deliveries", "err", err)
 		}
@@ -74,7 +111,7 @@ func (w *Worker) Run(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				w.deliver(ctx, d)
+				w.deliver(sendCtx, d)
 			}()
 		}
 		if len(due) == cap(sem)*2 {
@@ -82,9 +119,9 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-w.wake:
-		case <-time.After(w.Poll):
+		case <-time.After(w.opts.Poll):
 		}
 	}
 }
@@ -109,7 +146,7 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 	} else {
 		// Every attempt is signed at its own time; the id stays.
 		ts := w.now()
-		res := Send(ctx, w.Client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body), Timestamp: ts})
+		res := Send(ctx, w.client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body), Timestamp: ts})
 		a = w.judge(&d, res)
 		a.RequestBody = body
 		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != "", ts))
@@ -138,11 +175,11 @@ func (w *Worker) judge(d *models.Delivery, res Response) models.Attempt {
 	default:
 		a.Error = fmt.Sprintf("the receiver answered %d; not retried", res.Status)
 	}
-	if !retry || d.Attempts >= len(w.Backoff) {
+	if !retry || d.Attempts >= len(w.opts.Backoff) {
 		a.Done = true
 		return a
 	}
-	wait := w.Backoff[d.Attempts]
+	wait := w.opts.Backoff[d.Attempts]
 	jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
 	a.RetryAt = w.now().Add(wait - wait/10 + jitter)
 	return a

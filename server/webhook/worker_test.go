@@ -47,7 +47,7 @@ func TestWorkerSignsEachAttemptAfresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWorker(db, loopbackClient(t, "loopback", nil, 5*time.Second), "http://wharf.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := NewWorker(db, loopbackClient(t, "loopback", nil, 5*time.Second), "http://wharf.test", slog.New(slog.NewTextHandler(io.Discard, nil)), WorkerOptions{})
 	clock := time.Unix(1700000000, 0).UTC()
 	w.now = func() time.Time { return clock }
 
@@ -97,7 +97,7 @@ func TestSendRefusesAnUnsignableDelivery(t *testing.T) {
 	defer srv.Close()
 	res := Send(context.Background(), loopbackClient(t, "loopback", nil, 5*time.Second),
 		Request{URL: srv.URL, Event: "push", DeliveryID: "has.a.dot", Secret: "s3cret", Body: []byte("{}")})
-	w := &Worker{Backoff: DefaultBackoff, now: time.Now}
+	w := &Worker{opts: WorkerOptions{Backoff: DefaultBackoff}, now: time.Now}
 	if a := w.judge(&models.Delivery{}, res); res.Err == nil || !a.Done || a.Success {
 		t.Fatalf("Send = %+v; attempt %+v", res, a)
 	}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ShutdownTimeout bounds how long requests in flight at shutdown may take
+// to finish.
+const ShutdownTimeout = 30 * time.Second
+
+// Run runs the background workers until ctx ends, and returns when every
+// one has stopped. They stop in two steps: first those that cause events
+// (garbage collection, the upload janitor, the session sweeper) and the
+// pull flusher, which flushes once more; then those that carry events
+// out (the indexer flushes its batch and saves its place in the change
+// log; the webhook worker finishes the deliveries it is sending), so that
+// no event of the first is lost. After Run returns, Close may release the
+// storage.
+func (a *App) Run(ctx context.Context) error {
+	carriers, stopCarriers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCarriers()
+	cg, cctx := errgroup.WithContext(carriers)
+	if a.Indexer != nil {
+		cg.Go(func() error { return a.Indexer.Run(cctx) })
+	}
+	cg.Go(func() error { return a.Webhooks.Run(cctx) })
+
+	// A carrier that fails stops the causes too, and so Run.
+	causes, stopCauses := context.WithCancel(ctx)
+	defer stopCauses()
+	stop := context.AfterFunc(cctx, stopCauses)
+	defer stop()
+	pg, pctx := errgroup.WithContext(causes)
+	if a.Config.GCInterval > 0 {
+		pg.Go(func() error { return a.runGC(pctx) })
+	}
+	pg.Go(func() error { return a.janitor(pctx) })
+	pg.Go(func() error { a.Content.RunPullFlusher(pctx, 2*time.Second); return nil })
+	if a.web != nil {
+		pg.Go(func() error { a.web.Run(pctx); return nil })
+	}
+	perr := pg.Wait()
+	stopCarriers()
+	return errors.Join(perr, cg.Wait())
+}
+
+// janitor purges abandoned uploads now and then.
+func (a *App) janitor(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		n, err := a.Content.PurgeStaleUploads(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("purge stale uploads", "err", err)
+		} else if n > 0 {
+			a.Log.Info("purged stale uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Serve serves HTTP and runs the workers until ctx ends (or either
+// fails), then shuts down in order: stop accepting and let requests in
+// flight finish (for up to ShutdownTimeout), then stop the workers (see
+// Run). The caller closes the App after.
+func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	handler, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	ln := a.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.Config.Addr); err != nil {
+			return err
+		}
+	}
+	// Handlers still running when Shutdown gives up are waited for all
+	// the same, since they use the storage Close releases.
+	var inflight sync.WaitGroup
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			defer inflight.Done()
+			handler.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	workers, stopWorkers := context.WithCancel(gctx)
+	defer stopWorkers()
+	g.Go(func() error { return a.Run(workers) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer stopWorkers()
+		select {
+		case <-ctx.Done():
+		case <-gctx.Done():
+		}
+		a.Log.Info("shutting down: finishing requests", "timeout", ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if err != nil {
+			_ = srv.Close() // cuts the connections; their handlers end
+			err = fmt.Errorf("shutdown: requests still running after %s: %w", ShutdownTimeout, err)
+		}
+		inflight.Wait()
+		a.Log.Info("shutting down: stopping workers")
+		return err
+	})
+	a.Log.Info("wharf listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "data_dir", a.Config.DataDir)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	err = g.Wait()
+	a.Log.Info("stopped")
+	return err
+}

@@ -26,6 +26,7 @@ var forbidden = map[string][]string{
 	"server/textcheck": {"models", "server", "web", "search", "cmd"},
 	"server/bodylimit": {"models", "server", "web", "search", "cmd"},
 	"server/reqlog":    {"models", "server", "web", "search", "cmd"},
+	"server/repopath":  {"models", "server", "web", "search", "cmd"},
 	"server/auth":      {"server/registry", "server/content", "server/hub", "server/api", "server/indexer", "web", "cmd"},
 	"server/content":   {"server/registry", "server/auth", "server/config", "server/hub", "server/api", "web", "cmd"},
 	"server/hub":       {"server/registry", "server/api", "server/config", "server/indexer", "web", "cmd"},

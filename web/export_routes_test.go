@@ -1,0 +1,7 @@
+package web
+
+// The /r/ router, for the route tests.
+var (
+	RepoURL   = repoURL
+	SplitRepo = splitRepo
+)

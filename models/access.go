@@ -64,14 +64,14 @@ type AccessFacts struct {
 func (db *DB) AccessFacts(ctx context.Context, name string, userID int64) (*AccessFacts, error) {
 	f := &AccessFacts{}
 	ns := NamespaceOf(name)
-	row := db.read(ctx).Raw(`SELECT
+	row := rowOf(db.read(ctx).Raw(`SELECT
 		COALESCE((SELECT id FROM repositories WHERE name = ?), 0),
 		COALESCE((SELECT visibility FROM repositories WHERE name = ?), ''),
 		COALESCE((SELECT kind FROM namespaces WHERE name = ?), ''),
 		COALESCE((SELECT m.role FROM org_members m JOIN organizations o ON o.id = m.org_id WHERE o.name = ? AND m.user_id = ?), ''),
 		COALESCE((SELECT member_permission FROM organizations WHERE name = ?), ''),
 		COALESCE((SELECT c.permission FROM collaborators c JOIN repositories r ON r.id = c.repository_id WHERE r.name = ? AND c.user_id = ?), '')`,
-		name, name, ns, ns, userID, ns, name, userID).Row()
+		name, name, ns, ns, userID, ns, name, userID))
 	if err := row.Scan(&f.RepoID, &f.Visibility, &f.NamespaceKind, &f.OrgRole, &f.OrgMemberPerm, &f.Collaborator); err != nil {
 		return nil, err
 	}

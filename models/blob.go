@@ -32,10 +32,10 @@ type RepositoryBlob struct {
 // name, or ErrNotFound.
 func (db *DB) RepositoryBlobSize(ctx context.Context, name, digest string) (int64, error) {
 	var size int64
-	err := db.read(ctx).Raw(`SELECT b.size FROM blobs b
+	err := rowOf(db.read(ctx).Raw(`SELECT b.size FROM blobs b
 		JOIN repository_blobs rb ON rb.digest = b.digest
 		JOIN repositories r ON r.id = rb.repository_id
-		WHERE r.name = ? AND b.digest = ?`, name, digest).Row().Scan(&size)
+		WHERE r.name = ? AND b.digest = ?`, name, digest)).Scan(&size)
 	if err != nil {
 		return 0, notFound(asNoRows(err))
 	}

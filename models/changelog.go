@@ -45,7 +45,7 @@ func (db *DB) ChangesAfter(ctx context.Context, after int64, limit int) ([]Chang
 // ChangeIDRange returns the lowest and highest ids in the log (0, 0 when
 // it is empty).
 func (db *DB) ChangeIDRange(ctx context.Context) (first, last int64, err error) {
-	err = db.read(ctx).Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM change_log").Row().Scan(&first, &last)
+	err = rowOf(db.read(ctx).Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM change_log")).Scan(&first, &last)
 	return first, last, err
 }
 

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -145,4 +146,30 @@ func (db *DB) OnQuery(fn func()) {
 		_ = g.Callback().Query().After("gorm:query").Register(name, func(*gorm.DB) { fn() })
 		_ = g.Callback().Row().After("gorm:row").Register(name, func(*gorm.DB) { fn() })
 	}
+}
+
+// row is the one row a query answers. Unlike gorm's Row, which hands back
+// a nil *sql.Row (and so a panic on Scan) when the query cannot run, for
+// example once the database is closed, it returns the query's error.
+type row struct{ q *gorm.DB }
+
+func rowOf(q *gorm.DB) row { return row{q} }
+
+// Scan reads the row into dest; no row is sql.ErrNoRows.
+func (r row) Scan(dest ...any) error {
+	rows, err := r.q.Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
 }

@@ -32,7 +32,7 @@ type Reservation struct {
 // namespace).
 func (db *DB) NamespaceQuota(ctx context.Context, ns string) (int64, error) {
 	var q int64
-	err := db.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns).Row().Scan(&q)
+	err := rowOf(db.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns)).Scan(&q)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -46,7 +46,7 @@ func (db *DB) NamespaceQuota(ctx context.Context, ns string) (int64, error) {
 func (db *DB) ReserveUploadBytes(ctx context.Context, id, ns string, want int64, now, expires time.Time) (Reservation, error) {
 	var res Reservation
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		err := tx.Raw("SELECT quota_bytes FROM namespaces WHERE name = ?"+forUpdate(tx), ns).Row().Scan(&res.Quota)
+		err := rowOf(tx.Raw("SELECT quota_bytes FROM namespaces WHERE name = ?"+forUpdate(tx), ns)).Scan(&res.Quota)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && res.Quota <= 0 {
 			res.Quota = 0
 			return nil
@@ -61,10 +61,10 @@ func (db *DB) ReserveUploadBytes(ctx context.Context, id, ns string, want int64,
 		// from a reservation to a session, or from a session to committed
 		// content, are seen on one side or both, never on neither.
 		var uploads, reserved int64
-		row := tx.Raw("SELECT"+usageColumns+`,
+		row := rowOf(tx.Raw("SELECT"+usageColumns+`,
 			COALESCE((SELECT SUM(size) FROM uploads WHERE namespace = ?), 0),
 			COALESCE((SELECT SUM(bytes) FROM upload_reservations WHERE namespace = ? AND id <> ?), 0)`,
-			append(usageArgs(ns), ns, ns, id)...).Row()
+			append(usageArgs(ns), ns, ns, id)...))
 		u, err := scanUsage(row, &uploads, &reserved)
 		if err != nil {
 			return err

@@ -52,7 +52,7 @@ func (db *DB) CreateUploadLimited(ctx context.Context, u *Upload, limit int) err
 	}
 	return db.tx(ctx, func(tx *gorm.DB) error {
 		var id int64
-		err := tx.Raw("SELECT id FROM users WHERE id = ?"+forUpdate(tx), *u.UserID).Row().Scan(&id)
+		err := rowOf(tx.Raw("SELECT id FROM users WHERE id = ?"+forUpdate(tx), *u.UserID)).Scan(&id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

@@ -15,7 +15,7 @@ type Usage struct {
 
 // NamespaceUsage adds up a namespace's storage.
 func (db *DB) NamespaceUsage(ctx context.Context, ns string) (*Usage, error) {
-	return scanUsage(db.read(ctx).Raw("SELECT"+usageColumns, usageArgs(ns)...).Row())
+	return scanUsage(rowOf(db.read(ctx).Raw("SELECT"+usageColumns, usageArgs(ns)...)))
 }
 
 // usageColumns adds up a namespace's committed content: blob bytes (each

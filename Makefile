@@ -15,6 +15,8 @@ test: vet unit conformance e2e-docker e2e-browser test-postgres test-replicas
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...

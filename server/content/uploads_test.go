@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/storage/filesystem"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 type fixture struct {
@@ -25,11 +27,29 @@ type fixture struct {
 	dir   string
 }
 
+// databases remembers the PostgreSQL schema of each fixture's dir, so that
+// a reopen, as after a restart, finds the same data.
+var databases sync.Map
+
+// openDB opens the database of dir: SQLite in it, or, when
+// WHARF_TEST_DATABASE is set, a PostgreSQL schema of its own.
+func openDB(t *testing.T, dir string) (*models.DB, error) {
+	t.Helper()
+	if dsn, ok := databases.Load(dir); ok {
+		return models.OpenPostgres(dsn.(string))
+	}
+	if dsn := testutil.Database(t); dsn != "" {
+		databases.Store(dir, dsn)
+		return models.OpenPostgres(dsn)
+	}
+	return models.OpenSQLite(filepath.Join(dir, "wharf.db"))
+}
+
 // open opens (or reopens, as after a restart) a service on dir, with
 // opts (if given) instead of the defaults.
 func open(t *testing.T, dir string, opts ...content.Options) *fixture {
 	t.Helper()
-	db, err := models.OpenSQLite(filepath.Join(dir, "wharf.db"))
+	db, err := openDB(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ func (c *Collector) RunEvery(ctx context.Context, interval time.Duration, opts O
 		if c.hooks.Turn != nil {
 			mine, err := c.hooks.Turn(ctx, interval)
 			if err != nil {
+				if ctx.Err() != nil {
+					return // stopping: no turn to take
+				}
 				c.log.Error("garbage collection: take a turn", "err", err)
 				continue
 			}

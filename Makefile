@@ -20,6 +20,7 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd bench && $(GO) test -count=1 ./...
 
 conformance:
 	bash scripts/conformance.sh

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -187,7 +188,46 @@ func TestWebhookDeliverySurvivesKill(t *testing.T) {
 	if r := p.do(t, "PUT", "/v2/alice/app/manifests/v1", strings.NewReader(m), map[string]string{"Content-Type": "application/vnd.oci.image.manifest.v1+json"}); r.StatusCode != 201 {
 		t.Fatalf("push manifest: %d", r.StatusCode)
 	}
-	time.Sleep(500 * time.Millisecond) // let the first attempt fail against the closed port
+	// The first attempt fails against the closed port before the kill.
+	getJSON := func(p *wharfProc, path string, v any) {
+		t.Helper()
+		r, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		r.SetBasicAuth("alice", "long-password")
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if err := json.NewDecoder(res.Body).Decode(v); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+		}
+	}
+	attempts := func(p *wharfProc) (n int, delivered bool) {
+		t.Helper()
+		var hooks []struct{ ID int64 }
+		getJSON(p, "/api/v1/repositories/alice/app/webhooks", &hooks)
+		if len(hooks) != 1 {
+			t.Fatalf("webhooks: %+v", hooks)
+		}
+		var ds []struct {
+			Attempts    int        `json:"attempts"`
+			DeliveredAt *time.Time `json:"delivered_at"`
+		}
+		getJSON(p, fmt.Sprintf("/api/v1/repositories/alice/app/webhooks/%d/deliveries", hooks[0].ID), &ds)
+		for _, d := range ds {
+			n += d.Attempts
+			delivered = delivered || d.DeliveredAt != nil
+		}
+		return n, delivered
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := attempts(p); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery attempt before the kill")
+		}
+	}
 	p.kill()
 
 	var mu sync.Mutex
@@ -205,7 +245,7 @@ func TestWebhookDeliverySurvivesKill(t *testing.T) {
 	go func() { _ = recv.Serve(rl) }()
 	defer recv.Close()
 
-	startWharf(t, bin, dir, "--webhook-allowed-hosts", "loopback")
+	p = startWharf(t, bin, dir, "--webhook-allowed-hosts", "loopback")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
@@ -219,7 +259,13 @@ func TestWebhookDeliverySurvivesKill(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second)
+	// Once the delivery is recorded as delivered, nothing sends it again.
+	for _, delivered := attempts(p); !delivered; _, delivered = attempts(p) {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery is never recorded as delivered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(ids) != 1 || ids[0] == "" {

@@ -181,7 +181,20 @@ func TestFanOutLosesNothing(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(start)
-	time.Sleep(300 * time.Millisecond)
+	// Once the outbox holds nothing to send, no delivery can come again.
+	for {
+		n, err := e.app.DB.CountDeliveries(t.Context(), "pending", "sending")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries still queued", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for id, n := range seen {

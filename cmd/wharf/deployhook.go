@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wharfhub/wharf/server/deployhook"
+	"github.com/wharfhub/wharf/cmd/wharf/deployhook"
 )
 
 // deployHookFlag is one flag of `wharf deploy-hook` with its env var; a

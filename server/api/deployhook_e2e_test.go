@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wharfhub/wharf/cmd/wharf/deployhook"
 	"github.com/wharfhub/wharf/server"
-	"github.com/wharfhub/wharf/server/deployhook"
 )
 
 // workerEnv is webhookEnv with alice and alice/app, and the worker as it

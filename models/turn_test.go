@@ -25,7 +25,7 @@ func TestTakeTurn(t *testing.T) {
 	}
 	for _, s := range steps {
 		at := now.Add(s.at)
-		got, err := db.TakeTurn(ctx, "gc", s.holder, at, at.Add(10*time.Minute))
+		got, err := db.Site.TakeTurn(ctx, "gc", s.holder, at, at.Add(10*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	throttle := auth.NewThrottle(10, 15*time.Minute)
 	if cfg.Database != "" {
 		// PostgreSQL may serve several replicas: count failures there.
-		throttle.Shared = db
+		throttle.Shared = db.Sessions
 	}
 	accounts := auth.NewAccounts(db, throttle)
 	accounts.Events = bus
@@ -150,7 +150,7 @@ func (a *App) loadTokens() error {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("base-url %q is not an absolute http(s) URL", a.Config.BaseURL)
 	}
-	a.Tokens, err = auth.LoadTokens(context.Background(), a.DB, filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
+	a.Tokens, err = auth.LoadTokens(context.Background(), a.DB.Site, filepath.Join(a.Config.DataDir, "auth"), a.Config.BaseURL, u.Host, a.Policy)
 	return err
 }
 

@@ -40,7 +40,7 @@ func (a *App) StartGC(ctx context.Context) {
 	holder := replicaID()
 	a.GC.Turn = func(ctx context.Context, interval time.Duration) (bool, error) {
 		now := time.Now()
-		return a.DB.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+		return a.DB.Site.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
 	}
 	go a.GC.RunEvery(ctx, a.Config.GCInterval, a.GCOptions())
 }

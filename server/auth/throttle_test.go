@@ -31,7 +31,7 @@ func newRig(t *testing.T, shared bool) *rig {
 	for range 2 {
 		th := NewThrottle(10, 15*time.Minute)
 		th.now = func() time.Time { return r.now }
-		th.Shared = db
+		th.Shared = db.Sessions
 		r.replicas = append(r.replicas, th)
 	}
 	return r

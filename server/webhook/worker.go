@@ -65,7 +65,7 @@ func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		due, err := w.db.ClaimDueDeliveries(ctx, w.now(), w.Lease, cap(sem)*2)
+		due, err := w.db.Deliveries.ClaimDue(ctx, w.now(), w.Lease, cap(sem)*2)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("webhooks: claim deliveries", "err", err)
 		}
@@ -90,7 +90,7 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
-	h, err := w.db.GetWebhook(ctx, d.WebhookID)
+	h, err := w.db.Webhooks.Get(ctx, d.WebhookID)
 	if err != nil {
 		return // deleted with its deliveries
 	}
@@ -114,7 +114,7 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 		a.RequestBody = body
 		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != "", ts))
 	}
-	if err := w.db.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
+	if err := w.db.Deliveries.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
 		w.log.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
 	}
 }
@@ -196,13 +196,13 @@ func (w *Worker) payload(ctx context.Context, d *models.Delivery) ([]byte, error
 	p.Repository.Status = "Active"
 	p.Repository.RepoURL = w.baseURL + "/r/" + d.Repository
 	p.Action = d.Action
-	if r, err := w.db.GetRepository(ctx, d.Repository); err == nil {
+	if r, err := w.db.Repositories.Get(ctx, d.Repository); err == nil {
 		p.Repository.IsPrivate = r.Visibility == models.VisibilityPrivate
 		p.Repository.Description = r.Description
 		p.Repository.FullDescription = r.Readme
 		p.Repository.StarCount = int(r.StarCount)
 		p.Repository.DateCreated = r.CreatedAt.Unix()
-		if n, err := w.db.CountComments(ctx, r.ID); err == nil {
+		if n, err := w.db.Comments.Count(ctx, r.ID); err == nil {
 			p.Repository.CommentCount = int(n)
 		}
 	} else if !errors.Is(err, models.ErrNotFound) {

@@ -5,13 +5,12 @@ import (
 	"testing"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // A name that still has repositories nobody owns is taken: whoever
 // registers it would inherit them.
 func TestLeftoverRepositoriesKeepANameTaken(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	if err := db.Repositories.Create(ctx, &models.Repository{Name: "ghost/app", Namespace: "ghost", Visibility: models.VisibilityPrivate}); err != nil {
 		t.Fatal(err)

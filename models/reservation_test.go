@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 func quotaUser(t *testing.T, db *models.DB, name string, quota int64) int64 {
@@ -28,7 +27,7 @@ func quotaUser(t *testing.T, db *models.DB, name string, quota int64) int64 {
 // share the room under the quota and never pass it together; the bytes of
 // open sessions count too.
 func TestReserveUploadBytes(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	quotaUser(t, db, "alice", 3000)
 	up := &models.Upload{ID: "00000000-0000-4000-8000-000000000001", Repository: "alice/a", UpdatedAt: time.Now().UTC()}
@@ -63,7 +62,7 @@ func TestReserveUploadBytes(t *testing.T) {
 
 // Concurrent starts cannot pass the cap on one user's open sessions.
 func TestCreateUploadLimited(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	id := quotaUser(t, db, "alice", 0)
 	var wg sync.WaitGroup

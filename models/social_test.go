@@ -7,10 +7,7 @@ import (
 	"testing"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
-
-func openDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 func mkUser(t *testing.T, db *models.DB, name string) int64 {
 	t.Helper()

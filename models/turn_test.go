@@ -3,12 +3,10 @@ package models_test
 import (
 	"testing"
 	"time"
-
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 func TestTakeTurn(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	steps := []struct {

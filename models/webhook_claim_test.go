@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // Replicas polling at once never claim the same delivery: each is sent
 // once.
 func TestConcurrentClaimsTakeEachDeliveryOnce(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	if err := db.Users.Create(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)

@@ -25,24 +25,33 @@ var ErrConflict = errors.New("already exists")
 type DB struct {
 	c *conn
 
-	Users        *UserStore
-	Tokens       *TokenStore
-	Sessions     *SessionStore
-	Orgs         *OrgStore
-	Namespaces   *NamespaceStore
+	// Who: accounts, their tokens and sessions, organizations, and the
+	// namespaces both own (with quotas).
+	Users      *UserStore
+	Tokens     *TokenStore
+	Sessions   *SessionStore
+	Orgs       *OrgStore
+	Namespaces *NamespaceStore
+
+	// What the registry serves: repositories and their content.
 	Repositories *RepositoryStore
 	Tags         *TagStore
 	Manifests    *ManifestStore
 	Blobs        *BlobStore
 	Uploads      *UploadStore
 	GC           *GCStore
-	Stars        *StarStore
-	Comments     *CommentStore
-	Readmes      *ReadmeStore
-	Webhooks     *WebhookStore
-	Deliveries   *DeliveryStore
-	Changes      *ChangeStore
-	Site         *SiteStore
+
+	// What the hub adds.
+	Stars    *StarStore
+	Comments *CommentStore
+	Readmes  *ReadmeStore
+
+	// Who hears of changes: webhooks and their outbox, the search
+	// index's change log, and what replicas agree on.
+	Webhooks   *WebhookStore
+	Deliveries *DeliveryStore
+	Changes    *ChangeStore
+	Site       *SiteStore
 }
 
 // conn is what every store shares: the write and read handles and the

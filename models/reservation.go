@@ -28,17 +28,6 @@ type Reservation struct {
 	Used int64
 }
 
-// Quota returns a namespace's quota in bytes (0: none, or no such
-// namespace).
-func (s *NamespaceStore) Quota(ctx context.Context, ns string) (int64, error) {
-	var q int64
-	err := s.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns).Row().Scan(&q)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return q, err
-}
-
 // Reserve sets reservation id in namespace ns to want bytes, or
 // to as many as the quota leaves room for, valid until expires; reserving
 // again renews it. Reservations that expired by now are dropped first:

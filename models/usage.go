@@ -2,7 +2,12 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 )
+
+// The NamespaceStore methods here add up what a namespace stores and keep
+// its quota; reservation.go spends the quota as uploads stream in.
 
 // Usage is what a namespace stores: each blob counted once however many
 // of its repositories link it, plus its manifests.
@@ -58,4 +63,15 @@ func (s *NamespaceStore) SetQuota(ctx context.Context, ns string, bytes int64) e
 		return ErrNotFound
 	}
 	return res.Error
+}
+
+// Quota returns a namespace's quota in bytes (0: none, or no such
+// namespace).
+func (s *NamespaceStore) Quota(ctx context.Context, ns string) (int64, error) {
+	var q int64
+	err := s.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns).Row().Scan(&q)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return q, err
 }

@@ -56,15 +56,15 @@ func TestFirstVersionMigratesForward(t *testing.T) {
 	if err := w.Raw("SELECT MAX(version) FROM schema_migrations").Scan(&version).Error; err != nil || version != migrations.Latest() {
 		t.Fatalf("schema at version %d (%v), want %d", version, err, migrations.Latest())
 	}
-	u, err := db.GetUserByName(ctx, "alice")
+	u, err := db.Users.GetByName(ctx, "alice")
 	if err != nil || u.Email != "alice@example.com" {
 		t.Fatalf("user after migrating: %+v, %v", u, err)
 	}
-	r, err := db.GetRepository(ctx, "alice/app")
+	r, err := db.Repositories.Get(ctx, "alice/app")
 	if err != nil || r.Namespace != "alice" {
 		t.Fatalf("repository after migrating: %+v, %v", r, err)
 	}
-	if size, err := db.BlobSize(ctx, blob); err != nil || size != 42 {
+	if size, err := db.Blobs.Size(ctx, blob); err != nil || size != 42 {
 		t.Fatalf("blob after migrating: %d, %v", size, err)
 	}
 }

@@ -50,18 +50,18 @@ func TestV12LeavesOldRowsToRender(t *testing.T) {
 	if err := migrations.Run(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	r, err := db.GetRepository(ctx, "alice/app")
+	r, err := db.Repositories.Get(ctx, "alice/app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := db.ListComments(ctx, r.ID, 10, 0)
+	cs, err := db.Comments.List(ctx, r.ID, 10, 0)
 	if err != nil || len(cs) != 1 || cs[0].Body != "*old*" || cs[0].BodyHTML != "" || cs[0].BodyHTMLVersion != 0 {
 		t.Fatalf("comments %+v %v", cs, err)
 	}
-	if _, err := db.GetReadmeHTML(ctx, r.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Readmes.Get(ctx, r.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("README HTML before any view: %v", err)
 	}
-	if err := db.SaveReadmeHTML(ctx, &models.ReadmeHTML{RepositoryID: r.ID, SourceSHA256: "s", HTML: "<h1>Old</h1>", Version: 2}); err != nil {
+	if err := db.Readmes.Save(ctx, &models.ReadmeHTML{RepositoryID: r.ID, SourceSHA256: "s", HTML: "<h1>Old</h1>", Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -23,26 +23,26 @@ type CollaboratorName struct {
 }
 
 // SetCollaborator adds a collaborator or changes their permission.
-func (db *DB) SetCollaborator(ctx context.Context, repoID, userID int64, permission string) error {
-	return db.write(ctx).Clauses(clause.OnConflict{
+func (s *RepositoryStore) SetCollaborator(ctx context.Context, repoID, userID int64, permission string) error {
+	return s.write(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "repository_id"}, {Name: "user_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"permission"}),
 	}).Create(&Collaborator{RepositoryID: repoID, UserID: userID, Permission: permission, CreatedAt: time.Now().UTC()}).Error
 }
 
 // RemoveCollaborator removes a collaborator; ErrNotFound if there was none.
-func (db *DB) RemoveCollaborator(ctx context.Context, repoID, userID int64) error {
-	res := db.write(ctx).Where("repository_id = ? AND user_id = ?", repoID, userID).Delete(&Collaborator{})
+func (s *RepositoryStore) RemoveCollaborator(ctx context.Context, repoID, userID int64) error {
+	res := s.write(ctx).Where("repository_id = ? AND user_id = ?", repoID, userID).Delete(&Collaborator{})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
 	return res.Error
 }
 
-// ListCollaborators lists a repository's collaborators by name.
-func (db *DB) ListCollaborators(ctx context.Context, repoID int64) ([]CollaboratorName, error) {
+// Collaborators lists a repository's collaborators by name.
+func (s *RepositoryStore) Collaborators(ctx context.Context, repoID int64) ([]CollaboratorName, error) {
 	var cs []CollaboratorName
-	err := db.read(ctx).Table("collaborators c").Select("u.username, c.permission").
+	err := s.read(ctx).Table("collaborators c").Select("u.username, c.permission").
 		Joins("JOIN users u ON u.id = c.user_id").Where("c.repository_id = ?", repoID).Order("u.username").Scan(&cs).Error
 	return cs, err
 }
@@ -61,10 +61,10 @@ type AccessFacts struct {
 
 // AccessFacts reads what decides userID's access to repository name
 // (userID 0 for anonymous).
-func (db *DB) AccessFacts(ctx context.Context, name string, userID int64) (*AccessFacts, error) {
+func (s *RepositoryStore) AccessFacts(ctx context.Context, name string, userID int64) (*AccessFacts, error) {
 	f := &AccessFacts{}
 	ns := NamespaceOf(name)
-	row := rowOf(db.read(ctx).Raw(`SELECT
+	row := rowOf(s.read(ctx).Raw(`SELECT
 		COALESCE((SELECT id FROM repositories WHERE name = ?), 0),
 		COALESCE((SELECT visibility FROM repositories WHERE name = ?), ''),
 		COALESCE((SELECT kind FROM namespaces WHERE name = ?), ''),
@@ -77,63 +77,6 @@ func (db *DB) AccessFacts(ctx context.Context, name string, userID int64) (*Acce
 	}
 	f.RepoExists = f.RepoID != 0
 	return f, nil
-}
-
-// AccessToken is a personal access token, stored as a hash.
-type AccessToken struct {
-	ID           int64
-	UserID       int64
-	Name         string
-	TokenHash    string
-	Scopes       string // space-separated
-	Repositories string // space-separated; empty means all
-	ExpiresAt    *time.Time
-	LastUsedAt   *time.Time
-	CreatedAt    time.Time
-}
-
-// CreateAccessToken stores a token.
-func (db *DB) CreateAccessToken(ctx context.Context, t *AccessToken) error {
-	t.CreatedAt = time.Now().UTC()
-	return db.write(ctx).Create(t).Error
-}
-
-// GetAccessTokenByHash finds a token by the hash of its secret.
-func (db *DB) GetAccessTokenByHash(ctx context.Context, hash string) (*AccessToken, error) {
-	var t AccessToken
-	if err := db.read(ctx).Where("token_hash = ?", hash).Take(&t).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &t, nil
-}
-
-// ListAccessTokens lists a user's tokens.
-func (db *DB) ListAccessTokens(ctx context.Context, userID int64) ([]AccessToken, error) {
-	var ts []AccessToken
-	err := db.read(ctx).Where("user_id = ?", userID).Order("id").Find(&ts).Error
-	return ts, err
-}
-
-// DeleteAccessToken revokes token id of userID; another user's token is
-// ErrNotFound.
-func (db *DB) DeleteAccessToken(ctx context.Context, userID, id int64) error {
-	res := db.write(ctx).Where("id = ? AND user_id = ?", id, userID).Delete(&AccessToken{})
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return res.Error
-}
-
-// DeleteAccessTokens revokes every token of userID and returns how many
-// there were.
-func (db *DB) DeleteAccessTokens(ctx context.Context, userID int64) (int64, error) {
-	res := db.write(ctx).Where("user_id = ?", userID).Delete(&AccessToken{})
-	return res.RowsAffected, res.Error
-}
-
-// TouchAccessToken records a token's use.
-func (db *DB) TouchAccessToken(ctx context.Context, id int64, at time.Time) error {
-	return db.write(ctx).Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error
 }
 
 // Viewer is who lists repositories: its id and name (0 and "" for
@@ -161,12 +104,12 @@ func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 		VisibilityPublic, v.Username, v.UserID, v.UserID)
 }
 
-// ListReadableNames lists, in lexical order after last, at most n names of
+// ReadableNames lists, in lexical order after last, at most n names of
 // repositories viewer may read: the registry catalog, filtered in SQL.
 // Only, if not nil, restricts the list to those names.
-func (db *DB) ListReadableNames(ctx context.Context, v Viewer, only []string, last string, n int) ([]string, error) {
+func (s *RepositoryStore) ReadableNames(ctx context.Context, v Viewer, only []string, last string, n int) ([]string, error) {
 	var names []string
-	q := visibleTo(db.read(ctx).Table("repositories r"), v).Where("r.name > ?", last)
+	q := visibleTo(s.read(ctx).Table("repositories r"), v).Where("r.name > ?", last)
 	if only != nil {
 		q = q.Where("r.name IN ?", only)
 	}
@@ -193,10 +136,10 @@ type RepoFilter struct {
 	Offset    int
 }
 
-// ListVisibleRepositories lists the repositories viewer may read, and how
+// ListVisible lists the repositories viewer may read, and how
 // many there are in all.
-func (db *DB) ListVisibleRepositories(ctx context.Context, v Viewer, f RepoFilter) ([]Repository, int64, error) {
-	q := visibleTo(db.read(ctx).Table("repositories r"), v)
+func (s *RepositoryStore) ListVisible(ctx context.Context, v Viewer, f RepoFilter) ([]Repository, int64, error) {
+	q := visibleTo(s.read(ctx).Table("repositories r"), v)
 	if f.Namespace != "" {
 		q = q.Where("r.namespace = ?", f.Namespace)
 	}

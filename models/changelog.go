@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// ChangeStore keeps the change log that every replica's search index
+// follows.
+type ChangeStore struct{ *conn }
+
 // Change is one entry of the change log that every replica's search index
 // follows: what happened, to which repository or namespace.
 type Change struct {
@@ -19,8 +23,8 @@ type Change struct {
 // TableName implements gorm's Tabler.
 func (Change) TableName() string { return "change_log" }
 
-// AppendChanges adds entries to the change log.
-func (db *DB) AppendChanges(ctx context.Context, cs []Change) error {
+// Append adds entries to the change log.
+func (s *ChangeStore) Append(ctx context.Context, cs []Change) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -31,26 +35,26 @@ func (db *DB) AppendChanges(ctx context.Context, cs []Change) error {
 			cs[i].CreatedAt = now
 		}
 	}
-	return db.write(ctx).CreateInBatches(cs, 200).Error
+	return s.write(ctx).CreateInBatches(cs, 200).Error
 }
 
-// ChangesAfter returns up to limit entries with ids above after, oldest
+// After returns up to limit entries with ids above after, oldest
 // first.
-func (db *DB) ChangesAfter(ctx context.Context, after int64, limit int) ([]Change, error) {
+func (s *ChangeStore) After(ctx context.Context, after int64, limit int) ([]Change, error) {
 	var cs []Change
-	err := db.read(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&cs).Error
+	err := s.read(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&cs).Error
 	return cs, err
 }
 
-// ChangeIDRange returns the lowest and highest ids in the log (0, 0 when
+// IDRange returns the lowest and highest ids in the log (0, 0 when
 // it is empty).
-func (db *DB) ChangeIDRange(ctx context.Context) (first, last int64, err error) {
-	err = rowOf(db.read(ctx).Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM change_log")).Scan(&first, &last)
+func (s *ChangeStore) IDRange(ctx context.Context) (first, last int64, err error) {
+	err = rowOf(s.read(ctx).Raw("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM change_log")).Scan(&first, &last)
 	return first, last, err
 }
 
-// PruneChanges deletes entries older than before and returns how many.
-func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
-	res := db.write(ctx).Where("created_at < ?", before.UTC()).Delete(&Change{})
+// Prune deletes entries older than before and returns how many.
+func (s *ChangeStore) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res := s.write(ctx).Where("created_at < ?", before.UTC()).Delete(&Change{})
 	return res.RowsAffected, res.Error
 }

@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// CommentStore keeps comments on repositories, with their rendered HTML.
+type CommentStore struct{ *conn }
+
 // Comment is a user's comment on a repository.
 type Comment struct {
 	ID           int64
@@ -23,27 +26,27 @@ type Comment struct {
 
 const commentColumns = "c.id, c.repository_id, c.user_id, c.body, c.body_html, c.body_html_version, c.created_at, c.updated_at, u.username"
 
-// CountComments counts a repository's comments.
-func (db *DB) CountComments(ctx context.Context, repoID int64) (int64, error) {
+// Count counts a repository's comments.
+func (s *CommentStore) Count(ctx context.Context, repoID int64) (int64, error) {
 	var n int64
-	err := db.read(ctx).Model(&Comment{}).Where("repository_id = ?", repoID).Count(&n).Error
+	err := s.read(ctx).Model(&Comment{}).Where("repository_id = ?", repoID).Count(&n).Error
 	return n, err
 }
 
-// ListComments lists a repository's comments with their authors' names,
+// List lists a repository's comments with their authors' names,
 // the oldest first.
-func (db *DB) ListComments(ctx context.Context, repoID int64, limit, offset int) ([]Comment, error) {
+func (s *CommentStore) List(ctx context.Context, repoID int64, limit, offset int) ([]Comment, error) {
 	cs := []Comment{}
-	err := db.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
+	err := s.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
 		Where("c.repository_id = ?", repoID).Order("c.id").Limit(limit).Offset(offset).Scan(&cs).Error
 	return cs, err
 }
 
-// GetComment finds comment id of repository repoID; a comment of another
+// Get finds comment id of repository repoID; a comment of another
 // repository is ErrNotFound.
-func (db *DB) GetComment(ctx context.Context, repoID, id int64) (*Comment, error) {
+func (s *CommentStore) Get(ctx context.Context, repoID, id int64) (*Comment, error) {
 	var cs []Comment
-	err := db.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
+	err := s.read(ctx).Table("comments c").Select(commentColumns).Joins("JOIN users u ON u.id = c.user_id").
 		Where("c.id = ? AND c.repository_id = ?", id, repoID).Limit(1).Scan(&cs).Error
 	if err != nil {
 		return nil, err
@@ -54,23 +57,23 @@ func (db *DB) GetComment(ctx context.Context, repoID, id int64) (*Comment, error
 	return &cs[0], nil
 }
 
-// CreateComment stores a new comment, setting its id and times. A missing
+// Create stores a new comment, setting its id and times. A missing
 // repository or user is ErrNotFound.
-func (db *DB) CreateComment(ctx context.Context, c *Comment) error {
+func (s *CommentStore) Create(ctx context.Context, c *Comment) error {
 	// Microseconds: what every database keeps, so a read gives it back.
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	c.CreatedAt, c.UpdatedAt = now, now
-	err := db.write(ctx).Omit("Username").Create(c).Error
+	err := s.write(ctx).Omit("Username").Create(c).Error
 	if err != nil && isForeignKeyViolation(err) {
 		return ErrNotFound
 	}
 	return err
 }
 
-// UpdateComment replaces the body of comment id of repository repoID,
+// Update replaces the body of comment id of repository repoID,
 // with its HTML and the version of the renderer that made it.
-func (db *DB) UpdateComment(ctx context.Context, repoID, id int64, body, html string, version int) error {
-	res := db.write(ctx).Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
+func (s *CommentStore) Update(ctx context.Context, repoID, id int64, body, html string, version int) error {
+	res := s.write(ctx).Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
 		Updates(map[string]any{"body": body, "body_html": html, "body_html_version": version, "updated_at": time.Now().UTC()})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
@@ -78,18 +81,18 @@ func (db *DB) UpdateComment(ctx context.Context, repoID, id int64, body, html st
 	return res.Error
 }
 
-// SetCommentHTML stores html, rendered from body by renderer version, as
+// SetHTML stores html, rendered from body by renderer version, as
 // comment id's HTML, unless the comment's body has changed since or a
 // renderer as new has stored its HTML already. It reports whether it did.
-func (db *DB) SetCommentHTML(ctx context.Context, id int64, body, html string, version int) (bool, error) {
-	res := db.write(ctx).Model(&Comment{}).Where("id = ? AND body = ? AND body_html_version < ?", id, body, version).
+func (s *CommentStore) SetHTML(ctx context.Context, id int64, body, html string, version int) (bool, error) {
+	res := s.write(ctx).Model(&Comment{}).Where("id = ? AND body = ? AND body_html_version < ?", id, body, version).
 		Updates(map[string]any{"body_html": html, "body_html_version": version})
 	return res.RowsAffected > 0, res.Error
 }
 
-// DeleteComment deletes comment id of repository repoID.
-func (db *DB) DeleteComment(ctx context.Context, repoID, id int64) error {
-	res := db.write(ctx).Where("id = ? AND repository_id = ?", id, repoID).Delete(&Comment{})
+// Delete deletes comment id of repository repoID.
+func (s *CommentStore) Delete(ctx context.Context, repoID, id int64) error {
+	res := s.write(ctx).Where("id = ? AND repository_id = ?", id, repoID).Delete(&Comment{})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

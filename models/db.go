@@ -19,29 +19,90 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a row would duplicate a unique value.
 var ErrConflict = errors.New("already exists")
 
-// DB is the metadata store. Writes go through one connection in immediate
-// transactions (SQLite allows one writer; queuing in Go beats SQLITE_BUSY),
-// reads go through a pool.
+// DB is the metadata store: the connection, and one store per aggregate
+// over it. Writes go through one connection in immediate transactions
+// (SQLite allows one writer; queuing in Go beats SQLITE_BUSY), reads go
+// through a pool.
 type DB struct {
+	c *conn
+
+	// Who: accounts, their tokens and sessions, organizations, and the
+	// namespaces both own (with quotas).
+	Users      *UserStore
+	Tokens     *TokenStore
+	Sessions   *SessionStore
+	Orgs       *OrgStore
+	Namespaces *NamespaceStore
+
+	// What the registry serves: repositories and their content.
+	Repositories *RepositoryStore
+	Tags         *TagStore
+	Manifests    *ManifestStore
+	Blobs        *BlobStore
+	Uploads      *UploadStore
+	GC           *GCStore
+
+	// What the hub adds.
+	Stars    *StarStore
+	Comments *CommentStore
+	Readmes  *ReadmeStore
+
+	// Who hears of changes: webhooks and their outbox, the search
+	// index's change log, and what replicas agree on.
+	Webhooks   *WebhookStore
+	Deliveries *DeliveryStore
+	Changes    *ChangeStore
+	Site       *SiteStore
+}
+
+// conn is what every store shares: the write and read handles and the
+// visibility of repositories that a push creates.
+type conn struct {
 	w *gorm.DB
 	r *gorm.DB
 	// visibility of repositories created by a push
 	visibility string
 }
 
+// newDB makes the stores over one connection.
+func newDB(w, r *gorm.DB) *DB {
+	c := &conn{w: w, r: r}
+	return &DB{
+		c:            c,
+		Users:        &UserStore{c},
+		Tokens:       &TokenStore{c},
+		Sessions:     &SessionStore{c},
+		Orgs:         &OrgStore{c},
+		Namespaces:   &NamespaceStore{c},
+		Repositories: &RepositoryStore{c},
+		Tags:         &TagStore{c},
+		Manifests:    &ManifestStore{c},
+		Blobs:        &BlobStore{c},
+		Uploads:      &UploadStore{c},
+		GC:           &GCStore{c},
+		Stars:        &StarStore{c},
+		Comments:     &CommentStore{c},
+		Readmes:      &ReadmeStore{c},
+		Webhooks:     &WebhookStore{c},
+		Deliveries:   &DeliveryStore{c},
+		Changes:      &ChangeStore{c},
+		Site:         &SiteStore{c},
+	}
+}
+
 // SetDefaultVisibility sets the visibility of repositories that a push
 // creates.
-func (db *DB) SetDefaultVisibility(v string) { db.visibility = v }
+func (db *DB) SetDefaultVisibility(v string) { db.c.visibility = v }
 
-func (db *DB) defaultVisibility() string {
-	if db.visibility == "" {
+func (c *conn) defaultVisibility() string {
+	if c.visibility == "" {
 		return VisibilityPublic
 	}
-	return db.visibility
+	return c.visibility
 }
 
 // Writer exposes the write handle, for migrations.
-func (db *DB) Writer() *gorm.DB { return db.w }
+func (db *DB) Writer() *gorm.DB { return db.c.w }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with
 // WAL, synchronous=NORMAL, a busy timeout and foreign keys.
@@ -87,14 +148,14 @@ func OpenSQLite(path string) (*DB, error) {
 	rsql.SetMaxOpenConns(8)
 	rsql.SetMaxIdleConns(8)
 	rsql.SetConnMaxLifetime(0)
-	return &DB{w: w, r: r}, nil
+	return newDB(w, r), nil
 }
 
 // Close closes both handles.
 func (db *DB) Close() error {
 	var errs []error
-	handles := []*gorm.DB{db.w, db.r}
-	if db.w == db.r {
+	handles := []*gorm.DB{db.c.w, db.c.r}
+	if db.c.w == db.c.r {
 		handles = handles[:1]
 	}
 	for _, g := range handles {
@@ -107,19 +168,22 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
-	s, err := db.r.DB()
+	s, err := db.c.r.DB()
 	if err != nil {
 		return err
 	}
 	return s.PingContext(ctx)
 }
 
-func (db *DB) read(ctx context.Context) *gorm.DB  { return db.r.WithContext(ctx) }
-func (db *DB) write(ctx context.Context) *gorm.DB { return db.w.WithContext(ctx) }
+func (c *conn) read(ctx context.Context) *gorm.DB  { return c.r.WithContext(ctx) }
+func (c *conn) write(ctx context.Context) *gorm.DB { return c.w.WithContext(ctx) }
 
-// tx runs fn in one write transaction.
-func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.w.WithContext(ctx).Transaction(fn)
+// tx runs fn in one write transaction. A store method that must change
+// other aggregates atomically (a tag and its webhook outbox rows) does so
+// inside its own transaction, through the package's tx-taking helpers
+// (enqueue, ensureRepository, touchBlobs).
+func (c *conn) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return c.w.WithContext(ctx).Transaction(fn)
 }
 
 func notFound(err error) error {
@@ -137,9 +201,9 @@ var ErrLastOwner = errors.New("an organization needs at least one owner")
 // and writes' reads): tests count queries with it to catch work that
 // grows with the data.
 func (db *DB) OnQuery(fn func()) {
-	handles := []*gorm.DB{db.r}
-	if db.w != db.r {
-		handles = append(handles, db.w)
+	handles := []*gorm.DB{db.c.r}
+	if db.c.w != db.c.r {
+		handles = append(handles, db.c.w)
 	}
 	for i, g := range handles {
 		name := fmt.Sprintf("wharf:on_query_%p_%d", fn, i)

@@ -1,4 +1,4 @@
-// Package models holds Wharf's metadata: GORM models and the store methods
-// that read and write them. It knows nothing of HTTP; every method takes a
-// context first.
+// Package models keeps Wharf's metadata in one database that every replica
+// shares: a DB is the connection, with one small store per aggregate over
+// it (db.Users, db.Tags, db.Webhooks...). It knows no HTTP; ctx comes first.
 package models

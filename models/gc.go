@@ -6,7 +6,7 @@ package models
 //
 //   - Every writer about to rely on a blob touches blobs.used_at under the
 //     row's lock, in the transaction that records its use: an upload takes
-//     a lease (LeaseBlob) before committing the bytes to the store and
+//     a lease (BlobStore.Lease) before committing the bytes to the store and
 //     drops it when it links the blob; a mount touches it as it links it;
 //     a manifest put touches every blob (and child manifest) it names as it
 //     stores its references. A touch of a blob marked deleting fails.
@@ -26,8 +26,6 @@ package models
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,6 +33,10 @@ import (
 
 	"gorm.io/gorm"
 )
+
+// GCStore is what garbage collection reads and marks: candidate blobs and
+// manifests, and the checked-again deletes described above.
+type GCStore struct{ *conn }
 
 // ErrBlobDeleting is returned to a writer that wants a blob which garbage
 // collection has marked for deletion: it must wait for the row to go (and
@@ -114,41 +116,6 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(s)
 }
 
-// LeaseBlob records that an upload is about to commit digest to the store
-// and returns the lease's id: until the lease is released or expires
-// after ttl, GC leaves the blob alone whatever the grace window. A blob
-// marked deleting answers ErrBlobDeleting; the caller waits for it to go
-// (BlobDeleting) and asks again.
-func (db *DB) LeaseBlob(ctx context.Context, digest string, size int64, ttl time.Duration) (string, error) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	now := gcNow()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		if err := upsertBlob(tx, digest, size, now); err != nil {
-			return err
-		}
-		return tx.Exec("INSERT INTO blob_leases (id, digest, expires_at) VALUES (?, ?, ?)", id, digest, now.Add(ttl)).Error
-	})
-	if err != nil {
-		return "", err
-	}
-	return id, nil
-}
-
-// ReleaseBlobLease drops a lease (an upload that failed after taking it).
-func (db *DB) ReleaseBlobLease(ctx context.Context, id string) error {
-	return db.write(ctx).Exec("DELETE FROM blob_leases WHERE id = ?", id).Error
-}
-
-// BlobDeleting reports whether GC has marked digest for deletion and not
-// yet removed its row.
-func (db *DB) BlobDeleting(ctx context.Context, digest string) (bool, error) {
-	var n int64
-	err := db.read(ctx).Model(&Blob{}).Where("digest = ? AND deleting_at IS NOT NULL", digest).Count(&n).Error
-	return n > 0, err
-}
-
 // blobGarbage is the condition under which a blob row b may be deleted:
 // unmarked, unused since the cutoff (first parameter), referenced by no
 // manifest and leased by no upload (second parameter: now).
@@ -165,34 +132,34 @@ type GCBlob struct {
 	Deleting bool
 }
 
-// GCBlobCandidates lists, in digest order after after, up to limit blobs
+// BlobCandidates lists, in digest order after after, up to limit blobs
 // that look like garbage: unreferenced and unused since cutoff, or marked
 // before stale by a GC that never finished. MarkBlobDeleting checks again.
-func (db *DB) GCBlobCandidates(ctx context.Context, cutoff, stale, now time.Time, after string, limit int) ([]GCBlob, error) {
+func (s *GCStore) BlobCandidates(ctx context.Context, cutoff, stale, now time.Time, after string, limit int) ([]GCBlob, error) {
 	var out []GCBlob
-	err := db.read(ctx).Raw(`SELECT b.digest, b.size, b.deleting_at IS NOT NULL AS deleting FROM blobs b
+	err := s.read(ctx).Raw(`SELECT b.digest, b.size, b.deleting_at IS NOT NULL AS deleting FROM blobs b
 		WHERE b.digest > ? AND ((`+blobGarbage+`) OR b.deleting_at < ?)
 		ORDER BY b.digest LIMIT ?`, after, cutoff, now, stale, limit).Scan(&out).Error
 	return out, err
 }
 
-// GCBlobsUnusedSince lists those of digests that would be garbage if no
+// BlobsUnusedSince lists those of digests that would be garbage if no
 // manifest referenced them: for a dry run that deletes no manifest.
-func (db *DB) GCBlobsUnusedSince(ctx context.Context, digests []string, cutoff, now time.Time) ([]GCBlob, error) {
+func (s *GCStore) BlobsUnusedSince(ctx context.Context, digests []string, cutoff, now time.Time) ([]GCBlob, error) {
 	var out []GCBlob
 	if len(digests) == 0 {
 		return nil, nil
 	}
-	err := db.read(ctx).Raw(`SELECT b.digest, b.size FROM blobs b
+	err := s.read(ctx).Raw(`SELECT b.digest, b.size FROM blobs b
 		WHERE b.digest IN ? AND b.deleting_at IS NULL AND COALESCE(b.used_at, b.created_at) < ?
 		AND NOT EXISTS (SELECT 1 FROM blob_leases l WHERE l.digest = b.digest AND l.expires_at > ?)`,
 		digests, cutoff, now).Scan(&out).Error
 	return out, err
 }
 
-// GCBlobReferrers maps each of digests to the manifests that reference it
+// BlobReferrers maps each of digests to the manifests that reference it
 // as a blob.
-func (db *DB) GCBlobReferrers(ctx context.Context, digests []string) (map[string][]int64, error) {
+func (s *GCStore) BlobReferrers(ctx context.Context, digests []string) (map[string][]int64, error) {
 	var rows []struct {
 		Digest     string
 		ManifestID int64
@@ -201,7 +168,7 @@ func (db *DB) GCBlobReferrers(ctx context.Context, digests []string) (map[string
 	if len(digests) == 0 {
 		return out, nil
 	}
-	err := db.read(ctx).Raw(`SELECT digest, manifest_id FROM manifest_references
+	err := s.read(ctx).Raw(`SELECT digest, manifest_id FROM manifest_references
 		WHERE kind = 'blob' AND digest IN ?`, digests).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.Digest] = append(out[r.Digest], r.ManifestID)
@@ -213,8 +180,8 @@ func (db *DB) GCBlobReferrers(ctx context.Context, digests []string) (map[string
 // its mark is older than stale), dropping its repository links in the
 // same transaction, and returns its size. marked is false when a writer
 // got there first or another GC holds the mark.
-func (db *DB) MarkBlobDeleting(ctx context.Context, digest string, cutoff, stale, now time.Time) (size int64, marked bool, err error) {
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+func (s *GCStore) MarkBlobDeleting(ctx context.Context, digest string, cutoff, stale, now time.Time) (size int64, marked bool, err error) {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// The row lock first: every writer touches the row, so the checks
 		// below see what a writer committed while we waited for it.
 		res := tx.Exec("UPDATE blobs SET size = size WHERE digest = ?", digest)
@@ -258,15 +225,15 @@ func (db *DB) MarkBlobDeleting(ctx context.Context, digest string, cutoff, stale
 // MarkOrphanBlob claims a store file that has no row for deletion, by
 // inserting its row already marked. It reports false when a row exists
 // (a writer recorded the blob meanwhile).
-func (db *DB) MarkOrphanBlob(ctx context.Context, digest string, size int64, now time.Time) (bool, error) {
-	res := db.write(ctx).Exec(`INSERT INTO blobs (digest, size, created_at, used_at, deleting_at)
+func (s *GCStore) MarkOrphanBlob(ctx context.Context, digest string, size int64, now time.Time) (bool, error) {
+	res := s.write(ctx).Exec(`INSERT INTO blobs (digest, size, created_at, used_at, deleting_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`, digest, size, now, now, now)
 	return res.RowsAffected == 1, res.Error
 }
 
 // ForgetBlob removes the row of a blob whose bytes GC has deleted.
-func (db *DB) ForgetBlob(ctx context.Context, digest string) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *GCStore) ForgetBlob(ctx context.Context, digest string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec("DELETE FROM repository_blobs WHERE digest = ?", digest).Error; err != nil {
 			return err
 		}
@@ -275,13 +242,13 @@ func (db *DB) ForgetBlob(ctx context.Context, digest string) error {
 }
 
 // KnownBlobs reports which of digests have a row.
-func (db *DB) KnownBlobs(ctx context.Context, digests []string) (map[string]bool, error) {
+func (s *GCStore) KnownBlobs(ctx context.Context, digests []string) (map[string]bool, error) {
 	known := make(map[string]bool, len(digests))
 	if len(digests) == 0 {
 		return known, nil
 	}
 	var have []string
-	if err := db.read(ctx).Model(&Blob{}).Where("digest IN ?", digests).Pluck("digest", &have).Error; err != nil {
+	if err := s.read(ctx).Model(&Blob{}).Where("digest IN ?", digests).Pluck("digest", &have).Error; err != nil {
 		return nil, err
 	}
 	for _, d := range have {
@@ -290,9 +257,9 @@ func (db *DB) KnownBlobs(ctx context.Context, digests []string) (map[string]bool
 	return known, nil
 }
 
-// DeleteExpiredBlobLeases drops leases of uploads that never finished.
-func (db *DB) DeleteExpiredBlobLeases(ctx context.Context, now time.Time) (int64, error) {
-	res := db.write(ctx).Exec("DELETE FROM blob_leases WHERE expires_at <= ?", now)
+// DeleteExpiredLeases drops leases of uploads that never finished.
+func (s *GCStore) DeleteExpiredLeases(ctx context.Context, now time.Time) (int64, error) {
+	res := s.write(ctx).Exec("DELETE FROM blob_leases WHERE expires_at <= ?", now)
 	return res.RowsAffected, res.Error
 }
 
@@ -309,11 +276,11 @@ type GCManifest struct {
 	Root          bool
 }
 
-// GCManifests lists manifests with ids after after, up to limit, in id
+// Manifests lists manifests with ids after after, up to limit, in id
 // order.
-func (db *DB) GCManifests(ctx context.Context, cutoff time.Time, after int64, limit int) ([]GCManifest, error) {
+func (s *GCStore) Manifests(ctx context.Context, cutoff time.Time, after int64, limit int) ([]GCManifest, error) {
 	var out []GCManifest
-	err := db.read(ctx).Raw(`SELECT m.id, m.repository_id, r.name AS repository, m.digest, m.subject_digest, m.size,
+	err := s.read(ctx).Raw(`SELECT m.id, m.repository_id, r.name AS repository, m.digest, m.subject_digest, m.size,
 		(EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = m.id) OR COALESCE(m.used_at, m.created_at) >= ?) AS root
 		FROM manifests m JOIN repositories r ON r.id = m.repository_id
 		WHERE m.id > ? ORDER BY m.id LIMIT ?`, cutoff, after, limit).Scan(&out).Error
@@ -326,11 +293,11 @@ type GCChild struct {
 	Digest   string
 }
 
-// GCChildren lists the child-manifest references of manifests with ids
+// Children lists the child-manifest references of manifests with ids
 // after after, up to limit, in parent id order.
-func (db *DB) GCChildren(ctx context.Context, after int64, limit int) ([]GCChild, error) {
+func (s *GCStore) Children(ctx context.Context, after int64, limit int) ([]GCChild, error) {
 	var out []GCChild
-	err := db.read(ctx).Raw(`SELECT manifest_id AS parent_id, digest FROM manifest_references
+	err := s.read(ctx).Raw(`SELECT manifest_id AS parent_id, digest FROM manifest_references
 		WHERE kind = 'manifest' AND manifest_id IN (
 			SELECT DISTINCT manifest_id FROM manifest_references WHERE kind = 'manifest' AND manifest_id > ?
 			ORDER BY manifest_id LIMIT ?)
@@ -338,13 +305,13 @@ func (db *DB) GCChildren(ctx context.Context, after int64, limit int) ([]GCChild
 	return out, err
 }
 
-// GCBlobRefsOf lists the distinct blobs that manifests ids reference.
-func (db *DB) GCBlobRefsOf(ctx context.Context, ids []int64) ([]string, error) {
+// BlobRefsOf lists the distinct blobs that manifests ids reference.
+func (s *GCStore) BlobRefsOf(ctx context.Context, ids []int64) ([]string, error) {
 	var out []string
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	err := db.read(ctx).Raw(`SELECT DISTINCT digest FROM manifest_references
+	err := s.read(ctx).Raw(`SELECT DISTINCT digest FROM manifest_references
 		WHERE kind = 'blob' AND manifest_id IN ?`, ids).Scan(&out).Error
 	return out, err
 }
@@ -353,9 +320,9 @@ func (db *DB) GCBlobRefsOf(ctx context.Context, ids []int64) ([]string, error) {
 // still untagged, unused since cutoff, no child of a manifest of its
 // repository and no referrer of a manifest its repository holds. It
 // reports whether it deleted it.
-func (db *DB) DeleteUntaggedManifest(ctx context.Context, id int64, cutoff time.Time) (bool, error) {
+func (s *GCStore) DeleteUntaggedManifest(ctx context.Context, id int64, cutoff time.Time) (bool, error) {
 	deleted := false
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Exec("UPDATE manifests SET used_at = used_at WHERE id = ?", id)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error

@@ -8,6 +8,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// ManifestStore keeps manifests with their references. A put stores the
+// manifest, moves its tags and writes the webhook outbox in one
+// transaction.
+type ManifestStore struct{ *conn }
+
 // Manifest is a manifest stored in a repository, with the bytes exactly as
 // pushed and the fields the referrers API and the hub need.
 type Manifest struct {
@@ -44,10 +49,10 @@ type ManifestReference struct {
 	Kind       string
 }
 
-// GetManifest finds a manifest of repository name by digest.
-func (db *DB) GetManifest(ctx context.Context, name, digest string) (*Manifest, error) {
+// Get finds a manifest of repository name by digest.
+func (s *ManifestStore) Get(ctx context.Context, name, digest string) (*Manifest, error) {
 	var m Manifest
-	err := db.read(ctx).Raw(`SELECT m.* FROM manifests m JOIN repositories r ON r.id = m.repository_id
+	err := s.read(ctx).Raw(`SELECT m.* FROM manifests m JOIN repositories r ON r.id = m.repository_id
 		WHERE r.name = ? AND m.digest = ?`, name, digest).Take(&m).Error
 	if err != nil {
 		return nil, notFound(err)
@@ -55,10 +60,10 @@ func (db *DB) GetManifest(ctx context.Context, name, digest string) (*Manifest, 
 	return &m, nil
 }
 
-// GetTaggedManifest finds the manifest tag points to in repository name.
-func (db *DB) GetTaggedManifest(ctx context.Context, name, tag string) (*Manifest, error) {
+// GetTagged finds the manifest tag points to in repository name.
+func (s *ManifestStore) GetTagged(ctx context.Context, name, tag string) (*Manifest, error) {
 	var m Manifest
-	err := db.read(ctx).Raw(`SELECT m.* FROM manifests m
+	err := s.read(ctx).Raw(`SELECT m.* FROM manifests m
 		JOIN tags t ON t.manifest_id = m.id
 		JOIN repositories r ON r.id = t.repository_id
 		WHERE r.name = ? AND t.name = ?`, name, tag).Take(&m).Error
@@ -70,21 +75,21 @@ func (db *DB) GetTaggedManifest(ctx context.Context, name, tag string) (*Manifes
 
 // MissingReferences returns the digests in blobs that repository name does
 // not link and the digests in manifests that it does not hold.
-func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifests []string) ([]string, error) {
+func (s *ManifestStore) MissingReferences(ctx context.Context, name string, blobs, manifests []string) ([]string, error) {
 	var missing []string
-	repo, err := db.GetRepository(ctx, name)
-	if err == ErrNotFound {
-		return append(append(missing, blobs...), manifests...), nil
-	}
-	if err != nil {
+	var repoIDs []int64
+	if err := s.read(ctx).Model(&Repository{}).Where("name = ?", name).Pluck("id", &repoIDs).Error; err != nil {
 		return nil, err
+	}
+	if len(repoIDs) == 0 {
+		return append(append(missing, blobs...), manifests...), nil
 	}
 	check := func(table string, want []string) error {
 		if len(want) == 0 {
 			return nil
 		}
 		var have []string
-		if err := db.read(ctx).Table(table).Where("repository_id = ? AND digest IN ?", repo.ID, want).
+		if err := s.read(ctx).Table(table).Where("repository_id = ? AND digest IN ?", repoIDs[0], want).
 			Pluck("digest", &have).Error; err != nil {
 			return err
 		}
@@ -108,7 +113,7 @@ func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifes
 	return missing, nil
 }
 
-// PutManifest stores m in repository name (creating the repository), with
+// Put stores m in repository name (creating the repository), with
 // its references, and points tags at it, in one transaction. Storing a
 // manifest that is already there only moves the tags.
 //
@@ -117,7 +122,7 @@ func (db *DB) MissingReferences(ctx context.Context, name string, blobs, manifes
 // garbage collection that got there first has marked or removed them, and
 // the put fails with a MissingReferenceError instead of referencing
 // content that is going away.
-func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
+func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
 	var blobs, children []string
 	for _, r := range refs {
 		if r.Kind == RefManifest {
@@ -126,8 +131,8 @@ func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []
 			blobs = append(blobs, r.Digest)
 		}
 	}
-	return db.tx(ctx, func(tx *gorm.DB) error {
-		repoID, err := db.ensureRepository(tx, name)
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		repoID, err := s.ensureRepository(tx, name)
 		if err != nil {
 			return err
 		}
@@ -181,17 +186,12 @@ func (db *DB) PutManifest(ctx context.Context, name string, m *Manifest, refs []
 	})
 }
 
-// DeleteManifest removes a manifest, the tags that point to it and its
-// references; it reports whether the manifest existed.
-func (db *DB) DeleteManifest(ctx context.Context, name, digest string) (bool, error) {
-	return db.DeleteManifestBy(ctx, name, digest, "")
-}
-
-// DeleteManifestBy is DeleteManifest recording who deleted it on the
-// delete events of the tags that go with it.
-func (db *DB) DeleteManifestBy(ctx context.Context, name, digest, actor string) (bool, error) {
+// Delete removes a manifest, the tags that point to it and its
+// references; it reports whether the manifest existed. Actor (may be "")
+// is who deleted it, on the delete events of the tags that go with it.
+func (s *ManifestStore) Delete(ctx context.Context, name, digest, actor string) (bool, error) {
 	var found bool
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var m Manifest
 		err := tx.Raw(`SELECT m.id, m.repository_id FROM manifests m JOIN repositories r ON r.id = m.repository_id
 			WHERE r.name = ? AND m.digest = ?`, name, digest).Take(&m).Error
@@ -227,9 +227,9 @@ func (db *DB) DeleteManifestBy(ctx context.Context, name, digest, actor string) 
 
 // Referrers lists the manifests of repository name whose subject is
 // digest, optionally only those of artifactType.
-func (db *DB) Referrers(ctx context.Context, name, digest, artifactType string) ([]Manifest, error) {
+func (s *ManifestStore) Referrers(ctx context.Context, name, digest, artifactType string) ([]Manifest, error) {
 	var ms []Manifest
-	q := db.read(ctx).Table("manifests m").
+	q := s.read(ctx).Table("manifests m").
 		Select("m.id, m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.created_at").
 		Joins("JOIN repositories r ON r.id = m.repository_id").
 		Where("r.name = ? AND m.subject_digest = ?", name, digest)
@@ -240,14 +240,14 @@ func (db *DB) Referrers(ctx context.Context, name, digest, artifactType string) 
 	return ms, err
 }
 
-// ManifestContentSizes returns the content size of each of digests that
+// ContentSizes returns the content size of each of digests that
 // repository name holds.
-func (db *DB) ManifestContentSizes(ctx context.Context, name string, digests []string) (map[string]int64, error) {
+func (s *ManifestStore) ContentSizes(ctx context.Context, name string, digests []string) (map[string]int64, error) {
 	var rows []struct {
 		Digest      string
 		ContentSize int64
 	}
-	err := db.read(ctx).Table("manifests m").Select("m.digest, m.content_size").
+	err := s.read(ctx).Table("manifests m").Select("m.digest, m.content_size").
 		Joins("JOIN repositories r ON r.id = m.repository_id").
 		Where("r.name = ? AND m.digest IN ?", name, digests).Scan(&rows).Error
 	out := make(map[string]int64, len(rows))

@@ -8,6 +8,10 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// OrgStore keeps organizations and their members. Every change to
+// membership keeps at least one owner.
+type OrgStore struct{ *conn }
+
 // Organization is a namespace shared by its members.
 type Organization struct {
 	ID          int64
@@ -40,15 +44,15 @@ type Member struct {
 	Role     string
 }
 
-// CreateOrg creates an organization owned by ownerID; a taken name answers
+// Create creates an organization owned by ownerID; a taken name answers
 // ErrConflict.
-func (db *DB) CreateOrg(ctx context.Context, o *Organization, ownerID int64) error {
+func (s *OrgStore) Create(ctx context.Context, o *Organization, ownerID int64) error {
 	now := time.Now().UTC()
 	o.CreatedAt, o.UpdatedAt = now, now
 	if o.MemberPermission == "" {
 		o.MemberPermission = "read"
 	}
-	return db.tx(ctx, func(tx *gorm.DB) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := claimNamespace(tx, o.Name, NamespaceOrg, now); err != nil {
 			return err
 		}
@@ -59,19 +63,19 @@ func (db *DB) CreateOrg(ctx context.Context, o *Organization, ownerID int64) err
 	})
 }
 
-// GetOrg finds an organization by name.
-func (db *DB) GetOrg(ctx context.Context, name string) (*Organization, error) {
+// Get finds an organization by name.
+func (s *OrgStore) Get(ctx context.Context, name string) (*Organization, error) {
 	var o Organization
-	if err := db.read(ctx).Where("name = ?", name).Take(&o).Error; err != nil {
+	if err := s.read(ctx).Where("name = ?", name).Take(&o).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &o, nil
 }
 
-// DeleteOrg deletes an organization with its repositories, its members
+// Delete deletes an organization with its repositories, its members
 // and its namespace, with everything the namespace owns.
-func (db *DB) DeleteOrg(ctx context.Context, orgID int64) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *OrgStore) Delete(ctx context.Context, orgID int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		var o Organization
 		if err := tx.Where("id = ?", orgID).Take(&o).Error; err != nil {
 			return notFound(err)
@@ -83,27 +87,27 @@ func (db *DB) DeleteOrg(ctx context.Context, orgID int64) error {
 	})
 }
 
-// UpdateOrg changes an organization's description and member permission.
-func (db *DB) UpdateOrg(ctx context.Context, o *Organization) error {
-	return db.write(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
+// Update changes an organization's description and member permission.
+func (s *OrgStore) Update(ctx context.Context, o *Organization) error {
+	return s.write(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
 		"description": o.Description, "member_permission": o.MemberPermission, "updated_at": time.Now().UTC(),
 	}).Error
 }
 
-// OrgRole is userID's role in orgID, or "" if not a member.
-func (db *DB) OrgRole(ctx context.Context, orgID, userID int64) (string, error) {
+// Role is userID's role in orgID, or "" if not a member.
+func (s *OrgStore) Role(ctx context.Context, orgID, userID int64) (string, error) {
 	var roles []string
-	err := db.read(ctx).Model(&OrgMember{}).Where("org_id = ? AND user_id = ?", orgID, userID).Pluck("role", &roles).Error
+	err := s.read(ctx).Model(&OrgMember{}).Where("org_id = ? AND user_id = ?", orgID, userID).Pluck("role", &roles).Error
 	if err != nil || len(roles) == 0 {
 		return "", err
 	}
 	return roles[0], nil
 }
 
-// SetOrgMember adds a member or changes a member's role. Demoting the last
+// SetMember adds a member or changes a member's role. Demoting the last
 // owner answers ErrLastOwner.
-func (db *DB) SetOrgMember(ctx context.Context, orgID, userID int64, role string) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *OrgStore) SetMember(ctx context.Context, orgID, userID int64, role string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		if role != RoleOwner {
 			if err := keepAnOwner(tx, orgID, userID); err != nil {
 				return err
@@ -116,10 +120,10 @@ func (db *DB) SetOrgMember(ctx context.Context, orgID, userID int64, role string
 	})
 }
 
-// RemoveOrgMember removes a member; removing the last owner answers
+// RemoveMember removes a member; removing the last owner answers
 // ErrLastOwner, a non-member ErrNotFound.
-func (db *DB) RemoveOrgMember(ctx context.Context, orgID, userID int64) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *OrgStore) RemoveMember(ctx context.Context, orgID, userID int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := keepAnOwner(tx, orgID, userID); err != nil {
 			return err
 		}
@@ -149,18 +153,18 @@ func keepAnOwner(tx *gorm.DB, orgID, userID int64) error {
 	return nil
 }
 
-// ListOrgMembers lists an organization's members by name.
-func (db *DB) ListOrgMembers(ctx context.Context, orgID int64) ([]Member, error) {
+// Members lists an organization's members by name.
+func (s *OrgStore) Members(ctx context.Context, orgID int64) ([]Member, error) {
 	var ms []Member
-	err := db.read(ctx).Table("org_members m").Select("u.username, m.role").
+	err := s.read(ctx).Table("org_members m").Select("u.username, m.role").
 		Joins("JOIN users u ON u.id = m.user_id").Where("m.org_id = ?", orgID).Order("u.username").Scan(&ms).Error
 	return ms, err
 }
 
-// ListUserOrgs lists the organizations userID belongs to, with the role.
-func (db *DB) ListUserOrgs(ctx context.Context, userID int64) ([]Member, error) {
+// OfUser lists the organizations userID belongs to, with the role.
+func (s *OrgStore) OfUser(ctx context.Context, userID int64) ([]Member, error) {
 	var ms []Member
-	err := db.read(ctx).Table("org_members m").Select("o.name AS username, m.role").
+	err := s.read(ctx).Table("org_members m").Select("o.name AS username, m.role").
 		Joins("JOIN organizations o ON o.id = m.org_id").Where("m.user_id = ?", userID).Order("o.name").Scan(&ms).Error
 	return ms, err
 }

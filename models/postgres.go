@@ -21,5 +21,5 @@ func OpenPostgres(dsn string) (*DB, error) {
 	}
 	s.SetMaxOpenConns(16)
 	s.SetMaxIdleConns(16)
-	return &DB{w: g, r: g}, nil
+	return newDB(g, g), nil
 }

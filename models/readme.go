@@ -6,6 +6,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// ReadmeStore keeps repositories' READMEs rendered to HTML.
+type ReadmeStore struct{ *conn }
+
 // ReadmeHTML is a repository's README rendered to sanitized HTML by a
 // version of the Markdown renderer. SourceSHA256 is the hex SHA-256 of
 // the README it was rendered from: HTML whose source differs from the
@@ -20,20 +23,20 @@ type ReadmeHTML struct {
 // TableName is readme_html (migration 12).
 func (ReadmeHTML) TableName() string { return "readme_html" }
 
-// GetReadmeHTML returns the stored HTML of a repository's README;
+// Get returns the stored HTML of a repository's README;
 // ErrNotFound if none was stored.
-func (db *DB) GetReadmeHTML(ctx context.Context, repoID int64) (*ReadmeHTML, error) {
+func (s *ReadmeStore) Get(ctx context.Context, repoID int64) (*ReadmeHTML, error) {
 	var h ReadmeHTML
-	if err := db.read(ctx).Where("repository_id = ?", repoID).Take(&h).Error; err != nil {
+	if err := s.read(ctx).Where("repository_id = ?", repoID).Take(&h).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &h, nil
 }
 
-// SaveReadmeHTML stores a README's HTML, replacing what was stored. A
+// Save stores a README's HTML, replacing what was stored. A
 // repository deleted meanwhile is ErrNotFound.
-func (db *DB) SaveReadmeHTML(ctx context.Context, h *ReadmeHTML) error {
-	err := db.write(ctx).Clauses(clause.OnConflict{
+func (s *ReadmeStore) Save(ctx context.Context, h *ReadmeHTML) error {
+	err := s.write(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "repository_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"source_sha256", "html", "version"}),
 	}).Create(h).Error

@@ -14,7 +14,7 @@ func TestSetCommentHTMLKeepsNewerText(t *testing.T) {
 	db := openDB(t)
 	alice, app := mkUser(t, db, "alice"), mkRepo(t, db, "alice/app")
 	c := &models.Comment{RepositoryID: app, UserID: alice, Body: "*old*"}
-	if err := db.CreateComment(ctx, c); err != nil {
+	if err := db.Comments.Create(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -29,12 +29,12 @@ func TestSetCommentHTMLKeepsNewerText(t *testing.T) {
 		{"a body that has changed since", "*older*", "<p>stale</p>", 4, false},
 	}
 	for _, s := range steps {
-		ok, err := db.SetCommentHTML(ctx, c.ID, s.body, s.html, s.version)
+		ok, err := db.Comments.SetHTML(ctx, c.ID, s.body, s.html, s.version)
 		if err != nil || ok != s.stored {
 			t.Fatalf("%s: stored %v, %v; want %v", s.name, ok, err, s.stored)
 		}
 	}
-	got, err := db.GetComment(ctx, app, c.ID)
+	got, err := db.Comments.Get(ctx, app, c.ID)
 	if err != nil || got.BodyHTML != "<p><em>old</em> v3</p>" || got.BodyHTMLVersion != 3 {
 		t.Fatalf("got %+v %v", got, err)
 	}
@@ -44,28 +44,28 @@ func TestReadmeHTML(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	app := mkRepo(t, db, "alice/app")
-	if _, err := db.GetReadmeHTML(ctx, app); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Readmes.Get(ctx, app); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("before any: %v", err)
 	}
 	for _, h := range []models.ReadmeHTML{
 		{RepositoryID: app, SourceSHA256: "aa", HTML: "<p>a</p>", Version: 2},
 		{RepositoryID: app, SourceSHA256: "bb", HTML: "<p>b</p>", Version: 3},
 	} {
-		if err := db.SaveReadmeHTML(ctx, &h); err != nil {
+		if err := db.Readmes.Save(ctx, &h); err != nil {
 			t.Fatal(err)
 		}
-		got, err := db.GetReadmeHTML(ctx, app)
+		got, err := db.Readmes.Get(ctx, app)
 		if err != nil || *got != h {
 			t.Fatalf("got %+v %v, want %+v", got, err, h)
 		}
 	}
-	if err := db.SaveReadmeHTML(ctx, &models.ReadmeHTML{RepositoryID: 9999, HTML: "x"}); !errors.Is(err, models.ErrNotFound) {
+	if err := db.Readmes.Save(ctx, &models.ReadmeHTML{RepositoryID: 9999, HTML: "x"}); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("for a missing repository: %v", err)
 	}
-	if err := db.DeleteRepository(ctx, app); err != nil {
+	if err := db.Repositories.Delete(ctx, app, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GetReadmeHTML(ctx, app); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Readmes.Get(ctx, app); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("outlives its repository: %v", err)
 	}
 }

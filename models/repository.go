@@ -9,6 +9,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// RepositoryStore keeps repositories and their hub fields, their
+// collaborators, and the listings filtered by who may read them
+// (access.go).
+type RepositoryStore struct{ *conn }
+
 // Repository is a named collection of blobs, manifests and tags.
 type Repository struct {
 	ID        int64
@@ -24,10 +29,10 @@ type Repository struct {
 	UpdatedAt   time.Time
 }
 
-// GetRepository finds a repository by its full name.
-func (db *DB) GetRepository(ctx context.Context, name string) (*Repository, error) {
+// Get finds a repository by its full name.
+func (s *RepositoryStore) Get(ctx context.Context, name string) (*Repository, error) {
 	var r Repository
-	err := db.read(ctx).Where("name = ?", name).Take(&r).Error
+	err := s.read(ctx).Where("name = ?", name).Take(&r).Error
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -48,9 +53,9 @@ func NamespaceOf(name string) string {
 
 // ensureRepository returns the id of repository name, creating it with the
 // store's default visibility.
-func (db *DB) ensureRepository(tx *gorm.DB, name string) (int64, error) {
+func (c *conn) ensureRepository(tx *gorm.DB, name string) (int64, error) {
 	now := time.Now().UTC()
-	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: db.defaultVisibility(), CreatedAt: now, UpdatedAt: now}
+	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: c.defaultVisibility(), CreatedAt: now, UpdatedAt: now}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return 0, err
 	}
@@ -68,44 +73,40 @@ func touchRepository(tx *gorm.DB, id int64) error {
 	return tx.Model(&Repository{}).Where("id = ?", id).Update("updated_at", time.Now().UTC()).Error
 }
 
-// ListRepositories lists repository names after last in lexical order, at
+// List lists repository names after last in lexical order, at
 // most n of them.
-func (db *DB) ListRepositories(ctx context.Context, last string, n int) ([]string, error) {
+func (s *RepositoryStore) List(ctx context.Context, last string, n int) ([]string, error) {
 	var names []string
-	err := db.read(ctx).Model(&Repository{}).Where("name > ?", last).
+	err := s.read(ctx).Model(&Repository{}).Where("name > ?", last).
 		Order("name").Limit(n).Pluck("name", &names).Error
 	return names, err
 }
 
-// CreateRepository creates an empty repository; an existing name answers
+// Create creates an empty repository; an existing name answers
 // ErrConflict.
-func (db *DB) CreateRepository(ctx context.Context, r *Repository) error {
+func (s *RepositoryStore) Create(ctx context.Context, r *Repository) error {
 	now := time.Now().UTC()
 	r.CreatedAt, r.UpdatedAt = now, now
 	r.Namespace = NamespaceOf(r.Name)
-	err := db.write(ctx).Create(r).Error
+	err := s.write(ctx).Create(r).Error
 	if err != nil && isUniqueViolation(err) {
 		return ErrConflict
 	}
 	return err
 }
 
-// UpdateRepository saves the given hub fields of a repository.
-func (db *DB) UpdateRepository(ctx context.Context, id int64, fields map[string]any) error {
+// Update saves the given hub fields of a repository.
+func (s *RepositoryStore) Update(ctx context.Context, id int64, fields map[string]any) error {
 	fields["updated_at"] = time.Now().UTC()
-	return db.write(ctx).Model(&Repository{}).Where("id = ?", id).Updates(fields).Error
+	return s.write(ctx).Model(&Repository{}).Where("id = ?", id).Updates(fields).Error
 }
 
-// DeleteRepository deletes a repository with its tags, manifests,
+// Delete deletes a repository with its tags, manifests,
 // collaborators, webhooks and blob links. Its namespace's webhooks get a
-// delete event; its own go with it.
-func (db *DB) DeleteRepository(ctx context.Context, id int64) error {
-	return db.DeleteRepositoryBy(ctx, id, "")
-}
-
-// DeleteRepositoryBy is DeleteRepository recording who deleted it.
-func (db *DB) DeleteRepositoryBy(ctx context.Context, id int64, actor string) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+// delete event, naming actor (may be "") as who deleted it; its own go
+// with it.
+func (s *RepositoryStore) Delete(ctx context.Context, id int64, actor string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		var r Repository
 		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
 			return notFound(err)
@@ -118,8 +119,8 @@ func (db *DB) DeleteRepositoryBy(ctx context.Context, id int64, actor string) er
 }
 
 // AddPulls adds pull counts to repositories by name, in one transaction.
-func (db *DB) AddPulls(ctx context.Context, counts map[string]int64) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *RepositoryStore) AddPulls(ctx context.Context, counts map[string]int64) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
 		for name, n := range counts {
 			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ? WHERE name = ?", n, name).Error; err != nil {
 				return err
@@ -138,30 +139,23 @@ type SearchDoc struct {
 
 // SearchDocs loads the search documents of the named repositories that
 // exist (at most 100 tag names each).
-func (db *DB) SearchDocs(ctx context.Context, names []string) ([]SearchDoc, error) {
+func (s *RepositoryStore) SearchDocs(ctx context.Context, names []string) ([]SearchDoc, error) {
 	var repos []Repository
-	if err := db.read(ctx).Where("name IN ?", names).Find(&repos).Error; err != nil {
+	if err := s.read(ctx).Where("name IN ?", names).Find(&repos).Error; err != nil {
 		return nil, err
 	}
 	out := make([]SearchDoc, 0, len(repos))
 	for _, r := range repos {
 		d := SearchDoc{Repository: r}
-		if err := db.read(ctx).Table("tags").Where("repository_id = ?", r.ID).Order("updated_at DESC").
+		if err := s.read(ctx).Table("tags").Where("repository_id = ?", r.ID).Order("updated_at DESC").
 			Limit(100).Pluck("name", &d.Tags).Error; err != nil {
 			return nil, err
 		}
-		if err := db.read(ctx).Table("collaborators").Where("repository_id = ?", r.ID).
+		if err := s.read(ctx).Table("collaborators").Where("repository_id = ?", r.ID).
 			Pluck("user_id", &d.Collaborators).Error; err != nil {
 			return nil, err
 		}
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-// ListNamespaces lists every user and organization name.
-func (db *DB) ListNamespaces(ctx context.Context) ([]Namespace, error) {
-	var out []Namespace
-	err := db.read(ctx).Order("name").Find(&out).Error
-	return out, err
 }

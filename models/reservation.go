@@ -10,13 +10,13 @@ import (
 )
 
 // A namespace's quota counts bytes as they arrive. What it holds is its
-// committed content (NamespaceUsage), plus the bytes its open upload
+// committed content (Usage), plus the bytes its open upload
 // sessions have recorded, plus reservations: bytes that requests still
 // streaming have been allowed to receive and not yet recorded. Reserving
 // happens in a write transaction that holds the namespace's row, so two
 // requests, on one replica or several, never reserve the same room.
 
-// Reservation is what ReserveUploadBytes granted.
+// Reservation is what Reserve granted.
 type Reservation struct {
 	// Bytes is how much the request may now receive in all, at most what
 	// it asked for.
@@ -28,24 +28,13 @@ type Reservation struct {
 	Used int64
 }
 
-// NamespaceQuota returns a namespace's quota in bytes (0: none, or no such
-// namespace).
-func (db *DB) NamespaceQuota(ctx context.Context, ns string) (int64, error) {
-	var q int64
-	err := rowOf(db.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns)).Scan(&q)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return q, err
-}
-
-// ReserveUploadBytes sets reservation id in namespace ns to want bytes, or
+// Reserve sets reservation id in namespace ns to want bytes, or
 // to as many as the quota leaves room for, valid until expires; reserving
 // again renews it. Reservations that expired by now are dropped first:
 // their requests' replica died before it could release them.
-func (db *DB) ReserveUploadBytes(ctx context.Context, id, ns string, want int64, now, expires time.Time) (Reservation, error) {
+func (s *NamespaceStore) Reserve(ctx context.Context, id, ns string, want int64, now, expires time.Time) (Reservation, error) {
 	var res Reservation
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		err := rowOf(tx.Raw("SELECT quota_bytes FROM namespaces WHERE name = ?"+forUpdate(tx), ns)).Scan(&res.Quota)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && res.Quota <= 0 {
 			res.Quota = 0
@@ -81,10 +70,10 @@ func (db *DB) ReserveUploadBytes(ctx context.Context, id, ns string, want int64,
 	return res, err
 }
 
-// ReleaseUploadBytes drops a reservation once its request has recorded
+// Release drops a reservation once its request has recorded
 // what it received, or failed.
-func (db *DB) ReleaseUploadBytes(ctx context.Context, id string) error {
-	return db.write(ctx).Exec("DELETE FROM upload_reservations WHERE id = ?", id).Error
+func (s *NamespaceStore) Release(ctx context.Context, id string) error {
+	return s.write(ctx).Exec("DELETE FROM upload_reservations WHERE id = ?", id).Error
 }
 
 // forUpdate locks the rows a query reads until the transaction ends, on

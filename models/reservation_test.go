@@ -9,16 +9,15 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 func quotaUser(t *testing.T, db *models.DB, name string, quota int64) int64 {
 	t.Helper()
 	u := &models.User{Username: name, Email: name + "@example.com", PasswordHash: "x"}
-	if err := db.CreateUser(t.Context(), u); err != nil {
+	if err := db.Users.Create(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetNamespaceQuota(t.Context(), name, quota); err != nil {
+	if err := db.Namespaces.SetQuota(t.Context(), name, quota); err != nil {
 		t.Fatal(err)
 	}
 	return u.ID
@@ -28,14 +27,14 @@ func quotaUser(t *testing.T, db *models.DB, name string, quota int64) int64 {
 // share the room under the quota and never pass it together; the bytes of
 // open sessions count too.
 func TestReserveUploadBytes(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	quotaUser(t, db, "alice", 3000)
 	up := &models.Upload{ID: "00000000-0000-4000-8000-000000000001", Repository: "alice/a", UpdatedAt: time.Now().UTC()}
-	if err := db.CreateUpload(ctx, up); err != nil {
+	if err := db.Uploads.Create(ctx, up, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveUploadProgress(ctx, up.ID, 2000, nil); err != nil {
+	if err := db.Uploads.SaveProgress(ctx, up.ID, 2000, nil); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -43,7 +42,7 @@ func TestReserveUploadBytes(t *testing.T) {
 	var granted atomic.Int64
 	for i := range 20 {
 		wg.Go(func() {
-			res, err := db.ReserveUploadBytes(ctx, fmt.Sprint("r", i), "alice", 100, now, now.Add(time.Minute))
+			res, err := db.Namespaces.Reserve(ctx, fmt.Sprint("r", i), "alice", 100, now, now.Add(time.Minute))
 			if err != nil {
 				t.Error(err)
 			}
@@ -56,14 +55,14 @@ func TestReserveUploadBytes(t *testing.T) {
 	}
 	// Without a quota nothing is reserved.
 	quotaUser(t, db, "bob", 0)
-	if res, err := db.ReserveUploadBytes(ctx, "b", "bob", 100, now, now.Add(time.Minute)); err != nil || res.Quota != 0 || res.Bytes != 0 {
+	if res, err := db.Namespaces.Reserve(ctx, "b", "bob", 100, now, now.Add(time.Minute)); err != nil || res.Quota != 0 || res.Bytes != 0 {
 		t.Fatalf("no quota: %+v %v", res, err)
 	}
 }
 
 // Concurrent starts cannot pass the cap on one user's open sessions.
 func TestCreateUploadLimited(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	id := quotaUser(t, db, "alice", 0)
 	var wg sync.WaitGroup
@@ -71,7 +70,7 @@ func TestCreateUploadLimited(t *testing.T) {
 	for i := range 12 {
 		wg.Go(func() {
 			u := &models.Upload{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Repository: "alice/a", UserID: &id, UpdatedAt: time.Now().UTC()}
-			switch err := db.CreateUploadLimited(ctx, u, 5); {
+			switch err := db.Uploads.Create(ctx, u, 5); {
 			case err == nil:
 				created.Add(1)
 			case errors.Is(err, models.ErrTooManyUploads):

@@ -15,10 +15,10 @@ func TestClosedDatabaseIsAnErrorNotAPanic(t *testing.T) {
 	}
 	db.Close()
 	ctx := context.Background()
-	if _, err := db.AccessFacts(ctx, "alice/app", 1); err == nil {
+	if _, err := db.Repositories.AccessFacts(ctx, "alice/app", 1); err == nil {
 		t.Error("AccessFacts on a closed database: no error")
 	}
-	if _, err := db.NamespaceUsage(ctx, "alice"); err == nil {
+	if _, err := db.Namespaces.Usage(ctx, "alice"); err == nil {
 		t.Error("NamespaceUsage on a closed database: no error")
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// SessionStore keeps browser sessions (by the hash of their id) and the
+// failed logins the login throttle shares between replicas (throttle.go).
+type SessionStore struct{ *conn }
+
 // Session is a signed-in browser session. Only a hash of its id is stored.
 type Session struct {
 	IDHash    string `gorm:"primaryKey"`
@@ -14,31 +18,31 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// CreateSession stores a session.
-func (db *DB) CreateSession(ctx context.Context, s *Session) error {
-	return db.write(ctx).Create(s).Error
+// Create stores a session.
+func (s *SessionStore) Create(ctx context.Context, sess *Session) error {
+	return s.write(ctx).Create(sess).Error
 }
 
-// GetSession finds a live session by the hash of its id.
-func (db *DB) GetSession(ctx context.Context, idHash string, now time.Time) (*Session, error) {
-	var s Session
-	if err := db.read(ctx).Where("id_hash = ? AND expires_at > ?", idHash, now).Take(&s).Error; err != nil {
+// Get finds a live session by the hash of its id.
+func (s *SessionStore) Get(ctx context.Context, idHash string, now time.Time) (*Session, error) {
+	var sess Session
+	if err := s.read(ctx).Where("id_hash = ? AND expires_at > ?", idHash, now).Take(&sess).Error; err != nil {
 		return nil, notFound(err)
 	}
-	return &s, nil
+	return &sess, nil
 }
 
-// DeleteSession ends a session.
-func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
-	return db.write(ctx).Where("id_hash = ?", idHash).Delete(&Session{}).Error
+// Delete ends a session.
+func (s *SessionStore) Delete(ctx context.Context, idHash string) error {
+	return s.write(ctx).Where("id_hash = ?", idHash).Delete(&Session{}).Error
 }
 
-// DeleteUserSessions ends every session of a user (after a password change).
-func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, except string) error {
-	return db.write(ctx).Where("user_id = ? AND id_hash <> ?", userID, except).Delete(&Session{}).Error
+// DeleteForUser ends every session of a user (after a password change).
+func (s *SessionStore) DeleteForUser(ctx context.Context, userID int64, except string) error {
+	return s.write(ctx).Where("user_id = ? AND id_hash <> ?", userID, except).Delete(&Session{}).Error
 }
 
-// DeleteExpiredSessions removes sessions that ended before now.
-func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
-	return db.write(ctx).Where("expires_at <= ?", now).Delete(&Session{}).Error
+// DeleteExpired removes sessions that ended before now.
+func (s *SessionStore) DeleteExpired(ctx context.Context, now time.Time) error {
+	return s.write(ctx).Where("expires_at <= ?", now).Delete(&Session{}).Error
 }

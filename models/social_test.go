@@ -7,15 +7,12 @@ import (
 	"testing"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
-
-func openDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 func mkUser(t *testing.T, db *models.DB, name string) int64 {
 	t.Helper()
 	u := &models.User{Username: name, Email: name + "@example.com", PasswordHash: "x"}
-	if err := db.CreateUser(context.Background(), u); err != nil {
+	if err := db.Users.Create(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	return u.ID
@@ -24,7 +21,7 @@ func mkUser(t *testing.T, db *models.DB, name string) int64 {
 func mkRepo(t *testing.T, db *models.DB, name string) int64 {
 	t.Helper()
 	r := &models.Repository{Name: name, Visibility: models.VisibilityPublic}
-	if err := db.CreateRepository(context.Background(), r); err != nil {
+	if err := db.Repositories.Create(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	return r.ID
@@ -66,9 +63,9 @@ func TestStarsKeepTheCountExact(t *testing.T) {
 		var n int64
 		var err error
 		if s.star {
-			n, err = db.Star(ctx, s.user, repo)
+			n, err = db.Stars.Add(ctx, s.user, repo)
 		} else {
-			n, err = db.Unstar(ctx, s.user, repo)
+			n, err = db.Stars.Remove(ctx, s.user, repo)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
@@ -77,15 +74,15 @@ func TestStarsKeepTheCountExact(t *testing.T) {
 		if n != s.want || rows != s.want || count != s.want {
 			t.Fatalf("%s: returned %d, %d rows, star_count %d; want %d", s.name, n, rows, count, s.want)
 		}
-		starred, err := db.IsStarred(ctx, s.user, repo)
+		starred, err := db.Stars.Has(ctx, s.user, repo)
 		if err != nil || starred != s.star {
 			t.Fatalf("%s: IsStarred = %v, %v", s.name, starred, err)
 		}
 	}
-	if _, err := db.Star(ctx, alice, 9999); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Stars.Add(ctx, alice, 9999); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("star of a missing repository: %v", err)
 	}
-	if _, err := db.Unstar(ctx, alice, 9999); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Stars.Remove(ctx, alice, 9999); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("unstar of a missing repository: %v", err)
 	}
 }
@@ -102,18 +99,18 @@ func TestStargazersAndStarredRepositories(t *testing.T) {
 		repos = append(repos, mkRepo(t, db, fmt.Sprintf("user0/r%d", i)))
 	}
 	for _, u := range users {
-		if _, err := db.Star(ctx, u, repos[0]); err != nil {
+		if _, err := db.Stars.Add(ctx, u, repos[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, r := range repos {
-		if _, err := db.Star(ctx, users[0], r); err != nil {
+		if _, err := db.Stars.Add(ctx, users[0], r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var all []string
 	for off := 0; ; off += 2 {
-		page, err := db.ListStargazers(ctx, repos[0], 2, off)
+		page, err := db.Stars.Stargazers(ctx, repos[0], 2, off)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,14 +132,14 @@ func TestStargazersAndStarredRepositories(t *testing.T) {
 		}
 		seen[u] = true
 	}
-	rs, err := db.ListStarredRepositories(ctx, users[0], 10, 0)
+	rs, err := db.Stars.OfUser(ctx, users[0], 10, 0)
 	if err != nil || len(rs) != 3 {
 		t.Fatalf("starred: %v %v", rs, err)
 	}
-	if err := db.DeleteRepository(ctx, repos[0]); err != nil {
+	if err := db.Repositories.Delete(ctx, repos[0], ""); err != nil {
 		t.Fatal(err)
 	}
-	rs, _ = db.ListStarredRepositories(ctx, users[0], 10, 0)
+	rs, _ = db.Stars.OfUser(ctx, users[0], 10, 0)
 	if len(rs) != 2 {
 		t.Fatalf("a deleted repository is still starred: %v", rs)
 	}
@@ -156,66 +153,66 @@ func TestComments(t *testing.T) {
 	var ids []int64
 	for i, u := range []int64{alice, bob, alice} {
 		c := &models.Comment{RepositoryID: app, UserID: u, Body: fmt.Sprintf("comment %d", i)}
-		if err := db.CreateComment(ctx, c); err != nil {
+		if err := db.Comments.Create(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID)
 	}
 	elsewhere := &models.Comment{RepositoryID: other, UserID: bob, Body: "elsewhere"}
-	if err := db.CreateComment(ctx, elsewhere); err != nil {
+	if err := db.Comments.Create(ctx, elsewhere); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateComment(ctx, &models.Comment{RepositoryID: 9999, UserID: bob, Body: "x"}); !errors.Is(err, models.ErrNotFound) {
+	if err := db.Comments.Create(ctx, &models.Comment{RepositoryID: 9999, UserID: bob, Body: "x"}); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("comment on a missing repository: %v", err)
 	}
-	if n, err := db.CountComments(ctx, app); err != nil || n != 3 {
+	if n, err := db.Comments.Count(ctx, app); err != nil || n != 3 {
 		t.Fatalf("count %d %v", n, err)
 	}
-	cs, err := db.ListComments(ctx, app, 2, 0)
+	cs, err := db.Comments.List(ctx, app, 2, 0)
 	if err != nil || len(cs) != 2 || cs[0].ID != ids[0] || cs[1].ID != ids[1] || cs[0].Username != "alice" || cs[1].Username != "bob" {
 		t.Fatalf("first page: %+v %v", cs, err)
 	}
-	cs, _ = db.ListComments(ctx, app, 2, 2)
+	cs, _ = db.Comments.List(ctx, app, 2, 2)
 	if len(cs) != 1 || cs[0].ID != ids[2] || cs[0].Body != "comment 2" {
 		t.Fatalf("second page: %+v", cs)
 	}
-	c, err := db.GetComment(ctx, app, ids[1])
+	c, err := db.Comments.Get(ctx, app, ids[1])
 	if err != nil || c.Username != "bob" || c.UserID != bob || c.Body != "comment 1" {
 		t.Fatalf("get: %+v %v", c, err)
 	}
 	// Ids of another repository's comments are not found through this one.
-	if _, err := db.GetComment(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
+	if _, err := db.Comments.Get(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("get through the wrong repository: %v", err)
 	}
-	if err := db.UpdateComment(ctx, app, elsewhere.ID, "hijack", "<p>hijack</p>", 2); !errors.Is(err, models.ErrNotFound) {
+	if err := db.Comments.Update(ctx, app, elsewhere.ID, "hijack", "<p>hijack</p>", 2); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("update through the wrong repository: %v", err)
 	}
-	if err := db.DeleteComment(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
+	if err := db.Comments.Delete(ctx, app, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("delete through the wrong repository: %v", err)
 	}
-	if err := db.UpdateComment(ctx, app, ids[1], "edited", "<p>edited</p>", 2); err != nil {
+	if err := db.Comments.Update(ctx, app, ids[1], "edited", "<p>edited</p>", 2); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = db.GetComment(ctx, app, ids[1])
+	c, _ = db.Comments.Get(ctx, app, ids[1])
 	if c.Body != "edited" || c.BodyHTML != "<p>edited</p>" || c.BodyHTMLVersion != 2 || c.UpdatedAt.Before(c.CreatedAt) {
 		t.Fatalf("after update: %+v", c)
 	}
-	if err := db.DeleteComment(ctx, app, ids[1]); err != nil {
+	if err := db.Comments.Delete(ctx, app, ids[1]); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteComment(ctx, app, ids[1]); !errors.Is(err, models.ErrNotFound) {
+	if err := db.Comments.Delete(ctx, app, ids[1]); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if n, _ := db.CountComments(ctx, app); n != 2 {
+	if n, _ := db.Comments.Count(ctx, app); n != 2 {
 		t.Fatalf("count after delete %d", n)
 	}
-	if err := db.DeleteRepository(ctx, app); err != nil {
+	if err := db.Repositories.Delete(ctx, app, ""); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.CountComments(ctx, app); n != 0 {
+	if n, _ := db.Comments.Count(ctx, app); n != 0 {
 		t.Fatalf("comments outlive their repository: %d", n)
 	}
-	if c, err := db.GetComment(ctx, other, elsewhere.ID); err != nil || c.Body != "elsewhere" {
+	if c, err := db.Comments.Get(ctx, other, elsewhere.ID); err != nil || c.Body != "elsewhere" {
 		t.Fatalf("other repository's comment: %+v %v", c, err)
 	}
 }

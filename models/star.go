@@ -8,8 +8,12 @@ import (
 	"gorm.io/gorm"
 )
 
+// StarStore keeps users' stars on repositories and each repository's star
+// count with them.
+type StarStore struct{ *conn }
+
 // Star is a user's star on a repository. repositories.star_count is kept
-// equal to the number of these rows: Star and Unstar change both in one
+// equal to the number of these rows: Add and Remove change both in one
 // immediate write transaction.
 type Star struct {
 	UserID       int64 `gorm:"primaryKey"`
@@ -17,12 +21,12 @@ type Star struct {
 	CreatedAt    time.Time
 }
 
-// Star stars repository repoID as userID and returns the repository's star
+// Add stars repository repoID as userID and returns the repository's star
 // count. Starring twice changes nothing. A missing user or repository is
 // ErrNotFound.
-func (db *DB) Star(ctx context.Context, userID, repoID int64) (int64, error) {
+func (s *StarStore) Add(ctx context.Context, userID, repoID int64) (int64, error) {
 	var count int64
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := lockRepository(tx, repoID); err != nil {
 			return err
 		}
@@ -39,11 +43,11 @@ func (db *DB) Star(ctx context.Context, userID, repoID int64) (int64, error) {
 	return count, err
 }
 
-// Unstar removes userID's star from repository repoID, if there is one, and
+// Remove removes userID's star from repository repoID, if there is one, and
 // returns the repository's star count.
-func (db *DB) Unstar(ctx context.Context, userID, repoID int64) (int64, error) {
+func (s *StarStore) Remove(ctx context.Context, userID, repoID int64) (int64, error) {
 	var count int64
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := lockRepository(tx, repoID); err != nil {
 			return err
 		}
@@ -89,28 +93,28 @@ func setStarCount(tx *gorm.DB, repoID int64, changed bool, count *int64) error {
 	return nil
 }
 
-// IsStarred reports whether userID starred repository repoID.
-func (db *DB) IsStarred(ctx context.Context, userID, repoID int64) (bool, error) {
+// Has reports whether userID starred repository repoID.
+func (s *StarStore) Has(ctx context.Context, userID, repoID int64) (bool, error) {
 	var n int64
-	err := db.read(ctx).Model(&Star{}).Where("user_id = ? AND repository_id = ?", userID, repoID).Count(&n).Error
+	err := s.read(ctx).Model(&Star{}).Where("user_id = ? AND repository_id = ?", userID, repoID).Count(&n).Error
 	return n > 0, err
 }
 
-// ListStargazers lists the names of the users who starred repository
+// Stargazers lists the names of the users who starred repository
 // repoID, the most recent first.
-func (db *DB) ListStargazers(ctx context.Context, repoID int64, limit, offset int) ([]string, error) {
+func (s *StarStore) Stargazers(ctx context.Context, repoID int64, limit, offset int) ([]string, error) {
 	names := []string{}
-	err := db.read(ctx).Table("stars s").Joins("JOIN users u ON u.id = s.user_id").
+	err := s.read(ctx).Table("stars s").Joins("JOIN users u ON u.id = s.user_id").
 		Where("s.repository_id = ?", repoID).Order("s.created_at DESC, s.user_id DESC").
 		Limit(limit).Offset(offset).Pluck("u.username", &names).Error
 	return names, err
 }
 
-// ListStarredRepositories lists the repositories userID starred, the most
+// OfUser lists the repositories userID starred, the most
 // recently starred first, whoever may see them: callers filter.
-func (db *DB) ListStarredRepositories(ctx context.Context, userID int64, limit, offset int) ([]Repository, error) {
+func (s *StarStore) OfUser(ctx context.Context, userID int64, limit, offset int) ([]Repository, error) {
 	repos := []Repository{}
-	err := db.read(ctx).Table("stars s").Select("r.*").Joins("JOIN repositories r ON r.id = s.repository_id").
+	err := s.read(ctx).Table("stars s").Select("r.*").Joins("JOIN repositories r ON r.id = s.repository_id").
 		Where("s.user_id = ?", userID).Order("s.created_at DESC, s.repository_id DESC").
 		Limit(limit).Offset(offset).Find(&repos).Error
 	return repos, err

@@ -7,6 +7,11 @@ import (
 	"gorm.io/gorm"
 )
 
+// TagStore lists and deletes tags. A push sets tags with its manifest
+// (ManifestStore.Put); a delete writes its webhook events in the same
+// transaction.
+type TagStore struct{ *conn }
+
 // Tag is a name in a repository pointing to one manifest.
 type Tag struct {
 	ID           int64
@@ -18,15 +23,11 @@ type Tag struct {
 	UpdatedAt    time.Time
 }
 
-// DeleteTag removes a tag; it reports whether the tag existed.
-func (db *DB) DeleteTag(ctx context.Context, name, tag string) (bool, error) {
-	return db.DeleteTagBy(ctx, name, tag, "")
-}
-
-// DeleteTagBy is DeleteTag recording who deleted it on the delete event.
-func (db *DB) DeleteTagBy(ctx context.Context, name, tag, actor string) (bool, error) {
+// Delete removes a tag; it reports whether the tag existed. Actor (may
+// be "") is who deleted it, on the delete event.
+func (s *TagStore) Delete(ctx context.Context, name, tag, actor string) (bool, error) {
 	var found bool
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var t Tag
 		err := tx.Raw(`SELECT t.id, t.repository_id FROM tags t JOIN repositories r ON r.id = t.repository_id
 			WHERE r.name = ? AND t.name = ?`, name, tag).Take(&t).Error
@@ -48,11 +49,11 @@ func (db *DB) DeleteTagBy(ctx context.Context, name, tag, actor string) (bool, e
 	return found, err
 }
 
-// ListTags lists the tag names of repository name after last in lexical
+// List lists the tag names of repository name after last in lexical
 // order, at most n of them.
-func (db *DB) ListTags(ctx context.Context, name, last string, n int) ([]string, error) {
+func (s *TagStore) List(ctx context.Context, name, last string, n int) ([]string, error) {
 	var tags []string
-	err := db.read(ctx).Table("tags t").Joins("JOIN repositories r ON r.id = t.repository_id").
+	err := s.read(ctx).Table("tags t").Joins("JOIN repositories r ON r.id = t.repository_id").
 		Where("r.name = ? AND t.name > ?", name, last).Order("t.name").Limit(n).Pluck("t.name", &tags).Error
 	return tags, err
 }
@@ -68,10 +69,10 @@ type TagDetail struct {
 	UpdatedAt   time.Time
 }
 
-// ListTagDetails lists a repository's tags, newest push first.
-func (db *DB) ListTagDetails(ctx context.Context, repoID int64, limit, offset int) ([]TagDetail, error) {
+// Details lists a repository's tags, newest push first.
+func (s *TagStore) Details(ctx context.Context, repoID int64, limit, offset int) ([]TagDetail, error) {
 	var out []TagDetail
-	err := db.read(ctx).Table("tags t").
+	err := s.read(ctx).Table("tags t").
 		Select("t.name, m.digest, m.media_type, m.content_size, m.platforms, t.pusher, t.updated_at").
 		Joins("JOIN manifests m ON m.id = t.manifest_id").
 		Where("t.repository_id = ?", repoID).Order("t.updated_at DESC, t.name").

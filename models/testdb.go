@@ -19,7 +19,7 @@ func FreshPostgresSchema(dsn string) (string, error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "t_" + hex.EncodeToString(b[:])
-	if err := db.w.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+	if err := db.c.w.Exec("CREATE SCHEMA " + schema).Error; err != nil {
 		return "", fmt.Errorf("create schema: %w", err)
 	}
 	u, err := url.Parse(dsn)

@@ -17,29 +17,29 @@ type LoginFailure struct {
 
 // LoginFailures counts the failures of key since since, and returns the
 // oldest of them.
-func (db *DB) LoginFailures(ctx context.Context, key string, since time.Time) (int64, time.Time, error) {
+func (s *SessionStore) LoginFailures(ctx context.Context, key string, since time.Time) (int64, time.Time, error) {
 	var n int64
-	q := db.read(ctx).Model(&LoginFailure{}).Where("throttle_key = ? AND failed_at > ?", key, since.UTC())
+	q := s.read(ctx).Model(&LoginFailure{}).Where("throttle_key = ? AND failed_at > ?", key, since.UTC())
 	if err := q.Count(&n).Error; err != nil || n == 0 {
 		return n, time.Time{}, err
 	}
 	var oldest LoginFailure
-	err := db.read(ctx).Where("throttle_key = ? AND failed_at > ?", key, since.UTC()).Order("failed_at").Take(&oldest).Error
+	err := s.read(ctx).Where("throttle_key = ? AND failed_at > ?", key, since.UTC()).Order("failed_at").Take(&oldest).Error
 	return n, oldest.FailedAt, err
 }
 
 // RecordLoginFailure records a failure against each key, and now and then
 // forgets failures older than keep.
-func (db *DB) RecordLoginFailure(ctx context.Context, keys []string, at time.Time, keep time.Duration) error {
+func (s *SessionStore) RecordLoginFailure(ctx context.Context, keys []string, at time.Time, keep time.Duration) error {
 	rows := make([]LoginFailure, len(keys))
 	for i, k := range keys {
 		rows[i] = LoginFailure{ThrottleKey: k, FailedAt: at.UTC()}
 	}
-	if err := db.write(ctx).Create(&rows).Error; err != nil {
+	if err := s.write(ctx).Create(&rows).Error; err != nil {
 		return err
 	}
 	if rand.IntN(100) == 0 {
-		return db.write(ctx).Where("failed_at < ?", at.Add(-keep).UTC()).Delete(&LoginFailure{}).Error
+		return s.write(ctx).Where("failed_at < ?", at.Add(-keep).UTC()).Delete(&LoginFailure{}).Error
 	}
 	return nil
 }

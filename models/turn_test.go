@@ -3,12 +3,10 @@ package models_test
 import (
 	"testing"
 	"time"
-
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 func TestTakeTurn(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	steps := []struct {
@@ -25,7 +23,7 @@ func TestTakeTurn(t *testing.T) {
 	}
 	for _, s := range steps {
 		at := now.Add(s.at)
-		got, err := db.TakeTurn(ctx, "gc", s.holder, at, at.Add(10*time.Minute))
+		got, err := db.Site.TakeTurn(ctx, "gc", s.holder, at, at.Add(10*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}

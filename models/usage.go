@@ -2,7 +2,12 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 )
+
+// The NamespaceStore methods here add up what a namespace stores and keep
+// its quota; reservation.go spends the quota as uploads stream in.
 
 // Usage is what a namespace stores: each blob counted once however many
 // of its repositories link it, plus its manifests.
@@ -13,9 +18,9 @@ type Usage struct {
 	QuotaBytes   int64 // 0: no quota
 }
 
-// NamespaceUsage adds up a namespace's storage.
-func (db *DB) NamespaceUsage(ctx context.Context, ns string) (*Usage, error) {
-	return scanUsage(rowOf(db.read(ctx).Raw("SELECT"+usageColumns, usageArgs(ns)...)))
+// Usage adds up a namespace's storage.
+func (s *NamespaceStore) Usage(ctx context.Context, ns string) (*Usage, error) {
+	return scanUsage(rowOf(s.read(ctx).Raw("SELECT"+usageColumns, usageArgs(ns)...)))
 }
 
 // usageColumns adds up a namespace's committed content: blob bytes (each
@@ -42,20 +47,31 @@ func scanUsage(row interface{ Scan(...any) error }, more ...any) (*Usage, error)
 	return u, nil
 }
 
-// NamespaceHasBlob reports whether any repository of ns links digest
+// HasBlob reports whether any repository of ns links digest
 // (then linking it again costs the namespace nothing).
-func (db *DB) NamespaceHasBlob(ctx context.Context, ns, digest string) (bool, error) {
+func (s *NamespaceStore) HasBlob(ctx context.Context, ns, digest string) (bool, error) {
 	var n int64
-	err := db.read(ctx).Table("repository_blobs rb").Joins("JOIN repositories r ON r.id = rb.repository_id").
+	err := s.read(ctx).Table("repository_blobs rb").Joins("JOIN repositories r ON r.id = rb.repository_id").
 		Where("r.namespace = ? AND rb.digest = ?", ns, digest).Limit(1).Count(&n).Error
 	return n > 0, err
 }
 
-// SetNamespaceQuota sets a namespace's quota in bytes (0 for none).
-func (db *DB) SetNamespaceQuota(ctx context.Context, ns string, bytes int64) error {
-	res := db.write(ctx).Table("namespaces").Where("name = ?", ns).Update("quota_bytes", bytes)
+// SetQuota sets a namespace's quota in bytes (0 for none).
+func (s *NamespaceStore) SetQuota(ctx context.Context, ns string, bytes int64) error {
+	res := s.write(ctx).Table("namespaces").Where("name = ?", ns).Update("quota_bytes", bytes)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
 	return res.Error
+}
+
+// Quota returns a namespace's quota in bytes (0: none, or no such
+// namespace).
+func (s *NamespaceStore) Quota(ctx context.Context, ns string) (int64, error) {
+	var q int64
+	err := rowOf(s.read(ctx).Raw("SELECT quota_bytes FROM namespaces WHERE name = ?", ns)).Scan(&q)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return q, err
 }

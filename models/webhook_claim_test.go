@@ -6,25 +6,24 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // Replicas polling at once never claim the same delivery: each is sent
 // once.
 func TestConcurrentClaimsTakeEachDeliveryOnce(t *testing.T) {
-	db := testutil.OpenDB(t, t.TempDir())
+	db := openDB(t)
 	ctx := t.Context()
-	if err := db.CreateUser(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
+	if err := db.Users.Create(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	ns := "alice"
 	h := &models.Webhook{Namespace: &ns, Name: "deploy", URL: "http://example.com/", Events: "push", Active: true}
-	if err := db.CreateWebhook(ctx, h); err != nil {
+	if err := db.Webhooks.Create(ctx, h); err != nil {
 		t.Fatal(err)
 	}
 	const deliveries, replicas = 60, 8
 	for range deliveries {
-		if _, err := db.EnqueueTest(ctx, h, "alice/app", "alice"); err != nil {
+		if _, err := db.Webhooks.EnqueueTest(ctx, h, "alice/app", "alice"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +33,7 @@ func TestConcurrentClaimsTakeEachDeliveryOnce(t *testing.T) {
 	for range replicas {
 		wg.Go(func() {
 			for range 10 {
-				ds, err := db.ClaimDueDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 5)
+				ds, err := db.Deliveries.ClaimDue(ctx, time.Now().Add(time.Second), time.Minute, 5)
 				if err != nil {
 					t.Error(err)
 					return

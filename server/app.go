@@ -123,7 +123,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	var shared auth.FailureStore
 	if cfg.Database != "" {
 		// PostgreSQL may serve several replicas: count failures there.
-		shared = db
+		shared = db.Sessions
 	}
 	a.Throttle = auth.NewThrottle(10, 15*time.Minute, shared)
 	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
@@ -181,7 +181,7 @@ func (a *App) openSite() error {
 		return fmt.Errorf("base-url %q is not an absolute http(s) URL", a.Config.BaseURL)
 	}
 	keys := filepath.Join(a.Config.DataDir, "auth")
-	if a.Tokens, err = auth.LoadTokens(context.Background(), a.DB, keys, a.Config.BaseURL, u.Host, a.Policy); err != nil {
+	if a.Tokens, err = auth.LoadTokens(context.Background(), a.DB.Site, keys, a.Config.BaseURL, u.Host, a.Policy); err != nil {
 		return err
 	}
 	a.web, err = web.New(web.Config{

@@ -25,7 +25,7 @@ func (a *App) newGC() (*gc.Collector, *metrics.GC) {
 		},
 		Turn: func(ctx context.Context, interval time.Duration) (bool, error) {
 			now := time.Now()
-			return a.DB.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+			return a.DB.Site.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
 		},
 	})
 	return c, m

@@ -42,15 +42,15 @@ func (a *App) Handler() (http.Handler, error) {
 	r.HandleMethodNotAllowed = false
 	m := metrics.New()
 	m.Gauge("wharf_uploads_in_progress", "Open blob upload sessions.", func(ctx context.Context) (float64, error) {
-		n, err := a.DB.CountUploads(ctx)
+		n, err := a.DB.Uploads.Count(ctx)
 		return float64(n), err
 	})
 	m.Gauge("wharf_webhook_deliveries_queued", "Webhook deliveries waiting to be sent or being sent.", func(ctx context.Context) (float64, error) {
-		n, err := a.DB.CountDeliveries(ctx, "pending", "sending")
+		n, err := a.DB.Deliveries.Count(ctx, "pending", "sending")
 		return float64(n), err
 	})
 	m.Gauge("wharf_webhook_deliveries_failed", "Webhook deliveries that gave up.", func(ctx context.Context) (float64, error) {
-		n, err := a.DB.CountDeliveries(ctx, "failed")
+		n, err := a.DB.Deliveries.Count(ctx, "failed")
 		return float64(n), err
 	})
 	m.Register(a.gcMetrics)

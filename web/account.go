@@ -158,7 +158,7 @@ func (w *Web) accountSettings(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u, err := w.db.GetUser(ctx, id.UserID)
+	u, err := w.db.Users.Get(ctx, id.UserID)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -168,7 +168,7 @@ func (w *Web) accountSettings(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	orgs, err := w.db.ListUserOrgs(ctx, id.UserID)
+	orgs, err := w.db.Orgs.OfUser(ctx, id.UserID)
 	if err != nil {
 		w.fail(c, err)
 		return

@@ -135,7 +135,7 @@ func (w *Web) namespacePage(c *gin.Context) {
 func (w *Web) starredPage(c *gin.Context) {
 	ctx := c.Request.Context()
 	name := c.Param("name")
-	if _, err := w.db.GetUserByName(ctx, name); err != nil {
+	if _, err := w.db.Users.GetByName(ctx, name); err != nil {
 		w.fail(c, err)
 		return
 	}
@@ -175,7 +175,7 @@ func (w *Web) newRepoForm(c *gin.Context) {
 
 func (w *Web) writableNamespaces(c *gin.Context, username string, uid int64) []string {
 	out := []string{username}
-	orgs, _ := w.db.ListUserOrgs(c.Request.Context(), uid)
+	orgs, _ := w.db.Orgs.OfUser(c.Request.Context(), uid)
 	for _, o := range orgs {
 		out = append(out, o.Username)
 	}

@@ -9,7 +9,7 @@ import (
 
 func mustID(t *testing.T, e *env, user string) *auth.Identity {
 	t.Helper()
-	u, err := e.app.DB.GetUserByName(t.Context(), user)
+	u, err := e.app.DB.Users.GetByName(t.Context(), user)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func TestSignupIgnoresExtraFields(t *testing.T) {
 	p := b.post("/signup", "/signup", url.Values{"username": {"newbie"}, "email": {"n@example.com"},
 		"password": {pw}, "password2": {pw}, "is_admin": {"true"}, "IsAdmin": {"1"}})
 	b.must(p, http.StatusSeeOther, "sign up")
-	u, err := e.app.DB.GetUserByName(t.Context(), "newbie")
+	u, err := e.app.DB.Users.GetByName(t.Context(), "newbie")
 	if err != nil || u.IsAdmin {
 		t.Fatalf("sign-up made an admin or failed: %+v %v", u, err)
 	}

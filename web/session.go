@@ -38,7 +38,7 @@ type sessionStore struct {
 // shares, so a cookie set by one is read by all. On first start they are
 // taken from dir when an older Wharf left them there, or made anew.
 func loadKeys(ctx context.Context, db *models.DB, dir string) (hashKey, blockKey []byte, err error) {
-	b, err := db.Secret(ctx, "session-keys", func() ([]byte, error) {
+	b, err := db.Site.Secret(ctx, "session-keys", func() ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, "session-keys"))
 		if errors.Is(err, os.ErrNotExist) {
 			b = make([]byte, 96)
@@ -92,7 +92,7 @@ func (s *sessionStore) current(r *http.Request) (*auth.Identity, *models.Session
 	if sid == "" {
 		return nil, nil
 	}
-	row, err := s.db.GetSession(r.Context(), hashID(sid), time.Now().UTC())
+	row, err := s.db.Sessions.Get(r.Context(), hashID(sid), time.Now().UTC())
 	if err != nil {
 		return nil, nil
 	}
@@ -107,11 +107,11 @@ func (s *sessionStore) current(r *http.Request) (*auth.Identity, *models.Session
 // the session the browser had before is ended.
 func (s *sessionStore) login(w http.ResponseWriter, r *http.Request, id *auth.Identity) error {
 	if _, old := s.current(r); old != nil {
-		_ = s.db.DeleteSession(r.Context(), old.IDHash)
+		_ = s.db.Sessions.Delete(r.Context(), old.IDHash)
 	}
 	sid := randomToken()
 	now := time.Now().UTC()
-	if err := s.db.CreateSession(r.Context(), &models.Session{
+	if err := s.db.Sessions.Create(r.Context(), &models.Session{
 		IDHash: hashID(sid), UserID: id.UserID, CSRFToken: randomToken(), CreatedAt: now, ExpiresAt: now.Add(sessionTTL),
 	}); err != nil {
 		return err
@@ -124,7 +124,7 @@ func (s *sessionStore) login(w http.ResponseWriter, r *http.Request, id *auth.Id
 // logout ends the session on the server and clears the cookie.
 func (s *sessionStore) logout(w http.ResponseWriter, r *http.Request) {
 	if _, row := s.current(r); row != nil {
-		_ = s.db.DeleteSession(r.Context(), row.IDHash)
+		_ = s.db.Sessions.Delete(r.Context(), row.IDHash)
 	}
 	sess, _ := s.cookies.New(r, sessionCookie)
 	sess.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
@@ -136,7 +136,7 @@ func (s *sessionStore) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		_ = s.db.DeleteExpiredSessions(ctx, time.Now().UTC())
+		_ = s.db.Sessions.DeleteExpired(ctx, time.Now().UTC())
 		select {
 		case <-ctx.Done():
 			return

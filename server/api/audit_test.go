@@ -92,7 +92,7 @@ func TestCatalogCostsNoQueryPerHiddenRepository(t *testing.T) {
 	ctx := context.Background()
 	for i := range 300 {
 		r := &models.Repository{Name: fmt.Sprintf("alice/p%03d", i), Visibility: models.VisibilityPrivate}
-		if err := e.app.DB.CreateRepository(ctx, r); err != nil {
+		if err := e.app.DB.Repositories.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +183,7 @@ func TestCatalogOfLimitedTokensIsOneQuery(t *testing.T) {
 	e := newEnv(t, "alice")
 	ctx := context.Background()
 	for i := range 300 {
-		if err := e.app.DB.CreateRepository(ctx, &models.Repository{Name: fmt.Sprintf("alice/p%03d", i), Visibility: models.VisibilityPublic}); err != nil {
+		if err := e.app.DB.Repositories.Create(ctx, &models.Repository{Name: fmt.Sprintf("alice/p%03d", i), Visibility: models.VisibilityPublic}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -183,7 +183,7 @@ func TestFanOutLosesNothing(t *testing.T) {
 	took := time.Since(start)
 	// Once the outbox holds nothing to send, no delivery can come again.
 	for {
-		n, err := e.app.DB.CountDeliveries(t.Context(), "pending", "sending")
+		n, err := e.app.DB.Deliveries.Count(t.Context(), "pending", "sending")
 		if err != nil {
 			t.Fatal(err)
 		}

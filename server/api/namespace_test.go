@@ -67,7 +67,7 @@ func countingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
 func (e *env) waitDrained() {
 	e.t.Helper()
 	eventually(e.t, "deliveries sent", func() bool {
-		n, err := e.app.DB.CountDeliveries(context.Background(), "pending", "sending")
+		n, err := e.app.DB.Deliveries.Count(context.Background(), "pending", "sending")
 		return err == nil && n == 0
 	})
 }
@@ -82,7 +82,7 @@ func TestDeletedNamespaceLeavesNothingToTheNextOwner(t *testing.T) {
 			old, oldHits := countingReceiver(t)
 			e.must("POST", "/api/v1/namespaces/bigcorp/webhooks", "bigcorp",
 				map[string]any{"name": "all", "url": old.URL + "/hook", "events": []string{"push", "delete"}}, 201)
-			if err := e.app.DB.SetNamespaceQuota(context.Background(), "bigcorp", 1000); err != nil {
+			if err := e.app.DB.Namespaces.SetQuota(context.Background(), "bigcorp", 1000); err != nil {
 				t.Fatal(err)
 			}
 			e.must("DELETE", "/api/v1/users/bigcorp", "bigcorp", nil, 204)

@@ -53,7 +53,7 @@ func TestUsageAndQuota(t *testing.T) {
 	if s != http.StatusForbidden || !strings.Contains(body, "DENIED") || !strings.Contains(body, "quota") {
 		t.Fatalf("over quota: %d %s", s, body)
 	}
-	if ok, _ := e.app.DB.NamespaceHasBlob(context.Background(), "alice", digest.FromBytes(two).String()); ok {
+	if ok, _ := e.app.DB.Namespaces.HasBlob(context.Background(), "alice", digest.FromBytes(two).String()); ok {
 		t.Fatal("a refused blob was linked")
 	}
 	// A blob the namespace already holds is free.

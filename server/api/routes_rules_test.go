@@ -58,7 +58,7 @@ func newRulesEnv(t *testing.T) *rulesEnv {
 	}
 	for _, name := range []string{"alice", "bob", "mallory", "root"} {
 		u := &models.User{Username: name, Email: name + "@example.com", PasswordHash: string(hash), IsAdmin: name == "root"}
-		if err := e.app.DB.CreateUser(t.Context(), u); err != nil {
+		if err := e.app.DB.Users.Create(t.Context(), u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,7 +81,7 @@ func newRulesEnv(t *testing.T) *rulesEnv {
 	}
 	e.repoHook, e.repoDelivery = hook("/api/v1/repositories/alice/app")
 	e.nsHook, e.nsDelivery = hook("/api/v1/namespaces/alice")
-	d, err := e.app.DB.GetDelivery(t.Context(), e.repoDelivery)
+	d, err := e.app.DB.Deliveries.Get(t.Context(), e.repoDelivery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +489,7 @@ func TestPathAndQueryTextNever500(t *testing.T) {
 
 func mustIdentity(t *testing.T, e *env, user string) *auth.Identity {
 	t.Helper()
-	u, err := e.app.DB.GetUserByName(t.Context(), user)
+	u, err := e.app.DB.Users.GetByName(t.Context(), user)
 	if err != nil {
 		t.Fatal(err)
 	}

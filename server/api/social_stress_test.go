@@ -81,7 +81,7 @@ func TestConcurrentStarsAndComments(t *testing.T) {
 			starred: map[string]bool{}, comments: map[string][]int64{}, created: map[string]int{}, deleted: map[string]int{}}
 		cs[i] = c
 		u := &models.User{Username: c.name, Email: c.name + "@example.com", PasswordHash: string(hash)}
-		if err := e.app.DB.CreateUser(context.Background(), u); err != nil {
+		if err := e.app.DB.Users.Create(context.Background(), u); err != nil {
 			t.Fatal(err)
 		}
 		if c.member {

@@ -333,7 +333,7 @@ func TestCommentValidation(t *testing.T) {
 		}
 	}
 	// Invalid UTF-8 cannot travel in JSON; the service refuses it too.
-	u, err := e.app.DB.GetUserByName(context.Background(), "alice")
+	u, err := e.app.DB.Users.GetByName(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (a *API) getSelf(c *gin.Context) {
 	if id == nil {
 		return
 	}
-	u, err := a.db.GetUser(c.Request.Context(), id.UserID)
+	u, err := a.db.Users.Get(c.Request.Context(), id.UserID)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -107,7 +107,7 @@ func (a *API) patchUser(c *gin.Context, body *userPatchBody) {
 			return
 		}
 	}
-	u, _ = a.db.GetUser(c.Request.Context(), u.ID)
+	u, _ = a.db.Users.Get(c.Request.Context(), u.ID)
 	c.JSON(http.StatusOK, toUserJSON(u, true))
 }
 

@@ -65,7 +65,7 @@ func TestWebhookManagement(t *testing.T) {
 		t.Fatalf("test delivery: %+v", d)
 	}
 	e.must("POST", "/api/v1/webhooks/callback/"+d.ID+"/wrong-token", "", map[string]string{"state": "success"}, 404)
-	del, err := e.app.DB.GetDelivery(t.Context(), d.ID)
+	del, err := e.app.DB.Deliveries.Get(t.Context(), d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 		return nil, err
 	}
 	u := &models.User{Username: username, Email: email, PasswordHash: hash, IsAdmin: admin}
-	if err := a.db.CreateUser(ctx, u); err != nil {
+	if err := a.db.Users.Create(ctx, u); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, ErrUsernameTaken
 		}
@@ -133,11 +133,11 @@ func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, ne
 	if err != nil {
 		return err
 	}
-	if err := a.db.SetPassword(ctx, id.UserID, hash); err != nil {
+	if err := a.db.Users.SetPassword(ctx, id.UserID, hash); err != nil {
 		return err
 	}
 	a.forget()
-	if err := a.db.DeleteUserSessions(ctx, id.UserID, keepSession); err != nil {
+	if err := a.db.Sessions.DeleteForUser(ctx, id.UserID, keepSession); err != nil {
 		return fmt.Errorf("end sessions: %w", err)
 	}
 	return nil
@@ -154,18 +154,18 @@ func (a *Accounts) forget() {
 // SetDisabled disables or enables an account; a disabled account cannot
 // log in or use its tokens.
 func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
-	err := a.db.SetUserDisabled(ctx, userID, disabled)
+	err := a.db.Users.SetDisabled(ctx, userID, disabled)
 	a.forget()
 	return err
 }
 
 // DeleteUser deletes an account with its repositories.
 func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
-	u, err := a.db.GetUser(ctx, userID)
+	u, err := a.db.Users.Get(ctx, userID)
 	if err != nil {
 		return err
 	}
-	err = a.db.DeleteUser(ctx, userID)
+	err = a.db.Users.Delete(ctx, userID)
 	a.forget()
 	if err == nil {
 		a.events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: u.Username})
@@ -236,7 +236,7 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 // Lookup returns the identity of an account by id (for sessions), or
 // ErrBadCredentials if it is gone or disabled.
 func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) {
-	u, err := a.db.GetUser(ctx, userID)
+	u, err := a.db.Users.Get(ctx, userID)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
 		return nil, ErrBadCredentials
 	}
@@ -253,7 +253,7 @@ func (a *Accounts) UserByName(ctx context.Context, name string) (*models.User, e
 	if !ValidNamespaceName(name) {
 		return nil, models.ErrNotFound
 	}
-	return a.db.GetUserByName(ctx, name)
+	return a.db.Users.GetByName(ctx, name)
 }
 
 // ConstantTimeEqual compares secrets without leaking where they differ.
@@ -266,5 +266,5 @@ func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) err
 	if !validEmail(email) {
 		return ErrInvalidEmail
 	}
-	return a.db.SetEmail(ctx, userID, email)
+	return a.db.Users.SetEmail(ctx, userID, email)
 }

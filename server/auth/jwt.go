@@ -120,8 +120,8 @@ const (
 // which hold about as much again.
 func cost(token string) int { return 2*len(token) + 256 }
 
-// SecretStore keeps secrets that every replica must share; models.DB is
-// one.
+// SecretStore keeps secrets that every replica must share;
+// models.SiteStore is one.
 type SecretStore interface {
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
 }

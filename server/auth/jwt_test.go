@@ -28,7 +28,7 @@ func testDB(t *testing.T) *models.DB { return testutil.OpenDB(t, t.TempDir()) }
 
 func testTokens(t *testing.T) *Tokens {
 	t.Helper()
-	tk, err := LoadTokens(t.Context(), testDB(t), t.TempDir(), "https://wharf.test", "wharf.test", nil)
+	tk, err := LoadTokens(t.Context(), testDB(t).Site, t.TempDir(), "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,11 +121,11 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 
 func TestKeySurvivesRestart(t *testing.T) {
 	db, dir := testDB(t), t.TempDir()
-	a, err := LoadTokens(t.Context(), db, dir, "https://wharf.test", "wharf.test", nil)
+	a, err := LoadTokens(t.Context(), db.Site, dir, "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadTokens(t.Context(), db, dir, "https://wharf.test", "wharf.test", nil)
+	b, err := LoadTokens(t.Context(), db.Site, dir, "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestReplicasShareOneKey(t *testing.T) {
 	for i := range keys {
 		go func() {
 			var err error
-			keys[i], err = LoadTokens(t.Context(), db, t.TempDir(), "https://wharf.test", "wharf.test", nil)
+			keys[i], err = LoadTokens(t.Context(), db.Site, t.TempDir(), "https://wharf.test", "wharf.test", nil)
 			errs <- err
 		}()
 	}
@@ -179,7 +179,7 @@ func TestLegacyKeyFileIsAdopted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "token-signing-key.pem"), pemBytes, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := LoadTokens(t.Context(), testDB(t), dir, "https://wharf.test", "wharf.test", nil)
+	tk, err := LoadTokens(t.Context(), testDB(t).Site, dir, "https://wharf.test", "wharf.test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

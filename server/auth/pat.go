@@ -98,7 +98,7 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 		UserID: id.UserID, Name: name, TokenHash: hashToken(secret),
 		Scopes: strings.Join(scopes, " "), Repositories: strings.Join(repos, " "), ExpiresAt: expires,
 	}
-	if err := a.db.CreateAccessToken(ctx, &t); err != nil {
+	if err := a.db.Tokens.Create(ctx, &t); err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
 	return &NewToken{AccessToken: t, Secret: secret}, nil
@@ -110,7 +110,7 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*I
 	if err := a.throttle.CheckToken(ip); err != nil {
 		return nil, err
 	}
-	t, err := a.db.GetAccessTokenByHash(ctx, hashToken(secret))
+	t, err := a.db.Tokens.GetByHash(ctx, hashToken(secret))
 	if errors.Is(err, models.ErrNotFound) {
 		a.throttle.FailToken(ip)
 		return nil, ErrBadCredentials
@@ -122,7 +122,7 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*I
 	if t.ExpiresAt != nil && now.After(*t.ExpiresAt) {
 		return nil, ErrBadCredentials
 	}
-	u, err := a.db.GetUser(ctx, t.UserID)
+	u, err := a.db.Users.Get(ctx, t.UserID)
 	if err != nil || u.Disabled {
 		return nil, ErrBadCredentials
 	}
@@ -153,23 +153,23 @@ func (a *Accounts) touch(ctx context.Context, id int64, now time.Time) {
 	}
 	a.touched[id] = now
 	a.mu.Unlock()
-	_ = a.db.TouchAccessToken(ctx, id, now.UTC())
+	_ = a.db.Tokens.Touch(ctx, id, now.UTC())
 }
 
 // ListTokens lists the caller's tokens (never their secrets).
 func (a *Accounts) ListTokens(ctx context.Context, id *Identity) ([]models.AccessToken, error) {
-	return a.db.ListAccessTokens(ctx, id.UserID)
+	return a.db.Tokens.List(ctx, id.UserID)
 }
 
 // RevokeToken deletes one of the caller's tokens; another user's token is
 // not found.
 func (a *Accounts) RevokeToken(ctx context.Context, id *Identity, tokenID int64) error {
-	return a.db.DeleteAccessToken(ctx, id.UserID, tokenID)
+	return a.db.Tokens.Delete(ctx, id.UserID, tokenID)
 }
 
 // RevokeAllTokens deletes every token of the caller's account (after a
 // leak, or with a password change) and returns how many there were. Only
 // a caller that may manage the account gets here.
 func (a *Accounts) RevokeAllTokens(ctx context.Context, id *Identity) (int64, error) {
-	return a.db.DeleteAccessTokens(ctx, id.UserID)
+	return a.db.Tokens.DeleteAll(ctx, id.UserID)
 }

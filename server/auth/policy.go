@@ -84,7 +84,7 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 	if id != nil {
 		uid = id.UserID
 	}
-	f, err := p.db.AccessFacts(ctx, name, uid)
+	f, err := p.db.Repositories.AccessFacts(ctx, name, uid)
 	if err != nil {
 		return LevelNone, fmt.Errorf("authorize %s: %w", name, err)
 	}
@@ -146,7 +146,7 @@ func (p *Policy) AuthorizeOrg(ctx context.Context, id *Identity, org *models.Org
 	if id.IsAdmin {
 		return nil
 	}
-	role, err := p.db.OrgRole(ctx, org.ID, id.UserID)
+	role, err := p.db.Orgs.Role(ctx, org.ID, id.UserID)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (p *Policy) Catalog(ctx context.Context, id *Identity, last string, n int) 
 			only = id.Repos
 		}
 	}
-	names, err := p.db.ListReadableNames(ctx, v, only, last, n)
+	names, err := p.db.Repositories.ReadableNames(ctx, v, only, last, n)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}

@@ -76,7 +76,7 @@ type bucket struct {
 }
 
 // FailureStore keeps failed logins where every replica sees them;
-// models.DB is one.
+// models.SessionStore is one.
 type FailureStore interface {
 	LoginFailures(ctx context.Context, key string, since time.Time) (int64, time.Time, error)
 	RecordLoginFailure(ctx context.Context, keys []string, at time.Time, keep time.Duration) error

@@ -29,7 +29,7 @@ func newRig(t *testing.T, shared bool) *rig {
 	}
 	db := testDB(t)
 	for range 2 {
-		th := NewThrottle(10, 15*time.Minute, db)
+		th := NewThrottle(10, 15*time.Minute, db.Sessions)
 		th.now = func() time.Time { return r.now }
 		r.replicas = append(r.replicas, th)
 	}

@@ -14,7 +14,7 @@ import (
 
 // StatBlob returns the size of a blob linked into repository name.
 func (s *Service) StatBlob(ctx context.Context, name string, dgst digest.Digest) (int64, error) {
-	size, err := s.db.RepositoryBlobSize(ctx, name, dgst.String())
+	size, err := s.db.Blobs.SizeIn(ctx, name, dgst.String())
 	if errors.Is(err, models.ErrNotFound) {
 		return 0, ErrBlobUnknown
 	}
@@ -55,7 +55,7 @@ func (s *Service) BlobRedirect(ctx context.Context, name string, dgst digest.Dig
 // DeleteBlob unlinks a blob from repository name. The bytes stay in the
 // store, possibly shared with other repositories, until garbage collection.
 func (s *Service) DeleteBlob(ctx context.Context, name string, dgst digest.Digest) error {
-	ok, err := s.db.UnlinkBlob(ctx, name, dgst.String())
+	ok, err := s.db.Blobs.Unlink(ctx, name, dgst.String())
 	if err != nil {
 		return fmt.Errorf("delete blob %s: %w", dgst, err)
 	}
@@ -72,9 +72,9 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 	var size int64
 	var err error
 	if from != "" {
-		size, err = s.db.RepositoryBlobSize(ctx, from, dgst.String())
+		size, err = s.db.Blobs.SizeIn(ctx, from, dgst.String())
 	} else {
-		size, err = s.db.BlobSize(ctx, dgst.String())
+		size, err = s.db.Blobs.Size(ctx, dgst.String())
 	}
 	if errors.Is(err, models.ErrNotFound) {
 		return false, nil
@@ -93,7 +93,7 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 	}
 	// Garbage collection may have marked the blob since: then it links
 	// nothing and the client uploads the blob instead.
-	if err := s.db.LinkBlob(ctx, name, dgst.String()); err != nil {
+	if err := s.db.Blobs.Link(ctx, name, dgst.String()); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return false, nil
 		}
@@ -104,5 +104,5 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 
 // RepositoriesWithBlob lists up to limit repositories that link dgst.
 func (s *Service) RepositoriesWithBlob(ctx context.Context, dgst digest.Digest, limit int) ([]string, error) {
-	return s.db.RepositoriesWithBlob(ctx, dgst.String(), limit)
+	return s.db.Blobs.Repositories(ctx, dgst.String(), limit)
 }

@@ -35,7 +35,7 @@ func (s *Service) describe(ctx context.Context, name string, doc *manifestDoc, m
 		for _, d := range doc.manifests {
 			digests = append(digests, d.Digest.String())
 		}
-		sizes, _ := s.db.ManifestContentSizes(ctx, name, digests)
+		sizes, _ := s.db.Manifests.ContentSizes(ctx, name, digests)
 		for _, d := range doc.manifests {
 			size += sizes[d.Digest.String()]
 			if p := d.Platform; p != nil && p.OS != "unknown" && p.OS != "" {

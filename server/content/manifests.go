@@ -126,7 +126,7 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 	if err != nil {
 		return nil, err
 	}
-	missing, err := s.db.MissingReferences(ctx, req.Name, blobs, children)
+	missing, err := s.db.Manifests.MissingReferences(ctx, req.Name, blobs, children)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 		return nil, detailf(ErrManifestBlobUnknown, map[string]any{"digests": missing},
 			"manifest references %d unknown blobs or manifests, first %s", len(missing), missing[0])
 	}
-	if _, err := s.db.GetManifest(ctx, req.Name, dgst.String()); errors.Is(err, models.ErrNotFound) {
+	if _, err := s.db.Manifests.Get(ctx, req.Name, dgst.String()); errors.Is(err, models.ErrNotFound) {
 		// Only a new manifest adds to the namespace's storage.
 		if err := s.checkQuota(ctx, req.Name, "", int64(len(req.Payload))); err != nil {
 			return nil, err
@@ -177,7 +177,7 @@ func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*Put
 		}
 	}
 	m.ContentSize, m.Platforms = s.describe(ctx, req.Name, doc, mediaType)
-	if err := s.db.PutManifest(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
+	if err := s.db.Manifests.Put(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
 		var missing *models.MissingReferenceError
 		if errors.As(err, &missing) {
 			// Garbage collection took it after the check above.
@@ -329,9 +329,9 @@ func (s *Service) GetManifest(ctx context.Context, name string, ref Reference) (
 	var m *models.Manifest
 	var err error
 	if ref.Digest != "" {
-		m, err = s.db.GetManifest(ctx, name, ref.Digest.String())
+		m, err = s.db.Manifests.Get(ctx, name, ref.Digest.String())
 	} else {
-		m, err = s.db.GetTaggedManifest(ctx, name, ref.Tag)
+		m, err = s.db.Manifests.GetTagged(ctx, name, ref.Tag)
 	}
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrManifestUnknown
@@ -345,9 +345,9 @@ func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference
 	var ok bool
 	var err error
 	if ref.Digest != "" {
-		ok, err = s.db.DeleteManifestBy(ctx, name, ref.Digest.String(), actor)
+		ok, err = s.db.Manifests.Delete(ctx, name, ref.Digest.String(), actor)
 	} else {
-		ok, err = s.db.DeleteTagBy(ctx, name, ref.Tag, actor)
+		ok, err = s.db.Tags.Delete(ctx, name, ref.Tag, actor)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", ref, err)
@@ -368,7 +368,7 @@ type Referrer = ocispec.Descriptor
 
 // Referrers lists the manifests in repository name whose subject is dgst.
 func (s *Service) Referrers(ctx context.Context, name string, dgst digest.Digest, artifactType string) ([]Referrer, error) {
-	ms, err := s.db.Referrers(ctx, name, dgst.String(), artifactType)
+	ms, err := s.db.Manifests.Referrers(ctx, name, dgst.String(), artifactType)
 	if err != nil {
 		return nil, err
 	}
@@ -385,11 +385,11 @@ func (s *Service) Referrers(ctx context.Context, name string, dgst digest.Digest
 
 // ListTags lists a repository's tags after last, at most n.
 func (s *Service) ListTags(ctx context.Context, name, last string, n int) ([]string, error) {
-	if _, err := s.db.GetRepository(ctx, name); err != nil {
+	if _, err := s.db.Repositories.Get(ctx, name); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNameUnknown
 		}
 		return nil, err
 	}
-	return s.db.ListTags(ctx, name, last, n)
+	return s.db.Tags.List(ctx, name, last, n)
 }

@@ -32,7 +32,7 @@ func (s *Service) FlushPulls(ctx context.Context) error {
 	if len(counts) == 0 {
 		return nil
 	}
-	return s.db.AddPulls(ctx, counts)
+	return s.db.Repositories.AddPulls(ctx, counts)
 }
 
 // RunPullFlusher writes counted pulls every interval until ctx ends, then

@@ -22,7 +22,7 @@ var ErrQuotaExceeded = errors.New("storage quota exceeded")
 // the namespace already holds costs nothing.
 func (s *Service) checkQuota(ctx context.Context, name string, dgst digest.Digest, size int64) error {
 	ns := models.NamespaceOf(name)
-	u, err := s.db.NamespaceUsage(ctx, ns)
+	u, err := s.db.Namespaces.Usage(ctx, ns)
 	if err != nil {
 		return fmt.Errorf("check quota of %s: %w", ns, err)
 	}
@@ -30,7 +30,7 @@ func (s *Service) checkQuota(ctx context.Context, name string, dgst digest.Diges
 		return nil
 	}
 	if dgst != "" {
-		if has, err := s.db.NamespaceHasBlob(ctx, ns, dgst.String()); err != nil || has {
+		if has, err := s.db.Namespaces.HasBlob(ctx, ns, dgst.String()); err != nil || has {
 			return err
 		}
 	}
@@ -39,10 +39,10 @@ func (s *Service) checkQuota(ctx context.Context, name string, dgst digest.Diges
 }
 
 // Bytes streaming into an upload count against the quota as they arrive
-// (see models.ReserveUploadBytes): a request reserves room before it reads,
-// a known Content-Length at once, an unknown length in growing steps, and
-// releases the reservation once the bytes are recorded in the session or
-// committed. A reservation lives reservationTTL past its last renewal, so a
+// (see models.NamespaceStore.Reserve): a request reserves room before it
+// reads, a known Content-Length at once, an unknown length in growing
+// steps, and releases the reservation once the bytes are recorded in the
+// session or committed. A reservation lives reservationTTL past its last renewal, so a
 // replica that dies mid-request blocks its namespace's room only that long.
 const (
 	reservationTTL   = 2 * time.Minute
@@ -60,7 +60,7 @@ const (
 // costs it nothing at commit, the bytes up to the blob's size are not
 // counted: they either make the blob again or fail its digest and go.
 func (s *Service) meter(ctx context.Context, ns string, c Chunk, dgst digest.Digest, offset int64) (body io.Reader, release func(), err error) {
-	quota, err := s.db.NamespaceQuota(ctx, ns)
+	quota, err := s.db.Namespaces.Quota(ctx, ns)
 	if err != nil {
 		return nil, nil, fmt.Errorf("check quota of %s: %w", ns, err)
 	}
@@ -74,7 +74,7 @@ func (s *Service) meter(ctx context.Context, ns string, c Chunk, dgst digest.Dig
 	m := &meteredReader{ctx: ctx, db: s.db, ns: ns, id: uuid.NewString(), body: c.Body, step: firstReservation}
 	release = func() {
 		if m.taken {
-			_ = s.db.ReleaseUploadBytes(context.WithoutCancel(ctx), m.id)
+			_ = s.db.Namespaces.Release(context.WithoutCancel(ctx), m.id)
 		}
 	}
 	if counted := c.Length - free; c.Length >= 0 && counted > 0 {
@@ -99,11 +99,11 @@ func (s *Service) heldBytes(ctx context.Context, ns string, dgst digest.Digest, 
 	if dgst == "" {
 		return 0, nil
 	}
-	held, err := s.db.NamespaceHasBlob(ctx, ns, dgst.String())
+	held, err := s.db.Namespaces.HasBlob(ctx, ns, dgst.String())
 	if err != nil || !held {
 		return 0, err
 	}
-	size, err := s.db.BlobSize(ctx, dgst.String())
+	size, err := s.db.Blobs.Size(ctx, dgst.String())
 	if errors.Is(err, models.ErrNotFound) {
 		return 0, nil
 	}
@@ -171,7 +171,7 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 // reserve asks for want bytes in all and renews the reservation.
 func (m *meteredReader) reserve(want int64) error {
 	now := time.Now()
-	res, err := m.db.ReserveUploadBytes(m.ctx, m.id, m.ns, want, now, now.Add(reservationTTL))
+	res, err := m.db.Namespaces.Reserve(m.ctx, m.id, m.ns, want, now, now.Add(reservationTTL))
 	if err != nil {
 		return fmt.Errorf("reserve quota of %s: %w", m.ns, err)
 	}

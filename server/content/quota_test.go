@@ -23,10 +23,10 @@ const quota = 1000
 func (f *fixture) account(t *testing.T, name string, bytes int64) *int64 {
 	t.Helper()
 	u := &models.User{Username: name, Email: name + "@example.com", PasswordHash: "x"}
-	if err := f.db.CreateUser(context.Background(), u); err != nil {
+	if err := f.db.Users.Create(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.SetNamespaceQuota(context.Background(), name, bytes); err != nil {
+	if err := f.db.Namespaces.SetQuota(context.Background(), name, bytes); err != nil {
 		t.Fatal(err)
 	}
 	return &u.ID
@@ -266,17 +266,17 @@ func TestQuotaReservationExpires(t *testing.T) {
 	user := f.account(t, "alice", quota)
 	up, _ := f.svc.StartUpload(ctx, "alice/a", user)
 	now := time.Now()
-	if res, err := f.db.ReserveUploadBytes(ctx, "live", "alice", quota, now, now.Add(time.Hour)); err != nil || res.Bytes != quota {
+	if res, err := f.db.Namespaces.Reserve(ctx, "live", "alice", quota, now, now.Add(time.Hour)); err != nil || res.Bytes != quota {
 		t.Fatalf("reserve: %+v %v", res, err)
 	}
 	if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown([]byte("x"))); !errors.Is(err, content.ErrQuotaExceeded) {
 		t.Fatalf("byte past a live reservation: %v", err)
 	}
-	if err := f.db.ReleaseUploadBytes(ctx, "live"); err != nil {
+	if err := f.db.Namespaces.Release(ctx, "live"); err != nil {
 		t.Fatal(err)
 	}
 	past := now.Add(-time.Hour)
-	if _, err := f.db.ReserveUploadBytes(ctx, "dead", "alice", quota, past, past.Add(time.Minute)); err != nil {
+	if _, err := f.db.Namespaces.Reserve(ctx, "dead", "alice", quota, past, past.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown(bytes.Repeat([]byte("x"), quota))); err != nil {

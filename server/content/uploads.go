@@ -31,7 +31,7 @@ type Upload struct {
 func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (*Upload, error) {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, UserID: userID, StartedAt: &now, UpdatedAt: now}
-	if err := s.db.CreateUploadLimited(ctx, u, s.opts.MaxOpenUploads); err != nil {
+	if err := s.db.Uploads.Create(ctx, u, s.opts.MaxOpenUploads); err != nil {
 		if errors.Is(err, models.ErrTooManyUploads) {
 			return nil, detailf(ErrTooManyUploads, map[string]int{"limit": s.opts.MaxOpenUploads},
 				"you have %d open upload sessions, the most allowed; finish or cancel one first", s.opts.MaxOpenUploads)
@@ -55,7 +55,7 @@ func (s *Service) getUpload(ctx context.Context, name, id string, userID *int64)
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, ErrUploadUnknown
 	}
-	u, err := s.db.GetUpload(ctx, id)
+	u, err := s.db.Uploads.Get(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrUploadUnknown
 	}
@@ -146,7 +146,7 @@ func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk, d
 	if err != nil {
 		return err
 	}
-	if err := s.db.SaveUploadProgress(ctx, u.ID, u.Size+n, state); err != nil {
+	if err := s.db.Uploads.SaveProgress(ctx, u.ID, u.Size+n, state); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return ErrUploadUnknown
 		}
@@ -207,15 +207,15 @@ func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Dige
 		return fmt.Errorf("commit upload %s: %w", u.ID, err)
 	}
 	if err := s.store.CommitUpload(ctx, u.ID, u.Size, dgst); err != nil {
-		_ = s.db.ReleaseBlobLease(context.WithoutCancel(ctx), lease)
+		_ = s.db.Blobs.ReleaseLease(context.WithoutCancel(ctx), lease)
 		if errors.Is(err, storage.ErrNotFound) {
 			_ = s.cancel(ctx, u.ID)
 			return ErrUploadUnknown
 		}
 		return fmt.Errorf("commit upload %s: %w", u.ID, err)
 	}
-	if err := s.db.CompleteUpload(ctx, u.ID, lease, u.Repository, dgst.String(), u.Size); err != nil {
-		_ = s.db.ReleaseBlobLease(context.WithoutCancel(ctx), lease)
+	if err := s.db.Uploads.Complete(ctx, u.ID, lease, u.Repository, dgst.String(), u.Size); err != nil {
+		_ = s.db.Blobs.ReleaseLease(context.WithoutCancel(ctx), lease)
 		if errors.Is(err, models.ErrBlobDeleting) {
 			// Only when the lease outlived its TTL: the client retries.
 			return detailf(ErrBusy, nil, "blob %s is being garbage collected; retry later", dgst)
@@ -232,7 +232,7 @@ func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64)
 	deadline := time.Now().Add(s.opts.GCWait)
 	pause := 10 * time.Millisecond
 	for {
-		lease, err := s.db.LeaseBlob(ctx, dgst.String(), size, s.opts.BlobLeaseTTL)
+		lease, err := s.db.Blobs.Lease(ctx, dgst.String(), size, s.opts.BlobLeaseTTL)
 		if !errors.Is(err, models.ErrBlobDeleting) {
 			return lease, err
 		}
@@ -246,7 +246,7 @@ func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64)
 			case <-time.After(pause):
 			}
 			pause = min(2*pause, 250*time.Millisecond)
-			deleting, err := s.db.BlobDeleting(ctx, dgst.String())
+			deleting, err := s.db.Blobs.Deleting(ctx, dgst.String())
 			if err != nil {
 				return "", err
 			}
@@ -310,7 +310,7 @@ func (s *Service) CancelUpload(ctx context.Context, name, id string, userID *int
 }
 
 func (s *Service) cancel(ctx context.Context, id string) error {
-	if err := s.db.DeleteUpload(ctx, id); err != nil {
+	if err := s.db.Uploads.Delete(ctx, id); err != nil {
 		return err
 	}
 	return s.store.DeleteUpload(ctx, id)
@@ -322,7 +322,7 @@ func (s *Service) PurgeStaleUploads(ctx context.Context, now time.Time) (int, er
 	before := now.Add(-s.opts.UploadTTL)
 	removed := 0
 	for {
-		ups, err := s.db.StaleUploads(ctx, before, 100)
+		ups, err := s.db.Uploads.Stale(ctx, before, 100)
 		if err != nil {
 			return removed, err
 		}
@@ -347,7 +347,7 @@ func (s *Service) PurgeStaleUploads(ctx context.Context, now time.Time) (int, er
 		if info.ModTime.After(before) {
 			continue
 		}
-		ok, err := s.db.UploadExists(ctx, info.ID)
+		ok, err := s.db.Uploads.Exists(ctx, info.ID)
 		if err != nil {
 			return removed, err
 		}

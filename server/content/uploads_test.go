@@ -153,7 +153,7 @@ func TestPurgeStaleUploads(t *testing.T) {
 		{ID: "00000000-0000-4000-8000-000000000003", Repository: "a/b", StartedAt: nil, UpdatedAt: old},
 	}
 	for i := range rows {
-		if err := f.db.CreateUpload(ctx, &rows[i]); err != nil {
+		if err := f.db.Uploads.Create(ctx, &rows[i], 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.store.AppendUpload(ctx, rows[i].ID, 0, bytes.NewReader([]byte("data"))); err != nil {
@@ -174,7 +174,7 @@ func TestPurgeStaleUploads(t *testing.T) {
 		t.Fatalf("purged %d, want 3", n)
 	}
 	for _, r := range rows {
-		ok, _ := f.db.UploadExists(ctx, r.ID)
+		ok, _ := f.db.Uploads.Exists(ctx, r.ID)
 		if want := r.StartedAt == nil; ok != want {
 			t.Errorf("upload %s exists=%v, want %v", r.ID, ok, want)
 		}

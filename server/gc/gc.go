@@ -131,7 +131,7 @@ type run struct {
 
 func (r *run) do(ctx context.Context) error {
 	if !r.opts.DryRun {
-		if _, err := r.c.db.DeleteExpiredBlobLeases(ctx, r.now); err != nil {
+		if _, err := r.c.db.GC.DeleteExpiredLeases(ctx, r.now); err != nil {
 			return fmt.Errorf("gc: expire leases: %w", err)
 		}
 	}
@@ -166,7 +166,7 @@ func (r *run) do(ctx context.Context) error {
 func (r *run) sweepBlobs(ctx context.Context) error {
 	after := ""
 	for {
-		cands, err := r.c.db.GCBlobCandidates(ctx, r.cutoff, r.stale, r.now, after, batch)
+		cands, err := r.c.db.GC.BlobCandidates(ctx, r.cutoff, r.stale, r.now, after, batch)
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (r *run) deleteBlob(ctx context.Context, dgst string) error {
 	if r.c.beforeMark != nil {
 		r.c.beforeMark(dgst)
 	}
-	_, marked, err := r.c.db.MarkBlobDeleting(ctx, dgst, r.cutoff, r.stale, r.now)
+	_, marked, err := r.c.db.GC.MarkBlobDeleting(ctx, dgst, r.cutoff, r.stale, r.now)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (r *run) deleteBlob(ctx context.Context, dgst string) error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := r.c.db.ForgetBlob(ctx, dgst); err != nil {
+	if err := r.c.db.GC.ForgetBlob(ctx, dgst); err != nil {
 		return err
 	}
 	r.rep.Blobs++
@@ -251,7 +251,7 @@ func (r *run) sweepOrphans(ctx context.Context) error {
 		for i, f := range pending {
 			digests[i] = f.dgst.String()
 		}
-		known, err := r.c.db.KnownBlobs(ctx, digests)
+		known, err := r.c.db.GC.KnownBlobs(ctx, digests)
 		if err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func (r *run) sweepOrphans(ctx context.Context) error {
 			// Claiming the file with a marked row turns away any writer
 			// that records the blob from now on; one that did already
 			// made the claim fail.
-			claimed, err := r.c.db.MarkOrphanBlob(ctx, f.dgst.String(), f.size, r.now)
+			claimed, err := r.c.db.GC.MarkOrphanBlob(ctx, f.dgst.String(), f.size, r.now)
 			if err != nil {
 				return err
 			}
@@ -279,7 +279,7 @@ func (r *run) sweepOrphans(ctx context.Context) error {
 			if err != nil || !ok {
 				return err
 			}
-			if err := r.c.db.ForgetBlob(ctx, f.dgst.String()); err != nil {
+			if err := r.c.db.GC.ForgetBlob(ctx, f.dgst.String()); err != nil {
 				return err
 			}
 			r.rep.Orphans++

@@ -159,7 +159,7 @@ func (f *fixture) inStore(d digest.Digest) bool {
 // recorded reports whether the database has a row for d.
 func (f *fixture) recorded(d digest.Digest) bool {
 	f.t.Helper()
-	known, err := f.db.KnownBlobs(context.Background(), []string{d.String()})
+	known, err := f.db.GC.KnownBlobs(context.Background(), []string{d.String()})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func (f *fixture) recorded(d digest.Digest) bool {
 func (f *fixture) markDeleting(d digest.Digest) {
 	f.t.Helper()
 	t0 := time.Now().Add(time.Second)
-	if _, marked, err := f.db.MarkBlobDeleting(context.Background(), d.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
+	if _, marked, err := f.db.GC.MarkBlobDeleting(context.Background(), d.String(), t0, t0.Add(-time.Hour), t0); err != nil || !marked {
 		f.t.Fatalf("mark: %v %v", marked, err)
 	}
 }
@@ -282,7 +282,7 @@ func TestCollectorDecides(t *testing.T) {
 		{"a blob an upload is committing is kept whatever the grace window", func(f *fixture) (map[digest.Digest]string, map[digest.Digest]string) {
 			data := layer("committing")
 			d := digest.FromBytes(data)
-			if _, err := f.db.LeaseBlob(context.Background(), d.String(), int64(len(data)), time.Hour); err != nil {
+			if _, err := f.db.Blobs.Lease(context.Background(), d.String(), int64(len(data)), time.Hour); err != nil {
 				f.t.Fatal(err)
 			}
 			// The bytes are in the store; the link is not recorded yet.
@@ -399,7 +399,7 @@ func TestManifestPutAfterMarkFailsCleanly(t *testing.T) {
 	if err := f.store.Delete(ctx, ld); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ForgetBlob(ctx, ld.String()); err != nil {
+	if err := f.db.GC.ForgetBlob(ctx, ld.String()); err != nil {
 		t.Fatal(err)
 	}
 	f.blob("a/b", layer)
@@ -433,7 +433,7 @@ func TestUploadWaitsForDeletionAndRewrites(t *testing.T) {
 	if err := f.store.Delete(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ForgetBlob(ctx, d.String()); err != nil {
+	if err := f.db.GC.ForgetBlob(ctx, d.String()); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
@@ -476,7 +476,7 @@ func TestExpiredLeaseNoLongerProtects(t *testing.T) {
 	ctx := context.Background()
 	data := []byte("upload that crashed before linking")
 	d := digest.FromBytes(data)
-	if _, err := f.db.LeaseBlob(ctx, d.String(), int64(len(data)), 50*time.Millisecond); err != nil {
+	if _, err := f.db.Blobs.Lease(ctx, d.String(), int64(len(data)), 50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	f.orphan(data)
@@ -504,17 +504,17 @@ func TestOrphanClaimAgainstWriters(t *testing.T) {
 	data := []byte("orphan")
 	d := f.orphan(data)
 	// A writer records it first: GC's claim fails and the blob stays.
-	lease, err := f.db.LeaseBlob(ctx, d.String(), int64(len(data)), time.Hour)
+	lease, err := f.db.Blobs.Lease(ctx, d.String(), int64(len(data)), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claimed, err := f.db.MarkOrphanBlob(ctx, d.String(), int64(len(data)), time.Now()); claimed || err != nil {
+	if claimed, err := f.db.GC.MarkOrphanBlob(ctx, d.String(), int64(len(data)), time.Now()); claimed || err != nil {
 		t.Fatalf("claim of a blob a writer recorded: %v %v", claimed, err)
 	}
-	if err := f.db.ReleaseBlobLease(ctx, lease); err != nil {
+	if err := f.db.Blobs.ReleaseLease(ctx, lease); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ForgetBlob(ctx, d.String()); err != nil { // unmarked: no effect
+	if err := f.db.GC.ForgetBlob(ctx, d.String()); err != nil { // unmarked: no effect
 		t.Fatal(err)
 	}
 	if !f.recorded(d) {
@@ -522,10 +522,10 @@ func TestOrphanClaimAgainstWriters(t *testing.T) {
 	}
 	// GC claims a fresh orphan first: a writer is told to wait.
 	e := f.orphan([]byte("orphan 2"))
-	if claimed, err := f.db.MarkOrphanBlob(ctx, e.String(), 8, time.Now()); !claimed || err != nil {
+	if claimed, err := f.db.GC.MarkOrphanBlob(ctx, e.String(), 8, time.Now()); !claimed || err != nil {
 		t.Fatalf("claim of an orphan: %v %v", claimed, err)
 	}
-	if _, err := f.db.LeaseBlob(ctx, e.String(), 8, time.Hour); !errors.Is(err, models.ErrBlobDeleting) {
+	if _, err := f.db.Blobs.Lease(ctx, e.String(), 8, time.Hour); !errors.Is(err, models.ErrBlobDeleting) {
 		t.Fatalf("lease of a claimed orphan: %v, want ErrBlobDeleting", err)
 	}
 }
@@ -540,7 +540,7 @@ func TestUntaggedManifestPutAgainDuringCollectionStays(t *testing.T) {
 	}
 	// A push tags it between the listing and the deletion.
 	f.image("a/b", "v1", layer)
-	if deleted, err := f.db.DeleteUntaggedManifest(context.Background(), garbage[0].ID, time.Now().Add(time.Second)); deleted || err != nil {
+	if deleted, err := f.db.GC.DeleteUntaggedManifest(context.Background(), garbage[0].ID, time.Now().Add(time.Second)); deleted || err != nil {
 		t.Fatalf("delete of a manifest tagged meanwhile: %v %v", deleted, err)
 	}
 	if _, err := f.svc.GetManifest(context.Background(), "a/b", content.Reference{Tag: "v1"}); err != nil {
@@ -563,7 +563,7 @@ func TestReplicasTakeTurnsOnTheSchedule(t *testing.T) {
 			Observe: func(Report, error) { runs.Add(1) },
 			Turn: func(ctx context.Context, interval time.Duration) (bool, error) {
 				now := time.Now()
-				return f.db.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
+				return f.db.Site.TakeTurn(ctx, "gc", holder, now, now.Add(interval*9/10))
 			},
 		})
 		wg.Go(func() { c.RunEvery(ctx, interval, Options{}) })

@@ -22,7 +22,7 @@ func (r *run) untaggedGarbage(ctx context.Context) ([]models.GCManifest, error) 
 	byKey := map[key]int{}
 	referrers := map[key][]int{} // by subject
 	for after := int64(0); ; {
-		ms, err := r.c.db.GCManifests(ctx, r.cutoff, after, 1000)
+		ms, err := r.c.db.GC.Manifests(ctx, r.cutoff, after, 1000)
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +43,7 @@ func (r *run) untaggedGarbage(ctx context.Context) ([]models.GCManifest, error) 
 	}
 	children := map[int][]int{}
 	for after := int64(0); ; {
-		cs, err := r.c.db.GCChildren(ctx, after, 1000)
+		cs, err := r.c.db.GC.Children(ctx, after, 1000)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func (r *run) deleteManifests(ctx context.Context, garbage []models.GCManifest) 
 	for len(pending) > 0 {
 		var next []models.GCManifest
 		for _, m := range pending {
-			deleted, err := r.c.db.DeleteUntaggedManifest(ctx, m.ID, r.cutoff)
+			deleted, err := r.c.db.GC.DeleteUntaggedManifest(ctx, m.ID, r.cutoff)
 			if err != nil {
 				return err
 			}
@@ -138,7 +138,7 @@ func (r *run) blobsOfGarbage(ctx context.Context, garbage []models.GCManifest) e
 	}
 	seen := map[string]bool{}
 	for chunk := range slices.Chunk(ids, batch) {
-		digests, err := r.c.db.GCBlobRefsOf(ctx, chunk)
+		digests, err := r.c.db.GC.BlobRefsOf(ctx, chunk)
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func (r *run) blobsOfGarbage(ctx context.Context, garbage []models.GCManifest) e
 				fresh = append(fresh, d)
 			}
 		}
-		refs, err := r.c.db.GCBlobReferrers(ctx, fresh)
+		refs, err := r.c.db.GC.BlobReferrers(ctx, fresh)
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (r *run) blobsOfGarbage(ctx context.Context, garbage []models.GCManifest) e
 				orphaned = append(orphaned, d)
 			}
 		}
-		blobs, err := r.c.db.GCBlobsUnusedSince(ctx, orphaned, r.cutoff, r.now)
+		blobs, err := r.c.db.GC.BlobsUnusedSince(ctx, orphaned, r.cutoff, r.now)
 		if err != nil {
 			return err
 		}

@@ -64,11 +64,11 @@ func (s *Service) Comments(ctx context.Context, id *auth.Identity, name string, 
 		return nil, 0, err
 	}
 	limit, offset = clampPage(limit, offset)
-	total, err := s.db.CountComments(ctx, r.ID)
+	total, err := s.db.Comments.Count(ctx, r.ID)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.ListComments(ctx, r.ID, limit, offset)
+	rows, err := s.db.Comments.List(ctx, r.ID, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -103,7 +103,7 @@ func (s *Service) Comment(ctx context.Context, id *auth.Identity, name string, c
 // getComment finds a comment of r; one of another repository is
 // ErrNotFound, whatever the caller may do there.
 func (s *Service) getComment(ctx context.Context, r *Repository, commentID int64) (*models.Comment, error) {
-	c, err := s.db.GetComment(ctx, r.ID, commentID)
+	c, err := s.db.Comments.Get(ctx, r.ID, commentID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -134,7 +134,7 @@ func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body 
 	}
 	c := &models.Comment{RepositoryID: r.ID, UserID: id.UserID, Body: body,
 		BodyHTML: string(s.md.Render(body)), BodyHTMLVersion: s.md.Version}
-	if err := s.db.CreateComment(ctx, c); err != nil {
+	if err := s.db.Comments.Create(ctx, c); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNotFound
 		}
@@ -165,7 +165,7 @@ func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name strin
 		return nil, err
 	}
 	html := s.md.Render(body)
-	if err := s.db.UpdateComment(ctx, r.ID, c.ID, body, string(html), s.md.Version); err != nil {
+	if err := s.db.Comments.Update(ctx, r.ID, c.ID, body, string(html), s.md.Version); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNotFound
 		}
@@ -195,7 +195,7 @@ func (s *Service) DeleteComment(ctx context.Context, id *auth.Identity, name str
 	if c.UserID != id.UserID && !canManage(id, r) {
 		return auth.ErrDenied
 	}
-	if err := s.db.DeleteComment(ctx, r.ID, c.ID); errors.Is(err, models.ErrNotFound) {
+	if err := s.db.Comments.Delete(ctx, r.ID, c.ID); errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound
 	} else if err != nil {
 		return err

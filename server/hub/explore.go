@@ -28,7 +28,7 @@ func (s *Service) Repositories(ctx context.Context, id *auth.Identity, f ListFil
 	if f.Mine && id == nil {
 		return nil, 0, nil
 	}
-	return s.db.ListVisibleRepositories(ctx, viewer(id), f)
+	return s.db.Repositories.ListVisible(ctx, viewer(id), f)
 }
 
 // Namespace is a user or organization page's subject.
@@ -45,7 +45,7 @@ func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name stri
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
-	ns, err := s.db.GetNamespace(ctx, name)
+	ns, err := s.db.Namespaces.Get(ctx, name)
 	if err != nil {
 		return nil, ErrNotFound
 	}
@@ -59,7 +59,7 @@ func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name stri
 		out.IsOwner = s.policy.AuthorizeOrg(ctx, id, &o.Organization) == nil
 		return out, nil
 	}
-	u, err := s.db.GetUserByName(ctx, name)
+	u, err := s.db.Users.GetByName(ctx, name)
 	if err != nil {
 		return nil, ErrNotFound
 	}

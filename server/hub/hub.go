@@ -84,7 +84,7 @@ func (s *Service) authorizeRepo(ctx context.Context, id *auth.Identity, name str
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.db.GetRepository(ctx, name)
+	r, err := s.db.Repositories.Get(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -137,7 +137,7 @@ func (s *Service) CreateRepository(ctx context.Context, id *auth.Identity, in Cr
 		return nil, err
 	}
 	r := &models.Repository{Name: full, Visibility: in.Visibility, Description: in.Description}
-	if err := s.db.CreateRepository(ctx, r); err != nil {
+	if err := s.db.Repositories.Create(ctx, r); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, ErrConflict
 		}
@@ -192,11 +192,11 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 	if len(fields) == 0 {
 		return r, nil
 	}
-	if err := s.db.UpdateRepository(ctx, r.ID, fields); err != nil {
+	if err := s.db.Repositories.Update(ctx, r.ID, fields); err != nil {
 		return nil, err
 	}
 	s.changed(name, id)
-	updated, err := s.db.GetRepository(ctx, name)
+	updated, err := s.db.Repositories.Get(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("read back %s after its update: %w", name, err)
 	}
@@ -210,7 +210,7 @@ func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name 
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteRepositoryBy(ctx, r.ID, actorOf(id)); err != nil {
+	if err := s.db.Repositories.Delete(ctx, r.ID, actorOf(id)); err != nil {
 		return err
 	}
 	s.events.Publish(events.Event{Kind: events.RepositoryDeleted, Repository: name, Namespace: r.Namespace, Actor: actorOf(id)})
@@ -223,7 +223,7 @@ func (s *Service) userByName(ctx context.Context, name string) (*models.User, er
 	if !auth.ValidNamespaceName(name) {
 		return nil, models.ErrNotFound
 	}
-	return s.db.GetUserByName(ctx, name)
+	return s.db.Users.GetByName(ctx, name)
 }
 
 func actorOf(id *auth.Identity) string {
@@ -239,7 +239,7 @@ func (s *Service) Collaborators(ctx context.Context, id *auth.Identity, name str
 	if err != nil {
 		return nil, err
 	}
-	return s.db.ListCollaborators(ctx, r.ID)
+	return s.db.Repositories.Collaborators(ctx, r.ID)
 }
 
 // SetCollaborator grants user a permission on a repository.
@@ -258,7 +258,7 @@ func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, 
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
+	if err := s.db.Repositories.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
 		return err
 	}
 	s.changed(name, id)
@@ -278,7 +278,7 @@ func (s *Service) RemoveCollaborator(ctx context.Context, id *auth.Identity, nam
 	if err != nil {
 		return err
 	}
-	if err := s.db.RemoveCollaborator(ctx, r.ID, u.ID); errors.Is(err, models.ErrNotFound) {
+	if err := s.db.Repositories.RemoveCollaborator(ctx, r.ID, u.ID); errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound
 	} else if err != nil {
 		return err

@@ -30,7 +30,7 @@ func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, descri
 		return nil, err
 	}
 	o := &models.Organization{Name: name, Description: description}
-	if err := s.db.CreateOrg(ctx, o, id.UserID); err != nil {
+	if err := s.db.Orgs.Create(ctx, o, id.UserID); err != nil {
 		if errors.Is(err, models.ErrConflict) {
 			return nil, ErrConflict
 		}
@@ -46,14 +46,14 @@ func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
-	o, err := s.db.GetOrg(ctx, name)
+	o, err := s.db.Orgs.Get(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	members, err := s.db.ListOrgMembers(ctx, o.ID)
+	members, err := s.db.Orgs.Members(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string)
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
-	o, err := s.db.GetOrg(ctx, name)
+	o, err := s.db.Orgs.Get(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -84,7 +84,7 @@ func (s *Service) DeleteOrg(ctx context.Context, id *auth.Identity, name string)
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteOrg(ctx, o.ID); err != nil {
+	if err := s.db.Orgs.Delete(ctx, o.ID); err != nil {
 		return err
 	}
 	s.events.Publish(events.Event{Kind: events.NamespaceDeleted, Namespace: name})
@@ -116,7 +116,7 @@ func (s *Service) UpdateOrg(ctx context.Context, id *auth.Identity, name string,
 		}
 		o.MemberPermission = *p.MemberPermission
 	}
-	if err := s.db.UpdateOrg(ctx, o); err != nil {
+	if err := s.db.Orgs.Update(ctx, o); err != nil {
 		return nil, err
 	}
 	return s.GetOrg(ctx, name)
@@ -138,7 +138,7 @@ func (s *Service) SetMember(ctx context.Context, id *auth.Identity, org, user, r
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetOrgMember(ctx, o.ID, u.ID, role); errors.Is(err, models.ErrLastOwner) {
+	if err := s.db.Orgs.SetMember(ctx, o.ID, u.ID, role); errors.Is(err, models.ErrLastOwner) {
 		return invalid("%v", err)
 	} else if err != nil {
 		return err
@@ -159,7 +159,7 @@ func (s *Service) RemoveMember(ctx context.Context, id *auth.Identity, org, user
 	if err != nil {
 		return err
 	}
-	switch err := s.db.RemoveOrgMember(ctx, o.ID, u.ID); {
+	switch err := s.db.Orgs.RemoveMember(ctx, o.ID, u.ID); {
 	case errors.Is(err, models.ErrLastOwner):
 		return invalid("%v", err)
 	case errors.Is(err, models.ErrNotFound):

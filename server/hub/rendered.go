@@ -37,7 +37,7 @@ func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML,
 	}
 	sum := sha256.Sum256([]byte(r.Readme))
 	source := hex.EncodeToString(sum[:])
-	h, err := s.db.GetReadmeHTML(ctx, r.ID)
+	h, err := s.db.Readmes.Get(ctx, r.ID)
 	switch {
 	case err == nil && h.Version >= s.md.Version && h.SourceSHA256 == source:
 		return template.HTML(h.HTML), nil // #nosec G203 -- sanitized when it was rendered
@@ -54,7 +54,7 @@ func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML,
 func (s *Service) saveReadmeHTML(ctx context.Context, id int64, readme string) (template.HTML, error) {
 	html := s.md.Render(readme)
 	sum := sha256.Sum256([]byte(readme))
-	err := s.db.SaveReadmeHTML(ctx, &models.ReadmeHTML{RepositoryID: id, SourceSHA256: hex.EncodeToString(sum[:]),
+	err := s.db.Readmes.Save(ctx, &models.ReadmeHTML{RepositoryID: id, SourceSHA256: hex.EncodeToString(sum[:]),
 		HTML: string(html), Version: s.md.Version})
 	return html, err
 }
@@ -68,7 +68,7 @@ func (s *Service) commentHTML(ctx context.Context, c *models.Comment) (template.
 	html := s.md.Render(c.Body)
 	// Not stored if the comment was edited meanwhile: the edit stored its own.
 	// As for READMEs, a failed store is tried again at the next view.
-	_, _ = s.db.SetCommentHTML(ctx, c.ID, c.Body, string(html), s.md.Version)
+	_, _ = s.db.Comments.SetHTML(ctx, c.ID, c.Body, string(html), s.md.Version)
 	c.BodyHTML, c.BodyHTMLVersion = string(html), s.md.Version
 	return html, nil
 }

@@ -31,7 +31,7 @@ func (s *Service) principals(ctx context.Context, id *auth.Identity) (all bool, 
 		return false, ps, nil
 	}
 	ps = append(ps, search.NamespaceReader(v.Username), search.CollaboratorReader(v.UserID))
-	orgs, err := s.db.ListUserOrgs(ctx, v.UserID)
+	orgs, err := s.db.Orgs.OfUser(ctx, v.UserID)
 	if err != nil {
 		return false, nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) hydrate(ctx context.Context, id *auth.Identity, names []string
 	if len(names) == 0 {
 		return []models.Repository{}, nil
 	}
-	rows, _, err := s.db.ListVisibleRepositories(ctx, viewer(id), models.RepoFilter{Names: names, Limit: len(names)})
+	rows, _, err := s.db.Repositories.ListVisible(ctx, viewer(id), models.RepoFilter{Names: names, Limit: len(names)})
 	if err != nil {
 		return nil, err
 	}

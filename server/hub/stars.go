@@ -29,7 +29,7 @@ func (s *Service) Star(ctx context.Context, id *auth.Identity, name string) erro
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Star(ctx, id.UserID, r.ID); errors.Is(err, models.ErrNotFound) {
+	if _, err := s.db.Stars.Add(ctx, id.UserID, r.ID); errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound // deleted meanwhile
 	} else if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (s *Service) Unstar(ctx context.Context, id *auth.Identity, name string) er
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.Unstar(ctx, id.UserID, r.ID); errors.Is(err, models.ErrNotFound) {
+	if _, err := s.db.Stars.Remove(ctx, id.UserID, r.ID); errors.Is(err, models.ErrNotFound) {
 		return ErrNotFound
 	} else if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (s *Service) IsStarred(ctx context.Context, id *auth.Identity, name string)
 	if err != nil || id == nil {
 		return false, err
 	}
-	return s.db.IsStarred(ctx, id.UserID, r.ID)
+	return s.db.Stars.Has(ctx, id.UserID, r.ID)
 }
 
 // Stargazers lists who starred a repository the caller may pull, the most
@@ -71,7 +71,7 @@ func (s *Service) Stargazers(ctx context.Context, id *auth.Identity, name string
 		return nil, err
 	}
 	limit, offset = clampPage(limit, offset)
-	return s.db.ListStargazers(ctx, r.ID, limit, offset)
+	return s.db.Stars.Stargazers(ctx, r.ID, limit, offset)
 }
 
 // starredBatch is how many starred repositories Starred reads at a time
@@ -97,7 +97,7 @@ func (s *Service) Starred(ctx context.Context, id *auth.Identity, username strin
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		page, err := s.db.ListStarredRepositories(ctx, u.ID, starredBatch, from)
+		page, err := s.db.Stars.OfUser(ctx, u.ID, starredBatch, from)
 		if err != nil {
 			return nil, err
 		}

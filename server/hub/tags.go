@@ -26,7 +26,7 @@ func (s *Service) Tags(ctx context.Context, id *auth.Identity, name string, limi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.ListTagDetails(ctx, r.ID, limit, offset)
+	rows, err := s.db.Tags.Details(ctx, r.ID, limit, offset)
 	if err != nil {
 		return nil, err
 	}

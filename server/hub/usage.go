@@ -34,7 +34,7 @@ func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*mod
 	if !member {
 		return nil, auth.ErrDenied
 	}
-	return s.db.NamespaceUsage(ctx, ns)
+	return s.db.Namespaces.Usage(ctx, ns)
 }
 
 // SetQuota sets a namespace's storage quota in bytes (0 for none); site
@@ -52,7 +52,7 @@ func (s *Service) SetQuota(ctx context.Context, id *auth.Identity, ns string, by
 	if !auth.ValidNamespaceName(ns) {
 		return ErrNotFound
 	}
-	if err := s.db.SetNamespaceQuota(ctx, ns, bytes); err != nil {
+	if err := s.db.Namespaces.SetQuota(ctx, ns, bytes); err != nil {
 		if err == models.ErrNotFound {
 			return ErrNotFound
 		}

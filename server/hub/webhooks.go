@@ -100,7 +100,7 @@ func (s *Service) CreateWebhook(ctx context.Context, id *auth.Identity, t HookTa
 		ns := t.Namespace
 		h.Namespace = &ns
 	}
-	if err := s.db.CreateWebhook(ctx, h); err != nil {
+	if err := s.db.Webhooks.Create(ctx, h); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -113,9 +113,9 @@ func (s *Service) Webhooks(ctx context.Context, id *auth.Identity, t HookTarget)
 		return nil, err
 	}
 	if repoID != 0 {
-		return s.db.ListRepositoryWebhooks(ctx, repoID)
+		return s.db.Webhooks.ListForRepository(ctx, repoID)
 	}
-	return s.db.ListNamespaceWebhooks(ctx, t.Namespace)
+	return s.db.Webhooks.ListForNamespace(ctx, t.Namespace)
 }
 
 // webhook loads a webhook that belongs to the target: another target's
@@ -125,7 +125,7 @@ func (s *Service) webhook(ctx context.Context, id *auth.Identity, t HookTarget, 
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.db.GetWebhook(ctx, hookID)
+	h, err := s.db.Webhooks.Get(ctx, hookID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -152,7 +152,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, id *auth.Identity, t HookTa
 	if err != nil {
 		return err
 	}
-	return s.db.DeleteWebhook(ctx, h.ID)
+	return s.db.Webhooks.Delete(ctx, h.ID)
 }
 
 // SetWebhookActive turns a webhook on (also after it was disabled for
@@ -162,10 +162,10 @@ func (s *Service) SetWebhookActive(ctx context.Context, id *auth.Identity, t Hoo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.SetWebhookActive(ctx, h.ID, active); err != nil {
+	if err := s.db.Webhooks.SetActive(ctx, h.ID, active); err != nil {
 		return nil, err
 	}
-	return s.db.GetWebhook(ctx, h.ID)
+	return s.db.Webhooks.Get(ctx, h.ID)
 }
 
 // TestWebhook queues a test delivery to the webhook's stored URL (never to
@@ -179,7 +179,7 @@ func (s *Service) TestWebhook(ctx context.Context, id *auth.Identity, t HookTarg
 	if repo == "" {
 		repo = t.Namespace + "/test"
 	}
-	return s.db.EnqueueTest(ctx, h, repo, actorOf(id))
+	return s.db.Webhooks.EnqueueTest(ctx, h, repo, actorOf(id))
 }
 
 // Deliveries lists a webhook's deliveries, newest first.
@@ -188,7 +188,7 @@ func (s *Service) Deliveries(ctx context.Context, id *auth.Identity, t HookTarge
 	if err != nil {
 		return nil, err
 	}
-	return s.db.ListDeliveries(ctx, h.ID, limit, offset)
+	return s.db.Deliveries.List(ctx, h.ID, limit, offset)
 }
 
 // Delivery returns one delivery of a webhook.
@@ -200,7 +200,7 @@ func (s *Service) Delivery(ctx context.Context, id *auth.Identity, t HookTarget,
 	if !textcheck.Key.Valid(deliveryID) {
 		return nil, ErrNotFound
 	}
-	d, err := s.db.GetDelivery(ctx, deliveryID)
+	d, err := s.db.Deliveries.Get(ctx, deliveryID)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && d.WebhookID != h.ID) {
 		return nil, ErrNotFound
 	}
@@ -213,10 +213,10 @@ func (s *Service) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.Redeliver(ctx, d.ID, time.Now().UTC()); err != nil {
+	if err := s.db.Deliveries.Redeliver(ctx, d.ID, time.Now().UTC()); err != nil {
 		return nil, err
 	}
-	return s.db.GetDelivery(ctx, d.ID)
+	return s.db.Deliveries.Get(ctx, d.ID)
 }
 
 // CallbackStates are the states a receiver may report.
@@ -239,7 +239,7 @@ func (s *Service) CallbackTarget(ctx context.Context, deliveryID, token string) 
 	if !textcheck.Key.Valid(deliveryID) {
 		return nil, ErrNotFound
 	}
-	d, err := s.db.GetDelivery(ctx, deliveryID)
+	d, err := s.db.Deliveries.Get(ctx, deliveryID)
 	if err != nil || !auth.ConstantTimeEqual(d.CallbackToken, token) {
 		return nil, ErrNotFound
 	}
@@ -255,5 +255,5 @@ func (s *Service) RecordCallback(ctx context.Context, d *CallbackDelivery, r Cal
 		textField{callbackTargetURLText, r.TargetURL}); err != nil {
 		return err
 	}
-	return s.db.SetCallback(ctx, d.id, r.State, r.Description, r.Context, r.TargetURL, time.Now().UTC())
+	return s.db.Deliveries.SetCallback(ctx, d.id, r.State, r.Description, r.Context, r.TargetURL, time.Now().UTC())
 }

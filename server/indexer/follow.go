@@ -58,7 +58,7 @@ func (f *follower) load(ctx context.Context, path string, db *models.DB) (stale 
 		return true, nil
 	}
 	f.cursor, f.saved = c, c
-	first, _, err := db.ChangeIDRange(ctx)
+	first, _, err := db.Changes.IDRange(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -90,7 +90,7 @@ func (f *follower) next(ctx context.Context, db *models.DB) ([]models.Change, er
 	var out []models.Change
 	after := f.cursor
 	for {
-		page, err := db.ChangesAfter(ctx, after, pageSize)
+		page, err := db.Changes.After(ctx, after, pageSize)
 		if err != nil {
 			return out, err
 		}

@@ -161,7 +161,7 @@ func (ix *Indexer) step(ctx context.Context) {
 	ix.pending = nil
 	ix.busy = ix.busy || len(rec) > 0
 	ix.mu.Unlock()
-	if err := ix.db.AppendChanges(ctx, rec); err != nil {
+	if err := ix.db.Changes.Append(ctx, rec); err != nil {
 		// Not lost here at least: index them locally.
 		ix.log.Error("search: record changes", "count", len(rec), "err", err)
 		ix.mu.Lock()
@@ -189,7 +189,7 @@ func (ix *Indexer) step(ctx context.Context) {
 }
 
 func (ix *Indexer) prune(ctx context.Context) {
-	if n, err := ix.db.PruneChanges(ctx, time.Now().Add(-LogRetention)); err != nil {
+	if n, err := ix.db.Changes.Prune(ctx, time.Now().Add(-LogRetention)); err != nil {
 		ix.log.Error("search: prune change log", "err", err)
 	} else if n > 0 {
 		ix.log.Debug("search: pruned change log", "entries", n)
@@ -261,7 +261,7 @@ func (ix *Indexer) indexNames(ctx context.Context, names []string) error {
 
 // load builds index documents for the named repositories that exist.
 func (ix *Indexer) load(ctx context.Context, names []string) ([]search.Repo, error) {
-	rows, err := ix.db.SearchDocs(ctx, names)
+	rows, err := ix.db.Repositories.SearchDocs(ctx, names)
 	if err != nil {
 		return nil, err
 	}
@@ -289,14 +289,14 @@ func (ix *Indexer) Rebuild(ctx context.Context) (int, error) {
 	start := time.Now()
 	// Changes logged from here on are followed anyway; those before are
 	// covered by reading the database.
-	_, upTo, err := ix.db.ChangeIDRange(ctx)
+	_, upTo, err := ix.db.Changes.IDRange(ctx)
 	if err != nil {
 		return 0, err
 	}
 	count := 0
 	last := ""
 	for {
-		names, err := ix.db.ListRepositories(ctx, last, 500)
+		names, err := ix.db.Repositories.List(ctx, last, 500)
 		if err != nil {
 			return count, err
 		}
@@ -309,7 +309,7 @@ func (ix *Indexer) Rebuild(ctx context.Context) (int, error) {
 		count += len(names)
 		last = names[len(names)-1]
 	}
-	nss, err := ix.db.ListNamespaces(ctx)
+	nss, err := ix.db.Namespaces.List(ctx)
 	if err != nil {
 		return count, err
 	}
@@ -354,7 +354,7 @@ func Open(ctx context.Context, dir string, db *models.DB, bus *events.Bus, log *
 			log.Warn("search index missed changes the log no longer holds; rebuilding it")
 		}
 		// Follow from now; the rebuild covers everything before.
-		_, upTo, err := db.ChangeIDRange(ctx)
+		_, upTo, err := db.Changes.IDRange(ctx)
 		if err != nil {
 			idx.Close()
 			return nil, nil, err

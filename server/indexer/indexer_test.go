@@ -73,7 +73,7 @@ func eventually(t *testing.T, what string, ok func() bool) {
 func TestReplicasFollowOneLog(t *testing.T) {
 	db := testDB(t)
 	ctx := t.Context()
-	if err := db.CreateRepository(ctx, &models.Repository{Name: "alice/app", Visibility: models.VisibilityPublic}); err != nil {
+	if err := db.Repositories.Create(ctx, &models.Repository{Name: "alice/app", Visibility: models.VisibilityPublic}); err != nil {
 		t.Fatal(err)
 	}
 	busA := events.New()

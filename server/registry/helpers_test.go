@@ -180,15 +180,15 @@ func mustJSON(t *testing.T, v any) []byte {
 func (e *env) grant(repo, user, permission string) {
 	e.t.Helper()
 	ctx := context.Background()
-	r, err := e.app.DB.GetRepository(ctx, repo)
+	r, err := e.app.DB.Repositories.Get(ctx, repo)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := e.app.DB.GetUserByName(ctx, user)
+	u, err := e.app.DB.Users.GetByName(ctx, user)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.app.DB.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
+	if err := e.app.DB.Repositories.SetCollaborator(ctx, r.ID, u.ID, permission); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -76,7 +76,7 @@ func (e *env) streamTo(base, method, path string, body io.Reader, length int64) 
 
 func (e *env) setQuota(ns string, bytes int64) {
 	e.t.Helper()
-	if err := e.app.DB.SetNamespaceQuota(context.Background(), ns, bytes); err != nil {
+	if err := e.app.DB.Namespaces.SetQuota(context.Background(), ns, bytes); err != nil {
 		e.t.Fatal(err)
 	}
 }

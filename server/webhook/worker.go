@@ -102,7 +102,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		due, err := w.db.ClaimDueDeliveries(ctx, w.now(), w.opts.Lease, cap(sem)*2)
+		due, err := w.db.Deliveries.ClaimDue(ctx, w.now(), w.opts.Lease, cap(sem)*2)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("webhooks: claim deliveries", "err", err)
 		}
@@ -127,7 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
-	h, err := w.db.GetWebhook(ctx, d.WebhookID)
+	h, err := w.db.Webhooks.Get(ctx, d.WebhookID)
 	if err != nil {
 		return // deleted with its deliveries
 	}
@@ -151,7 +151,7 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 		a.RequestBody = body
 		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != "", ts))
 	}
-	if err := w.db.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
+	if err := w.db.Deliveries.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {
 		w.log.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
 	}
 }
@@ -233,13 +233,13 @@ func (w *Worker) payload(ctx context.Context, d *models.Delivery) ([]byte, error
 	p.Repository.Status = "Active"
 	p.Repository.RepoURL = w.baseURL + "/r/" + d.Repository
 	p.Action = d.Action
-	if r, err := w.db.GetRepository(ctx, d.Repository); err == nil {
+	if r, err := w.db.Repositories.Get(ctx, d.Repository); err == nil {
 		p.Repository.IsPrivate = r.Visibility == models.VisibilityPrivate
 		p.Repository.Description = r.Description
 		p.Repository.FullDescription = r.Readme
 		p.Repository.StarCount = int(r.StarCount)
 		p.Repository.DateCreated = r.CreatedAt.Unix()
-		if n, err := w.db.CountComments(ctx, r.ID); err == nil {
+		if n, err := w.db.Comments.Count(ctx, r.ID); err == nil {
 			p.Repository.CommentCount = int(n)
 		}
 	} else if !errors.Is(err, models.ErrNotFound) {

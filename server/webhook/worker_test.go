@@ -35,15 +35,15 @@ func TestWorkerSignsEachAttemptAfresh(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	if err := db.CreateUser(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
+	if err := db.Users.Create(ctx, &models.User{Username: "alice", Email: "alice@example.com", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	ns := "alice"
 	hook := &models.Webhook{Namespace: &ns, Name: "deploy", URL: srv.URL, Secret: "s3cret", Events: "push", Active: true}
-	if err := db.CreateWebhook(ctx, hook); err != nil {
+	if err := db.Webhooks.Create(ctx, hook); err != nil {
 		t.Fatal(err)
 	}
-	d, err := db.EnqueueTest(ctx, hook, "alice/app", "alice")
+	d, err := db.Webhooks.EnqueueTest(ctx, hook, "alice/app", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestWorkerSignsEachAttemptAfresh(t *testing.T) {
 
 	w.deliver(ctx, *d)
 	clock = clock.Add(90 * time.Second)
-	again, err := db.GetDelivery(ctx, d.ID)
+	again, err := db.Deliveries.Get(ctx, d.ID)
 	if err != nil || again.Status != models.DeliveryPending {
 		t.Fatalf("after a 503: %+v, %v", again, err)
 	}
@@ -73,7 +73,7 @@ func TestWorkerSignsEachAttemptAfresh(t *testing.T) {
 			t.Errorf("attempt %d: %s does not verify", i+1, HeaderSignature)
 		}
 	}
-	rec, err := db.GetDelivery(ctx, d.ID)
+	rec, err := db.Deliveries.Get(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

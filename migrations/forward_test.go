@@ -17,17 +17,7 @@ import (
 // and the models read them.
 func TestFirstVersionMigratesForward(t *testing.T) {
 	ctx := context.Background()
-	var db *models.DB
-	var err error
-	if dsn := testutil.Database(t); dsn != "" {
-		db, err = models.OpenPostgres(dsn)
-	} else {
-		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	w := db.Writer()
 	if err := migrations.RunTo(ctx, w, 1); err != nil {
 		t.Fatal(err)
@@ -67,4 +57,23 @@ func TestFirstVersionMigratesForward(t *testing.T) {
 	if size, err := db.Blobs.Size(ctx, blob); err != nil || size != 42 {
 		t.Fatalf("blob after migrating: %d, %v", size, err)
 	}
+}
+
+// openDB opens an empty database for a migration test: SQLite in the
+// test's directory, or a PostgreSQL schema of its own when
+// WHARF_TEST_DATABASE is set.
+func openDB(t *testing.T) *models.DB {
+	t.Helper()
+	var db *models.DB
+	var err error
+	if dsn := testutil.Database(t); dsn != "" {
+		db, err = models.OpenPostgres(dsn)
+	} else {
+		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

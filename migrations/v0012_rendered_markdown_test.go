@@ -3,30 +3,18 @@ package migrations_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // Comments written before version 12 have no HTML (version 0), so their
 // first view renders them; READMEs have no row in readme_html.
 func TestV12LeavesOldRowsToRender(t *testing.T) {
 	ctx := context.Background()
-	var db *models.DB
-	var err error
-	if dsn := testutil.Database(t); dsn != "" {
-		db, err = models.OpenPostgres(dsn)
-	} else {
-		db, err = models.OpenSQLite(filepath.Join(t.TempDir(), "wharf.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	w := db.Writer()
 	if err := migrations.RunTo(ctx, w, 11); err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func localPath(s string) bool {
 	return strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//")
 }
 
-func (w *Web) signupForm(c *gin.Context) {
+func (w *accountPages) signupForm(c *gin.Context) {
 	if !w.cfg.AllowSignup {
 		w.renderError(c, http.StatusForbidden, "Sign-up is turned off on this server. Ask an administrator for an account.")
 		return
@@ -65,7 +65,7 @@ func (w *Web) signupForm(c *gin.Context) {
 
 // signup creates an account from the form. Only username, email and
 // password are read: nothing else in the form can set a field.
-func (w *Web) signup(c *gin.Context) {
+func (w *accountPages) signup(c *gin.Context) {
 	if !w.cfg.AllowSignup {
 		w.renderError(c, http.StatusForbidden, "Sign-up is turned off on this server.")
 		return
@@ -104,11 +104,11 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (w *Web) signinForm(c *gin.Context) {
+func (w *accountPages) signinForm(c *gin.Context) {
 	w.render(c, http.StatusOK, "signin.html", "Sign in", authForm{Next: safeNext(c.Query("next"))})
 }
 
-func (w *Web) signin(c *gin.Context) {
+func (w *accountPages) signin(c *gin.Context) {
 	f := authForm{Username: strings.TrimSpace(c.PostForm("username")), Next: safeNext(c.PostForm("next"))}
 	id, err := w.accounts.Authenticate(c.Request.Context(), w.cfg.ClientAddr.IP(c.Request), f.Username, c.PostForm("password"))
 	var th *auth.ErrThrottled
@@ -138,7 +138,7 @@ func (w *Web) signin(c *gin.Context) {
 	redirectTo(c, f.Next)
 }
 
-func (w *Web) signout(c *gin.Context) {
+func (w *accountPages) signout(c *gin.Context) {
 	w.sessions.logout(c.Writer, c.Request)
 	w.addFlash(c, "ok", "You are signed out.")
 	redirectTo(c, "/")
@@ -152,13 +152,13 @@ type settingsData struct {
 	Scopes   []string
 }
 
-func (w *Web) accountSettings(c *gin.Context) {
+func (w *accountPages) accountSettings(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	ctx := c.Request.Context()
-	u, err := w.db.Users.Get(ctx, id.UserID)
+	u, err := w.users.Get(ctx, id.UserID)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -168,7 +168,7 @@ func (w *Web) accountSettings(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	orgs, err := w.db.Orgs.OfUser(ctx, id.UserID)
+	orgs, err := w.orgs.OfUser(ctx, id.UserID)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -187,7 +187,7 @@ func (w *Web) accountSettings(c *gin.Context) {
 	w.render(c, http.StatusOK, "settings.html", "Settings", d)
 }
 
-func (w *Web) changePassword(c *gin.Context) {
+func (w *accountPages) changePassword(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -214,7 +214,7 @@ func (w *Web) changePassword(c *gin.Context) {
 	redirectTo(c, "/settings")
 }
 
-func (w *Web) createToken(c *gin.Context) {
+func (w *accountPages) createToken(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -244,7 +244,7 @@ func (w *Web) createToken(c *gin.Context) {
 	redirectTo(c, "/settings#tokens")
 }
 
-func (w *Web) revokeToken(c *gin.Context) {
+func (w *accountPages) revokeToken(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -258,7 +258,7 @@ func (w *Web) revokeToken(c *gin.Context) {
 	redirectTo(c, "/settings#tokens")
 }
 
-func (w *Web) revokeAllTokens(c *gin.Context) {
+func (w *accountPages) revokeAllTokens(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return

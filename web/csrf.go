@@ -18,7 +18,7 @@ const csrfField = "csrf_token"
 
 // csrfToken returns the form token for this request, setting the
 // anonymous cookie when there is no session.
-func (w *Web) csrfToken(rw http.ResponseWriter, r *http.Request, pc *pageCtx) string {
+func (w *renderer) csrfToken(rw http.ResponseWriter, r *http.Request, pc *pageCtx) string {
 	if pc.session != nil {
 		return pc.session.CSRFToken
 	}
@@ -35,7 +35,7 @@ func (w *Web) csrfToken(rw http.ResponseWriter, r *http.Request, pc *pageCtx) st
 
 // checkCSRF reports whether a state-changing request carries the right
 // form token.
-func (w *Web) checkCSRF(r *http.Request, pc *pageCtx) bool {
+func (w *renderer) checkCSRF(r *http.Request, pc *pageCtx) bool {
 	got := r.PostFormValue(csrfField)
 	if got == "" {
 		return false

@@ -18,25 +18,25 @@ type homeData struct {
 	Starred []models.Repository
 }
 
-func (w *Web) home(c *gin.Context) {
+func (w *explorePages) home(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := pc(c).User
 	var d homeData
 	var err error
-	if d.Popular, _, err = w.hub.Repositories(ctx, id, hub.ListFilter{Order: "stars", Limit: 8}); err != nil {
+	if d.Popular, _, err = w.discover.Repositories(ctx, id, hub.ListFilter{Order: "stars", Limit: 8}); err != nil {
 		w.fail(c, err)
 		return
 	}
-	if d.Recent, _, err = w.hub.Repositories(ctx, id, hub.ListFilter{Order: "updated", Limit: 8}); err != nil {
+	if d.Recent, _, err = w.discover.Repositories(ctx, id, hub.ListFilter{Order: "updated", Limit: 8}); err != nil {
 		w.fail(c, err)
 		return
 	}
 	if id != nil {
-		if d.Mine, _, err = w.hub.Repositories(ctx, id, hub.ListFilter{Mine: true, Order: "updated", Limit: 8}); err != nil {
+		if d.Mine, _, err = w.discover.Repositories(ctx, id, hub.ListFilter{Mine: true, Order: "updated", Limit: 8}); err != nil {
 			w.fail(c, err)
 			return
 		}
-		if d.Starred, err = w.hub.Starred(ctx, id, id.Username, 8, 0); err != nil {
+		if d.Starred, err = w.social.Starred(ctx, id, id.Username, 8, 0); err != nil {
 			w.fail(c, err)
 			return
 		}
@@ -80,13 +80,13 @@ type listData struct {
 
 const perPage = 24
 
-func (w *Web) explore(c *gin.Context) {
+func (w *explorePages) explore(c *gin.Context) {
 	sort := c.Query("sort")
 	if _, ok := models.RepoOrder[sort]; !ok {
 		sort = "stars"
 	}
 	page := pageNum(c)
-	repos, total, err := w.hub.Repositories(c.Request.Context(), pc(c).User, hub.ListFilter{Order: sort, Limit: perPage, Offset: (page - 1) * perPage})
+	repos, total, err := w.discover.Repositories(c.Request.Context(), pc(c).User, hub.ListFilter{Order: sort, Limit: perPage, Offset: (page - 1) * perPage})
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -106,25 +106,25 @@ type namespaceData struct {
 	Pager pager
 }
 
-func (w *Web) namespacePage(c *gin.Context) {
+func (w *explorePages) namespacePage(c *gin.Context) {
 	ctx := c.Request.Context()
-	ns, err := w.hub.GetNamespace(ctx, pc(c).User, c.Param("name"))
+	ns, err := w.namespaces.Get(ctx, pc(c).User, c.Param("name"))
 	if err != nil {
 		w.fail(c, err)
 		return
 	}
 	page := pageNum(c)
-	repos, total, err := w.hub.Repositories(ctx, pc(c).User, hub.ListFilter{Namespace: ns.Name, Order: "updated", Limit: perPage, Offset: (page - 1) * perPage})
+	repos, total, err := w.discover.Repositories(ctx, pc(c).User, hub.ListFilter{Namespace: ns.Name, Order: "updated", Limit: perPage, Offset: (page - 1) * perPage})
 	if err != nil {
 		w.fail(c, err)
 		return
 	}
 	d := namespaceData{NS: ns, Repos: repos, Total: total, Pager: newPager("/u/"+ns.Name, page, total, perPage)}
 	if pc(c).User != nil {
-		d.Usage, _ = w.hub.Usage(ctx, pc(c).User, ns.Name) // only members get one
+		d.Usage, _ = w.namespaces.Usage(ctx, pc(c).User, ns.Name) // only members get one
 	}
 	if ns.IsOwner && pc(c).User != nil {
-		if d.Hooks, err = w.hub.Webhooks(ctx, pc(c).User, hub.HookTarget{Namespace: ns.Name}); err != nil {
+		if d.Hooks, err = w.hooks.List(ctx, pc(c).User, hub.HookTarget{Namespace: ns.Name}); err != nil {
 			w.fail(c, err)
 			return
 		}
@@ -132,15 +132,15 @@ func (w *Web) namespacePage(c *gin.Context) {
 	w.render(c, http.StatusOK, "namespace.html", ns.Name, d)
 }
 
-func (w *Web) starredPage(c *gin.Context) {
+func (w *explorePages) starredPage(c *gin.Context) {
 	ctx := c.Request.Context()
 	name := c.Param("name")
-	if _, err := w.db.Users.GetByName(ctx, name); err != nil {
+	if _, err := w.users.GetByName(ctx, name); err != nil {
 		w.fail(c, err)
 		return
 	}
 	page := pageNum(c)
-	repos, err := w.hub.Starred(ctx, pc(c).User, name, perPage+1, (page-1)*perPage)
+	repos, err := w.social.Starred(ctx, pc(c).User, name, perPage+1, (page-1)*perPage)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -163,7 +163,7 @@ type newRepoData struct {
 	Error      string
 }
 
-func (w *Web) newRepoForm(c *gin.Context) {
+func (w *explorePages) newRepoForm(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -173,16 +173,16 @@ func (w *Web) newRepoForm(c *gin.Context) {
 	w.render(c, http.StatusOK, "new.html", "New repository", d)
 }
 
-func (w *Web) writableNamespaces(c *gin.Context, username string, uid int64) []string {
+func (w *explorePages) writableNamespaces(c *gin.Context, username string, uid int64) []string {
 	out := []string{username}
-	orgs, _ := w.db.Orgs.OfUser(c.Request.Context(), uid)
+	orgs, _ := w.orgs.OfUser(c.Request.Context(), uid)
 	for _, o := range orgs {
 		out = append(out, o.Username)
 	}
 	return out
 }
 
-func (w *Web) newRepo(c *gin.Context) {
+func (w *explorePages) newRepo(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -191,7 +191,7 @@ func (w *Web) newRepo(c *gin.Context) {
 		Namespace: c.PostForm("namespace"), Name: strings.TrimSpace(c.PostForm("name")),
 		Visibility: c.PostForm("visibility"), Description: strings.TrimSpace(c.PostForm("description")),
 	}
-	r, err := w.hub.CreateRepository(c.Request.Context(), id, in)
+	r, err := w.repos.Create(c.Request.Context(), id, in)
 	if err != nil {
 		d := newRepoData{Namespace: in.Namespace, Name: in.Name, Visibility: in.Visibility, Desc: in.Description,
 			Namespaces: w.writableNamespaces(c, id.Username, id.UserID)}

@@ -9,7 +9,7 @@ import (
 	"github.com/wharfhub/wharf/models"
 )
 
-func funcs(w *Web) template.FuncMap {
+func funcs(w *renderer) template.FuncMap {
 	return template.FuncMap{
 		// No "markdown": pages show the HTML stored when the text was
 		// saved (hub.Service.ReadmeHTML, hub.Comment.BodyHTML).

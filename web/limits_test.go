@@ -93,9 +93,9 @@ func TestFormTextIsValidated(t *testing.T) {
 	if body := a.get("/r/alice/app/settings").body; !strings.Contains(body, "UTF-8") {
 		t.Fatalf("no message for invalid UTF-8:\n%.300s", body)
 	}
-	hooks, _ := e.app.Hub.Webhooks(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))
+	hooks, _ := e.app.Hub.Webhooks.List(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))
 	toks, _ := e.app.Accounts.ListTokens(t.Context(), mustID(t, e, "alice"))
-	r, _ := e.app.Hub.GetRepository(t.Context(), mustID(t, e, "alice"), "alice/app")
+	r, _ := e.app.Hub.Repos.Get(t.Context(), mustID(t, e, "alice"), "alice/app")
 	if len(hooks) != 0 || len(toks) != 0 || r.Description != "" {
 		t.Fatalf("stored: %d webhooks, %d tokens, description %q", len(hooks), len(toks), r.Description)
 	}

@@ -8,12 +8,12 @@ import (
 	"github.com/wharfhub/wharf/server/hub"
 )
 
-func (w *Web) createOrg(c *gin.Context) {
+func (w *orgPages) createOrg(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
-	o, err := w.hub.CreateOrg(c.Request.Context(), id, strings.TrimSpace(c.PostForm("name")), strings.TrimSpace(c.PostForm("description")))
+	o, err := w.orgs.Create(c.Request.Context(), id, strings.TrimSpace(c.PostForm("name")), strings.TrimSpace(c.PostForm("description")))
 	if err != nil {
 		var inv *hub.Invalid
 		switch {
@@ -32,7 +32,7 @@ func (w *Web) createOrg(c *gin.Context) {
 	redirectTo(c, "/u/"+o.Name)
 }
 
-func (w *Web) orgResult(c *gin.Context, org string, err error, ok string) {
+func (w *orgPages) orgResult(c *gin.Context, org string, err error, ok string) {
 	if err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
@@ -47,27 +47,27 @@ func (w *Web) orgResult(c *gin.Context, org string, err error, ok string) {
 	redirectTo(c, "/u/"+org)
 }
 
-func (w *Web) setMember(c *gin.Context) {
+func (w *orgPages) setMember(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	org, user := c.Param("name"), strings.TrimSpace(c.PostForm("user"))
-	err := w.hub.SetMember(c.Request.Context(), id, org, user, c.PostForm("role"))
+	err := w.orgs.SetMember(c.Request.Context(), id, org, user, c.PostForm("role"))
 	w.orgResult(c, org, err, user+" is now "+c.PostForm("role")+" of "+org+".")
 }
 
-func (w *Web) removeMember(c *gin.Context) {
+func (w *orgPages) removeMember(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	org, user := c.Param("name"), c.Param("user")
-	err := w.hub.RemoveMember(c.Request.Context(), id, org, user)
+	err := w.orgs.RemoveMember(c.Request.Context(), id, org, user)
 	w.orgResult(c, org, err, user+" left "+org+".")
 }
 
-func (w *Web) orgSettings(c *gin.Context) {
+func (w *orgPages) orgSettings(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -75,12 +75,12 @@ func (w *Web) orgSettings(c *gin.Context) {
 	org := c.Param("name")
 	desc := strings.TrimSpace(c.PostForm("description"))
 	perm := c.PostForm("member_permission")
-	_, err := w.hub.UpdateOrg(c.Request.Context(), id, org, hub.OrgPatch{Description: &desc, MemberPermission: &perm})
+	_, err := w.orgs.Update(c.Request.Context(), id, org, hub.OrgPatch{Description: &desc, MemberPermission: &perm})
 	w.orgResult(c, org, err, "Organization settings saved.")
 }
 
 // deleteOrg deletes an organization once its name is typed to confirm.
-func (w *Web) deleteOrg(c *gin.Context) {
+func (w *orgPages) deleteOrg(c *gin.Context) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -91,7 +91,7 @@ func (w *Web) deleteOrg(c *gin.Context) {
 		redirectTo(c, "/u/"+org+"#danger")
 		return
 	}
-	if err := w.hub.DeleteOrg(c.Request.Context(), id, org); err != nil {
+	if err := w.orgs.Delete(c.Request.Context(), id, org); err != nil {
 		w.fail(c, err)
 		return
 	}

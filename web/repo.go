@@ -47,7 +47,7 @@ type repoData struct {
 	MaxReadme, MaxComment int
 }
 
-func (w *Web) repoRoute(c *gin.Context) {
+func (w *repoPages) repoRoute(c *gin.Context) {
 	name, rest := splitRepo(c.Param("path"))
 	if name == "" {
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
@@ -79,16 +79,16 @@ func (w *Web) repoRoute(c *gin.Context) {
 	case post && len(rest) == 1 && rest[0] == "delete":
 		w.deleteRepo(c, name)
 	case rest0(rest) == "webhooks":
-		w.webhookRoute(c, name, rest)
+		w.webhooks.webhookRoute(c, name, rest)
 	default:
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
 	}
 }
 
-func (w *Web) repoPage(c *gin.Context, name, tab string) {
+func (w *repoPages) repoPage(c *gin.Context, name, tab string) {
 	ctx := c.Request.Context()
 	id := pc(c).User
-	r, err := w.hub.GetRepository(ctx, id, name)
+	r, err := w.repos.Get(ctx, id, name)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -96,20 +96,20 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 	d := repoData{Repo: r, Tab: tab, CanManage: r.Level >= auth.LevelAdmin, CanWrite: r.Level >= auth.LevelWrite,
 		MaxReadme: hub.MaxReadme, MaxComment: hub.MaxComment}
 	if id != nil {
-		d.Starred, _ = w.hub.IsStarred(ctx, id, name)
+		d.Starred, _ = w.social.IsStarred(ctx, id, name)
 	}
-	if latest, err := w.hub.Tags(ctx, id, name, 1, 0); err == nil && len(latest) > 0 {
+	if latest, err := w.repos.Tags(ctx, id, name, 1, 0); err == nil && len(latest) > 0 {
 		d.LatestTag = &latest[0]
 	}
 	page := pageNum(c)
 	switch tab {
 	case "overview":
-		if d.Readme, err = w.hub.ReadmeHTML(ctx, r); err != nil {
+		if d.Readme, err = w.repos.ReadmeHTML(ctx, r); err != nil {
 			w.fail(c, err)
 			return
 		}
 	case "tags":
-		tags, err := w.hub.Tags(ctx, id, name, 50+1, (page-1)*50)
+		tags, err := w.repos.Tags(ctx, id, name, 50+1, (page-1)*50)
 		if err != nil {
 			w.fail(c, err)
 			return
@@ -125,7 +125,7 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 		}
 		d.Pager = pager{Page: page, Pages: pages, Base: repoURL(name, "tags") + "?"}
 	case "comments":
-		comments, total, err := w.hub.Comments(ctx, id, name, 20, (page-1)*20)
+		comments, total, err := w.social.Comments(ctx, id, name, 20, (page-1)*20)
 		if err != nil {
 			w.fail(c, err)
 			return
@@ -133,7 +133,7 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 		d.Comments, d.Total = comments, total
 		d.Pager = newPager(repoURL(name, "comments"), page, int64(total), 20)
 	case "stargazers":
-		users, err := w.hub.Stargazers(ctx, id, name, 100, (page-1)*100)
+		users, err := w.social.Stargazers(ctx, id, name, 100, (page-1)*100)
 		if err != nil {
 			w.fail(c, err)
 			return
@@ -148,14 +148,14 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 			w.fail(c, auth.ErrDenied)
 			return
 		}
-		collabs, err := w.hub.Collaborators(ctx, id, name)
+		collabs, err := w.repos.Collaborators(ctx, id, name)
 		if err != nil {
 			w.fail(c, err)
 			return
 		}
 		d.Collabs = collabs
 		d.Levels = []string{"read", "write", "admin"}
-		if d.Hooks, err = w.hub.Webhooks(ctx, id, hub.HookTarget{Repository: name}); err != nil {
+		if d.Hooks, err = w.hooks.List(ctx, id, hub.HookTarget{Repository: name}); err != nil {
 			w.fail(c, err)
 			return
 		}
@@ -163,16 +163,16 @@ func (w *Web) repoPage(c *gin.Context, name, tab string) {
 	w.render(c, http.StatusOK, "repo.html", name, d)
 }
 
-func (w *Web) star(c *gin.Context, name string, on bool) {
+func (w *repoPages) star(c *gin.Context, name string, on bool) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	var err error
 	if on {
-		err = w.hub.Star(c.Request.Context(), id, name)
+		err = w.social.Star(c.Request.Context(), id, name)
 	} else {
-		err = w.hub.Unstar(c.Request.Context(), id, name)
+		err = w.social.Unstar(c.Request.Context(), id, name)
 	}
 	if err != nil {
 		w.fail(c, err)
@@ -181,12 +181,12 @@ func (w *Web) star(c *gin.Context, name string, on bool) {
 	redirectTo(c, repoURL(name))
 }
 
-func (w *Web) addComment(c *gin.Context, name string) {
+func (w *repoPages) addComment(c *gin.Context, name string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
-	if _, err := w.hub.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
+	if _, err := w.social.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
@@ -199,22 +199,22 @@ func (w *Web) addComment(c *gin.Context, name string) {
 	redirectTo(c, repoURL(name, "comments")+"#last")
 }
 
-func (w *Web) deleteComment(c *gin.Context, name, idStr string) {
+func (w *repoPages) deleteComment(c *gin.Context, name, idStr string) {
 	w.commentAction(c, name, idStr, "Comment deleted.", func(id *auth.Identity, cid int64) error {
-		return w.hub.DeleteComment(c.Request.Context(), id, name, cid)
+		return w.social.DeleteComment(c.Request.Context(), id, name, cid)
 	})
 }
 
-func (w *Web) editComment(c *gin.Context, name, idStr string) {
+func (w *repoPages) editComment(c *gin.Context, name, idStr string) {
 	w.commentAction(c, name, idStr, "", func(id *auth.Identity, cid int64) error {
-		_, err := w.hub.EditComment(c.Request.Context(), id, name, cid, c.PostForm("body"))
+		_, err := w.social.EditComment(c.Request.Context(), id, name, cid, c.PostForm("body"))
 		return err
 	})
 }
 
 // commentAction runs an action on one comment for the signed-in user and
 // goes back to the comments, with ok (if any) or the input error flashed.
-func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *auth.Identity, cid int64) error) {
+func (w *repoPages) commentAction(c *gin.Context, name, idStr, ok string, do func(id *auth.Identity, cid int64) error) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -240,7 +240,7 @@ func (w *Web) commentAction(c *gin.Context, name, idStr, ok string, do func(id *
 	redirectTo(c, repoURL(name, "comments"))
 }
 
-func (w *Web) saveRepoSettings(c *gin.Context, name string) {
+func (w *repoPages) saveRepoSettings(c *gin.Context, name string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -256,7 +256,7 @@ func (w *Web) saveRepoSettings(c *gin.Context, name string) {
 	if v, ok := c.GetPostForm("visibility"); ok {
 		p.Visibility = &v
 	}
-	if _, err := w.hub.UpdateRepository(c.Request.Context(), id, name, p); err != nil {
+	if _, err := w.repos.Update(c.Request.Context(), id, name, p); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
@@ -270,13 +270,13 @@ func (w *Web) saveRepoSettings(c *gin.Context, name string) {
 	redirectTo(c, repoURL(name, "settings"))
 }
 
-func (w *Web) setCollaborator(c *gin.Context, name string) {
+func (w *repoPages) setCollaborator(c *gin.Context, name string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	user := strings.TrimSpace(c.PostForm("user"))
-	if err := w.hub.SetCollaborator(c.Request.Context(), id, name, user, c.PostForm("permission")); err != nil {
+	if err := w.repos.SetCollaborator(c.Request.Context(), id, name, user, c.PostForm("permission")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", inv.Msg)
@@ -290,12 +290,12 @@ func (w *Web) setCollaborator(c *gin.Context, name string) {
 	redirectTo(c, repoURL(name, "settings")+"#collaborators")
 }
 
-func (w *Web) removeCollaborator(c *gin.Context, name, user string) {
+func (w *repoPages) removeCollaborator(c *gin.Context, name, user string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
-	if err := w.hub.RemoveCollaborator(c.Request.Context(), id, name, user); err != nil {
+	if err := w.repos.RemoveCollaborator(c.Request.Context(), id, name, user); err != nil {
 		w.fail(c, err)
 		return
 	}
@@ -304,7 +304,7 @@ func (w *Web) removeCollaborator(c *gin.Context, name, user string) {
 }
 
 // deleteRepo deletes a repository once its full name is typed to confirm.
-func (w *Web) deleteRepo(c *gin.Context, name string) {
+func (w *repoPages) deleteRepo(c *gin.Context, name string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -314,7 +314,7 @@ func (w *Web) deleteRepo(c *gin.Context, name string) {
 		redirectTo(c, repoURL(name, "settings")+"#danger")
 		return
 	}
-	if err := w.hub.DeleteRepository(c.Request.Context(), id, name); err != nil {
+	if err := w.repos.Delete(c.Request.Context(), id, name); err != nil {
 		w.fail(c, err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
+	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -24,16 +25,16 @@ type searchData struct {
 	Sorts      []string
 }
 
-func (w *Web) searchPage(c *gin.Context) {
+func (w *searchPages) searchPage(c *gin.Context) {
 	q := strings.TrimSpace(c.Query("q"))
 	sort := c.Query("sort")
 	page := pageNum(c)
 	p := pc(c)
 	p.Query = q
-	res, err := w.hub.Search(c.Request.Context(), p.User, q, sort, perPage, (page-1)*perPage)
+	res, err := w.discover.Search(c.Request.Context(), p.User, q, sort, perPage, (page-1)*perPage)
 	var inv *hub.Invalid
 	switch {
-	case errors.Is(err, hub.ErrSearchUnavailable):
+	case code(err) == apierr.Unavailable:
 		w.renderError(c, http.StatusServiceUnavailable, "Search is not available right now.")
 		return
 	case errors.As(err, &inv):
@@ -49,7 +50,7 @@ func (w *Web) searchPage(c *gin.Context) {
 		d.Highlights[r.Name] = highlight(r.Description, q)
 	}
 	if q != "" && page == 1 {
-		d.People, _ = w.hub.SearchNamespaces(c.Request.Context(), q, 6)
+		d.People, _ = w.discover.SearchNamespaces(c.Request.Context(), q, 6)
 	}
 	title := "Search"
 	if q != "" {
@@ -61,8 +62,8 @@ func (w *Web) searchPage(c *gin.Context) {
 func urlQuery(s string) string { return template.URLQueryEscaper(s) }
 
 // suggest answers the search box's completions as JSON.
-func (w *Web) suggest(c *gin.Context) {
-	names, err := w.hub.Suggest(c.Request.Context(), pc(c).User, strings.TrimSpace(c.Query("q")))
+func (w *searchPages) suggest(c *gin.Context) {
+	names, err := w.discover.Suggest(c.Request.Context(), pc(c).User, strings.TrimSpace(c.Query("q")))
 	if err != nil {
 		c.JSON(http.StatusOK, []any{})
 		return

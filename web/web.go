@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -37,18 +36,68 @@ type Config struct {
 	ClientAddr *clientaddr.Resolver
 }
 
-// Web is the hub UI.
+// Web is the hub UI: the routes (Register) over one page type per area,
+// each holding only the services it uses, and a renderer they share.
 type Web struct {
+	*renderer
+	account  *accountPages
+	explore  *explorePages
+	org      *orgPages
+	repo     *repoPages
+	search   *searchPages
+	webhooks *hookPages
+}
+
+// renderer is what every page shares: the templates, the session store
+// with its flashes and CSRF tokens, and the one mapping of service errors
+// to pages.
+type renderer struct {
 	cfg      Config
-	hub      *hub.Service
-	accounts *auth.Accounts
-	db       *models.DB
 	log      *slog.Logger
 	sessions *sessionStore
 	pages    map[string]*template.Template
 	// limitBody bounds every form before anything reads it.
 	limitBody gin.HandlerFunc
 }
+
+// The pages of each area.
+type (
+	accountPages struct {
+		*renderer
+		accounts *auth.Accounts
+		users    *models.UserStore
+		orgs     *models.OrgStore
+	}
+	explorePages struct {
+		*renderer
+		discover   *hub.Discover
+		repos      *hub.Repos
+		social     *hub.Social
+		namespaces *hub.Namespaces
+		hooks      *hub.Webhooks
+		users      *models.UserStore
+		orgs       *models.OrgStore
+	}
+	orgPages struct {
+		*renderer
+		orgs *hub.Orgs
+	}
+	repoPages struct {
+		*renderer
+		repos    *hub.Repos
+		social   *hub.Social
+		hooks    *hub.Webhooks
+		webhooks *hookPages
+	}
+	searchPages struct {
+		*renderer
+		discover *hub.Discover
+	}
+	hookPages struct {
+		*renderer
+		hooks *hub.Webhooks
+	}
+)
 
 // New loads the templates and the session keys.
 func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log *slog.Logger) (*Web, error) {
@@ -57,15 +106,26 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log
 	if err != nil {
 		return nil, err
 	}
-	w := &Web{cfg: cfg, hub: h, accounts: accounts, db: db, log: log, sessions: ss}
-	w.limitBody = bodylimit.Middleware(formLimit, w.tooLarge)
-	if err := w.loadTemplates(); err != nil {
+	cfg.SearchEnabled = h.Discover.HasSearch()
+	r := &renderer{cfg: cfg, log: log, sessions: ss}
+	r.limitBody = bodylimit.Middleware(formLimit, r.tooLarge)
+	if err := r.loadTemplates(); err != nil {
 		return nil, err
 	}
-	return w, nil
+	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
+	return &Web{
+		renderer: r,
+		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
+		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
+			namespaces: h.Namespaces, hooks: h.Webhooks, users: db.Users, orgs: db.Orgs},
+		org:      &orgPages{renderer: r, orgs: h.Orgs},
+		repo:     &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks},
+		search:   &searchPages{renderer: r, discover: h.Discover},
+		webhooks: hooks,
+	}, nil
 }
 
-func (w *Web) loadTemplates() error {
+func (w *renderer) loadTemplates() error {
 	w.pages = map[string]*template.Template{}
 	names, err := fs.Glob(templates.FS, "*.html")
 	if err != nil {
@@ -126,37 +186,37 @@ func (w *Web) Register(r *gin.Engine) {
 		c.FileFromFS(strings.TrimPrefix(c.Param("file"), "/"), staticFS)
 	})
 	g := r.Group("/", w.limitBody, w.page)
-	g.GET("/", w.home)
-	g.GET("/explore", w.explore)
-	g.GET("/search", w.searchPage)
-	g.GET("/search/suggest", w.suggest)
-	g.GET("/signup", w.signupForm)
-	g.POST("/signup", w.signup)
-	g.GET("/signin", w.signinForm)
-	g.POST("/signin", w.signin)
-	g.POST("/signout", w.signout)
-	g.GET("/new", w.newRepoForm)
-	g.POST("/new", w.newRepo)
-	g.GET("/settings", w.accountSettings)
-	g.POST("/settings/password", w.changePassword)
-	g.POST("/settings/tokens", w.createToken)
-	g.POST("/settings/tokens/:id/revoke", w.revokeToken)
-	g.POST("/settings/tokens/revoke-all", w.revokeAllTokens)
-	g.POST("/settings/orgs", w.createOrg)
-	g.GET("/u/:name", w.namespacePage)
-	g.GET("/u/:name/starred", w.starredPage)
-	g.POST("/u/:name/members", w.setMember)
-	g.POST("/u/:name/members/:user/remove", w.removeMember)
-	g.POST("/u/:name/settings", w.orgSettings)
-	g.POST("/u/:name/delete", w.deleteOrg)
-	g.Any("/u/:name/webhooks", w.namespaceWebhooks)
-	g.Any("/u/:name/webhooks/*rest", w.namespaceWebhooks)
-	g.Any("/r/*path", w.repoRoute)
+	g.GET("/", w.explore.home)
+	g.GET("/explore", w.explore.explore)
+	g.GET("/search", w.search.searchPage)
+	g.GET("/search/suggest", w.search.suggest)
+	g.GET("/signup", w.account.signupForm)
+	g.POST("/signup", w.account.signup)
+	g.GET("/signin", w.account.signinForm)
+	g.POST("/signin", w.account.signin)
+	g.POST("/signout", w.account.signout)
+	g.GET("/new", w.explore.newRepoForm)
+	g.POST("/new", w.explore.newRepo)
+	g.GET("/settings", w.account.accountSettings)
+	g.POST("/settings/password", w.account.changePassword)
+	g.POST("/settings/tokens", w.account.createToken)
+	g.POST("/settings/tokens/:id/revoke", w.account.revokeToken)
+	g.POST("/settings/tokens/revoke-all", w.account.revokeAllTokens)
+	g.POST("/settings/orgs", w.org.createOrg)
+	g.GET("/u/:name", w.explore.namespacePage)
+	g.GET("/u/:name/starred", w.explore.starredPage)
+	g.POST("/u/:name/members", w.org.setMember)
+	g.POST("/u/:name/members/:user/remove", w.org.removeMember)
+	g.POST("/u/:name/settings", w.org.orgSettings)
+	g.POST("/u/:name/delete", w.org.deleteOrg)
+	g.Any("/u/:name/webhooks", w.webhooks.namespaceWebhooks)
+	g.Any("/u/:name/webhooks/*rest", w.webhooks.namespaceWebhooks)
+	g.Any("/r/*path", w.repo.repoRoute)
 }
 
 // page prepares the page context, and refuses state changes without the
 // right CSRF token.
-func (w *Web) page(c *gin.Context) {
+func (w *renderer) page(c *gin.Context) {
 	id, sess := w.sessions.current(c.Request)
 	pc := &pageCtx{User: id, session: sess, Path: c.Request.URL.Path}
 	pc.CSRF = w.csrfToken(c.Writer, c.Request, pc)
@@ -202,7 +262,7 @@ func formLimit(c *gin.Context) int64 {
 }
 
 // tooLarge answers a form over its limit.
-func (w *Web) tooLarge(c *gin.Context, limit int64) {
+func (w *renderer) tooLarge(c *gin.Context, limit int64) {
 	w.renderError(c, http.StatusRequestEntityTooLarge,
 		fmt.Sprintf("This form is larger than %d KiB, the most this page takes. Shorten it and try again.", limit>>10))
 }
@@ -218,7 +278,7 @@ func pc(c *gin.Context) *pageCtx {
 
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 page instead of half a page.
-func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
+func (w *renderer) render(c *gin.Context, status int, page, title string, data any) {
 	p := pc(c)
 	p.Title = title
 	t, ok := w.pages[page]
@@ -229,7 +289,6 @@ func (w *Web) render(c *gin.Context, status int, page, title string, data any) {
 	}
 	var buf bytes.Buffer
 	site := w.cfg
-	site.SearchEnabled = w.hub.HasSearch()
 	if err := t.ExecuteTemplate(&buf, "layout", view{pageCtx: p, Data: data, Site: site}); err != nil {
 		reqlog.From(c.Request.Context(), w.log).Error("render", "page", page, "err", err)
 		if page != "error.html" {
@@ -246,7 +305,7 @@ type errorData struct {
 	Message string
 }
 
-func (w *Web) renderError(c *gin.Context, status int, msg string) {
+func (w *renderer) renderError(c *gin.Context, status int, msg string) {
 	heading := http.StatusText(status)
 	if status == http.StatusNotFound {
 		heading = "Page not found"
@@ -270,27 +329,8 @@ func (w *Web) NotFound(c *gin.Context) {
 	}
 }
 
-// fail turns a service error into a page: a repository the caller may not
-// see is the same 404 as a missing one.
-func (w *Web) fail(c *gin.Context, err error) {
-	var inv *hub.Invalid
-	switch {
-	case errors.Is(err, auth.ErrUnauthenticated):
-		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
-	case errors.Is(err, auth.ErrNotFound), errors.Is(err, models.ErrNotFound):
-		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
-	case errors.Is(err, auth.ErrDenied):
-		w.renderError(c, http.StatusForbidden, "You do not have permission to do that.")
-	case errors.As(err, &inv):
-		w.renderError(c, http.StatusBadRequest, inv.Msg)
-	default:
-		reqlog.From(c.Request.Context(), w.log).Error("page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-		w.renderError(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
-	}
-}
-
 // requireUser sends anonymous visitors to sign in.
-func (w *Web) requireUser(c *gin.Context) *auth.Identity {
+func (w *renderer) requireUser(c *gin.Context) *auth.Identity {
 	id := pc(c).User
 	if id == nil {
 		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
@@ -299,14 +339,14 @@ func (w *Web) requireUser(c *gin.Context) *auth.Identity {
 }
 
 // addFlash queues a message for the next page.
-func (w *Web) addFlash(c *gin.Context, kind, text string) {
+func (w *renderer) addFlash(c *gin.Context, kind, text string) {
 	sess, _ := w.sessions.cookies.Get(c.Request, "wharf_flash")
 	sess.AddFlash(kind + "\x00" + text)
 	sess.Options.MaxAge = 300
 	_ = sess.Save(c.Request, c.Writer)
 }
 
-func (w *Web) takeFlashes(c *gin.Context) []flash {
+func (w *renderer) takeFlashes(c *gin.Context) []flash {
 	sess, err := w.sessions.cookies.Get(c.Request, "wharf_flash")
 	if err != nil {
 		return nil

@@ -21,21 +21,21 @@ func rest0(rest []string) string {
 
 // webhookRoute serves /r/{name}/webhooks/...: create, the delivery log,
 // test, enable, delete and redeliver.
-func (w *Web) webhookRoute(c *gin.Context, name string, rest []string) {
-	w.hooks(c, hub.HookTarget{Repository: name}, repoURL(name), repoURL(name, "settings")+"#webhooks", rest)
+func (w *hookPages) webhookRoute(c *gin.Context, name string, rest []string) {
+	w.targetHooks(c, hub.HookTarget{Repository: name}, repoURL(name), repoURL(name, "settings")+"#webhooks", rest)
 }
 
 // namespaceWebhooks serves /u/{name}/webhooks/... for a namespace's owner.
-func (w *Web) namespaceWebhooks(c *gin.Context) {
+func (w *hookPages) namespaceWebhooks(c *gin.Context) {
 	rest := append([]string{"webhooks"}, strings.Split(strings.Trim(c.Param("rest"), "/"), "/")...)
 	if rest[len(rest)-1] == "" {
 		rest = rest[:len(rest)-1]
 	}
 	ns := c.Param("name")
-	w.hooks(c, hub.HookTarget{Namespace: ns}, "/u/"+ns, "/u/"+ns+"#webhooks", rest)
+	w.targetHooks(c, hub.HookTarget{Namespace: ns}, "/u/"+ns, "/u/"+ns+"#webhooks", rest)
 }
 
-func (w *Web) hooks(c *gin.Context, t hub.HookTarget, base, back string, rest []string) {
+func (w *hookPages) targetHooks(c *gin.Context, t hub.HookTarget, base, back string, rest []string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -43,7 +43,7 @@ func (w *Web) hooks(c *gin.Context, t hub.HookTarget, base, back string, rest []
 	post := c.Request.Method == http.MethodPost
 	if len(rest) == 1 && post {
 		in := hub.WebhookInput{Name: c.PostForm("name"), URL: strings.TrimSpace(c.PostForm("url")), Events: c.PostFormArray("events"), Secret: c.PostForm("secret")}
-		if _, err := w.hub.CreateWebhook(c.Request.Context(), id, t, in); err != nil {
+		if _, err := w.hooks.Create(c.Request.Context(), id, t, in); err != nil {
 			w.formError(c, err, back)
 			return
 		}
@@ -66,27 +66,27 @@ func (w *Web) hooks(c *gin.Context, t hub.HookTarget, base, back string, rest []
 	case len(rest) == 2 && !post:
 		w.webhookPage(c, id, t, hookID, base, back)
 	case len(rest) == 3 && post && rest[2] == "delete":
-		if err := w.hub.DeleteWebhook(ctx, id, t, hookID); err != nil {
+		if err := w.hooks.Delete(ctx, id, t, hookID); err != nil {
 			w.fail(c, err)
 			return
 		}
 		w.addFlash(c, "ok", "Webhook deleted.")
 		redirectTo(c, back)
 	case len(rest) == 3 && post && rest[2] == "test":
-		if _, err := w.hub.TestWebhook(ctx, id, t, hookID); err != nil {
+		if _, err := w.hooks.Test(ctx, id, t, hookID); err != nil {
 			w.fail(c, err)
 			return
 		}
 		w.addFlash(c, "ok", "A test delivery is on its way.")
 		redirectTo(c, self)
 	case len(rest) == 3 && post && (rest[2] == "enable" || rest[2] == "disable"):
-		if _, err := w.hub.SetWebhookActive(ctx, id, t, hookID, rest[2] == "enable"); err != nil {
+		if _, err := w.hooks.SetActive(ctx, id, t, hookID, rest[2] == "enable"); err != nil {
 			w.fail(c, err)
 			return
 		}
 		redirectTo(c, self)
 	case len(rest) == 5 && post && rest[2] == "deliveries" && rest[4] == "redeliver":
-		if _, err := w.hub.Redeliver(ctx, id, t, hookID, rest[3]); err != nil {
+		if _, err := w.hooks.Redeliver(ctx, id, t, hookID, rest[3]); err != nil {
 			w.fail(c, err)
 			return
 		}
@@ -97,7 +97,7 @@ func (w *Web) hooks(c *gin.Context, t hub.HookTarget, base, back string, rest []
 	}
 }
 
-func (w *Web) formError(c *gin.Context, err error, back string) {
+func (w *renderer) formError(c *gin.Context, err error, back string) {
 	var inv *hub.Invalid
 	if asInvalid(err, &inv) {
 		w.addFlash(c, "error", inv.Msg)
@@ -113,14 +113,14 @@ type webhookPageData struct {
 	Deliveries               []models.Delivery
 }
 
-func (w *Web) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTarget, hookID int64, base, back string) {
+func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTarget, hookID int64, base, back string) {
 	ctx := c.Request.Context()
-	h, err := w.hub.GetWebhook(ctx, id, t, hookID)
+	h, err := w.hooks.Get(ctx, id, t, hookID)
 	if err != nil {
 		w.fail(c, err)
 		return
 	}
-	ds, err := w.hub.Deliveries(ctx, id, t, hookID, 50, 0)
+	ds, err := w.hooks.Deliveries(ctx, id, t, hookID, 50, 0)
 	if err != nil {
 		w.fail(c, err)
 		return

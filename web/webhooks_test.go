@@ -20,7 +20,7 @@ func TestWebhookPages(t *testing.T) {
 	if !strings.Contains(settings, "deploy.example.com") || strings.Contains(settings, "127.0.0.1/hook") {
 		t.Fatal("settings do not list exactly the accepted webhook")
 	}
-	hooks, _ := e.app.Hub.Webhooks(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))
+	hooks, _ := e.app.Hub.Webhooks.List(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))
 	if len(hooks) != 1 {
 		t.Fatalf("webhooks: %+v", hooks)
 	}

@@ -2,53 +2,105 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/reqlog"
-	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // SessionIdentity finds the caller of a web session, if any; the web UI
 // provides it so the API also works from the browser.
 type SessionIdentity func(r *http.Request) *auth.Identity
 
-// API is the /api/v1 handler set.
+// API is the /api/v1 handler set: the route table (routes.go) over one
+// handler type per area, each holding only the service it uses.
 type API struct {
-	hub      *hub.Service
-	accounts *auth.Accounts
-	db       *models.DB
-	session  SessionIdentity
-	log      *slog.Logger
-	// clientAddr finds the address that login throttling counts against.
-	clientAddr *clientaddr.Resolver
+	authn    authenticator
+	users    *usersAPI
+	orgs     *orgsAPI
+	repos    *reposAPI
+	social   *socialAPI
+	hooks    *hooksAPI
+	discover *searchAPI
+	replier
 }
 
 // New makes the API; addr finds each caller's address.
 func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger) *API {
-	return &API{hub: h, accounts: accounts, db: db, session: session, log: log, clientAddr: addr}
+	r := replier{log: log}
+	return &API{
+		authn:    authenticator{replier: r, accounts: accounts, session: session, addr: addr},
+		users:    &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr},
+		orgs:     &orgsAPI{replier: r, orgs: h.Orgs, namespaces: h.Namespaces},
+		repos:    &reposAPI{replier: r, repos: h.Repos},
+		social:   &socialAPI{replier: r, social: h.Social, repos: h.Repos},
+		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
+		discover: &searchAPI{replier: r, discover: h.Discover},
+		replier:  r,
+	}
 }
+
+// The handlers of each area.
+type (
+	usersAPI struct {
+		replier
+		accounts *auth.Accounts
+		users    *models.UserStore
+		addr     *clientaddr.Resolver
+	}
+	orgsAPI struct {
+		replier
+		orgs       *hub.Orgs
+		namespaces *hub.Namespaces
+	}
+	reposAPI struct {
+		replier
+		repos *hub.Repos
+	}
+	socialAPI struct {
+		replier
+		social *hub.Social
+		repos  *hub.Repos
+	}
+	hooksAPI struct {
+		replier
+		hooks *hub.Webhooks
+	}
+	searchAPI struct {
+		replier
+		discover *hub.Discover
+	}
+)
 
 const identityKey = "wharf.identity"
 
+// authenticator finds the caller of every route.
+type authenticator struct {
+	replier
+	accounts *auth.Accounts
+	session  SessionIdentity
+	// addr finds the address that login throttling counts against.
+	addr *clientaddr.Resolver
+}
+
 // authenticate finds the caller: a personal access token as Bearer, Basic
 // credentials, or a web session. Bad credentials are refused outright.
-func (a *API) authenticate(c *gin.Context) {
+func (a authenticator) authenticate(c *gin.Context) {
 	r := c.Request
-	ip := a.clientAddr.IP(r)
+	ip := a.addr.IP(r)
 	authz := r.Header.Get("Authorization")
 	var id *auth.Identity
 	var err error
@@ -81,49 +133,31 @@ func identity(c *gin.Context) *auth.Identity {
 	return i
 }
 
-// fail writes the API's error JSON.
-func fail(c *gin.Context, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+// fail writes the API's error JSON for code; an empty msg is the code's
+// own message.
+func fail(c *gin.Context, code apierr.Code, msg string) {
+	if msg == "" {
+		msg = code.Message
+	}
+	if code == apierr.Unauthorized {
+		c.Header("WWW-Authenticate", `Basic realm="Wharf"`)
+	}
+	c.AbortWithStatusJSON(code.Status, gin.H{"error": gin.H{"code": code.Name, "message": msg}})
 }
 
-// error maps a service error to its status. A repository the caller may
-// not see is 404, never 403.
-func (a *API) error(c *gin.Context, err error) {
-	var th *auth.ErrThrottled
-	var inv *hub.Invalid
-	switch {
-	case errors.As(err, &th):
-		c.Header("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
-		fail(c, http.StatusTooManyRequests, "too_many_requests", th.Error())
-	case errors.Is(err, auth.ErrBadCredentials):
-		c.Header("WWW-Authenticate", `Basic realm="Wharf"`)
-		fail(c, http.StatusUnauthorized, "unauthorized", err.Error())
-	case errors.Is(err, auth.ErrUnauthenticated):
-		c.Header("WWW-Authenticate", `Basic realm="Wharf"`)
-		fail(c, http.StatusUnauthorized, "unauthorized", "authentication required")
-	case errors.Is(err, auth.ErrDenied):
-		fail(c, http.StatusForbidden, "forbidden", "you may not do that")
-	case errors.Is(err, auth.ErrNotFound), errors.Is(err, models.ErrNotFound):
-		fail(c, http.StatusNotFound, "not_found", "not found")
-	case errors.Is(err, models.ErrLastOwner):
-		fail(c, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, hub.ErrConflict), errors.Is(err, auth.ErrUsernameTaken):
-		fail(c, http.StatusConflict, "conflict", "that name is taken")
-	case errors.As(err, &inv):
-		fail(c, http.StatusBadRequest, "invalid", inv.Msg)
-	case errors.Is(err, textcheck.ErrInvalid):
-		fail(c, http.StatusBadRequest, "invalid", err.Error())
-	case errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrInvalidEmail),
-		errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidScope),
-		errors.Is(err, auth.ErrTokenName), errors.Is(err, auth.ErrTokenExpiresAt),
-		errors.Is(err, auth.ErrTokenRepository):
-		fail(c, http.StatusBadRequest, "invalid", err.Error())
-	case errors.Is(err, auth.ErrBroaderToken):
-		fail(c, http.StatusForbidden, "forbidden", err.Error())
-	default:
-		reqlog.From(c.Request.Context(), a.log).Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-		fail(c, http.StatusInternalServerError, "internal", "internal server error")
+// replier writes a service's error as the API's error JSON, by the one
+// mapping (apierr.Of); it logs what the mapping does not know.
+type replier struct{ log *slog.Logger }
+
+func (r replier) error(c *gin.Context, err error) {
+	e := apierr.Of(err)
+	switch e.Code {
+	case apierr.TooManyRequests:
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
+	case apierr.Internal:
+		reqlog.From(c.Request.Context(), r.log).Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}
+	fail(c, e.Code, e.Message)
 }
 
 // decode reads a JSON body of type t, bounded by limit, for the route's
@@ -138,15 +172,15 @@ func decode(t reflect.Type, limit int64) gin.HandlerFunc {
 			tooLarge(c, limit)
 			return
 		case err != nil:
-			fail(c, http.StatusBadRequest, "invalid_json", "the body could not be read: "+err.Error())
+			fail(c, apierr.InvalidJSON, "the body could not be read: "+err.Error())
 			return
 		case !utf8.Valid(b):
-			fail(c, http.StatusBadRequest, "invalid", "the body must be UTF-8 text")
+			fail(c, apierr.Invalid, "the body must be UTF-8 text")
 			return
 		}
 		v := reflect.New(t).Interface()
 		if err := json.Unmarshal(b, v); err != nil {
-			fail(c, http.StatusBadRequest, "invalid_json", "the body must be a JSON object: "+err.Error())
+			fail(c, apierr.InvalidJSON, "the body must be a JSON object: "+err.Error())
 			return
 		}
 		c.Set(bodyKey, v)
@@ -158,7 +192,7 @@ func requireUser(c *gin.Context) *auth.Identity {
 	id := identity(c)
 	if id == nil {
 		c.Header("WWW-Authenticate", `Basic realm="Wharf"`)
-		fail(c, http.StatusUnauthorized, "unauthorized", "authentication required")
+		fail(c, apierr.Unauthorized, "authentication required")
 	}
 	return id
 }

@@ -43,8 +43,8 @@ type newOrgBody struct {
 	Description string `json:"description"`
 }
 
-func (a *API) createOrg(c *gin.Context, body *newOrgBody) {
-	o, err := a.hub.CreateOrg(c.Request.Context(), identity(c), body.Name, body.Description)
+func (a *orgsAPI) createOrg(c *gin.Context, body *newOrgBody) {
+	o, err := a.orgs.Create(c.Request.Context(), identity(c), body.Name, body.Description)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -52,8 +52,8 @@ func (a *API) createOrg(c *gin.Context, body *newOrgBody) {
 	c.JSON(http.StatusCreated, toOrgJSON(o))
 }
 
-func (a *API) getOrg(c *gin.Context) {
-	o, err := a.hub.GetOrg(c.Request.Context(), c.Param("org"))
+func (a *orgsAPI) getOrg(c *gin.Context) {
+	o, err := a.orgs.Get(c.Request.Context(), c.Param("org"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -66,8 +66,8 @@ type orgPatchBody struct {
 	MemberPermission *string `json:"member_permission"`
 }
 
-func (a *API) patchOrg(c *gin.Context, body *orgPatchBody) {
-	o, err := a.hub.UpdateOrg(c.Request.Context(), identity(c), c.Param("org"), hub.OrgPatch{Description: body.Description, MemberPermission: body.MemberPermission})
+func (a *orgsAPI) patchOrg(c *gin.Context, body *orgPatchBody) {
+	o, err := a.orgs.Update(c.Request.Context(), identity(c), c.Param("org"), hub.OrgPatch{Description: body.Description, MemberPermission: body.MemberPermission})
 	if err != nil {
 		a.error(c, err)
 		return
@@ -75,8 +75,8 @@ func (a *API) patchOrg(c *gin.Context, body *orgPatchBody) {
 	c.JSON(http.StatusOK, toOrgJSON(o))
 }
 
-func (a *API) listMembers(c *gin.Context) {
-	o, err := a.hub.GetOrg(c.Request.Context(), c.Param("org"))
+func (a *orgsAPI) listMembers(c *gin.Context) {
+	o, err := a.orgs.Get(c.Request.Context(), c.Param("org"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -88,16 +88,16 @@ type memberBody struct {
 	Role string `json:"role"`
 }
 
-func (a *API) setMember(c *gin.Context, body *memberBody) {
-	if err := a.hub.SetMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user"), strings.TrimSpace(body.Role)); err != nil {
+func (a *orgsAPI) setMember(c *gin.Context, body *memberBody) {
+	if err := a.orgs.SetMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user"), strings.TrimSpace(body.Role)); err != nil {
 		a.error(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, memberJSON{User: c.Param("user"), Role: body.Role})
 }
 
-func (a *API) removeMember(c *gin.Context) {
-	if err := a.hub.RemoveMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user")); err != nil {
+func (a *orgsAPI) removeMember(c *gin.Context) {
+	if err := a.orgs.RemoveMember(c.Request.Context(), identity(c), c.Param("org"), c.Param("user")); err != nil {
 		a.error(c, err)
 		return
 	}
@@ -105,11 +105,34 @@ func (a *API) removeMember(c *gin.Context) {
 }
 
 // deleteOrg deletes an organization with its repositories; owners only.
-func (a *API) deleteOrg(c *gin.Context) {
+func (a *orgsAPI) deleteOrg(c *gin.Context) {
 	id := identity(c)
-	if err := a.hub.DeleteOrg(c.Request.Context(), id, c.Param("org")); err != nil {
+	if err := a.orgs.Delete(c.Request.Context(), id, c.Param("org")); err != nil {
 		a.error(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// getUsage serves GET /namespaces/{ns}/usage.
+func (a *orgsAPI) getUsage(c *gin.Context) {
+	u, err := a.namespaces.Usage(c.Request.Context(), identity(c), c.Param("ns"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"bytes": u.Bytes, "blobs": u.Blobs, "repositories": u.Repositories, "quota_bytes": u.QuotaBytes})
+}
+
+type quotaBody struct {
+	Bytes int64 `json:"bytes"`
+}
+
+// setQuota serves PUT /namespaces/{ns}/quota.
+func (a *orgsAPI) setQuota(c *gin.Context, body *quotaBody) {
+	if err := a.namespaces.SetQuota(c.Request.Context(), identity(c), c.Param("ns"), body.Bytes); err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"quota_bytes": body.Bytes})
 }

@@ -36,8 +36,8 @@ type newRepositoryBody struct {
 	Description string `json:"description"`
 }
 
-func (a *API) createRepository(c *gin.Context, body *newRepositoryBody) {
-	r, err := a.hub.CreateRepository(c.Request.Context(), identity(c), hub.CreateRepositoryInput{
+func (a *reposAPI) createRepository(c *gin.Context, body *newRepositoryBody) {
+	r, err := a.repos.Create(c.Request.Context(), identity(c), hub.CreateRepositoryInput{
 		Namespace: body.Namespace, Name: body.Name, Visibility: body.Visibility, Description: body.Description,
 	})
 	if err != nil {
@@ -47,8 +47,8 @@ func (a *API) createRepository(c *gin.Context, body *newRepositoryBody) {
 	c.JSON(http.StatusCreated, toRepoJSON(r))
 }
 
-func (a *API) getRepository(c *gin.Context) {
-	r, err := a.hub.GetRepository(c.Request.Context(), identity(c), c.Param("repo"))
+func (a *reposAPI) getRepository(c *gin.Context) {
+	r, err := a.repos.Get(c.Request.Context(), identity(c), c.Param("repo"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -62,8 +62,8 @@ type repositoryPatchBody struct {
 	Readme      *string `json:"readme"`
 }
 
-func (a *API) patchRepository(c *gin.Context, body *repositoryPatchBody) {
-	r, err := a.hub.UpdateRepository(c.Request.Context(), identity(c), c.Param("repo"), hub.RepositoryPatch{
+func (a *reposAPI) patchRepository(c *gin.Context, body *repositoryPatchBody) {
+	r, err := a.repos.Update(c.Request.Context(), identity(c), c.Param("repo"), hub.RepositoryPatch{
 		Visibility: body.Visibility, Description: body.Description, Readme: body.Readme,
 	})
 	if err != nil {
@@ -73,8 +73,8 @@ func (a *API) patchRepository(c *gin.Context, body *repositoryPatchBody) {
 	c.JSON(http.StatusOK, toRepoJSON(r))
 }
 
-func (a *API) deleteRepository(c *gin.Context) {
-	if err := a.hub.DeleteRepository(c.Request.Context(), identity(c), c.Param("repo")); err != nil {
+func (a *reposAPI) deleteRepository(c *gin.Context) {
+	if err := a.repos.Delete(c.Request.Context(), identity(c), c.Param("repo")); err != nil {
 		a.error(c, err)
 		return
 	}
@@ -94,9 +94,9 @@ func page(c *gin.Context) (limit, offset int) {
 	return limit, (p - 1) * limit
 }
 
-func (a *API) listTags(c *gin.Context) {
+func (a *reposAPI) listTags(c *gin.Context) {
 	limit, offset := page(c)
-	tags, err := a.hub.Tags(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
+	tags, err := a.repos.Tags(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -109,8 +109,8 @@ type collaboratorJSON struct {
 	Permission string `json:"permission"`
 }
 
-func (a *API) listCollaborators(c *gin.Context) {
-	cs, err := a.hub.Collaborators(c.Request.Context(), identity(c), c.Param("repo"))
+func (a *reposAPI) listCollaborators(c *gin.Context) {
+	cs, err := a.repos.Collaborators(c.Request.Context(), identity(c), c.Param("repo"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -126,17 +126,17 @@ type collaboratorBody struct {
 	Permission string `json:"permission"`
 }
 
-func (a *API) setCollaborator(c *gin.Context, body *collaboratorBody) {
+func (a *reposAPI) setCollaborator(c *gin.Context, body *collaboratorBody) {
 	user := c.Param("user")
-	if err := a.hub.SetCollaborator(c.Request.Context(), identity(c), c.Param("repo"), user, body.Permission); err != nil {
+	if err := a.repos.SetCollaborator(c.Request.Context(), identity(c), c.Param("repo"), user, body.Permission); err != nil {
 		a.error(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, collaboratorJSON{User: user, Permission: body.Permission})
 }
 
-func (a *API) removeCollaborator(c *gin.Context) {
-	if err := a.hub.RemoveCollaborator(c.Request.Context(), identity(c), c.Param("repo"), c.Param("user")); err != nil {
+func (a *reposAPI) removeCollaborator(c *gin.Context) {
+	if err := a.repos.RemoveCollaborator(c.Request.Context(), identity(c), c.Param("repo"), c.Param("user")); err != nil {
 		a.error(c, err)
 		return
 	}

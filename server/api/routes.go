@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/repopath"
@@ -102,53 +103,53 @@ func (a *API) routes() []route {
 		DELETE = http.MethodDelete
 	)
 	rs := []route{
-		plain(GET, "/user", needRead, a.getSelf),
-		withBody(PATCH, "/user", needAccount, a.patchSelf),
-		withBody(PUT, "/user/password", needAccount, a.changePassword),
-		plain(GET, "/users/:user", needRead, a.getUser),
-		withBody(PATCH, "/users/:user", needAccount, a.patchUser),
-		plain(DELETE, "/users/:user", needAccount, a.deleteUser),
-		plain(GET, "/users/:user/starred", needRead, a.listStarred),
+		plain(GET, "/user", needRead, a.users.getSelf),
+		withBody(PATCH, "/user", needAccount, a.users.patchSelf),
+		withBody(PUT, "/user/password", needAccount, a.users.changePassword),
+		plain(GET, "/users/:user", needRead, a.users.getUser),
+		withBody(PATCH, "/users/:user", needAccount, a.users.patchUser),
+		plain(DELETE, "/users/:user", needAccount, a.users.deleteUser),
+		plain(GET, "/users/:user/starred", needRead, a.social.listStarred),
 
-		plain(GET, "/tokens", needAccount, a.listTokens),
-		withBody(POST, "/tokens", needAccount, a.createToken),
-		plain(DELETE, "/tokens/:id", needAccount, a.deleteToken),
-		plain(DELETE, "/tokens", needAccount, a.deleteAllTokens),
+		plain(GET, "/tokens", needAccount, a.users.listTokens),
+		withBody(POST, "/tokens", needAccount, a.users.createToken),
+		plain(DELETE, "/tokens/:id", needAccount, a.users.deleteToken),
+		plain(DELETE, "/tokens", needAccount, a.users.deleteAllTokens),
 
-		withBody(POST, "/orgs", needAccount, a.createOrg),
-		plain(GET, "/orgs/:org", needRead, a.getOrg),
-		withBody(PATCH, "/orgs/:org", needAccount, a.patchOrg),
-		plain(DELETE, "/orgs/:org", needAccount, a.deleteOrg),
-		plain(GET, "/orgs/:org/members", needRead, a.listMembers),
-		withBody(PUT, "/orgs/:org/members/:user", needAccount, a.setMember),
-		plain(DELETE, "/orgs/:org/members/:user", needAccount, a.removeMember),
+		withBody(POST, "/orgs", needAccount, a.orgs.createOrg),
+		plain(GET, "/orgs/:org", needRead, a.orgs.getOrg),
+		withBody(PATCH, "/orgs/:org", needAccount, a.orgs.patchOrg),
+		plain(DELETE, "/orgs/:org", needAccount, a.orgs.deleteOrg),
+		plain(GET, "/orgs/:org/members", needRead, a.orgs.listMembers),
+		withBody(PUT, "/orgs/:org/members/:user", needAccount, a.orgs.setMember),
+		plain(DELETE, "/orgs/:org/members/:user", needAccount, a.orgs.removeMember),
 
-		plain(GET, "/search", needRead, a.search),
+		plain(GET, "/search", needRead, a.discover.search),
 
-		plain(GET, "/namespaces/:ns/usage", needAccount, a.getUsage),
-		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.setQuota),
+		plain(GET, "/namespaces/:ns/usage", needAccount, a.orgs.getUsage),
+		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.orgs.setQuota),
 
-		withBody(POST, "/webhooks/callback/:delivery/:token", needNothing, a.callback).admitting(a.admitCallback),
+		withBody(POST, "/webhooks/callback/:delivery/:token", needNothing, a.hooks.callback).admitting(a.hooks.admitCallback),
 
-		withBody(POST, "/repositories", needWrite, a.createRepository),
-		plain(GET, repoPrefix, needRead, a.getRepository),
+		withBody(POST, "/repositories", needWrite, a.repos.createRepository),
+		plain(GET, repoPrefix, needRead, a.repos.getRepository),
 		// The one body that carries a README.
-		withBody(PATCH, repoPrefix, needAdmin, a.patchRepository).limited(bodylimit.Readme),
-		plain(DELETE, repoPrefix, needAdmin, a.deleteRepository),
-		plain(GET, repoPrefix+"/tags", needRead, a.listTags),
-		plain(GET, repoPrefix+"/collaborators", needAdmin, a.listCollaborators),
-		withBody(PUT, repoPrefix+"/collaborators/:user", needAdmin, a.setCollaborator),
-		plain(DELETE, repoPrefix+"/collaborators/:user", needAdmin, a.removeCollaborator),
+		withBody(PATCH, repoPrefix, needAdmin, a.repos.patchRepository).limited(bodylimit.Readme),
+		plain(DELETE, repoPrefix, needAdmin, a.repos.deleteRepository),
+		plain(GET, repoPrefix+"/tags", needRead, a.repos.listTags),
+		plain(GET, repoPrefix+"/collaborators", needAdmin, a.repos.listCollaborators),
+		withBody(PUT, repoPrefix+"/collaborators/:user", needAdmin, a.repos.setCollaborator),
+		plain(DELETE, repoPrefix+"/collaborators/:user", needAdmin, a.repos.removeCollaborator),
 
-		plain(GET, repoPrefix+"/star", needRead, a.getStar),
-		plain(PUT, repoPrefix+"/star", needWrite, a.star),
-		plain(DELETE, repoPrefix+"/star", needWrite, a.unstar),
-		plain(GET, repoPrefix+"/stargazers", needRead, a.listStargazers),
-		plain(GET, repoPrefix+"/comments", needRead, a.listComments),
-		withBody(POST, repoPrefix+"/comments", needWrite, a.createComment),
-		plain(GET, repoPrefix+"/comments/:comment", needRead, a.getComment),
-		withBody(PATCH, repoPrefix+"/comments/:comment", needWrite, a.editComment),
-		plain(DELETE, repoPrefix+"/comments/:comment", needWrite, a.deleteComment),
+		plain(GET, repoPrefix+"/star", needRead, a.social.getStar),
+		plain(PUT, repoPrefix+"/star", needWrite, a.social.star),
+		plain(DELETE, repoPrefix+"/star", needWrite, a.social.unstar),
+		plain(GET, repoPrefix+"/stargazers", needRead, a.social.listStargazers),
+		plain(GET, repoPrefix+"/comments", needRead, a.social.listComments),
+		withBody(POST, repoPrefix+"/comments", needWrite, a.social.createComment),
+		plain(GET, repoPrefix+"/comments/:comment", needRead, a.social.getComment),
+		withBody(PATCH, repoPrefix+"/comments/:comment", needWrite, a.social.editComment),
+		plain(DELETE, repoPrefix+"/comments/:comment", needWrite, a.social.deleteComment),
 	}
 	// Webhooks are the same under a repository (its admins) and under a
 	// namespace (its owners, through the account).
@@ -158,15 +159,15 @@ func (a *API) routes() []route {
 	}{{repoPrefix, needAdmin}, {"/namespaces/:ns", needAccount}} {
 		p, n := owner.prefix+"/webhooks", owner.need
 		rs = append(rs,
-			plain(GET, p, n, a.listWebhooks),
-			withBody(POST, p, n, a.createWebhook),
-			plain(GET, p+"/:hook", n, a.getWebhook),
-			withBody(PATCH, p+"/:hook", n, a.patchWebhook),
-			plain(DELETE, p+"/:hook", n, a.deleteWebhook),
-			plain(POST, p+"/:hook/test", n, a.testWebhook),
-			plain(GET, p+"/:hook/deliveries", n, a.listDeliveries),
-			plain(GET, p+"/:hook/deliveries/:delivery", n, a.getDelivery),
-			plain(POST, p+"/:hook/deliveries/:delivery/redeliver", n, a.redeliver),
+			plain(GET, p, n, a.hooks.listWebhooks),
+			withBody(POST, p, n, a.hooks.createWebhook),
+			plain(GET, p+"/:hook", n, a.hooks.getWebhook),
+			withBody(PATCH, p+"/:hook", n, a.hooks.patchWebhook),
+			plain(DELETE, p+"/:hook", n, a.hooks.deleteWebhook),
+			plain(POST, p+"/:hook/test", n, a.hooks.testWebhook),
+			plain(GET, p+"/:hook/deliveries", n, a.hooks.listDeliveries),
+			plain(GET, p+"/:hook/deliveries/:delivery", n, a.hooks.getDelivery),
+			plain(POST, p+"/:hook/deliveries/:delivery/redeliver", n, a.hooks.redeliver),
 		)
 	}
 	return rs
@@ -185,7 +186,7 @@ func (a *API) Register(r gin.IRouter) {
 		g.Handle(rt.method, rt.path, chain...)
 	}
 	g.Any("/repositories/*path", repo.dispatch)
-	g.Any("/", func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "no such API endpoint") })
+	g.Any("/", func(c *gin.Context) { fail(c, apierr.NotFound, "no such API endpoint") })
 }
 
 // chain is a route's handlers, in the order route describes.
@@ -193,7 +194,7 @@ func (a *API) chain(rt route) []gin.HandlerFunc {
 	limit := rt.bodyLimit()
 	hs := []gin.HandlerFunc{
 		bodylimit.Middleware(func(*gin.Context) int64 { return limit }, tooLarge),
-		a.authenticate,
+		a.authn.authenticate,
 		a.authorize(rt.need),
 	}
 	if rt.admit != nil {
@@ -207,7 +208,7 @@ func (a *API) chain(rt route) []gin.HandlerFunc {
 
 // tooLarge answers a body over its limit.
 func tooLarge(c *gin.Context, limit int64) {
-	fail(c, http.StatusRequestEntityTooLarge, "too_large", "the body is larger than this endpoint's limit of "+byteCount(limit))
+	fail(c, apierr.TooLarge, "the body is larger than this endpoint's limit of "+byteCount(limit))
 }
 
 func byteCount(n int64) string {
@@ -246,7 +247,7 @@ func (a *API) authorize(n need) gin.HandlerFunc {
 // missing one: private is invisible.
 func (a *API) refuse(c *gin.Context, id *auth.Identity, n need) {
 	if name := c.Param("repo"); name != "" {
-		_, err := a.hub.GetRepository(c.Request.Context(), id, name)
+		_, err := a.repos.repos.Get(c.Request.Context(), id, name)
 		if err != nil && !errors.Is(err, auth.ErrDenied) {
 			a.error(c, err)
 			return
@@ -256,9 +257,9 @@ func (a *API) refuse(c *gin.Context, id *auth.Identity, n need) {
 	case id == nil:
 		a.error(c, auth.ErrUnauthenticated)
 	case n == needAccount:
-		fail(c, http.StatusForbidden, "forbidden", "this token may not manage the account")
+		fail(c, apierr.Forbidden, "this token may not manage the account")
 	default:
-		fail(c, http.StatusForbidden, "forbidden", "this token lacks the "+string(n)+" scope")
+		fail(c, apierr.Forbidden, "this token lacks the "+string(n)+" scope")
 	}
 }
 
@@ -311,7 +312,7 @@ func (rr *repoRoutes) dispatch(c *gin.Context) {
 			return
 		}
 	}
-	fail(c, http.StatusNotFound, "not_found", "no such API endpoint")
+	fail(c, apierr.NotFound, "no such API endpoint")
 }
 
 func (r repoRoute) match(method string, rest []string) (gin.Params, bool) {

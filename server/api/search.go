@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -21,13 +20,9 @@ type searchHit struct {
 
 // search serves GET /api/v1/search?q=&page=&per_page=&sort=: only what
 // the caller may see, counted the same way.
-func (a *API) search(c *gin.Context) {
+func (a *searchAPI) search(c *gin.Context) {
 	limit, offset := page(c)
-	res, err := a.hub.Search(c.Request.Context(), identity(c), c.Query("q"), c.Query("sort"), limit, offset)
-	if errors.Is(err, hub.ErrSearchUnavailable) {
-		fail(c, http.StatusServiceUnavailable, "unavailable", "search is not available on this server")
-		return
-	}
+	res, err := a.discover.Search(c.Request.Context(), identity(c), c.Query("q"), c.Query("sort"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -25,14 +26,14 @@ type starJSON struct {
 	StarCount int64 `json:"star_count"`
 }
 
-func (a *API) getStar(c *gin.Context) {
+func (a *socialAPI) getStar(c *gin.Context) {
 	ctx, name := c.Request.Context(), c.Param("repo")
-	r, err := a.hub.GetRepository(ctx, identity(c), name)
+	r, err := a.repos.Get(ctx, identity(c), name)
 	if err != nil {
 		a.error(c, err)
 		return
 	}
-	starred, err := a.hub.IsStarred(ctx, identity(c), name)
+	starred, err := a.social.IsStarred(ctx, identity(c), name)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -40,24 +41,24 @@ func (a *API) getStar(c *gin.Context) {
 	c.JSON(http.StatusOK, starJSON{Starred: starred, StarCount: r.StarCount})
 }
 
-func (a *API) star(c *gin.Context)   { a.setStar(c, true) }
-func (a *API) unstar(c *gin.Context) { a.setStar(c, false) }
+func (a *socialAPI) star(c *gin.Context)   { a.setStar(c, true) }
+func (a *socialAPI) unstar(c *gin.Context) { a.setStar(c, false) }
 
 // setStar stars or unstars as the caller; both are idempotent and answer
 // 200 with the repository's star count afterwards.
-func (a *API) setStar(c *gin.Context, on bool) {
+func (a *socialAPI) setStar(c *gin.Context, on bool) {
 	ctx, id, name := c.Request.Context(), identity(c), c.Param("repo")
 	var err error
 	if on {
-		err = a.hub.Star(ctx, id, name)
+		err = a.social.Star(ctx, id, name)
 	} else {
-		err = a.hub.Unstar(ctx, id, name)
+		err = a.social.Unstar(ctx, id, name)
 	}
 	if err != nil {
 		a.error(c, err)
 		return
 	}
-	r, err := a.hub.GetRepository(ctx, id, name)
+	r, err := a.repos.Get(ctx, id, name)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -69,9 +70,9 @@ type stargazerJSON struct {
 	User string `json:"user"`
 }
 
-func (a *API) listStargazers(c *gin.Context) {
+func (a *socialAPI) listStargazers(c *gin.Context) {
 	limit, offset := page(c)
-	users, err := a.hub.Stargazers(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
+	users, err := a.social.Stargazers(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -85,9 +86,9 @@ func (a *API) listStargazers(c *gin.Context) {
 
 // listStarred serves GET /users/{user}/starred: the repositories the user
 // starred that the caller may see.
-func (a *API) listStarred(c *gin.Context) {
+func (a *socialAPI) listStarred(c *gin.Context) {
 	limit, offset := page(c)
-	repos, err := a.hub.Starred(c.Request.Context(), identity(c), c.Param("user"), limit, offset)
+	repos, err := a.social.Starred(c.Request.Context(), identity(c), c.Param("user"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -121,9 +122,9 @@ type commentBody struct {
 
 // listComments lists a page of comments, the oldest first, with the total
 // in X-Total-Count.
-func (a *API) listComments(c *gin.Context) {
+func (a *socialAPI) listComments(c *gin.Context) {
 	limit, offset := page(c)
-	cs, total, err := a.hub.Comments(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
+	cs, total, err := a.social.Comments(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -136,9 +137,9 @@ func (a *API) listComments(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (a *API) createComment(c *gin.Context, body *commentBody) {
+func (a *socialAPI) createComment(c *gin.Context, body *commentBody) {
 	name := c.Param("repo")
-	x, err := a.hub.AddComment(c.Request.Context(), identity(c), name, body.Body)
+	x, err := a.social.AddComment(c.Request.Context(), identity(c), name, body.Body)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -152,18 +153,18 @@ func (a *API) createComment(c *gin.Context, body *commentBody) {
 func commentID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("comment"), 10, 64)
 	if err != nil || id <= 0 {
-		fail(c, http.StatusNotFound, "not_found", "not found")
+		fail(c, apierr.NotFound, "not found")
 		return 0, false
 	}
 	return id, true
 }
 
-func (a *API) getComment(c *gin.Context) {
+func (a *socialAPI) getComment(c *gin.Context) {
 	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	x, err := a.hub.Comment(c.Request.Context(), identity(c), c.Param("repo"), cid)
+	x, err := a.social.Comment(c.Request.Context(), identity(c), c.Param("repo"), cid)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -171,12 +172,12 @@ func (a *API) getComment(c *gin.Context) {
 	c.JSON(http.StatusOK, toCommentJSON(x))
 }
 
-func (a *API) editComment(c *gin.Context, body *commentBody) {
+func (a *socialAPI) editComment(c *gin.Context, body *commentBody) {
 	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	x, err := a.hub.EditComment(c.Request.Context(), identity(c), c.Param("repo"), cid, body.Body)
+	x, err := a.social.EditComment(c.Request.Context(), identity(c), c.Param("repo"), cid, body.Body)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -184,12 +185,12 @@ func (a *API) editComment(c *gin.Context, body *commentBody) {
 	c.JSON(http.StatusOK, toCommentJSON(x))
 }
 
-func (a *API) deleteComment(c *gin.Context) {
+func (a *socialAPI) deleteComment(c *gin.Context) {
 	cid, ok := commentID(c)
 	if !ok {
 		return
 	}
-	if err := a.hub.DeleteComment(c.Request.Context(), identity(c), c.Param("repo"), cid); err != nil {
+	if err := a.social.DeleteComment(c.Request.Context(), identity(c), c.Param("repo"), cid); err != nil {
 		a.error(c, err)
 		return
 	}

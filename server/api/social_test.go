@@ -339,7 +339,7 @@ func TestCommentValidation(t *testing.T) {
 	}
 	id := &auth.Identity{UserID: u.ID, Username: u.Username}
 	var inv *hub.Invalid
-	if _, err := e.app.Hub.AddComment(context.Background(), id, "alice/app", "bad \xff byte"); !errors.As(err, &inv) {
+	if _, err := e.app.Hub.Social.AddComment(context.Background(), id, "alice/app", "bad \xff byte"); !errors.As(err, &inv) {
 		t.Fatalf("invalid UTF-8: %v", err)
 	}
 	r := e.call("POST", path, "alice", nil)

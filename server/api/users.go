@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/apierr"
 )
 
 type userJSON struct {
@@ -31,12 +32,12 @@ func toUserJSON(u *models.User, private bool) userJSON {
 	return j
 }
 
-func (a *API) getSelf(c *gin.Context) {
+func (a *usersAPI) getSelf(c *gin.Context) {
 	id := requireUser(c)
 	if id == nil {
 		return
 	}
-	u, err := a.db.Users.Get(c.Request.Context(), id.UserID)
+	u, err := a.users.Get(c.Request.Context(), id.UserID)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -51,7 +52,7 @@ type selfBody struct {
 }
 
 // patchSelf changes the caller's email.
-func (a *API) patchSelf(c *gin.Context, body *selfBody) {
+func (a *usersAPI) patchSelf(c *gin.Context, body *selfBody) {
 	id := identity(c)
 	if body.Email != nil {
 		if err := a.accounts.SetEmail(c.Request.Context(), id.UserID, *body.Email); err != nil {
@@ -67,16 +68,16 @@ type passwordBody struct {
 	New string `json:"new_password"`
 }
 
-func (a *API) changePassword(c *gin.Context, body *passwordBody) {
+func (a *usersAPI) changePassword(c *gin.Context, body *passwordBody) {
 	id := identity(c)
-	if err := a.accounts.ChangePassword(c.Request.Context(), id, a.clientAddr.IP(c.Request), body.Old, body.New, ""); err != nil {
+	if err := a.accounts.ChangePassword(c.Request.Context(), id, a.addr.IP(c.Request), body.Old, body.New, ""); err != nil {
 		a.error(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
-func (a *API) getUser(c *gin.Context) {
+func (a *usersAPI) getUser(c *gin.Context) {
 	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
 	if err != nil {
 		a.error(c, err)
@@ -91,9 +92,9 @@ type userPatchBody struct {
 }
 
 // patchUser lets a site administrator disable or enable an account.
-func (a *API) patchUser(c *gin.Context, body *userPatchBody) {
+func (a *usersAPI) patchUser(c *gin.Context, body *userPatchBody) {
 	if !identity(c).IsAdmin {
-		fail(c, http.StatusForbidden, "forbidden", "only site administrators may change other accounts")
+		fail(c, apierr.Forbidden, "only site administrators may change other accounts")
 		return
 	}
 	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
@@ -107,12 +108,12 @@ func (a *API) patchUser(c *gin.Context, body *userPatchBody) {
 			return
 		}
 	}
-	u, _ = a.db.Users.Get(c.Request.Context(), u.ID)
+	u, _ = a.users.Get(c.Request.Context(), u.ID)
 	c.JSON(http.StatusOK, toUserJSON(u, true))
 }
 
 // deleteUser deletes an account: one's own, or any as a site administrator.
-func (a *API) deleteUser(c *gin.Context) {
+func (a *usersAPI) deleteUser(c *gin.Context) {
 	id := identity(c)
 	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
 	if err != nil {
@@ -120,7 +121,7 @@ func (a *API) deleteUser(c *gin.Context) {
 		return
 	}
 	if u.ID != id.UserID && !id.IsAdmin {
-		fail(c, http.StatusForbidden, "forbidden", "you may only delete your own account")
+		fail(c, apierr.Forbidden, "you may only delete your own account")
 		return
 	}
 	if err := a.accounts.DeleteUser(c.Request.Context(), u.ID); err != nil {
@@ -146,7 +147,7 @@ func toTokenJSON(t *models.AccessToken) tokenJSON {
 		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, CreatedAt: t.CreatedAt}
 }
 
-func (a *API) listTokens(c *gin.Context) {
+func (a *usersAPI) listTokens(c *gin.Context) {
 	ts, err := a.accounts.ListTokens(c.Request.Context(), identity(c))
 	if err != nil {
 		a.error(c, err)
@@ -168,7 +169,7 @@ type newTokenBody struct {
 
 // createToken makes a personal access token; its secret is in this answer
 // only.
-func (a *API) createToken(c *gin.Context, body *newTokenBody) {
+func (a *usersAPI) createToken(c *gin.Context, body *newTokenBody) {
 	t, err := a.accounts.CreateToken(c.Request.Context(), identity(c), body.Name, body.Scopes, body.Repositories, body.ExpiresAt)
 	if err != nil {
 		a.error(c, err)
@@ -179,15 +180,15 @@ func (a *API) createToken(c *gin.Context, body *newTokenBody) {
 	c.JSON(http.StatusCreated, j)
 }
 
-func (a *API) deleteToken(c *gin.Context) {
+func (a *usersAPI) deleteToken(c *gin.Context) {
 	tid, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		fail(c, http.StatusNotFound, "not_found", "not found")
+		fail(c, apierr.NotFound, "not found")
 		return
 	}
 	if err := a.accounts.RevokeToken(c.Request.Context(), identity(c), tid); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
-			fail(c, http.StatusNotFound, "not_found", "not found")
+			fail(c, apierr.NotFound, "not found")
 			return
 		}
 		a.error(c, err)
@@ -198,7 +199,7 @@ func (a *API) deleteToken(c *gin.Context) {
 
 // deleteAllTokens revokes every token of the caller, the one it may be
 // using included.
-func (a *API) deleteAllTokens(c *gin.Context) {
+func (a *usersAPI) deleteAllTokens(c *gin.Context) {
 	id := identity(c)
 	n, err := a.accounts.RevokeAllTokens(c.Request.Context(), id)
 	if err != nil {

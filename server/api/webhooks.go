@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -71,29 +72,6 @@ func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
 	return j
 }
 
-// getUsage serves GET /namespaces/{ns}/usage.
-func (a *API) getUsage(c *gin.Context) {
-	u, err := a.hub.Usage(c.Request.Context(), identity(c), c.Param("ns"))
-	if err != nil {
-		a.error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"bytes": u.Bytes, "blobs": u.Blobs, "repositories": u.Repositories, "quota_bytes": u.QuotaBytes})
-}
-
-type quotaBody struct {
-	Bytes int64 `json:"bytes"`
-}
-
-// setQuota serves PUT /namespaces/{ns}/quota.
-func (a *API) setQuota(c *gin.Context, body *quotaBody) {
-	if err := a.hub.SetQuota(c.Request.Context(), identity(c), c.Param("ns"), body.Bytes); err != nil {
-		a.error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"quota_bytes": body.Bytes})
-}
-
 // Webhooks, the same under a repository and under a namespace:
 // .../webhooks[/{hook}[/test|/deliveries[/{delivery}[/redeliver]]]].
 
@@ -110,14 +88,14 @@ func hookTarget(c *gin.Context) hub.HookTarget {
 func hookID(c *gin.Context) (int64, bool) {
 	n, err := strconv.ParseInt(c.Param("hook"), 10, 64)
 	if err != nil {
-		fail(c, http.StatusNotFound, "not_found", "not found")
+		fail(c, apierr.NotFound, "not found")
 		return 0, false
 	}
 	return n, true
 }
 
-func (a *API) listWebhooks(c *gin.Context) {
-	hs, err := a.hub.Webhooks(c.Request.Context(), identity(c), hookTarget(c))
+func (a *hooksAPI) listWebhooks(c *gin.Context) {
+	hs, err := a.hooks.List(c.Request.Context(), identity(c), hookTarget(c))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -137,8 +115,8 @@ type newWebhookBody struct {
 	Active *bool    `json:"active"`
 }
 
-func (a *API) createWebhook(c *gin.Context, body *newWebhookBody) {
-	h, err := a.hub.CreateWebhook(c.Request.Context(), identity(c), hookTarget(c),
+func (a *hooksAPI) createWebhook(c *gin.Context, body *newWebhookBody) {
+	h, err := a.hooks.Create(c.Request.Context(), identity(c), hookTarget(c),
 		hub.WebhookInput{Name: body.Name, URL: body.URL, Events: body.Events, Secret: body.Secret, Active: body.Active})
 	if err != nil {
 		a.error(c, err)
@@ -147,12 +125,12 @@ func (a *API) createWebhook(c *gin.Context, body *newWebhookBody) {
 	c.JSON(http.StatusCreated, toWebhookJSON(h))
 }
 
-func (a *API) getWebhook(c *gin.Context) {
+func (a *hooksAPI) getWebhook(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
-	h, err := a.hub.GetWebhook(c.Request.Context(), identity(c), hookTarget(c), n)
+	h, err := a.hooks.Get(c.Request.Context(), identity(c), hookTarget(c), n)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -164,16 +142,16 @@ type webhookPatchBody struct {
 	Active *bool `json:"active"`
 }
 
-func (a *API) patchWebhook(c *gin.Context, body *webhookPatchBody) {
+func (a *hooksAPI) patchWebhook(c *gin.Context, body *webhookPatchBody) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
 	if body.Active == nil {
-		fail(c, http.StatusBadRequest, "invalid", "only active can be changed; delete and recreate a webhook to change its URL or secret")
+		fail(c, apierr.Invalid, "only active can be changed; delete and recreate a webhook to change its URL or secret")
 		return
 	}
-	h, err := a.hub.SetWebhookActive(c.Request.Context(), identity(c), hookTarget(c), n, *body.Active)
+	h, err := a.hooks.SetActive(c.Request.Context(), identity(c), hookTarget(c), n, *body.Active)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -181,24 +159,24 @@ func (a *API) patchWebhook(c *gin.Context, body *webhookPatchBody) {
 	c.JSON(http.StatusOK, toWebhookJSON(h))
 }
 
-func (a *API) deleteWebhook(c *gin.Context) {
+func (a *hooksAPI) deleteWebhook(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
-	if err := a.hub.DeleteWebhook(c.Request.Context(), identity(c), hookTarget(c), n); err != nil {
+	if err := a.hooks.Delete(c.Request.Context(), identity(c), hookTarget(c), n); err != nil {
 		a.error(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
-func (a *API) testWebhook(c *gin.Context) {
+func (a *hooksAPI) testWebhook(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
-	d, err := a.hub.TestWebhook(c.Request.Context(), identity(c), hookTarget(c), n)
+	d, err := a.hooks.Test(c.Request.Context(), identity(c), hookTarget(c), n)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -206,13 +184,13 @@ func (a *API) testWebhook(c *gin.Context) {
 	c.JSON(http.StatusAccepted, toDeliveryJSON(d, false))
 }
 
-func (a *API) listDeliveries(c *gin.Context) {
+func (a *hooksAPI) listDeliveries(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
 	limit, offset := page(c)
-	ds, err := a.hub.Deliveries(c.Request.Context(), identity(c), hookTarget(c), n, limit, offset)
+	ds, err := a.hooks.Deliveries(c.Request.Context(), identity(c), hookTarget(c), n, limit, offset)
 	if err != nil {
 		a.error(c, err)
 		return
@@ -224,12 +202,12 @@ func (a *API) listDeliveries(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (a *API) getDelivery(c *gin.Context) {
+func (a *hooksAPI) getDelivery(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
-	d, err := a.hub.Delivery(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
+	d, err := a.hooks.Delivery(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -237,12 +215,12 @@ func (a *API) getDelivery(c *gin.Context) {
 	c.JSON(http.StatusOK, toDeliveryJSON(d, true))
 }
 
-func (a *API) redeliver(c *gin.Context) {
+func (a *hooksAPI) redeliver(c *gin.Context) {
 	n, ok := hookID(c)
 	if !ok {
 		return
 	}
-	d, err := a.hub.Redeliver(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
+	d, err := a.hooks.Redeliver(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -255,8 +233,8 @@ const callbackKey = "wharf.callback"
 // admitCallback checks a callback URL's delivery and token before the body
 // is read: the URL authenticates the receiver, and a caller without it
 // gets nothing decoded.
-func (a *API) admitCallback(c *gin.Context) {
-	d, err := a.hub.CallbackTarget(c.Request.Context(), c.Param("delivery"), c.Param("token"))
+func (a *hooksAPI) admitCallback(c *gin.Context) {
+	d, err := a.hooks.CallbackTarget(c.Request.Context(), c.Param("delivery"), c.Param("token"))
 	if err != nil {
 		a.error(c, err)
 		return
@@ -273,9 +251,9 @@ type callbackBody struct {
 
 // callback takes a receiver's report on a delivery, at the URL it was
 // given in the payload's callback_url.
-func (a *API) callback(c *gin.Context, body *callbackBody) {
+func (a *hooksAPI) callback(c *gin.Context, body *callbackBody) {
 	d := c.MustGet(callbackKey).(*hub.CallbackDelivery)
-	err := a.hub.RecordCallback(c.Request.Context(), d,
+	err := a.hooks.RecordCallback(c.Request.Context(), d,
 		hub.CallbackReport{State: body.State, Description: body.Description, Context: body.Context, TargetURL: body.TargetURL})
 	if err != nil {
 		a.error(c, err)

@@ -29,7 +29,7 @@ var (
 	ErrDenied = errors.New("access denied")
 	// ErrNotFound: the repository does not exist, or the caller may not
 	// know that it does; the two are never told apart.
-	ErrNotFound = errors.New("repository not found")
+	ErrNotFound = fmt.Errorf("repository %w", models.ErrNotFound)
 )
 
 // Level is a permission on a repository.

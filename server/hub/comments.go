@@ -28,7 +28,7 @@ type Comment struct {
 	CanDelete bool
 }
 
-func (s *Service) toComment(ctx context.Context, c *models.Comment, id *auth.Identity, r *Repository) (Comment, error) {
+func (s *Social) toComment(ctx context.Context, c *models.Comment, id *auth.Identity, r *Repository) (Comment, error) {
 	html, err := s.commentHTML(ctx, c)
 	if err != nil {
 		return Comment{}, err
@@ -58,7 +58,7 @@ func checkComment(body string) error {
 
 // Comments lists a repository's comments, the oldest first, with their
 // total; whoever may pull the repository may read them.
-func (s *Service) Comments(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]Comment, int, error) {
+func (s *Social) Comments(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]Comment, int, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, 0, err
@@ -84,7 +84,7 @@ func (s *Service) Comments(ctx context.Context, id *auth.Identity, name string, 
 }
 
 // Comment returns one comment of a repository the caller may pull.
-func (s *Service) Comment(ctx context.Context, id *auth.Identity, name string, commentID int64) (*Comment, error) {
+func (s *Social) Comment(ctx context.Context, id *auth.Identity, name string, commentID int64) (*Comment, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (s *Service) Comment(ctx context.Context, id *auth.Identity, name string, c
 
 // getComment finds a comment of r; one of another repository is
 // ErrNotFound, whatever the caller may do there.
-func (s *Service) getComment(ctx context.Context, r *Repository, commentID int64) (*models.Comment, error) {
+func (s *Social) getComment(ctx context.Context, r *Repository, commentID int64) (*models.Comment, error) {
 	c, err := s.db.Comments.Get(ctx, r.ID, commentID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound
@@ -112,7 +112,7 @@ func (s *Service) getComment(ctx context.Context, r *Repository, commentID int64
 
 // commentTarget loads a repository the caller may pull, as a logged-in
 // user.
-func (s *Service) commentTarget(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
+func (s *Social) commentTarget(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (s *Service) commentTarget(ctx context.Context, id *auth.Identity, name str
 }
 
 // AddComment comments on a repository the caller may pull.
-func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body string) (*Comment, error) {
+func (s *Social) AddComment(ctx context.Context, id *auth.Identity, name, body string) (*Comment, error) {
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (s *Service) AddComment(ctx context.Context, id *auth.Identity, name, body 
 }
 
 // EditComment replaces the body of the caller's own comment.
-func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name string, commentID int64, body string) (*Comment, error) {
+func (s *Social) EditComment(ctx context.Context, id *auth.Identity, name string, commentID int64, body string) (*Comment, error) {
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Service) EditComment(ctx context.Context, id *auth.Identity, name strin
 
 // DeleteComment deletes a comment: its author may, and so may whoever
 // manages the repository.
-func (s *Service) DeleteComment(ctx context.Context, id *auth.Identity, name string, commentID int64) error {
+func (s *Social) DeleteComment(ctx context.Context, id *auth.Identity, name string, commentID int64) error {
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return err

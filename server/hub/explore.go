@@ -21,7 +21,7 @@ func viewer(id *auth.Identity) models.Viewer {
 type ListFilter = models.RepoFilter
 
 // Repositories lists the repositories the caller may see, with the total.
-func (s *Service) Repositories(ctx context.Context, id *auth.Identity, f ListFilter) ([]models.Repository, int64, error) {
+func (s *Discover) Repositories(ctx context.Context, id *auth.Identity, f ListFilter) ([]models.Repository, int64, error) {
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = 25
 	}
@@ -40,8 +40,12 @@ type Namespace struct {
 	IsOwner bool // the caller manages it
 }
 
-// GetNamespace looks up a user or an organization by name.
-func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name string) (*Namespace, error) {
+// Get looks up a user or an organization by name.
+func (s *Namespaces) Get(ctx context.Context, id *auth.Identity, name string) (*Namespace, error) {
+	return s.namespace(ctx, id, name)
+}
+
+func (s *base) namespace(ctx context.Context, id *auth.Identity, name string) (*Namespace, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
@@ -51,7 +55,7 @@ func (s *Service) GetNamespace(ctx context.Context, id *auth.Identity, name stri
 	}
 	out := &Namespace{Name: name, Kind: ns.Kind}
 	if ns.Kind == models.NamespaceOrg {
-		o, err := s.GetOrg(ctx, name)
+		o, err := s.org(ctx, name)
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,7 @@ import (
 // Errors the hub answers besides the policy's decisions.
 var (
 	ErrInvalid  = errors.New("invalid input")
-	ErrConflict = errors.New("already exists")
+	ErrConflict = models.ErrConflict
 	ErrNotFound = auth.ErrNotFound
 )
 
@@ -27,14 +27,58 @@ func (e *Invalid) Unwrap() error { return ErrInvalid }
 
 func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprintf(format, args...)} }
 
-// Service is the hub service.
+// Service is the hub: one small service per area, over one shared base
+// (the database, the one authorization policy and the event bus), so that
+// each HTTP handler takes the part it uses.
 type Service struct {
-	db       *models.DB
-	policy   *auth.Policy
-	events   *events.Bus
-	index    search.Index
+	// Repos are repositories: reading, creating, changing and deleting
+	// them, their collaborators, tags and README.
+	Repos *Repos
+	// Orgs are organizations and their members.
+	Orgs *Orgs
+	// Namespaces are user and organization namespaces: who owns one, its
+	// storage use and its quota.
+	Namespaces *Namespaces
+	// Social holds stars and comments.
+	Social *Social
+	// Webhooks are namespace and repository webhooks with their deliveries.
+	Webhooks *Webhooks
+	// Discover lists and searches repositories.
+	Discover *Discover
+
+	base *base
+}
+
+// base is what every area of the hub shares.
+type base struct {
+	db     *models.DB
+	policy *auth.Policy
+	events *events.Bus
+	md     Markdown
+}
+
+// Repos is the repository service.
+type Repos struct{ *base }
+
+// Orgs is the organization service.
+type Orgs struct{ *base }
+
+// Namespaces is the namespace service.
+type Namespaces struct{ *base }
+
+// Social is the service of stars and comments.
+type Social struct{ *base }
+
+// Webhooks is the webhook service.
+type Webhooks struct {
+	*base
 	checkURL func(ctx context.Context, rawURL string) error
-	md       Markdown
+}
+
+// Discover is the service of listings and search.
+type Discover struct {
+	*base
+	index search.Index
 }
 
 // Options are the hub's optional parts.
@@ -49,10 +93,19 @@ type Options struct {
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
 func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Service {
-	return &Service{db: db, policy: policy, events: bus, index: opts.Search, checkURL: opts.CheckWebhookURL, md: defaultMarkdown()}
+	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown()}
+	return &Service{
+		Repos:      &Repos{b},
+		Orgs:       &Orgs{b},
+		Namespaces: &Namespaces{b},
+		Social:     &Social{b},
+		Webhooks:   &Webhooks{base: b, checkURL: opts.CheckWebhookURL},
+		Discover:   &Discover{base: b, index: opts.Search},
+		base:       b,
+	}
 }
 
-func (s *Service) changed(name string, id *auth.Identity) {
+func (s *base) changed(name string, id *auth.Identity) {
 	actor := ""
 	if id != nil {
 		actor = id.Username
@@ -76,7 +129,7 @@ type Repository struct {
 
 // authorizeRepo loads a repository the caller may do action on. A
 // repository the caller cannot see is ErrNotFound, like a missing one.
-func (s *Service) authorizeRepo(ctx context.Context, id *auth.Identity, name string, action auth.Action) (*Repository, error) {
+func (s *base) authorizeRepo(ctx context.Context, id *auth.Identity, name string, action auth.Action) (*Repository, error) {
 	if !content.ValidName(name) {
 		return nil, ErrNotFound
 	}
@@ -100,8 +153,8 @@ func (s *Service) authorizeRepo(ctx context.Context, id *auth.Identity, name str
 	return &Repository{Repository: *r, Level: level}, nil
 }
 
-// GetRepository returns a repository the caller may pull.
-func (s *Service) GetRepository(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
+// Get returns a repository the caller may pull.
+func (s *Repos) Get(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
 	return s.authorizeRepo(ctx, id, name, auth.ActionPull)
 }
 
@@ -110,9 +163,9 @@ type CreateRepositoryInput struct {
 	Namespace, Name, Visibility, Description string
 }
 
-// CreateRepository creates an empty repository in a namespace the caller
+// Create creates an empty repository in a namespace the caller
 // may write to.
-func (s *Service) CreateRepository(ctx context.Context, id *auth.Identity, in CreateRepositoryInput) (*Repository, error) {
+func (s *Repos) Create(ctx context.Context, id *auth.Identity, in CreateRepositoryInput) (*Repository, error) {
 	full := in.Namespace + "/" + in.Name
 	if in.Namespace == "" || in.Name == "" || !content.ValidName(full) {
 		return nil, invalid("repository name %q is not valid: use lowercase letters, digits and separators", full)
@@ -154,13 +207,13 @@ type RepositoryPatch struct {
 	Readme      *string
 }
 
-// UpdateRepository changes a repository's visibility, description or
+// Update changes a repository's visibility, description or
 // README; the caller must be able to manage it. Everything is decided
 // before anything changes: the one authorization (manage, which also lets
 // the caller see what it manages) and every field's validity. The answer
 // is the repository as changed, never a second decision that could
 // contradict the first.
-func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name string, p RepositoryPatch) (*Repository, error) {
+func (s *Repos) Update(ctx context.Context, id *auth.Identity, name string, p RepositoryPatch) (*Repository, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return nil, err
@@ -203,9 +256,9 @@ func (s *Service) UpdateRepository(ctx context.Context, id *auth.Identity, name 
 	return &Repository{Repository: *updated, Level: r.Level}, nil
 }
 
-// DeleteRepository deletes a repository with its tags, manifests and blob
+// Delete deletes a repository with its tags, manifests and blob
 // links; the caller must be able to manage it.
-func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name string) error {
+func (s *Repos) Delete(ctx context.Context, id *auth.Identity, name string) error {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return err
@@ -219,7 +272,7 @@ func (s *Service) DeleteRepository(ctx context.Context, id *auth.Identity, name 
 
 // userByName finds an account by a name a caller gave; a name no account
 // can have is not found, without asking the database.
-func (s *Service) userByName(ctx context.Context, name string) (*models.User, error) {
+func (s *base) userByName(ctx context.Context, name string) (*models.User, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, models.ErrNotFound
 	}
@@ -234,7 +287,7 @@ func actorOf(id *auth.Identity) string {
 }
 
 // Collaborators lists a repository's collaborators; managers only.
-func (s *Service) Collaborators(ctx context.Context, id *auth.Identity, name string) ([]models.CollaboratorName, error) {
+func (s *Repos) Collaborators(ctx context.Context, id *auth.Identity, name string) ([]models.CollaboratorName, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return nil, err
@@ -243,7 +296,7 @@ func (s *Service) Collaborators(ctx context.Context, id *auth.Identity, name str
 }
 
 // SetCollaborator grants user a permission on a repository.
-func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, user, permission string) error {
+func (s *Repos) SetCollaborator(ctx context.Context, id *auth.Identity, name, user, permission string) error {
 	if _, err := auth.ParseLevel(permission); err != nil {
 		return invalid("%v", err)
 	}
@@ -266,7 +319,7 @@ func (s *Service) SetCollaborator(ctx context.Context, id *auth.Identity, name, 
 }
 
 // RemoveCollaborator takes a user's collaboration away.
-func (s *Service) RemoveCollaborator(ctx context.Context, id *auth.Identity, name, user string) error {
+func (s *Repos) RemoveCollaborator(ctx context.Context, id *auth.Identity, name, user string) error {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return err

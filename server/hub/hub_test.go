@@ -46,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 func TestCreateRepository(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.hub.CreateRepository(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "app", Visibility: "private"}); err != nil {
+	if _, err := f.hub.Repos.Create(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "app", Visibility: "private"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -64,7 +64,7 @@ func TestCreateRepository(t *testing.T) {
 		{"a namespace nobody owns, even as admin", f.root, hub.CreateRepositoryInput{Namespace: "ghost", Name: "x"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := f.hub.CreateRepository(ctx, c.id, c.in)
+			_, err := f.hub.Repos.Create(ctx, c.id, c.in)
 			if c.want == nil {
 				if err == nil {
 					t.Fatal("created")
@@ -83,7 +83,7 @@ func TestCreateRepository(t *testing.T) {
 func TestPrivateIsInvisible(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.hub.CreateRepository(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "secret", Visibility: "private"}); err != nil {
+	if _, err := f.hub.Repos.Create(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "secret", Visibility: "private"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range []struct {
@@ -92,33 +92,33 @@ func TestPrivateIsInvisible(t *testing.T) {
 	}{{"anonymous", nil}, {"another user", f.bob}} {
 		t.Run(who.name, func(t *testing.T) {
 			reads := map[string]func() error{
-				"repository": func() error { _, err := f.hub.GetRepository(ctx, who.id, "alice/secret"); return err },
-				"tags":       func() error { _, err := f.hub.Tags(ctx, who.id, "alice/secret", 10, 0); return err },
-				"comments":   func() error { _, _, err := f.hub.Comments(ctx, who.id, "alice/secret", 10, 0); return err },
-				"stargazers": func() error { _, err := f.hub.Stargazers(ctx, who.id, "alice/secret", 10, 0); return err },
+				"repository": func() error { _, err := f.hub.Repos.Get(ctx, who.id, "alice/secret"); return err },
+				"tags":       func() error { _, err := f.hub.Repos.Tags(ctx, who.id, "alice/secret", 10, 0); return err },
+				"comments":   func() error { _, _, err := f.hub.Social.Comments(ctx, who.id, "alice/secret", 10, 0); return err },
+				"stargazers": func() error { _, err := f.hub.Social.Stargazers(ctx, who.id, "alice/secret", 10, 0); return err },
 			}
 			for what, read := range reads {
 				if err := read(); !errors.Is(err, hub.ErrNotFound) {
 					t.Errorf("%s: err = %v, want ErrNotFound", what, err)
 				}
 			}
-			list, total, err := f.hub.Repositories(ctx, who.id, hub.ListFilter{Namespace: "alice"})
+			list, total, err := f.hub.Discover.Repositories(ctx, who.id, hub.ListFilter{Namespace: "alice"})
 			if err != nil || len(list) != 0 || total != 0 {
 				t.Errorf("listing shows %d (total %d, err %v)", len(list), total, err)
 			}
 		})
 	}
 	// A collaborator reads it; the owner and a site admin always do.
-	if err := f.hub.SetCollaborator(ctx, f.alice, "alice/secret", "bob", "read"); err != nil {
+	if err := f.hub.Repos.SetCollaborator(ctx, f.alice, "alice/secret", "bob", "read"); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []*auth.Identity{f.alice, f.bob, f.root} {
-		if _, err := f.hub.GetRepository(ctx, id, "alice/secret"); err != nil {
+		if _, err := f.hub.Repos.Get(ctx, id, "alice/secret"); err != nil {
 			t.Errorf("%s: %v", id.Username, err)
 		}
 	}
 	// Reading is not writing.
-	if err := f.hub.SetCollaborator(ctx, f.bob, "alice/secret", "bob", "admin"); !errors.Is(err, auth.ErrDenied) {
+	if err := f.hub.Repos.SetCollaborator(ctx, f.bob, "alice/secret", "bob", "admin"); !errors.Is(err, auth.ErrDenied) {
 		t.Errorf("a reader granted itself admin: err = %v", err)
 	}
 }
@@ -126,16 +126,16 @@ func TestPrivateIsInvisible(t *testing.T) {
 func TestCommentsAndStars(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.hub.CreateRepository(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "app", Visibility: "public"}); err != nil {
+	if _, err := f.hub.Repos.Create(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "app", Visibility: "public"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.hub.AddComment(ctx, nil, "alice/app", "hi"); !errors.Is(err, auth.ErrUnauthenticated) {
+	if _, err := f.hub.Social.AddComment(ctx, nil, "alice/app", "hi"); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("anonymous comment: err = %v", err)
 	}
-	if _, err := f.hub.AddComment(ctx, f.bob, "alice/app", ""); !errors.Is(err, hub.ErrInvalid) {
+	if _, err := f.hub.Social.AddComment(ctx, f.bob, "alice/app", ""); !errors.Is(err, hub.ErrInvalid) {
 		t.Errorf("empty comment: err = %v", err)
 	}
-	c, err := f.hub.AddComment(ctx, f.bob, "alice/app", "**hi**")
+	c, err := f.hub.Social.AddComment(ctx, f.bob, "alice/app", "**hi**")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,15 +143,15 @@ func TestCommentsAndStars(t *testing.T) {
 		t.Errorf("rendered %q", c.BodyHTML)
 	}
 	for range 2 { // starring twice is one star
-		if err := f.hub.Star(ctx, f.bob, "alice/app"); err != nil {
+		if err := f.hub.Social.Star(ctx, f.bob, "alice/app"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	gazers, err := f.hub.Stargazers(ctx, nil, "alice/app", 10, 0)
+	gazers, err := f.hub.Social.Stargazers(ctx, nil, "alice/app", 10, 0)
 	if err != nil || len(gazers) != 1 || gazers[0] != "bob" {
 		t.Errorf("stargazers %v (%v)", gazers, err)
 	}
-	if err := f.hub.DeleteComment(ctx, f.root, "alice/app", c.ID); err != nil {
+	if err := f.hub.Social.DeleteComment(ctx, f.root, "alice/app", c.ID); err != nil {
 		t.Errorf("a site admin deletes a comment: %v", err)
 	}
 }

@@ -15,8 +15,8 @@ type Org struct {
 	Members []models.Member
 }
 
-// CreateOrg creates an organization owned by the caller.
-func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, description string) (*Org, error) {
+// Create creates an organization owned by the caller.
+func (s *Orgs) Create(ctx context.Context, id *auth.Identity, name, description string) (*Org, error) {
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
 	}
@@ -37,12 +37,14 @@ func (s *Service) CreateOrg(ctx context.Context, id *auth.Identity, name, descri
 		return nil, err
 	}
 	s.events.Publish(events.Event{Kind: events.NamespaceCreated, Namespace: name, Actor: "org"})
-	return s.GetOrg(ctx, name)
+	return s.org(ctx, name)
 }
 
-// GetOrg returns an organization; organizations and their members are
+// Get returns an organization; organizations and their members are
 // public, like Docker Hub's.
-func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
+func (s *Orgs) Get(ctx context.Context, name string) (*Org, error) { return s.org(ctx, name) }
+
+func (s *base) org(ctx context.Context, name string) (*Org, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
@@ -60,7 +62,7 @@ func (s *Service) GetOrg(ctx context.Context, name string) (*Org, error) {
 	return &Org{Organization: *o, Members: members}, nil
 }
 
-func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
+func (s *Orgs) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
@@ -77,9 +79,9 @@ func (s *Service) manageOrg(ctx context.Context, id *auth.Identity, name string)
 	return o, nil
 }
 
-// DeleteOrg deletes an organization with its repositories, members and
+// Delete deletes an organization with its repositories, members and
 // everything its namespace owns; owners only.
-func (s *Service) DeleteOrg(ctx context.Context, id *auth.Identity, name string) error {
+func (s *Orgs) Delete(ctx context.Context, id *auth.Identity, name string) error {
 	o, err := s.manageOrg(ctx, id, name)
 	if err != nil {
 		return err
@@ -97,9 +99,9 @@ type OrgPatch struct {
 	MemberPermission *string
 }
 
-// UpdateOrg changes an organization's description or what its members
+// Update changes an organization's description or what its members
 // may do with its repositories; owners only.
-func (s *Service) UpdateOrg(ctx context.Context, id *auth.Identity, name string, p OrgPatch) (*Org, error) {
+func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p OrgPatch) (*Org, error) {
 	o, err := s.manageOrg(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -119,11 +121,11 @@ func (s *Service) UpdateOrg(ctx context.Context, id *auth.Identity, name string,
 	if err := s.db.Orgs.Update(ctx, o); err != nil {
 		return nil, err
 	}
-	return s.GetOrg(ctx, name)
+	return s.org(ctx, name)
 }
 
 // SetMember adds a member or changes a member's role; owners only.
-func (s *Service) SetMember(ctx context.Context, id *auth.Identity, org, user, role string) error {
+func (s *Orgs) SetMember(ctx context.Context, id *auth.Identity, org, user, role string) error {
 	if role != models.RoleOwner && role != models.RoleMember {
 		return invalid("role must be owner or member")
 	}
@@ -147,7 +149,7 @@ func (s *Service) SetMember(ctx context.Context, id *auth.Identity, org, user, r
 }
 
 // RemoveMember removes a member; owners only, and never the last owner.
-func (s *Service) RemoveMember(ctx context.Context, id *auth.Identity, org, user string) error {
+func (s *Orgs) RemoveMember(ctx context.Context, id *auth.Identity, org, user string) error {
 	o, err := s.manageOrg(ctx, id, org)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type Markdown struct {
 // SetMarkdown replaces the Markdown renderer (markdown.Render, version
 // markdown.Version), before the service is used: HTML stored by an older
 // version is rendered again when it is next shown.
-func (s *Service) SetMarkdown(m Markdown) { s.md = m }
+func (s *Service) SetMarkdown(m Markdown) { s.base.md = m }
 
 func defaultMarkdown() Markdown { return Markdown{Version: markdown.Version, Render: markdown.Render} }
 
@@ -31,7 +31,7 @@ func defaultMarkdown() Markdown { return Markdown{Version: markdown.Version, Ren
 // stored, so that it too is rendered once.
 
 // ReadmeHTML is the HTML of r's README, as stored when it was saved.
-func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML, error) {
+func (s *Repos) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML, error) {
 	if r.Readme == "" {
 		return "", nil
 	}
@@ -51,7 +51,7 @@ func (s *Service) ReadmeHTML(ctx context.Context, r *Repository) (template.HTML,
 }
 
 // saveReadmeHTML renders readme and stores its HTML for repository id.
-func (s *Service) saveReadmeHTML(ctx context.Context, id int64, readme string) (template.HTML, error) {
+func (s *base) saveReadmeHTML(ctx context.Context, id int64, readme string) (template.HTML, error) {
 	html := s.md.Render(readme)
 	sum := sha256.Sum256([]byte(readme))
 	err := s.db.Readmes.Save(ctx, &models.ReadmeHTML{RepositoryID: id, SourceSHA256: hex.EncodeToString(sum[:]),
@@ -61,7 +61,7 @@ func (s *Service) saveReadmeHTML(ctx context.Context, id int64, readme string) (
 
 // commentHTML is the HTML of comment c, rendered and stored now if it was
 // saved before or by an older renderer.
-func (s *Service) commentHTML(ctx context.Context, c *models.Comment) (template.HTML, error) {
+func (s *base) commentHTML(ctx context.Context, c *models.Comment) (template.HTML, error) {
 	if c.BodyHTMLVersion >= s.md.Version {
 		return template.HTML(c.BodyHTML), nil // #nosec G203 -- sanitized when it was rendered
 	}

@@ -14,14 +14,14 @@ import (
 var ErrSearchUnavailable = errors.New("search is not available")
 
 // HasSearch reports whether a search index is attached.
-func (s *Service) HasSearch() bool { return s.index != nil }
+func (s *Discover) HasSearch() bool { return s.index != nil }
 
 // SearchSorts are the sorts a search may ask for.
 var SearchSorts = []string{search.SortRelevance, search.SortStars, search.SortPulls, search.SortUpdated}
 
 // principals are the readers the caller counts as, so that the index
 // filters by them in the query itself.
-func (s *Service) principals(ctx context.Context, id *auth.Identity) (all bool, ps []string, err error) {
+func (s *Discover) principals(ctx context.Context, id *auth.Identity) (all bool, ps []string, err error) {
 	v := viewer(id)
 	if v.Admin {
 		return true, nil, nil
@@ -49,7 +49,7 @@ type SearchResult struct {
 
 // Search finds repositories the caller may see. Sorts other than the
 // allowed ones are refused, not passed on.
-func (s *Service) Search(ctx context.Context, id *auth.Identity, text, sort string, limit, offset int) (*SearchResult, error) {
+func (s *Discover) Search(ctx context.Context, id *auth.Identity, text, sort string, limit, offset int) (*SearchResult, error) {
 	if s.index == nil {
 		return nil, ErrSearchUnavailable
 	}
@@ -83,7 +83,7 @@ func (s *Service) Search(ctx context.Context, id *auth.Identity, text, sort stri
 // hydrate loads repositories by name in the given order, through the
 // database's visibility filter too, so a change the index has not caught
 // up with never shows what the caller may not see.
-func (s *Service) hydrate(ctx context.Context, id *auth.Identity, names []string) ([]models.Repository, error) {
+func (s *Discover) hydrate(ctx context.Context, id *auth.Identity, names []string) ([]models.Repository, error) {
 	if len(names) == 0 {
 		return []models.Repository{}, nil
 	}
@@ -105,7 +105,7 @@ func (s *Service) hydrate(ctx context.Context, id *auth.Identity, names []string
 }
 
 // Suggest completes a prefix into names of repositories the caller may see.
-func (s *Service) Suggest(ctx context.Context, id *auth.Identity, text string) ([]string, error) {
+func (s *Discover) Suggest(ctx context.Context, id *auth.Identity, text string) ([]string, error) {
 	if s.index == nil {
 		return nil, ErrSearchUnavailable
 	}
@@ -132,7 +132,7 @@ func (s *Service) Suggest(ctx context.Context, id *auth.Identity, text string) (
 }
 
 // SearchNamespaces finds users and organizations (all public) by name.
-func (s *Service) SearchNamespaces(ctx context.Context, text string, limit int) ([]search.Namespace, error) {
+func (s *Discover) SearchNamespaces(ctx context.Context, text string, limit int) ([]search.Namespace, error) {
 	if s.index == nil {
 		return nil, ErrSearchUnavailable
 	}

@@ -11,7 +11,7 @@ import (
 // starTarget loads a repository the caller may star: one it may pull, as a
 // logged-in user. A repository it cannot see is ErrNotFound, even for
 // anonymous callers.
-func (s *Service) starTarget(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
+func (s *Social) starTarget(ctx context.Context, id *auth.Identity, name string) (*Repository, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
@@ -24,7 +24,7 @@ func (s *Service) starTarget(ctx context.Context, id *auth.Identity, name string
 
 // Star stars a repository as the caller; starring it again changes
 // nothing.
-func (s *Service) Star(ctx context.Context, id *auth.Identity, name string) error {
+func (s *Social) Star(ctx context.Context, id *auth.Identity, name string) error {
 	r, err := s.starTarget(ctx, id, name)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func (s *Service) Star(ctx context.Context, id *auth.Identity, name string) erro
 }
 
 // Unstar removes the caller's star, if there is one.
-func (s *Service) Unstar(ctx context.Context, id *auth.Identity, name string) error {
+func (s *Social) Unstar(ctx context.Context, id *auth.Identity, name string) error {
 	r, err := s.starTarget(ctx, id, name)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Service) Unstar(ctx context.Context, id *auth.Identity, name string) er
 
 // IsStarred tells whether the caller starred a repository it may pull;
 // anonymous callers never did.
-func (s *Service) IsStarred(ctx context.Context, id *auth.Identity, name string) (bool, error) {
+func (s *Social) IsStarred(ctx context.Context, id *auth.Identity, name string) (bool, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil || id == nil {
 		return false, err
@@ -65,7 +65,7 @@ func (s *Service) IsStarred(ctx context.Context, id *auth.Identity, name string)
 
 // Stargazers lists who starred a repository the caller may pull, the most
 // recent first.
-func (s *Service) Stargazers(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]string, error) {
+func (s *Social) Stargazers(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]string, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ const starredBatch = 100
 // keeping only those the caller may pull: a private repository the user
 // can read but the caller cannot is never shown. Pages count visible
 // repositories only.
-func (s *Service) Starred(ctx context.Context, id *auth.Identity, username string, limit, offset int) ([]models.Repository, error) {
+func (s *Social) Starred(ctx context.Context, id *auth.Identity, username string, limit, offset int) ([]models.Repository, error) {
 	u, err := s.userByName(ctx, username)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound

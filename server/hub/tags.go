@@ -21,7 +21,7 @@ type Tag struct {
 }
 
 // Tags lists a repository's tags, newest first, a page at a time.
-func (s *Service) Tags(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]Tag, error) {
+func (s *Repos) Tags(ctx context.Context, id *auth.Identity, name string, limit, offset int) ([]Tag, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 // password or a token that may manage the account: a namespace's usage is
 // account information, which a repository token (even a read one) may not
 // read.
-func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*models.Usage, error) {
-	n, err := s.GetNamespace(ctx, id, ns)
+func (s *Namespaces) Usage(ctx context.Context, id *auth.Identity, ns string) (*models.Usage, error) {
+	n, err := s.namespace(ctx, id, ns)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func (s *Service) Usage(ctx context.Context, id *auth.Identity, ns string) (*mod
 
 // SetQuota sets a namespace's storage quota in bytes (0 for none); site
 // administrators only.
-func (s *Service) SetQuota(ctx context.Context, id *auth.Identity, ns string, bytes int64) error {
+func (s *Namespaces) SetQuota(ctx context.Context, id *auth.Identity, ns string, bytes int64) error {
 	if id == nil {
 		return auth.ErrUnauthenticated
 	}

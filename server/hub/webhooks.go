@@ -25,7 +25,7 @@ type WebhookInput struct {
 	Active *bool
 }
 
-func (s *Service) validateWebhook(ctx context.Context, in *WebhookInput) error {
+func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
 		return invalid("a webhook needs a name of 1 to 100 characters")
@@ -63,7 +63,7 @@ type HookTarget struct {
 
 // authorizeHooks checks that the caller manages the target, and returns
 // the repository id (0 for a namespace).
-func (s *Service) authorizeHooks(ctx context.Context, id *auth.Identity, t HookTarget) (int64, error) {
+func (s *Webhooks) authorizeHooks(ctx context.Context, id *auth.Identity, t HookTarget) (int64, error) {
 	if t.Repository != "" {
 		r, err := s.authorizeRepo(ctx, id, t.Repository, auth.ActionManage)
 		if err != nil {
@@ -71,7 +71,7 @@ func (s *Service) authorizeHooks(ctx context.Context, id *auth.Identity, t HookT
 		}
 		return r.ID, nil
 	}
-	ns, err := s.GetNamespace(ctx, id, t.Namespace)
+	ns, err := s.namespace(ctx, id, t.Namespace)
 	if err != nil {
 		return 0, err
 	}
@@ -84,8 +84,8 @@ func (s *Service) authorizeHooks(ctx context.Context, id *auth.Identity, t HookT
 	return 0, nil
 }
 
-// CreateWebhook adds a webhook to a repository or a namespace.
-func (s *Service) CreateWebhook(ctx context.Context, id *auth.Identity, t HookTarget, in WebhookInput) (*models.Webhook, error) {
+// Create adds a webhook to a repository or a namespace.
+func (s *Webhooks) Create(ctx context.Context, id *auth.Identity, t HookTarget, in WebhookInput) (*models.Webhook, error) {
 	repoID, err := s.authorizeHooks(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -106,8 +106,8 @@ func (s *Service) CreateWebhook(ctx context.Context, id *auth.Identity, t HookTa
 	return h, nil
 }
 
-// Webhooks lists the webhooks of a repository or namespace.
-func (s *Service) Webhooks(ctx context.Context, id *auth.Identity, t HookTarget) ([]models.Webhook, error) {
+// List lists the webhooks of a repository or namespace.
+func (s *Webhooks) List(ctx context.Context, id *auth.Identity, t HookTarget) ([]models.Webhook, error) {
 	repoID, err := s.authorizeHooks(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Service) Webhooks(ctx context.Context, id *auth.Identity, t HookTarget)
 
 // webhook loads a webhook that belongs to the target: another target's
 // webhook id is not found (an object-level check on every id).
-func (s *Service) webhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
+func (s *Webhooks) webhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
 	repoID, err := s.authorizeHooks(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -141,13 +141,13 @@ func (s *Service) webhook(ctx context.Context, id *auth.Identity, t HookTarget, 
 	return h, nil
 }
 
-// GetWebhook returns one webhook of the target.
-func (s *Service) GetWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
+// Get returns one webhook of the target.
+func (s *Webhooks) Get(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
 	return s.webhook(ctx, id, t, hookID)
 }
 
-// DeleteWebhook removes a webhook and its delivery log.
-func (s *Service) DeleteWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) error {
+// Delete removes a webhook and its delivery log.
+func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) error {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return err
@@ -155,9 +155,9 @@ func (s *Service) DeleteWebhook(ctx context.Context, id *auth.Identity, t HookTa
 	return s.db.Webhooks.Delete(ctx, h.ID)
 }
 
-// SetWebhookActive turns a webhook on (also after it was disabled for
+// SetActive turns a webhook on (also after it was disabled for
 // failing) or off.
-func (s *Service) SetWebhookActive(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, active bool) (*models.Webhook, error) {
+func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, active bool) (*models.Webhook, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -168,9 +168,9 @@ func (s *Service) SetWebhookActive(ctx context.Context, id *auth.Identity, t Hoo
 	return s.db.Webhooks.Get(ctx, h.ID)
 }
 
-// TestWebhook queues a test delivery to the webhook's stored URL (never to
+// Test queues a test delivery to the webhook's stored URL (never to
 // another URL, so its secret signs nothing sent elsewhere).
-func (s *Service) TestWebhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Delivery, error) {
+func (s *Webhooks) Test(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Service) TestWebhook(ctx context.Context, id *auth.Identity, t HookTarg
 }
 
 // Deliveries lists a webhook's deliveries, newest first.
-func (s *Service) Deliveries(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, limit, offset int) ([]models.Delivery, error) {
+func (s *Webhooks) Deliveries(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, limit, offset int) ([]models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (s *Service) Deliveries(ctx context.Context, id *auth.Identity, t HookTarge
 }
 
 // Delivery returns one delivery of a webhook.
-func (s *Service) Delivery(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+func (s *Webhooks) Delivery(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ func (s *Service) Delivery(ctx context.Context, id *auth.Identity, t HookTarget,
 }
 
 // Redeliver sends a delivery again, keeping its id.
-func (s *Service) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+func (s *Webhooks) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
 	d, err := s.Delivery(ctx, id, t, hookID, deliveryID)
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ type CallbackDelivery struct{ id string }
 // CallbackTarget checks a callback URL: the token is the credential, as
 // it went only to the webhook's target. Callers check it before they read
 // the report, so an anonymous caller without it gets nothing decoded.
-func (s *Service) CallbackTarget(ctx context.Context, deliveryID, token string) (*CallbackDelivery, error) {
+func (s *Webhooks) CallbackTarget(ctx context.Context, deliveryID, token string) (*CallbackDelivery, error) {
 	if !textcheck.Key.Valid(deliveryID) {
 		return nil, ErrNotFound
 	}
@@ -247,7 +247,7 @@ func (s *Service) CallbackTarget(ctx context.Context, deliveryID, token string) 
 }
 
 // RecordCallback stores a receiver's report on a delivery.
-func (s *Service) RecordCallback(ctx context.Context, d *CallbackDelivery, r CallbackReport) error {
+func (s *Webhooks) RecordCallback(ctx context.Context, d *CallbackDelivery, r CallbackReport) error {
 	if !slices.Contains(CallbackStates, r.State) {
 		return invalid("state must be success, failure, error or pending")
 	}

@@ -14,4 +14,12 @@
 // segment is written with a single PUT or a multipart upload, both of
 // which S3 makes visible atomically, so a failed request leaves the
 // previous data untouched and any replica can continue the upload.
+//
+// Driver holds no state of an upload but its objects: the segments are
+// listed again on every call. A segment write holds at most two 8 MiB
+// buffers, one uploading while the next fills. CommitUpload copies the
+// segments into the blob inside the store, several parts at once, never
+// through this process. Driver is also a storage.Pinger and, when
+// Config.RedirectTTL is set, a storage.Redirector handing out presigned GET
+// URLs.
 package s3

@@ -1,6 +1,3 @@
-// Package migrations evolves the database schema, one file per version.
-// Each version is plain SQL written once for both SQLite and PostgreSQL
-// through a few dialect placeholders, and runs in its own transaction.
 package migrations
 
 import (

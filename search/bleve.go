@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -17,7 +18,6 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
 	bleveindex "github.com/blevesearch/bleve_index_api"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // mappingVersion changes with the index mapping: an index built with
@@ -29,6 +29,8 @@ var mappingKey = []byte("wharf_mapping_version")
 // Bleve is the Index on a Bleve (scorch) index in a directory.
 type Bleve struct {
 	idx bleve.Index
+	// lock holds the index directory's lock (lockDir) until Close.
+	lock *os.File
 	// The mapping's analyzers of names and of prose, which repository
 	// documents are built with; query words are analyzed by the prose one
 	// and split by nameWords, as anName splits names.
@@ -128,10 +130,31 @@ func sortNumber(v string) float64 {
 }
 
 // OpenBleve opens the index in dir, creating it if it does not exist. An
-// index that exists but cannot be opened answers ErrCorrupt; created
-// reports a new, empty index (which its owner fills with a rebuild).
+// index that exists but cannot be opened answers ErrCorrupt; one that
+// another process (or another OpenBleve in this one) holds open answers
+// ErrInUse at once. created reports a new, empty index (which its owner
+// fills with a rebuild).
 func OpenBleve(dir string) (b *Bleve, created bool, err error) {
-	// Another process holding the index fails fast instead of waiting.
+	// The index directory's lock, not Bolt's lock of its root.bolt, says
+	// whether the index is in use: Bolt's says so by an error value of
+	// its own, which Bleve does not export.
+	lock, err := lockDir(dir)
+	switch {
+	case errors.Is(err, ErrInUse):
+		return nil, false, fmt.Errorf("%w: %s is held open by another process", ErrInUse, dir)
+	case errors.Is(err, fs.ErrNotExist):
+		// Created below, and locked then.
+	case err != nil:
+		return nil, false, fmt.Errorf("lock search index: %w", err)
+	}
+	defer func() {
+		if b == nil && lock != nil {
+			lock.Close()
+		}
+	}()
+	// Bolt's timeout only keeps an open from waiting for ever on a
+	// root.bolt that something other than OpenBleve holds (or on a
+	// platform without lockDir); it then answers ErrCorrupt.
 	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "2s"})
 	switch {
 	case err == nil:
@@ -139,10 +162,8 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 			idx.Close()
 			return nil, false, fmt.Errorf("%w: built by another version of the mapping (%q, want %q)", ErrCorrupt, v, mappingVersion)
 		}
-		b, err := newBleve(idx)
+		b, err := newBleve(idx, lock)
 		return b, false, err
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, false, fmt.Errorf("search index %s is in use by another process: %w", dir, err)
 	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
 		m, err := newMapping()
 		if err != nil {
@@ -152,18 +173,26 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("create search index: %w", err)
 		}
+		if lock, err = lockDir(dir); err != nil {
+			idx.Close()
+			if errors.Is(err, ErrInUse) {
+				// Another OpenBleve opened the new index first.
+				return nil, false, fmt.Errorf("%w: %s, just created, is held open by another process", ErrInUse, dir)
+			}
+			return nil, false, fmt.Errorf("lock search index: %w", err)
+		}
 		if err := idx.SetInternal(mappingKey, []byte(mappingVersion)); err != nil {
 			idx.Close()
 			return nil, false, err
 		}
-		b, err := newBleve(idx)
+		b, err := newBleve(idx, lock)
 		return b, err == nil, err
 	}
 	return nil, false, fmt.Errorf("%w: %v", ErrCorrupt, err)
 }
 
-func newBleve(idx bleve.Index) (*Bleve, error) {
-	b := &Bleve{idx: idx, name: idx.Mapping().AnalyzerNamed(anName), prose: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}
+func newBleve(idx bleve.Index, lock *os.File) (*Bleve, error) {
+	b := &Bleve{idx: idx, lock: lock, name: idx.Mapping().AnalyzerNamed(anName), prose: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}
 	if b.name == nil || b.prose == nil {
 		idx.Close()
 		return nil, fmt.Errorf("%w: its mapping lacks an analyzer", ErrCorrupt)
@@ -303,7 +332,14 @@ func (b *Bleve) DeleteNamespace(ctx context.Context, ns string) error {
 func (b *Bleve) Count() (uint64, error) { return b.idx.DocCount() }
 
 // Close implements Index.
-func (b *Bleve) Close() error { return b.idx.Close() }
+func (b *Bleve) Close() error {
+	err := b.idx.Close()
+	// Unlocked only once Bleve has let go of the index.
+	if b.lock != nil {
+		b.lock.Close()
+	}
+	return err
+}
 
 // Compact merges the index's segments, as after a bulk rebuild, so that
 // queries search a few large segments instead of many small ones.

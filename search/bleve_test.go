@@ -231,3 +231,59 @@ func TestOutdatedMappingIsRebuilt(t *testing.T) {
 		t.Fatalf("an index of an older mapping opened: %v", err)
 	}
 }
+
+// TestIndexInUse opens an index that is open already, as a second server
+// on the same data directory does: the open fails at once with ErrInUse
+// (not ErrCorrupt, which would have the index removed), whether the
+// index was just created or reopened, and the index opens again once
+// closed.
+func TestIndexInUse(t *testing.T) {
+	if !dirLocks {
+		t.Skip("no directory locks on this platform")
+	}
+	// openAgain opens dir, failing the test if it takes long: Bolt's own
+	// timeout (2s) would answer, but not ErrInUse.
+	openAgain := func(dir string) (*Bleve, error) {
+		type opened struct {
+			b   *Bleve
+			err error
+		}
+		c := make(chan opened, 1)
+		go func() {
+			b, _, err := OpenBleve(dir)
+			c <- opened{b, err}
+		}()
+		select {
+		case o := <-c:
+			return o.b, o.err
+		case <-time.After(time.Second):
+			t.Fatal("opening an index in use waits")
+			return nil, nil
+		}
+	}
+	dir := t.TempDir() + "/idx"
+	for _, step := range []string{"created", "reopened"} {
+		b, created, err := OpenBleve(dir)
+		if err != nil || created != (step == "created") {
+			t.Fatalf("%s: %v, created %v", step, err, created)
+		}
+		b2, err := openAgain(dir)
+		if !errors.Is(err, ErrInUse) || errors.Is(err, ErrCorrupt) {
+			if b2 != nil {
+				b2.Close()
+			}
+			t.Fatalf("%s: a second open of the index answers %v, want ErrInUse", step, err)
+		}
+		if !strings.Contains(err.Error(), dir) {
+			t.Errorf("%s: the error does not name the index: %v", step, err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := openAgain(dir)
+	if err != nil {
+		t.Fatalf("the index does not open once closed: %v", err)
+	}
+	b.Close()
+}

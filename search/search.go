@@ -95,6 +95,10 @@ type Result struct {
 // ErrCorrupt means the index on disk cannot be used and must be rebuilt.
 var ErrCorrupt = errors.New("search index is corrupt")
 
+// ErrInUse means another process (or another open in this one) holds the
+// index open. It is not corrupt: it must not be removed.
+var ErrInUse = errors.New("search index is in use")
+
 // Index is the search index.
 type Index interface {
 	// IndexRepos adds or replaces repositories.

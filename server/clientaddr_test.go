@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -199,4 +200,26 @@ func TestOneClientAddressFunction(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no code checked")
 	}
+}
+
+// walkSources calls fn for every non-test Go file of the module under
+// root (not bench or tools, which are modules of their own), with its
+// package directory relative to root.
+func walkSources(root string, fn func(path, rel string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); strings.HasPrefix(name, ".") || name == "bench" || name == "tools" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		return fn(path, filepath.ToSlash(rel))
+	})
 }

@@ -1,5 +1,3 @@
-// Package static holds the hub's stylesheet, script and icons, embedded in
-// the binary so the UI works offline.
 package static
 
 import "embed"

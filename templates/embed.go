@@ -1,4 +1,3 @@
-// Package templates holds the hub's HTML templates, embedded in the binary.
 package templates
 
 import "embed"

@@ -1,5 +1,3 @@
-// Command wharf is the Wharf registry hub: `wharf serve` runs it, the other
-// subcommands administer its data directory.
 package main
 
 import (

@@ -1,5 +1,3 @@
-// Package config reads Wharf's settings from flags, environment variables
-// and a config file, in that order of precedence, over built-in defaults.
 package config
 
 import (

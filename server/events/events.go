@@ -1,6 +1,3 @@
-// Package events carries what happened in the registry to whoever cares:
-// a push goes out once, through the bus, and search and webhooks each
-// subscribe to it; the services that publish know nothing of them.
 package events
 
 import (

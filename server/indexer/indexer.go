@@ -1,9 +1,3 @@
-// Package indexer keeps the search index following the database. Every
-// replica records the registry events it sees in the database's change
-// log, and every replica's indexer polls that log, so a change made
-// through one replica is searchable on all of them within a second. A
-// new, broken or too stale index is rebuilt from the database while it
-// serves.
 package indexer
 
 import (

@@ -1,6 +1,3 @@
-// Package metrics exposes Prometheus metrics: requests by route and
-// status, bytes in and out, durations, and gauges of the upload and
-// webhook queues read from the database at scrape time.
 package metrics
 
 import (

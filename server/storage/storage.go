@@ -1,6 +1,3 @@
-// Package storage defines the small blob store that holds layer and config
-// bytes by digest, and in-progress upload data by upload id. Metadata (which
-// repository links which blob) lives in the database, not here.
 package storage
 
 import (

@@ -1,5 +1,3 @@
-// Package testutil holds what several packages' tests share: the choice of
-// database (SQLite by default, PostgreSQL when WHARF_TEST_DATABASE is set).
 package testutil
 
 import (

@@ -1,15 +1,3 @@
-// Command regbench is a load generator for OCI distribution registries.
-//
-// It exists so Wharf can be compared with CNCF Distribution using exactly the
-// same client, request sequence and measurement code (see scripts/bench.sh).
-// It only speaks the OCI distribution HTTP API, has no dependencies beyond
-// the standard library, and refuses non-loopback targets.
-//
-// Each measurement is printed as one line on stdout:
-//
-//	RESULT name=push_512MiB value=812.345 unit=MiB/s bytes=536870912 seconds=0.630
-//
-// Progress and diagnostics go to stderr.
 package main
 
 import (

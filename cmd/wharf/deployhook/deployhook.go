@@ -1,9 +1,3 @@
-// Package deployhook is the receiving end of Wharf's push webhooks for users
-// who deploy on push: it checks a delivery's X-Wharf-Signature (its time, id,
-// event and body), refuses stale and repeated deliveries, parses the Docker
-// Hub push payload with github.com/go-playground/webhooks/v6/docker, runs a
-// shell command for each matching push, one at a time, and reports the
-// outcome to the delivery's callback_url.
 package deployhook
 
 import (

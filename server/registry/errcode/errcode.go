@@ -1,6 +1,3 @@
-// Package errcode registers every OCI distribution error code once, with its
-// HTTP status, and writes the OCI error JSON. Handlers return *Error values
-// and one place renders them.
 package errcode
 
 import (

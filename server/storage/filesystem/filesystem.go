@@ -1,12 +1,3 @@
-// Package filesystem is the blob store on a local directory.
-//
-// Layout under the root directory:
-//
-//	blobs/<algorithm>/<first two hex chars>/<hex>   committed blobs
-//	uploads/<upload id>                             upload data in progress
-//
-// A blob reaches its path only by rename from a fsynced upload file, and the
-// directory is fsynced after the rename, so a crash leaves it absent or whole.
 package filesystem
 
 import (

@@ -115,9 +115,10 @@ var allowed = map[string]layer{
 			"server", "server/servertest",
 		},
 	},
-	// Pending (see pending): the error-code registry of the HTTP layers.
+	// The error-code registry of the HTTP layers, over the services'
+	// errors.
 	"server/apierr": {
-		Imports: []string{"models", "server/auth", "server/content", "server/hub", "server/textcheck"},
+		Imports: []string{"models", "server/auth", "server/hub", "server/textcheck"},
 	},
 
 	// Services.
@@ -185,12 +186,6 @@ var allowed = map[string]layer{
 	"server/servertest":          {Imports: []string{"server"}},
 	"server/storage/storagetest": {Imports: []string{"server/storage"}},
 	"server/testutil":            {Imports: []string{"migrations", "models", "server/config"}},
-}
-
-// pending are packages that have an entry in allowed but do not exist
-// yet. Take a package out once it lands (the test says so).
-var pending = map[string]bool{
-	"server/apierr": true,
 }
 
 // listPackage is what go list says of a package.
@@ -281,23 +276,15 @@ func TestImportsFlowOneWay(t *testing.T) {
 		check("external test files", p.XTestImports, withTests)
 	}
 
-	// The table names only packages that exist, or are pending.
+	// The table names only packages that exist.
 	for pkg, l := range allowed {
-		if !exists[pkg] && !pending[pkg] {
+		if !exists[pkg] {
 			t.Errorf("allowed has an entry for %s, which does not exist: remove it", pkg)
 		}
 		for _, dep := range slices.Concat(l.Imports, l.Test) {
-			if !exists[dep] && !pending[dep] {
+			if !exists[dep] {
 				t.Errorf("allowed lets %s import %s, which does not exist: remove it", pkg, dep)
 			}
-		}
-	}
-	for pkg := range pending {
-		if exists[pkg] {
-			t.Errorf("%s exists now: take it out of pending", pkg)
-		}
-		if _, ok := allowed[pkg]; !ok {
-			t.Errorf("%s is pending but has no entry in allowed", pkg)
 		}
 	}
 }

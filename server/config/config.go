@@ -5,12 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/wharfhub/wharf/server/clientaddr"
 )
@@ -64,8 +61,16 @@ type Setting struct {
 }
 
 // Env is the environment variable of a setting.
-func (s Setting) Env() string {
-	return "WHARF_" + strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+func (s Setting) Env() string { return s.flag().Env() }
+
+func (s Setting) flag() Flag { return Flag{Name: s.Name, Usage: s.Usage, Def: s.Def} }
+
+func flags(settings []Setting) []Flag {
+	out := make([]Flag, len(settings))
+	for i, s := range settings {
+		out[i] = s.flag()
+	}
+	return out
 }
 
 func str(p func(*Config) *string) func(*Config, string) error {
@@ -189,79 +194,19 @@ func OpenSettings() []Setting {
 	return append(out, storageSettings...)
 }
 
-// Load parses args for settings, then fills what args did not set from
-// the environment, then from --config FILE, then from the defaults.
+// Load parses args for settings (Parse), then fills what args did not set
+// from the environment, then from --config FILE, then from the defaults;
+// every serve setting is read, a flag of the command or not.
 //
 // extra, if not nil, adds the command's own flags to the flag set.
 func Load(name string, settings []Setting, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	if extra != nil {
-		extra(fs)
-	}
-	vals := map[string]*string{}
-	for _, s := range settings {
-		vals[s.Name] = fs.String(s.Name, "", "")
-	}
-	configFile := fs.String("config", "", "")
-	fs.Usage = func() {
-		Usage(out, name, settings)
-		if extra != nil {
-			fs.VisitAll(func(f *flag.Flag) {
-				if _, ok := vals[f.Name]; !ok && f.Name != "config" {
-					fmt.Fprintf(out, "  --%-14s %s\n", f.Name, f.Usage)
-				}
-			})
-		}
-	}
-	if err := fs.Parse(args); err != nil {
+	vals, rest, err := Parse(Command{Name: name, Flags: flags(settings), Known: flags(ServeSettings), Extra: extra}, args, getenv, out)
+	if err != nil {
 		return nil, nil, err
-	}
-	explicit := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	file := map[string]string{}
-	cf := *configFile
-	if cf == "" {
-		cf = getenv("WHARF_CONFIG")
-	}
-	if cf != "" {
-		b, err := os.ReadFile(cf)
-		if err != nil {
-			return nil, nil, fmt.Errorf("config file: %w", err)
-		}
-		raw := map[string]any{}
-		if err := yaml.Unmarshal(b, &raw); err != nil {
-			return nil, nil, fmt.Errorf("config file %s: %w", cf, err)
-		}
-		known := map[string]bool{}
-		for _, s := range ServeSettings {
-			known[s.Name] = true
-		}
-		for k, v := range raw {
-			// trusted_proxies and trusted-proxies are one key.
-			name := strings.ReplaceAll(k, "_", "-")
-			if !known[name] {
-				return nil, nil, fmt.Errorf("config file %s: unknown setting %q", cf, k)
-			}
-			if _, dup := file[name]; dup {
-				return nil, nil, fmt.Errorf("config file %s: %q is set twice", cf, name)
-			}
-			file[name] = fmt.Sprint(v)
-		}
 	}
 	c := &Config{}
 	for _, s := range ServeSettings {
-		v := s.Def
-		if fv, ok := file[s.Name]; ok {
-			v = fv
-		}
-		if ev := getenv(s.Env()); ev != "" {
-			v = ev
-		}
-		if explicit[s.Name] {
-			v = *vals[s.Name]
-		}
-		if err := s.set(c, v); err != nil {
+		if err := s.set(c, vals[s.Name]); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -270,18 +215,10 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 	if c.DataDir == "" {
 		return nil, nil, errors.New("data-dir must not be empty")
 	}
-	return c, fs.Args(), nil
+	return c, rest, nil
 }
 
-// Usage prints every flag with its environment variable and default.
-func Usage(out io.Writer, name string, settings []Setting) {
-	fmt.Fprintf(out, "Usage: %s [flags]\n\nFlags (each also read from its environment variable):\n", name)
-	for _, s := range settings {
-		def := s.Def
-		if def == "" {
-			def = `""`
-		}
-		fmt.Fprintf(out, "  --%-14s %s\n  %16s env %s, default %s\n", s.Name, s.Usage, "", s.Env(), def)
-	}
-	fmt.Fprintf(out, "  --%-14s %s\n  %16s env %s\n", "config", "YAML file of settings (keys are the flag names)", "", "WHARF_CONFIG")
+// ServeUsage prints the usage of a command with these settings.
+func ServeUsage(out io.Writer, name string, settings []Setting) {
+	Usage(out, Command{Name: name, Flags: flags(settings)}, nil)
 }

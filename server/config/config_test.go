@@ -54,7 +54,7 @@ func TestTrustedProxies(t *testing.T) {
 		})
 	}
 	var out bytes.Buffer
-	Usage(&out, "wharf serve", ServeSettings)
+	ServeUsage(&out, "wharf serve", ServeSettings)
 	if !strings.Contains(out.String(), "--trusted-proxies") || !strings.Contains(out.String(), "WHARF_TRUSTED_PROXIES") {
 		t.Fatalf("--help lacks --trusted-proxies:\n%s", out.String())
 	}

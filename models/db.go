@@ -64,9 +64,23 @@ type conn struct {
 	visibility string
 }
 
+// Options are a database's settings beyond its address.
+type Options struct {
+	// DefaultVisibility is the visibility of repositories that a push
+	// creates: public (the default) or private.
+	DefaultVisibility string
+}
+
+func optionsOf(opts []Options) Options {
+	if len(opts) == 0 {
+		return Options{}
+	}
+	return opts[0]
+}
+
 // newDB makes the stores over one connection.
-func newDB(w, r *gorm.DB) *DB {
-	c := &conn{w: w, r: r}
+func newDB(w, r *gorm.DB, opts Options) *DB {
+	c := &conn{w: w, r: r, visibility: opts.DefaultVisibility}
 	return &DB{
 		c:            c,
 		Users:        &UserStore{c},
@@ -90,10 +104,6 @@ func newDB(w, r *gorm.DB) *DB {
 	}
 }
 
-// SetDefaultVisibility sets the visibility of repositories that a push
-// creates.
-func (db *DB) SetDefaultVisibility(v string) { db.c.visibility = v }
-
 func (c *conn) defaultVisibility() string {
 	if c.visibility == "" {
 		return VisibilityPublic
@@ -106,7 +116,7 @@ func (db *DB) Writer() *gorm.DB { return db.c.w }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with
 // WAL, synchronous=NORMAL, a busy timeout and foreign keys.
-func OpenSQLite(path string) (*DB, error) {
+func OpenSQLite(path string, opts ...Options) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -148,7 +158,7 @@ func OpenSQLite(path string) (*DB, error) {
 	rsql.SetMaxOpenConns(8)
 	rsql.SetMaxIdleConns(8)
 	rsql.SetConnMaxLifetime(0)
-	return newDB(w, r), nil
+	return newDB(w, r, optionsOf(opts)), nil
 }
 
 // Close closes both handles.

@@ -10,7 +10,7 @@ import (
 
 // OpenPostgres opens a PostgreSQL database (a postgres:// URL). Readers
 // and the writer share one pool: PostgreSQL takes concurrent writers.
-func OpenPostgres(dsn string) (*DB, error) {
+func OpenPostgres(dsn string, opts ...Options) (*DB, error) {
 	g, err := gorm.Open(postgres.Open(dsn), &gorm.Config{SkipDefaultTransaction: true, Logger: logger.Discard})
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -21,5 +21,5 @@ func OpenPostgres(dsn string) (*DB, error) {
 	}
 	s.SetMaxOpenConns(16)
 	s.SetMaxIdleConns(16)
-	return newDB(g, g), nil
+	return newDB(g, g, optionsOf(opts)), nil
 }

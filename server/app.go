@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,10 @@ type Options struct {
 	Webhooks webhook.WorkerOptions
 	// WebhookTimeout bounds one delivery attempt (15s).
 	WebhookTimeout time.Duration
+	// LoginLimit is how many failed logins a name may have in 15 minutes
+	// before logins are refused (10; an address may have ten times as
+	// many).
+	LoginLimit int
 }
 
 // Open opens the data directory (creating it), migrates the database and
@@ -87,9 +92,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	var db *models.DB
 	if cfg.Database != "" {
-		db, err = models.OpenPostgres(cfg.Database)
+		db, err = models.OpenPostgres(cfg.Database, models.Options{DefaultVisibility: cfg.DefaultVisibility})
 	} else {
-		db, err = models.OpenSQLite(filepath.Join(cfg.DataDir, "wharf.db"))
+		db, err = models.OpenSQLite(filepath.Join(cfg.DataDir, "wharf.db"), models.Options{DefaultVisibility: cfg.DefaultVisibility})
 	}
 	if err != nil {
 		return nil, err
@@ -113,7 +118,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("webhook-allowed-hosts: %w", err)
 	}
-	db.SetDefaultVisibility(cfg.DefaultVisibility)
 
 	a.Events = events.New()
 	a.Content = content.New(db, a.Store, log, content.Options{
@@ -125,7 +129,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		// PostgreSQL may serve several replicas: count failures there.
 		shared = db.Sessions
 	}
-	a.Throttle = auth.NewThrottle(10, 15*time.Minute, shared)
+	a.Throttle = auth.NewThrottle(cmp.Or(opts.LoginLimit, 10), 15*time.Minute, shared)
 	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
 	a.GC, a.gcMetrics = a.newGC()
 	if opts.Search {

@@ -108,12 +108,12 @@ func TestClientAddressEverywhere(t *testing.T) {
 		logs := &syncBuffer{}
 		cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "debug",
 			AllowSignup: true, DefaultVisibility: "public", TrustedProxies: trusted}
-		app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), server.Options{})
+		app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			server.Options{LoginLimit: 1}) // fewer bcrypts; the rule is the same
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { app.Close() })
-		app.Throttle.Limit = 1 // fewer bcrypts; the rule is the same
 		if _, err := app.Accounts.CreateUser(context.Background(), user, "alice@example.com", entryPw, false); err != nil {
 			t.Fatal(err)
 		}

@@ -43,7 +43,7 @@ func (a *App) Run(ctx context.Context) error {
 		pg.Go(func() error { return a.runGC(pctx) })
 	}
 	pg.Go(func() error { return a.janitor(pctx) })
-	pg.Go(func() error { a.Content.RunPullFlusher(pctx, 2*time.Second); return nil })
+	pg.Go(func() error { a.Content.Pulls.Run(pctx, 2*time.Second); return nil })
 	if a.web != nil {
 		pg.Go(func() error { a.web.Run(pctx); return nil })
 	}
@@ -57,7 +57,7 @@ func (a *App) janitor(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		n, err := a.Content.PurgeStaleUploads(ctx, time.Now())
+		n, err := a.Content.Uploads.PurgeStale(ctx, time.Now())
 		if err != nil && ctx.Err() == nil {
 			a.Log.Error("purge stale uploads", "err", err)
 		} else if n > 0 {

@@ -12,8 +12,8 @@ import (
 	"github.com/wharfhub/wharf/server/storage"
 )
 
-// StatBlob returns the size of a blob linked into repository name.
-func (s *Service) StatBlob(ctx context.Context, name string, dgst digest.Digest) (int64, error) {
+// Stat returns the size of a blob linked into repository name.
+func (s *Blobs) Stat(ctx context.Context, name string, dgst digest.Digest) (int64, error) {
 	size, err := s.db.Blobs.SizeIn(ctx, name, dgst.String())
 	if errors.Is(err, models.ErrNotFound) {
 		return 0, ErrBlobUnknown
@@ -21,10 +21,10 @@ func (s *Service) StatBlob(ctx context.Context, name string, dgst digest.Digest)
 	return size, err
 }
 
-// OpenBlob opens a blob linked into repository name. Blobs of other
+// Open opens a blob linked into repository name. Blobs of other
 // repositories are unknown here, whatever the store holds.
-func (s *Service) OpenBlob(ctx context.Context, name string, dgst digest.Digest) (storage.Content, error) {
-	if _, err := s.StatBlob(ctx, name, dgst); err != nil {
+func (s *Blobs) Open(ctx context.Context, name string, dgst digest.Digest) (storage.Content, error) {
+	if _, err := s.Stat(ctx, name, dgst); err != nil {
 		return nil, err
 	}
 	c, err := s.store.Open(ctx, dgst)
@@ -38,23 +38,23 @@ func (s *Service) OpenBlob(ctx context.Context, name string, dgst digest.Digest)
 	return c, nil
 }
 
-// BlobRedirect returns a URL to fetch a blob linked into repository name
+// Redirect returns a URL to fetch a blob linked into repository name
 // straight from the store, when the store offers one; ok is false when the
 // blob must be served through Wharf.
-func (s *Service) BlobRedirect(ctx context.Context, name string, dgst digest.Digest) (url string, ok bool, err error) {
+func (s *Blobs) Redirect(ctx context.Context, name string, dgst digest.Digest) (url string, ok bool, err error) {
 	r, isRedirector := s.store.(storage.Redirector)
 	if !isRedirector {
 		return "", false, nil
 	}
-	if _, err := s.StatBlob(ctx, name, dgst); err != nil {
+	if _, err := s.Stat(ctx, name, dgst); err != nil {
 		return "", false, err
 	}
 	return r.RedirectURL(ctx, dgst)
 }
 
-// DeleteBlob unlinks a blob from repository name. The bytes stay in the
+// Delete unlinks a blob from repository name. The bytes stay in the
 // store, possibly shared with other repositories, until garbage collection.
-func (s *Service) DeleteBlob(ctx context.Context, name string, dgst digest.Digest) error {
+func (s *Blobs) Delete(ctx context.Context, name string, dgst digest.Digest) error {
 	ok, err := s.db.Blobs.Unlink(ctx, name, dgst.String())
 	if err != nil {
 		return fmt.Errorf("delete blob %s: %w", dgst, err)
@@ -65,10 +65,10 @@ func (s *Service) DeleteBlob(ctx context.Context, name string, dgst digest.Diges
 	return nil
 }
 
-// MountBlob links a blob that repository from holds into repository name.
+// Mount links a blob that repository from holds into repository name.
 // With from empty it mounts any blob the store holds; the caller has
 // decided that the user may read it. It reports whether it mounted.
-func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.Digest) (bool, error) {
+func (s *Blobs) Mount(ctx context.Context, name, from string, dgst digest.Digest) (bool, error) {
 	var size int64
 	var err error
 	if from != "" {
@@ -102,7 +102,7 @@ func (s *Service) MountBlob(ctx context.Context, name, from string, dgst digest.
 	return true, nil
 }
 
-// RepositoriesWithBlob lists up to limit repositories that link dgst.
-func (s *Service) RepositoriesWithBlob(ctx context.Context, dgst digest.Digest, limit int) ([]string, error) {
+// Repositories lists up to limit repositories that link dgst.
+func (s *Blobs) Repositories(ctx context.Context, dgst digest.Digest, limit int) ([]string, error) {
 	return s.db.Blobs.Repositories(ctx, dgst.String(), limit)
 }

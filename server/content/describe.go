@@ -27,7 +27,7 @@ var imageConfigTypes = map[string]bool{
 // describe works out what the hub shows for a manifest: the compressed
 // size a pull downloads and the platforms it serves. Failures only leave
 // the description empty; they never fail a push.
-func (s *Service) describe(ctx context.Context, name string, doc *manifestDoc, mediaType string) (int64, string) {
+func (s *base) describe(ctx context.Context, name string, doc *manifestDoc, mediaType string) (int64, string) {
 	var size int64
 	var platforms []Platform
 	if isIndex(mediaType) {
@@ -58,7 +58,7 @@ func (s *Service) describe(ctx context.Context, name string, doc *manifestDoc, m
 	return size, string(b)
 }
 
-func (s *Service) configPlatform(ctx context.Context, d *ocispec.Descriptor) *Platform {
+func (s *base) configPlatform(ctx context.Context, d *ocispec.Descriptor) *Platform {
 	if !imageConfigTypes[d.MediaType] || d.Size > maxConfigRead {
 		return nil
 	}

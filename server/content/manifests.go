@@ -96,8 +96,8 @@ type PutManifestResult struct {
 	Tags    []string
 }
 
-// PutManifest validates and stores a manifest.
-func (s *Service) PutManifest(ctx context.Context, req PutManifestRequest) (*PutManifestResult, error) {
+// Put validates and stores a manifest.
+func (s *Manifests) Put(ctx context.Context, req PutManifestRequest) (*PutManifestResult, error) {
 	if len(req.Payload) > MaxManifestSize {
 		return nil, detailf(ErrManifestTooLarge, nil, "manifest is %d bytes, the limit is %d", len(req.Payload), MaxManifestSize)
 	}
@@ -324,8 +324,8 @@ func nonDistributable(mt string) bool {
 	return strings.Contains(mt, ".nondistributable.") || mt == mediaTypeDockerForeign
 }
 
-// GetManifest finds a manifest of repository name by tag or digest.
-func (s *Service) GetManifest(ctx context.Context, name string, ref Reference) (*models.Manifest, error) {
+// Get finds a manifest of repository name by tag or digest.
+func (s *Manifests) Get(ctx context.Context, name string, ref Reference) (*models.Manifest, error) {
 	var m *models.Manifest
 	var err error
 	if ref.Digest != "" {
@@ -339,9 +339,9 @@ func (s *Service) GetManifest(ctx context.Context, name string, ref Reference) (
 	return m, err
 }
 
-// DeleteManifest deletes a manifest (by digest) with its tags, or only a
+// Delete deletes a manifest (by digest) with its tags, or only a
 // tag (by tag). actor is recorded on the event.
-func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference, actor string) error {
+func (s *Manifests) Delete(ctx context.Context, name string, ref Reference, actor string) error {
 	var ok bool
 	var err error
 	if ref.Digest != "" {
@@ -367,7 +367,7 @@ func (s *Service) DeleteManifest(ctx context.Context, name string, ref Reference
 type Referrer = ocispec.Descriptor
 
 // Referrers lists the manifests in repository name whose subject is dgst.
-func (s *Service) Referrers(ctx context.Context, name string, dgst digest.Digest, artifactType string) ([]Referrer, error) {
+func (s *Manifests) Referrers(ctx context.Context, name string, dgst digest.Digest, artifactType string) ([]Referrer, error) {
 	ms, err := s.db.Manifests.Referrers(ctx, name, dgst.String(), artifactType)
 	if err != nil {
 		return nil, err
@@ -383,8 +383,8 @@ func (s *Service) Referrers(ctx context.Context, name string, dgst digest.Digest
 	return out, nil
 }
 
-// ListTags lists a repository's tags after last, at most n.
-func (s *Service) ListTags(ctx context.Context, name, last string, n int) ([]string, error) {
+// Tags lists a repository's tags after last, at most n.
+func (s *Manifests) Tags(ctx context.Context, name, last string, n int) ([]string, error) {
 	if _, err := s.db.Repositories.Get(ctx, name); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil, ErrNameUnknown

@@ -19,7 +19,7 @@ func TestOpenUploadCap(t *testing.T) {
 	alice, bob := f.account(t, "alice", 0), f.account(t, "bob", 0)
 	var ids []string
 	for i := range 100 {
-		up, err := f.svc.StartUpload(ctx, "alice/a", alice)
+		up, err := f.svc.Uploads.Start(ctx, "alice/a", alice)
 		if err != nil {
 			t.Fatalf("session %d: %v", i+1, err)
 		}
@@ -27,29 +27,29 @@ func TestOpenUploadCap(t *testing.T) {
 	}
 	full := func(step string) {
 		t.Helper()
-		if _, err := f.svc.StartUpload(ctx, "alice/a", alice); !errors.Is(err, content.ErrTooManyUploads) {
+		if _, err := f.svc.Uploads.Start(ctx, "alice/a", alice); !errors.Is(err, content.ErrTooManyUploads) {
 			t.Fatalf("%s: session 101: %v", step, err)
 		}
 	}
 	full("at the cap")
-	if _, err := f.svc.StartUpload(ctx, "bob/a", bob); err != nil {
+	if _, err := f.svc.Uploads.Start(ctx, "bob/a", bob); err != nil {
 		t.Fatalf("another user: %v", err)
 	}
-	if err := f.svc.CancelUpload(ctx, "alice/a", ids[0], alice); err != nil {
+	if err := f.svc.Uploads.Cancel(ctx, "alice/a", ids[0], alice); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.StartUpload(ctx, "alice/a", alice); err != nil {
+	if _, err := f.svc.Uploads.Start(ctx, "alice/a", alice); err != nil {
 		t.Fatalf("after a cancel: %v", err)
 	}
 	full("after the cancel's place is taken")
 	data := []byte("layer")
-	if _, err := f.svc.AppendUpload(ctx, "alice/a", ids[1], alice, unknown(data)); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/a", ids[1], alice, unknown(data)); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.FinishUpload(ctx, "alice/a", ids[1], alice, digest.FromBytes(data), nil); err != nil {
+	if err := f.svc.Uploads.Finish(ctx, "alice/a", ids[1], alice, digest.FromBytes(data), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.StartUpload(ctx, "alice/a", alice); err != nil {
+	if _, err := f.svc.Uploads.Start(ctx, "alice/a", alice); err != nil {
 		t.Fatalf("after a finish: %v", err)
 	}
 	full("after the finish's place is taken")

@@ -13,8 +13,8 @@ type pulls struct {
 	counts map[string]int64
 }
 
-// RecordPull counts one pull of repository name.
-func (s *Service) RecordPull(name string) {
+// Record counts one pull of repository name.
+func (s *Pulls) Record(name string) {
 	s.pulls.mu.Lock()
 	if s.pulls.counts == nil {
 		s.pulls.counts = map[string]int64{}
@@ -23,8 +23,8 @@ func (s *Service) RecordPull(name string) {
 	s.pulls.mu.Unlock()
 }
 
-// FlushPulls writes the counted pulls.
-func (s *Service) FlushPulls(ctx context.Context) error {
+// Flush writes the counted pulls.
+func (s *Pulls) Flush(ctx context.Context) error {
 	s.pulls.mu.Lock()
 	counts := s.pulls.counts
 	s.pulls.counts = nil
@@ -35,20 +35,20 @@ func (s *Service) FlushPulls(ctx context.Context) error {
 	return s.db.Repositories.AddPulls(ctx, counts)
 }
 
-// RunPullFlusher writes counted pulls every interval until ctx ends, then
+// Run writes counted pulls every interval until ctx ends, then
 // once more.
-func (s *Service) RunPullFlusher(ctx context.Context, interval time.Duration) {
+func (s *Pulls) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			if err := s.FlushPulls(context.Background()); err != nil {
+			if err := s.Flush(context.Background()); err != nil {
 				s.log.Error("flush pull counts", "err", err)
 			}
 			return
 		case <-t.C:
-			if err := s.FlushPulls(ctx); err != nil {
+			if err := s.Flush(ctx); err != nil {
 				s.log.Error("flush pull counts", "err", err)
 			}
 		}

@@ -20,7 +20,7 @@ var ErrQuotaExceeded = errors.New("storage quota exceeded")
 // checkQuota refuses adding size bytes of dgst (empty for a manifest) to
 // repository name when its namespace has a quota it would exceed. A blob
 // the namespace already holds costs nothing.
-func (s *Service) checkQuota(ctx context.Context, name string, dgst digest.Digest, size int64) error {
+func (s *base) checkQuota(ctx context.Context, name string, dgst digest.Digest, size int64) error {
 	ns := models.NamespaceOf(name)
 	u, err := s.db.Namespaces.Usage(ctx, ns)
 	if err != nil {
@@ -59,7 +59,7 @@ const (
 // after offset bytes) and the namespace already holds that blob, which
 // costs it nothing at commit, the bytes up to the blob's size are not
 // counted: they either make the blob again or fail its digest and go.
-func (s *Service) meter(ctx context.Context, ns string, c Chunk, dgst digest.Digest, offset int64) (body io.Reader, release func(), err error) {
+func (s *base) meter(ctx context.Context, ns string, c Chunk, dgst digest.Digest, offset int64) (body io.Reader, release func(), err error) {
 	quota, err := s.db.Namespaces.Quota(ctx, ns)
 	if err != nil {
 		return nil, nil, fmt.Errorf("check quota of %s: %w", ns, err)
@@ -95,7 +95,7 @@ func (s *Service) meter(ctx context.Context, ns string, c Chunk, dgst digest.Dig
 
 // heldBytes is how much of an upload that is to end as dgst, after offset
 // bytes, remakes a blob namespace ns already holds.
-func (s *Service) heldBytes(ctx context.Context, ns string, dgst digest.Digest, offset int64) (int64, error) {
+func (s *base) heldBytes(ctx context.Context, ns string, dgst digest.Digest, offset int64) (int64, error) {
 	if dgst == "" {
 		return 0, nil
 	}

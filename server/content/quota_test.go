@@ -65,7 +65,7 @@ func sized(b []byte) content.Chunk {
 
 func (f *fixture) size(t *testing.T, name, id string, user *int64) int64 {
 	t.Helper()
-	up, err := f.svc.GetUpload(context.Background(), name, id, user)
+	up, err := f.svc.Uploads.Get(context.Background(), name, id, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +81,9 @@ func TestQuotaCountsBytesAsTheyArrive(t *testing.T) {
 		run  func(t *testing.T, f *fixture, user *int64)
 	}{
 		{"a 50 MiB chunk of unknown length stops right after the quota", func(t *testing.T, f *fixture, user *int64) {
-			up, _ := f.svc.StartUpload(ctx, "alice/a", user)
+			up, _ := f.svc.Uploads.Start(ctx, "alice/a", user)
 			body := big()
-			_, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, content.Chunk{Start: 0, Length: -1, Body: body})
+			_, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, content.Chunk{Start: 0, Length: -1, Body: body})
 			if !errors.Is(err, content.ErrQuotaExceeded) {
 				t.Fatalf("append: %v", err)
 			}
@@ -95,16 +95,16 @@ func TestQuotaCountsBytesAsTheyArrive(t *testing.T) {
 			}
 		}},
 		{"a declared 50 MiB chunk is refused before a byte is read", func(t *testing.T, f *fixture, user *int64) {
-			up, _ := f.svc.StartUpload(ctx, "alice/a", user)
+			up, _ := f.svc.Uploads.Start(ctx, "alice/a", user)
 			body := big()
-			_, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, content.Chunk{Start: 0, Length: 50 << 20, Body: body})
+			_, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, content.Chunk{Start: 0, Length: 50 << 20, Body: body})
 			if !errors.Is(err, content.ErrQuotaExceeded) || body.n.Load() != 0 {
 				t.Fatalf("append: %v after reading %d bytes", err, body.n.Load())
 			}
 		}},
 		{"a monolithic 50 MiB blob stops right after the quota and leaves no data", func(t *testing.T, f *fixture, user *int64) {
 			body := big()
-			err := f.svc.PutBlob(ctx, "alice/a", digest.FromString("whatever"), content.Chunk{Start: 0, Length: -1, Body: body})
+			err := f.svc.Uploads.Put(ctx, "alice/a", digest.FromString("whatever"), content.Chunk{Start: 0, Length: -1, Body: body})
 			if !errors.Is(err, content.ErrQuotaExceeded) || body.n.Load() > quota+1 {
 				t.Fatalf("put: %v after reading %d bytes", err, body.n.Load())
 			}
@@ -113,60 +113,60 @@ func TestQuotaCountsBytesAsTheyArrive(t *testing.T) {
 			}
 		}},
 		{"chunks are refused on the one that crosses the quota", func(t *testing.T, f *fixture, user *int64) {
-			up, _ := f.svc.StartUpload(ctx, "alice/a", user)
+			up, _ := f.svc.Uploads.Start(ctx, "alice/a", user)
 			a, b := bytes.Repeat([]byte("a"), 400), bytes.Repeat([]byte("b"), 400)
 			for _, c := range []content.Chunk{unknown(a), sized(b)} {
-				if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, c); err != nil {
+				if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, c); err != nil {
 					t.Fatal(err)
 				}
 			}
 			third := &counter{r: bytes.NewReader(bytes.Repeat([]byte("c"), 400))}
-			if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, content.Chunk{Start: 800, Length: -1, Body: third}); !errors.Is(err, content.ErrQuotaExceeded) {
+			if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, content.Chunk{Start: 800, Length: -1, Body: third}); !errors.Is(err, content.ErrQuotaExceeded) {
 				t.Fatalf("third chunk: %v", err)
 			}
 			if n := third.n.Load(); n > quota-800+1 {
 				t.Fatalf("read %d bytes of the third chunk", n)
 			}
-			if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, sized(bytes.Repeat([]byte("c"), 400))); !errors.Is(err, content.ErrQuotaExceeded) {
+			if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, sized(bytes.Repeat([]byte("c"), 400))); !errors.Is(err, content.ErrQuotaExceeded) {
 				t.Fatalf("declared third chunk: %v", err)
 			}
 			if got := f.size(t, "alice/a", up.ID, user); got != 800 {
 				t.Fatalf("session holds %d bytes, want 800", got)
 			}
 			last := bytes.Repeat([]byte("c"), 200)
-			if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown(last)); err != nil {
+			if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, unknown(last)); err != nil {
 				t.Fatalf("chunk that fills the quota: %v", err)
 			}
 			d := digest.FromBytes(bytes.Join([][]byte{a, b, last}, nil))
-			if err := f.svc.FinishUpload(ctx, "alice/a", up.ID, user, d, nil); err != nil {
+			if err := f.svc.Uploads.Finish(ctx, "alice/a", up.ID, user, d, nil); err != nil {
 				t.Fatalf("finish: %v", err)
 			}
 			// Committed content counts as well as bytes in flight.
-			other, _ := f.svc.StartUpload(ctx, "alice/b", user)
-			if _, err := f.svc.AppendUpload(ctx, "alice/b", other.ID, user, unknown([]byte("x"))); !errors.Is(err, content.ErrQuotaExceeded) {
+			other, _ := f.svc.Uploads.Start(ctx, "alice/b", user)
+			if _, err := f.svc.Uploads.Append(ctx, "alice/b", other.ID, user, unknown([]byte("x"))); !errors.Is(err, content.ErrQuotaExceeded) {
 				t.Fatalf("byte past a full quota: %v", err)
 			}
 		}},
 		{"a blob the namespace holds streams free, up to its size", func(t *testing.T, f *fixture, user *int64) {
 			held := bytes.Repeat([]byte("h"), 600)
 			d := digest.FromBytes(held)
-			if err := f.svc.PutBlob(ctx, "alice/a", d, unknown(held)); err != nil {
+			if err := f.svc.Uploads.Put(ctx, "alice/a", d, unknown(held)); err != nil {
 				t.Fatal(err)
 			}
 			// 600 more bytes would not fit, but they remake what is held.
-			if err := f.svc.PutBlob(ctx, "alice/b", d, unknown(held)); err != nil {
+			if err := f.svc.Uploads.Put(ctx, "alice/b", d, unknown(held)); err != nil {
 				t.Fatalf("monolithic re-push: %v", err)
 			}
-			up, _ := f.svc.StartUpload(ctx, "alice/c", user)
-			if _, err := f.svc.AppendUpload(ctx, "alice/c", up.ID, user, unknown(held[:300])); err != nil {
+			up, _ := f.svc.Uploads.Start(ctx, "alice/c", user)
+			if _, err := f.svc.Uploads.Append(ctx, "alice/c", up.ID, user, unknown(held[:300])); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.svc.FinishUpload(ctx, "alice/c", up.ID, user, d, &content.Chunk{Start: -1, Length: 300, Body: bytes.NewReader(held[300:])}); err != nil {
+			if err := f.svc.Uploads.Finish(ctx, "alice/c", up.ID, user, d, &content.Chunk{Start: -1, Length: 300, Body: bytes.NewReader(held[300:])}); err != nil {
 				t.Fatalf("last chunk of a re-push: %v", err)
 			}
 			// Past the held blob's size, bytes count again.
 			body := &counter{r: io.MultiReader(bytes.NewReader(held), io.LimitReader(zeros{}, 50<<20))}
-			if err := f.svc.PutBlob(ctx, "alice/d", d, content.Chunk{Start: 0, Length: -1, Body: body}); !errors.Is(err, content.ErrQuotaExceeded) {
+			if err := f.svc.Uploads.Put(ctx, "alice/d", d, content.Chunk{Start: 0, Length: -1, Body: body}); !errors.Is(err, content.ErrQuotaExceeded) {
 				t.Fatalf("held blob with more bytes: %v", err)
 			}
 			if n := body.n.Load(); n > 600+(quota-600)+1 {
@@ -175,9 +175,9 @@ func TestQuotaCountsBytesAsTheyArrive(t *testing.T) {
 		}},
 		{"a namespace without a quota takes anything", func(t *testing.T, f *fixture, _ *int64) {
 			bob := f.account(t, "bob", 0)
-			up, _ := f.svc.StartUpload(ctx, "bob/a", bob)
+			up, _ := f.svc.Uploads.Start(ctx, "bob/a", bob)
 			body := &counter{r: io.LimitReader(zeros{}, 5<<20)}
-			got, err := f.svc.AppendUpload(ctx, "bob/a", up.ID, bob, content.Chunk{Start: 0, Length: -1, Body: body})
+			got, err := f.svc.Uploads.Append(ctx, "bob/a", up.ID, bob, content.Chunk{Start: 0, Length: -1, Body: body})
 			if err != nil || got.Size != 5<<20 {
 				t.Fatalf("append: %+v %v", got, err)
 			}
@@ -198,12 +198,12 @@ func TestQuotaConcurrentSessions(t *testing.T) {
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	user := f.account(t, "alice", quota)
-	a, _ := f.svc.StartUpload(ctx, "alice/a", user)
-	b, _ := f.svc.StartUpload(ctx, "alice/b", user)
+	a, _ := f.svc.Uploads.Start(ctx, "alice/a", user)
+	b, _ := f.svc.Uploads.Start(ctx, "alice/b", user)
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.svc.AppendUpload(ctx, "alice/a", a.ID, user, content.Chunk{Start: 0, Length: -1, Body: pr})
+		_, err := f.svc.Uploads.Append(ctx, "alice/a", a.ID, user, content.Chunk{Start: 0, Length: -1, Body: pr})
 		done <- err
 	}()
 	// Write returns once the service has read the bytes, so under its
@@ -211,17 +211,17 @@ func TestQuotaConcurrentSessions(t *testing.T) {
 	if _, err := pw.Write(bytes.Repeat([]byte("a"), 600)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "alice/b", b.ID, user, sized(bytes.Repeat([]byte("b"), 600))); !errors.Is(err, content.ErrQuotaExceeded) {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/b", b.ID, user, sized(bytes.Repeat([]byte("b"), 600))); !errors.Is(err, content.ErrQuotaExceeded) {
 		t.Fatalf("second session while the first streams: %v", err)
 	}
 	pw.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("first session: %v", err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "alice/b", b.ID, user, unknown(bytes.Repeat([]byte("b"), 400))); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/b", b.ID, user, unknown(bytes.Repeat([]byte("b"), 400))); err != nil {
 		t.Fatalf("what is left: %v", err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "alice/b", b.ID, user, unknown([]byte("b"))); !errors.Is(err, content.ErrQuotaExceeded) {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/b", b.ID, user, unknown([]byte("b"))); !errors.Is(err, content.ErrQuotaExceeded) {
 		t.Fatalf("a byte more: %v", err)
 	}
 }
@@ -236,13 +236,13 @@ func TestQuotaParallelChunks(t *testing.T) {
 	var accepted atomic.Int64
 	start := make(chan struct{})
 	for range 10 {
-		up, err := f.svc.StartUpload(ctx, "alice/a", user)
+		up, err := f.svc.Uploads.Start(ctx, "alice/a", user)
 		if err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
 			<-start
-			_, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown(bytes.Repeat([]byte("x"), 300)))
+			_, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, unknown(bytes.Repeat([]byte("x"), 300)))
 			switch {
 			case err == nil:
 				accepted.Add(300)
@@ -264,12 +264,12 @@ func TestQuotaReservationExpires(t *testing.T) {
 	ctx := context.Background()
 	f := open(t, t.TempDir())
 	user := f.account(t, "alice", quota)
-	up, _ := f.svc.StartUpload(ctx, "alice/a", user)
+	up, _ := f.svc.Uploads.Start(ctx, "alice/a", user)
 	now := time.Now()
 	if res, err := f.db.Namespaces.Reserve(ctx, "live", "alice", quota, now, now.Add(time.Hour)); err != nil || res.Bytes != quota {
 		t.Fatalf("reserve: %+v %v", res, err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown([]byte("x"))); !errors.Is(err, content.ErrQuotaExceeded) {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, unknown([]byte("x"))); !errors.Is(err, content.ErrQuotaExceeded) {
 		t.Fatalf("byte past a live reservation: %v", err)
 	}
 	if err := f.db.Namespaces.Release(ctx, "live"); err != nil {
@@ -279,7 +279,7 @@ func TestQuotaReservationExpires(t *testing.T) {
 	if _, err := f.db.Namespaces.Reserve(ctx, "dead", "alice", quota, past, past.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "alice/a", up.ID, user, unknown(bytes.Repeat([]byte("x"), quota))); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "alice/a", up.ID, user, unknown(bytes.Repeat([]byte("x"), quota))); err != nil {
 		t.Fatalf("append past an expired reservation: %v", err)
 	}
 }

@@ -10,8 +10,29 @@ import (
 	"github.com/wharfhub/wharf/server/storage"
 )
 
-// Service is the content service.
+// Service is the content service: blobs, manifests and tags, uploads,
+// and pull counts, each a small service over one shared base.
 type Service struct {
+	Blobs     *Blobs
+	Manifests *Manifests
+	Uploads   *Uploads
+	Pulls     *Pulls
+}
+
+// Blobs serves blobs: stat, read, redirect, mount and delete.
+type Blobs struct{ *base }
+
+// Manifests stores and serves manifests, tags and referrers.
+type Manifests struct{ *base }
+
+// Uploads are blob upload sessions, from start to commit.
+type Uploads struct{ *base }
+
+// Pulls counts pulls and writes the counts in batches.
+type Pulls struct{ *base }
+
+// base is what every part of the content service shares.
+type base struct {
 	db    *models.DB
 	store storage.Driver
 	log   *slog.Logger
@@ -51,7 +72,8 @@ func New(db *models.DB, store storage.Driver, log *slog.Logger, opts Options) *S
 	if opts.GCWait <= 0 {
 		opts.GCWait = time.Minute
 	}
-	return &Service{db: db, store: store, log: log, opts: opts}
+	b := &base{db: db, store: store, log: log, opts: opts}
+	return &Service{Blobs: &Blobs{b}, Manifests: &Manifests{b}, Uploads: &Uploads{b}, Pulls: &Pulls{b}}
 }
 
 // keyedMutex serialises work on one key (an upload id) without a global lock.

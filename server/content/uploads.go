@@ -24,11 +24,11 @@ type Upload struct {
 	Size int64
 }
 
-// StartUpload opens an upload session in repository name for userID
+// Start opens an upload session in repository name for userID
 // (nil for none). Only the same repository and user can continue it. A
 // user holds at most MaxOpenUploads open sessions; finishing, cancelling
 // or the purge of a stale one frees its place.
-func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (*Upload, error) {
+func (s *Uploads) Start(ctx context.Context, name string, userID *int64) (*Upload, error) {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, UserID: userID, StartedAt: &now, UpdatedAt: now}
 	if err := s.db.Uploads.Create(ctx, u, s.opts.MaxOpenUploads); err != nil {
@@ -41,9 +41,9 @@ func (s *Service) StartUpload(ctx context.Context, name string, userID *int64) (
 	return &Upload{ID: u.ID, Name: name}, nil
 }
 
-// GetUpload finds a session that belongs to repository name and userID.
+// Get finds a session that belongs to repository name and userID.
 // Another repository's or another user's session is unknown here.
-func (s *Service) GetUpload(ctx context.Context, name, id string, userID *int64) (*Upload, error) {
+func (s *Uploads) Get(ctx context.Context, name, id string, userID *int64) (*Upload, error) {
 	u, err := s.getUpload(ctx, name, id, userID)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (s *Service) GetUpload(ctx context.Context, name, id string, userID *int64)
 	return &Upload{ID: u.ID, Name: name, Size: u.Size}, nil
 }
 
-func (s *Service) getUpload(ctx context.Context, name, id string, userID *int64) (*models.Upload, error) {
+func (s *base) getUpload(ctx context.Context, name, id string, userID *int64) (*models.Upload, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, ErrUploadUnknown
 	}
@@ -96,8 +96,8 @@ type Chunk struct {
 	Body   io.Reader
 }
 
-// AppendUpload streams a chunk into the session, hashing as it writes.
-func (s *Service) AppendUpload(ctx context.Context, name, id string, userID *int64, c Chunk) (*Upload, error) {
+// Append streams a chunk into the session, hashing as it writes.
+func (s *Uploads) Append(ctx context.Context, name, id string, userID *int64, c Chunk) (*Upload, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	u, err := s.getUpload(ctx, name, id, userID)
@@ -112,7 +112,7 @@ func (s *Service) AppendUpload(ctx context.Context, name, id string, userID *int
 
 // appendLocked appends c to the session; dgst is the digest the upload is
 // to have, when the chunk is the last one, else "".
-func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk, dgst digest.Digest) error {
+func (s *base) appendLocked(ctx context.Context, u *models.Upload, c Chunk, dgst digest.Digest) error {
 	if c.Start >= 0 && c.Start != u.Size {
 		return detailf(ErrRangeInvalid, nil, "chunk starts at %d, upload has %d bytes", c.Start, u.Size)
 	}
@@ -157,10 +157,10 @@ func (s *Service) appendLocked(ctx context.Context, u *models.Upload, c Chunk, d
 	return nil
 }
 
-// FinishUpload appends an optional last chunk, verifies dgst against the
+// Finish appends an optional last chunk, verifies dgst against the
 // content and commits the blob into repository name. A wrong digest ends
 // the session and leaves nothing behind.
-func (s *Service) FinishUpload(ctx context.Context, name, id string, userID *int64, dgst digest.Digest, c *Chunk) error {
+func (s *Uploads) Finish(ctx context.Context, name, id string, userID *int64, dgst digest.Digest, c *Chunk) error {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	u, err := s.getUpload(ctx, name, id, userID)
@@ -175,7 +175,7 @@ func (s *Service) FinishUpload(ctx context.Context, name, id string, userID *int
 	return s.commit(ctx, u, dgst)
 }
 
-func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Digest) error {
+func (s *base) commit(ctx context.Context, u *models.Upload, dgst digest.Digest) error {
 	h, err := restoreHash(u.HashState)
 	if err != nil {
 		return err
@@ -228,7 +228,7 @@ func (s *Service) commit(ctx context.Context, u *models.Upload, dgst digest.Dige
 // leaseBlob takes the lease an upload holds while it commits dgst. When
 // garbage collection is deleting the blob it waits, up to GCWait, for the
 // deletion to finish, then writes the blob afresh.
-func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64) (string, error) {
+func (s *base) leaseBlob(ctx context.Context, dgst digest.Digest, size int64) (string, error) {
 	deadline := time.Now().Add(s.opts.GCWait)
 	pause := 10 * time.Millisecond
 	for {
@@ -257,7 +257,7 @@ func (s *Service) leaseBlob(ctx context.Context, dgst digest.Digest, size int64)
 	}
 }
 
-func (s *Service) rehash(ctx context.Context, id string, alg digest.Algorithm) (digest.Digest, error) {
+func (s *base) rehash(ctx context.Context, id string, alg digest.Algorithm) (digest.Digest, error) {
 	if !alg.Available() {
 		return "", detailf(ErrDigestInvalid, nil, "unsupported digest algorithm %s", alg)
 	}
@@ -272,9 +272,9 @@ func (s *Service) rehash(ctx context.Context, id string, alg digest.Algorithm) (
 	return alg.FromReader(r)
 }
 
-// PutBlob stores a whole blob in one request (POST ?digest=, or a mount's
+// Put stores a whole blob in one request (POST ?digest=, or a mount's
 // fallback): stream, verify, commit.
-func (s *Service) PutBlob(ctx context.Context, name string, dgst digest.Digest, c Chunk) error {
+func (s *Uploads) Put(ctx context.Context, name string, dgst digest.Digest, c Chunk) error {
 	now := time.Now().UTC()
 	u := &models.Upload{ID: uuid.NewString(), Repository: name, StartedAt: &now, UpdatedAt: now}
 	// No session row holds these bytes: the reservation counts them until
@@ -299,8 +299,8 @@ func (s *Service) PutBlob(ctx context.Context, name string, dgst digest.Digest, 
 	return s.commit(ctx, u, dgst)
 }
 
-// CancelUpload ends a session and discards its data.
-func (s *Service) CancelUpload(ctx context.Context, name, id string, userID *int64) error {
+// Cancel ends a session and discards its data.
+func (s *Uploads) Cancel(ctx context.Context, name, id string, userID *int64) error {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	if _, err := s.getUpload(ctx, name, id, userID); err != nil {
@@ -309,16 +309,16 @@ func (s *Service) CancelUpload(ctx context.Context, name, id string, userID *int
 	return s.cancel(ctx, id)
 }
 
-func (s *Service) cancel(ctx context.Context, id string) error {
+func (s *base) cancel(ctx context.Context, id string) error {
 	if err := s.db.Uploads.Delete(ctx, id); err != nil {
 		return err
 	}
 	return s.store.DeleteUpload(ctx, id)
 }
 
-// PurgeStaleUploads removes sessions untouched for UploadTTL, and upload
+// PurgeStale removes sessions untouched for UploadTTL, and upload
 // data that no session owns, and reports how many it removed.
-func (s *Service) PurgeStaleUploads(ctx context.Context, now time.Time) (int, error) {
+func (s *Uploads) PurgeStale(ctx context.Context, now time.Time) (int, error) {
 	before := now.Add(-s.opts.UploadTTL)
 	removed := 0
 	for {

@@ -73,11 +73,11 @@ func TestCrashBetweenRenameAndRow(t *testing.T) {
 	f := open(t, dir)
 	data := []byte("layer bytes")
 	d := digest.FromBytes(data)
-	up, err := f.svc.StartUpload(ctx, "a/b", nil)
+	up, err := f.svc.Uploads.Start(ctx, "a/b", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AppendUpload(ctx, "a/b", up.ID, nil, content.Chunk{Start: 0, Length: -1, Body: bytes.NewReader(data)}); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "a/b", up.ID, nil, content.Chunk{Start: 0, Length: -1, Body: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
 	// The first half of a commit, then the "crash".
@@ -90,16 +90,16 @@ func TestCrashBetweenRenameAndRow(t *testing.T) {
 	if size, err := g.store.Stat(ctx, d); err != nil || size != int64(len(data)) {
 		t.Fatalf("blob after crash: size %d err %v", size, err)
 	}
-	if _, err := g.svc.StatBlob(ctx, "a/b", d); !errors.Is(err, content.ErrBlobUnknown) {
+	if _, err := g.svc.Blobs.Stat(ctx, "a/b", d); !errors.Is(err, content.ErrBlobUnknown) {
 		t.Fatalf("unlinked blob visible: %v", err)
 	}
-	if err := g.svc.FinishUpload(ctx, "a/b", up.ID, nil, d, nil); !errors.Is(err, content.ErrUploadUnknown) {
+	if err := g.svc.Uploads.Finish(ctx, "a/b", up.ID, nil, d, nil); !errors.Is(err, content.ErrUploadUnknown) {
 		t.Fatalf("finish after crash: %v", err)
 	}
-	if err := g.svc.PutBlob(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(data)), Body: bytes.NewReader(data)}); err != nil {
+	if err := g.svc.Uploads.Put(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(data)), Body: bytes.NewReader(data)}); err != nil {
 		t.Fatalf("re-push: %v", err)
 	}
-	c, err := g.svc.OpenBlob(ctx, "a/b", d)
+	c, err := g.svc.Blobs.Open(ctx, "a/b", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,25 +113,25 @@ func TestCrashBetweenRenameAndRow(t *testing.T) {
 func TestFailedChunkKeepsSession(t *testing.T) {
 	ctx := context.Background()
 	f := open(t, t.TempDir())
-	up, _ := f.svc.StartUpload(ctx, "a/b", nil)
+	up, _ := f.svc.Uploads.Start(ctx, "a/b", nil)
 	first := bytes.Repeat([]byte("a"), 1000)
-	if _, err := f.svc.AppendUpload(ctx, "a/b", up.ID, nil, content.Chunk{Start: 0, Length: -1, Body: bytes.NewReader(first)}); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "a/b", up.ID, nil, content.Chunk{Start: 0, Length: -1, Body: bytes.NewReader(first)}); err != nil {
 		t.Fatal(err)
 	}
 	broken := io.MultiReader(bytes.NewReader(bytes.Repeat([]byte("b"), 500)), errReader{})
-	if _, err := f.svc.AppendUpload(ctx, "a/b", up.ID, nil, content.Chunk{Start: 1000, Length: -1, Body: broken}); err == nil {
+	if _, err := f.svc.Uploads.Append(ctx, "a/b", up.ID, nil, content.Chunk{Start: 1000, Length: -1, Body: broken}); err == nil {
 		t.Fatal("broken chunk accepted")
 	}
-	got, err := f.svc.GetUpload(ctx, "a/b", up.ID, nil)
+	got, err := f.svc.Uploads.Get(ctx, "a/b", up.ID, nil)
 	if err != nil || got.Size != 1000 {
 		t.Fatalf("session after failure: %+v %v", got, err)
 	}
 	second := bytes.Repeat([]byte("c"), 700)
-	if _, err := f.svc.AppendUpload(ctx, "a/b", up.ID, nil, content.Chunk{Start: 1000, Length: 700, Body: bytes.NewReader(second)}); err != nil {
+	if _, err := f.svc.Uploads.Append(ctx, "a/b", up.ID, nil, content.Chunk{Start: 1000, Length: 700, Body: bytes.NewReader(second)}); err != nil {
 		t.Fatal(err)
 	}
 	d := digest.FromBytes(append(first, second...))
-	if err := f.svc.FinishUpload(ctx, "a/b", up.ID, nil, d, nil); err != nil {
+	if err := f.svc.Uploads.Finish(ctx, "a/b", up.ID, nil, d, nil); err != nil {
 		t.Fatalf("finish: %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestPurgeStaleUploads(t *testing.T) {
 	if _, err := f.store.AppendUpload(ctx, orphan, 0, bytes.NewReader([]byte("orphan"))); err != nil {
 		t.Fatal(err)
 	}
-	n, err := f.svc.PurgeStaleUploads(ctx, now.Add(2*time.Hour))
+	n, err := f.svc.Uploads.PurgeStale(ctx, now.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

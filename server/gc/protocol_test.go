@@ -51,7 +51,7 @@ func newFixture(t *testing.T, opts ...content.Options) *fixture {
 func (f *fixture) blob(repo string, data []byte) digest.Digest {
 	f.t.Helper()
 	d := digest.FromBytes(data)
-	if err := f.svc.PutBlob(context.Background(), repo, d, content.Chunk{Start: 0, Length: int64(len(data)), Body: bytes.NewReader(data)}); err != nil {
+	if err := f.svc.Uploads.Put(context.Background(), repo, d, content.Chunk{Start: 0, Length: int64(len(data)), Body: bytes.NewReader(data)}); err != nil {
 		f.t.Fatalf("push blob %s to %s: %v", d, repo, err)
 	}
 	return d
@@ -102,7 +102,7 @@ func (f *fixture) putManifest(repo, tag string, payload []byte, mediaType string
 	if tag == "" {
 		ref = content.Reference{Digest: digest.FromBytes(payload)}
 	}
-	res, err := f.svc.PutManifest(context.Background(), content.PutManifestRequest{Name: repo, Ref: ref, ContentType: mediaType, Payload: payload})
+	res, err := f.svc.Manifests.Put(context.Background(), content.PutManifestRequest{Name: repo, Ref: ref, ContentType: mediaType, Payload: payload})
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +128,7 @@ func (f *fixture) index(repo, tag string, children ...digest.Digest) digest.Dige
 // readable reports whether repo serves d with the right bytes.
 func (f *fixture) readable(repo string, d digest.Digest) bool {
 	f.t.Helper()
-	c, err := f.svc.OpenBlob(context.Background(), repo, d)
+	c, err := f.svc.Blobs.Open(context.Background(), repo, d)
 	if errors.Is(err, content.ErrBlobUnknown) {
 		return false
 	}
@@ -245,7 +245,7 @@ func TestCollectorDecides(t *testing.T) {
 		}, tidy, 1, 1, 0}, // a/b's config goes
 		{"a deleted image's blobs go", func(f *fixture) (map[digest.Digest]string, map[digest.Digest]string) {
 			m := f.image("a/b", "v1", layer("1"))
-			if err := f.svc.DeleteManifest(context.Background(), "a/b", content.Reference{Digest: m}, "test"); err != nil {
+			if err := f.svc.Manifests.Delete(context.Background(), "a/b", content.Reference{Digest: m}, "test"); err != nil {
 				f.t.Fatal(err)
 			}
 			return nil, map[digest.Digest]string{digest.FromBytes(layer("1")): "a/b"}
@@ -336,7 +336,7 @@ func TestDryRunDeletesNothing(t *testing.T) {
 	if rep.Manifests != 1 || rep.Blobs != 2 || rep.Orphans != 1 || rep.BytesReclaimed() == 0 {
 		t.Fatalf("dry run report %s; want 1 manifest, 2 blobs, 1 store file", rep)
 	}
-	if _, err := f.svc.GetManifest(context.Background(), "a/b", content.Reference{Digest: m}); err != nil {
+	if _, err := f.svc.Manifests.Get(context.Background(), "a/b", content.Reference{Digest: m}); err != nil {
 		t.Fatalf("dry run deleted the manifest: %v", err)
 	}
 	if !f.readable("a/b", digest.FromBytes([]byte("layer"))) || !f.inStore(d) {
@@ -351,7 +351,7 @@ func TestBlobReferencedAgainDuringCollectionStays(t *testing.T) {
 	layer := []byte("layer pushed, then its image deleted")
 	m := f.image("a/b", "v1", layer)
 	ctx := context.Background()
-	if err := f.svc.DeleteManifest(ctx, "a/b", content.Reference{Digest: m}, "test"); err != nil {
+	if err := f.svc.Manifests.Delete(ctx, "a/b", content.Reference{Digest: m}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var pushed digest.Digest
@@ -389,10 +389,10 @@ func TestManifestPutAfterMarkFailsCleanly(t *testing.T) {
 		t.Fatalf("put manifest naming a marked blob: %v, want ErrManifestBlobUnknown", err)
 	}
 	// The mark took the link at once: a client's HEAD says upload again.
-	if _, err := f.svc.StatBlob(ctx, "a/b", ld); !errors.Is(err, content.ErrBlobUnknown) {
+	if _, err := f.svc.Blobs.Stat(ctx, "a/b", ld); !errors.Is(err, content.ErrBlobUnknown) {
 		t.Fatalf("stat of a marked blob: %v, want ErrBlobUnknown", err)
 	}
-	if mounted, err := f.svc.MountBlob(ctx, "c/d", "", ld); mounted || err != nil {
+	if mounted, err := f.svc.Blobs.Mount(ctx, "c/d", "", ld); mounted || err != nil {
 		t.Fatalf("mount of a marked blob: %v %v, want a plain upload instead", mounted, err)
 	}
 	// GC finishes; the client pushes the layer again, then the manifest.
@@ -421,7 +421,7 @@ func TestUploadWaitsForDeletionAndRewrites(t *testing.T) {
 	f.markDeleting(d)
 	done := make(chan error, 1)
 	go func() {
-		done <- f.svc.PutBlob(ctx, "c/d", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
+		done <- f.svc.Uploads.Put(ctx, "c/d", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
 	}()
 	select {
 	case err := <-done:
@@ -453,7 +453,7 @@ func TestUploadGivesUpOnAStuckDeletion(t *testing.T) {
 	layer := []byte("layer")
 	d := f.blob("a/b", layer)
 	f.markDeleting(d)
-	err := f.svc.PutBlob(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
+	err := f.svc.Uploads.Put(ctx, "a/b", d, content.Chunk{Start: 0, Length: int64(len(layer)), Body: bytes.NewReader(layer)})
 	if !errors.Is(err, content.ErrBusy) {
 		t.Fatalf("upload of a blob whose deletion never ends: %v, want ErrBusy", err)
 	}
@@ -543,7 +543,7 @@ func TestUntaggedManifestPutAgainDuringCollectionStays(t *testing.T) {
 	if deleted, err := f.db.GC.DeleteUntaggedManifest(context.Background(), garbage[0].ID, time.Now().Add(time.Second)); deleted || err != nil {
 		t.Fatalf("delete of a manifest tagged meanwhile: %v %v", deleted, err)
 	}
-	if _, err := f.svc.GetManifest(context.Background(), "a/b", content.Reference{Tag: "v1"}); err != nil {
+	if _, err := f.svc.Manifests.Get(context.Background(), "a/b", content.Reference{Tag: "v1"}); err != nil {
 		t.Fatalf("tag v1 lost: %v", err)
 	}
 	_ = m

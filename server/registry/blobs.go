@@ -28,7 +28,7 @@ func (h *Handler) blob(q *request) error {
 		hdr.Set("Content-Type", "application/octet-stream")
 		hdr.Set("Accept-Ranges", "bytes")
 		if q.r.Method == http.MethodHead {
-			size, err := h.content.StatBlob(q.ctx(), q.route.name, dgst)
+			size, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst)
 			if err != nil {
 				return err
 			}
@@ -37,7 +37,7 @@ func (h *Handler) blob(q *request) error {
 			return nil
 		}
 		// A store that offers presigned URLs serves the bytes itself.
-		if u, ok, err := h.content.BlobRedirect(q.ctx(), q.route.name, dgst); err != nil {
+		if u, ok, err := h.content.Blobs.Redirect(q.ctx(), q.route.name, dgst); err != nil {
 			return err
 		} else if ok {
 			hdr.Del("Content-Type")
@@ -45,7 +45,7 @@ func (h *Handler) blob(q *request) error {
 			http.Redirect(q.w, q.r, u, http.StatusTemporaryRedirect)
 			return nil
 		}
-		c, err := h.content.OpenBlob(q.ctx(), q.route.name, dgst)
+		c, err := h.content.Blobs.Open(q.ctx(), q.route.name, dgst)
 		if err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (h *Handler) blob(q *request) error {
 		if err := q.authorize(h, q.route.name, auth.ActionDelete); err != nil {
 			return err
 		}
-		if err := h.content.DeleteBlob(q.ctx(), q.route.name, dgst); err != nil {
+		if err := h.content.Blobs.Delete(q.ctx(), q.route.name, dgst); err != nil {
 			return err
 		}
 		q.w.Header().Set("Content-Length", "0")

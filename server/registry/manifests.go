@@ -27,7 +27,7 @@ func (h *Handler) manifest(q *request) error {
 		if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
 			return err
 		}
-		m, err := h.content.GetManifest(q.ctx(), q.route.name, ref)
+		m, err := h.content.Manifests.Get(q.ctx(), q.route.name, ref)
 		if err != nil {
 			return err
 		}
@@ -46,7 +46,7 @@ func (h *Handler) manifest(q *request) error {
 		q.w.WriteHeader(http.StatusOK)
 		if q.r.Method == http.MethodGet {
 			_, _ = q.w.Write(m.Payload)
-			h.content.RecordPull(q.route.name)
+			h.content.Pulls.Record(q.route.name)
 		}
 		return nil
 	case http.MethodPut:
@@ -59,7 +59,7 @@ func (h *Handler) manifest(q *request) error {
 		if q.id != nil {
 			actor = q.id.Username
 		}
-		if err := h.content.DeleteManifest(q.ctx(), q.route.name, ref, actor); err != nil {
+		if err := h.content.Manifests.Delete(q.ctx(), q.route.name, ref, actor); err != nil {
 			return err
 		}
 		q.w.Header().Set("Content-Length", "0")
@@ -86,7 +86,7 @@ func (h *Handler) putManifest(q *request, ref content.Reference) error {
 	if q.id != nil {
 		pusher = q.id.Username
 	}
-	res, err := h.content.PutManifest(q.ctx(), content.PutManifestRequest{
+	res, err := h.content.Manifests.Put(q.ctx(), content.PutManifestRequest{
 		Name: name, Ref: ref, ContentType: q.r.Header.Get("Content-Type"), Payload: payload, Tags: tags, Pusher: pusher,
 	})
 	if err != nil {

@@ -66,7 +66,7 @@ func (h *Handler) tags(q *request) error {
 	}
 	tags := []string{}
 	if n > 0 {
-		tags, err = h.content.ListTags(q.ctx(), q.route.name, last, n)
+		tags, err = h.content.Manifests.Tags(q.ctx(), q.route.name, last, n)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (h *Handler) referrers(q *request) error {
 		return err
 	}
 	artifactType := q.r.URL.Query().Get("artifactType")
-	refs, err := h.content.Referrers(q.ctx(), q.route.name, dgst, artifactType)
+	refs, err := h.content.Manifests.Referrers(q.ctx(), q.route.name, dgst, artifactType)
 	if err != nil {
 		return err
 	}

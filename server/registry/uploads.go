@@ -48,12 +48,12 @@ func (h *Handler) startUpload(q *request) error {
 		if err != nil {
 			return errcode.DigestInvalid.WithMessage("invalid digest %q", truncate(d, 200))
 		}
-		if err := h.content.PutBlob(q.ctx(), name, dgst, content.Chunk{Start: 0, Length: q.r.ContentLength, Body: q.r.Body}); err != nil {
+		if err := h.content.Uploads.Put(q.ctx(), name, dgst, content.Chunk{Start: 0, Length: q.r.ContentLength, Body: q.r.Body}); err != nil {
 			return err
 		}
 		return blobCreated(q, name, dgst)
 	}
-	up, err := h.content.StartUpload(q.ctx(), name, q.userID())
+	up, err := h.content.Uploads.Start(q.ctx(), name, q.userID())
 	if err != nil {
 		return err
 	}
@@ -87,13 +87,13 @@ func (h *Handler) mount(q *request, name, from string, dgst digest.Digest) (bool
 			return false, err
 		}
 	}
-	return h.content.MountBlob(q.ctx(), name, from, dgst)
+	return h.content.Blobs.Mount(q.ctx(), name, from, dgst)
 }
 
 // canReadBlobSomewhere reports whether the caller may pull some
 // repository that links dgst.
 func (h *Handler) canReadBlobSomewhere(q *request, dgst digest.Digest) (bool, error) {
-	repos, err := h.content.RepositoriesWithBlob(q.ctx(), dgst, 50)
+	repos, err := h.content.Blobs.Repositories(q.ctx(), dgst, 50)
 	if err != nil {
 		return false, err
 	}
@@ -137,7 +137,7 @@ func (h *Handler) upload(q *request) error {
 	}
 	switch q.r.Method {
 	case http.MethodGet:
-		up, err := h.content.GetUpload(q.ctx(), name, id, q.userID())
+		up, err := h.content.Uploads.Get(q.ctx(), name, id, q.userID())
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (h *Handler) upload(q *request) error {
 		if err != nil {
 			return err
 		}
-		up, err := h.content.AppendUpload(q.ctx(), name, id, q.userID(), chunk)
+		up, err := h.content.Uploads.Append(q.ctx(), name, id, q.userID(), chunk)
 		if err != nil {
 			if up != nil && errorIsRange(err) {
 				// Tell the client where the upload really stands.
@@ -176,12 +176,12 @@ func (h *Handler) upload(q *request) error {
 			}
 			last = &c
 		}
-		if err := h.content.FinishUpload(q.ctx(), name, id, q.userID(), dgst, last); err != nil {
+		if err := h.content.Uploads.Finish(q.ctx(), name, id, q.userID(), dgst, last); err != nil {
 			return err
 		}
 		return blobCreated(q, name, dgst)
 	case http.MethodDelete:
-		if err := h.content.CancelUpload(q.ctx(), name, id, q.userID()); err != nil {
+		if err := h.content.Uploads.Cancel(q.ctx(), name, id, q.userID()); err != nil {
 			return err
 		}
 		q.w.Header().Set("Content-Length", "0")

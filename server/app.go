@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,6 +58,8 @@ type App struct {
 	gcMetrics   *metrics.GC
 	searchIndex search.Index
 	listener    net.Listener
+	// tls is nil unless HTTPS is served.
+	tls *serverTLS
 	// web is nil when no base URL is known.
 	web *web.Web
 }
@@ -78,14 +81,17 @@ type Options struct {
 	// before logins are refused (10; an address may have ten times as
 	// many).
 	LoginLimit int
+	// ACMEClient, if set, talks to the ACME server (tests trust their
+	// test server's root with it).
+	ACMEClient *http.Client
 }
 
 // Open opens the data directory (creating it), migrates the database and
 // wires the services. Nothing runs until Run or Serve.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
 	cfg = new(*cfg) // Open fills in the base URL; the caller's copy stays
-	if cfg.BaseURL == "" && opts.Listener != nil {
-		cfg.BaseURL = "http://" + opts.Listener.Addr().String()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = defaultBaseURL(cfg.TLS, opts.Listener)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -105,6 +111,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 			_ = a.Close()
 		}
 	}()
+	if err := a.openTLS(opts); err != nil {
+		return nil, err
+	}
 	if err := migrations.Run(ctx, db.Writer()); err != nil {
 		return nil, err
 	}

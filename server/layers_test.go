@@ -59,7 +59,7 @@ var allowed = map[string]layer{
 	"server": {
 		Imports: []string{
 			"migrations", "models", "search",
-			"server/api", "server/auth", "server/clientaddr", "server/config",
+			"server/api", "server/auth", "server/certs", "server/clientaddr", "server/config",
 			"server/content", "server/events", "server/gc", "server/hub",
 			"server/indexer", "server/metrics", "server/registry", "server/reqlog",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
@@ -171,16 +171,19 @@ var allowed = map[string]layer{
 	"server/storage/filesystem": storageBackend,
 	"server/storage/s3":         storageBackend,
 	"server/bodylimit":          leaf,
-	"server/clientaddr":         leaf,
-	"server/events":             leaf,
-	"server/markdown":           leaf,
-	"server/metrics":            leaf,
-	"server/repopath":           leaf,
-	"server/reqlog":             leaf,
-	"server/textcheck":          leaf,
-	"server/webhook/signature":  leaf,
-	"static":                    leaf,
-	"templates":                 leaf,
+	// The server's certificates: files or ACME (tests make theirs with
+	// server/testutil's CA).
+	"server/certs":             {Test: []string{"server/testutil"}},
+	"server/clientaddr":        leaf,
+	"server/events":            leaf,
+	"server/markdown":          leaf,
+	"server/metrics":           leaf,
+	"server/repopath":          leaf,
+	"server/reqlog":            leaf,
+	"server/textcheck":         leaf,
+	"server/webhook/signature": leaf,
+	"static":                   leaf,
+	"templates":                leaf,
 
 	// Test support.
 	"server/servertest":          {Imports: []string{"server"}},

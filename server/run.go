@@ -99,16 +99,44 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 	}
+	// The plain-HTTP listener (redirects, ACME challenges), if any, is
+	// opened before anything runs.
+	var hln net.Listener
+	if a.tls != nil && a.Config.TLS.HTTPAddr != "" {
+		if hln, err = net.Listen("tcp", a.Config.TLS.HTTPAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("http-addr: %w", err)
+		}
+	}
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	workers, stopWorkers := context.WithCancel(gctx)
 	defer stopWorkers()
 	g.Go(func() error { return a.Run(workers) })
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
+	servers := []*http.Server{srv}
+	serve := func(srv *http.Server, ln net.Listener, tls bool) {
+		g.Go(func() error {
+			var err error
+			if tls {
+				err = srv.ServeTLS(ln, "", "")
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+			}
+			return nil
+		})
+	}
+	if a.tls != nil {
+		srv.TLSConfig = a.tls.config
+		if hln != nil {
+			rs := a.redirectServer()
+			servers = append(servers, rs)
+			a.Log.Info("redirecting plain HTTP to HTTPS", "addr", hln.Addr().String())
+			serve(rs, hln, false)
 		}
-		return nil
-	})
+	}
+	serve(srv, ln, a.tls != nil)
 	g.Go(func() error {
 		defer stopWorkers()
 		select {
@@ -118,16 +146,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		a.Log.Info("shutting down: finishing requests", "timeout", ShutdownTimeout.String())
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 		defer cancel()
-		err := srv.Shutdown(sctx)
-		if err != nil {
-			_ = srv.Close() // cuts the connections; their handlers end
-			err = fmt.Errorf("shutdown: requests still running after %s: %w", ShutdownTimeout, err)
+		var errs []error
+		for _, srv := range servers {
+			if err := srv.Shutdown(sctx); err != nil {
+				_ = srv.Close() // cuts the connections; their handlers end
+				errs = append(errs, fmt.Errorf("shutdown: requests still running after %s: %w", ShutdownTimeout, err))
+			}
 		}
+		err := errors.Join(errs...)
 		inflight.Wait()
 		a.Log.Info("shutting down: stopping workers")
 		return err
 	})
-	a.Log.Info("wharf listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "data_dir", a.Config.DataDir)
+	a.Log.Info("wharf listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "data_dir", a.Config.DataDir, "tls", a.tls != nil)
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -116,9 +116,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ln.Close()
 		return err
 	}
+	// SIGHUP reads the certificate files again (they are also watched).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	served := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := app.ReloadCertificates(); err != nil {
+					log.Error("SIGHUP: tls certificate not reloaded; the previous one is still served", "err", err)
+				} else {
+					log.Info("SIGHUP: tls certificate files read")
+				}
+			case <-served:
+				return
+			}
+		}
+	}()
 	// Serve returns once the workers have stopped: only then do the
 	// search index and the database close.
 	serr := app.Serve(ctx, nil)
+	close(served)
 	if err := app.Close(); err != nil && serr == nil {
 		serr = fmt.Errorf("close: %w", err)
 	}

@@ -50,6 +50,8 @@ type Config struct {
 	BodyTimeout time.Duration
 	// MetricsToken, if set, is the bearer token /metrics asks for.
 	MetricsToken string
+	// TLS is how HTTPS is served, if it is.
+	TLS TLS
 }
 
 // Setting describes one flag with its environment variable.
@@ -83,7 +85,7 @@ var ServeSettings = []Setting{
 		set: str(func(c *Config) *string { return &c.Addr })},
 	{Name: "data-dir", Usage: "directory for the database, blobs and search index", Def: "./data",
 		set: str(func(c *Config) *string { return &c.DataDir })},
-	{Name: "base-url", Usage: "public URL of this server, used in links and auth realms (default http://ADDR)", Def: "",
+	{Name: "base-url", Usage: "public URL of this server, used in links and auth realms (default http://ADDR, or https:// with TLS on)", Def: "",
 		set: str(func(c *Config) *string { return &c.BaseURL })},
 	{Name: "log-level", Usage: "debug, info, warn or error", Def: "info",
 		set: func(c *Config, v string) error {
@@ -214,6 +216,9 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.DataDir == "" {
 		return nil, nil, errors.New("data-dir must not be empty")
+	}
+	if err := checkTLS(c.TLS); err != nil {
+		return nil, nil, err
 	}
 	return c, rest, nil
 }

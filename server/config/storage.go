@@ -67,4 +67,4 @@ var storageSettings = []Setting{
 		}},
 }
 
-func init() { ServeSettings = append(ServeSettings, storageSettings...) }
+func init() { ServeSettings = append(append(ServeSettings, storageSettings...), tlsSettings...) }

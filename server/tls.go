@@ -1,0 +1,113 @@
+package server
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/server/certs"
+	"github.com/wharfhub/wharf/server/config"
+)
+
+// serverTLS is how the App serves HTTPS, when it does.
+type serverTLS struct {
+	config *tls.Config
+	files  *certs.Files // certificates from files, or
+	acme   *certs.ACME  // from ACME
+}
+
+// openTLS loads the certificate files, or sets up ACME.
+func (a *App) openTLS(opts Options) error {
+	t := a.Config.TLS
+	if !t.On() {
+		return nil
+	}
+	st := &serverTLS{}
+	var get func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	if t.CertFile != "" {
+		f, err := certs.LoadFiles(t.CertFile, t.KeyFile, a.Log)
+		if err != nil {
+			return err
+		}
+		st.files, get = f, f.GetCertificate
+	} else {
+		cache := t.ACMECache
+		if cache == "" {
+			cache = filepath.Join(a.Config.DataDir, "acme")
+		}
+		m, err := certs.NewACME(certs.ACMEOptions{Domains: t.ACMEDomains, Email: t.ACMEEmail,
+			Directory: t.ACMEDirectory, CacheDir: cache, HTTPClient: opts.ACMEClient}, a.Log)
+		if err != nil {
+			return err
+		}
+		st.acme, get = m, m.GetCertificate
+	}
+	st.config = certs.ServerConfig(get, st.acme != nil)
+	a.tls = st
+	return nil
+}
+
+// defaultBaseURL is the public URL of a server configured without one:
+// the first ACME domain, or the address listened on.
+func defaultBaseURL(cfg config.TLS, ln net.Listener) string {
+	scheme := "http"
+	if cfg.On() {
+		scheme = "https"
+	}
+	if len(cfg.ACMEDomains) > 0 {
+		host := cfg.ACMEDomains[0]
+		if ln != nil {
+			if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil && port != "443" {
+				host = net.JoinHostPort(host, port)
+			}
+		}
+		return scheme + "://" + host
+	}
+	if ln == nil {
+		return ""
+	}
+	return scheme + "://" + ln.Addr().String()
+}
+
+// ReloadCertificates reads the certificate files again (on SIGHUP); it
+// does nothing without them.
+func (a *App) ReloadCertificates() error {
+	if a.tls == nil || a.tls.files == nil {
+		return nil
+	}
+	return a.tls.files.Reload()
+}
+
+// hsts sends Strict-Transport-Security on every response over TLS.
+func (a *App) hsts() gin.HandlerFunc {
+	on := a.tls != nil && a.Config.TLS.HSTS
+	return func(c *gin.Context) {
+		if on && c.Request.TLS != nil {
+			c.Header("Strict-Transport-Security", "max-age=31536000")
+		}
+	}
+}
+
+// redirectServer is the plain-HTTP listener's server: ACME's HTTP-01
+// challenges are answered, everything else is sent to the same path on
+// the base URL.
+func (a *App) redirectServer() *http.Server {
+	base, _ := url.Parse(a.Config.BaseURL)
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := url.URL{Scheme: "https", Host: base.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+		code := http.StatusPermanentRedirect // keeps the method and body
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			code = http.StatusMovedPermanently
+		}
+		http.Redirect(w, r, target.String(), code)
+	})
+	if a.tls.acme != nil {
+		h = a.tls.acme.HTTPHandler(h)
+	}
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 1 << 16}
+}

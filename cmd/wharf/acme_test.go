@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/server/testutil"
+)
+
+// freePort is a loopback port nothing listens on (for servers that must
+// be told their port before they start).
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startProc runs a helper server until the test ends.
+func startProc(t *testing.T, env []string, name string, args ...string) *lockedBuffer {
+	t.Helper()
+	out := &lockedBuffer{}
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s:\n%s", filepath.Base(name), out.String())
+		}
+	})
+	return out
+}
+
+// TestACMEWithPebble: with --acme-domains, wharf gets its certificate
+// from an ACME server (Pebble, which really validates the TLS-ALPN-01
+// challenge against wharf, its DNS answered by pebble-challtestsrv),
+// serves requests with it, and renews it before it expires.
+func TestACMEWithPebble(t *testing.T) {
+	dir := os.Getenv("WHARF_PEBBLE")
+	if dir == "" {
+		t.Skip("set WHARF_PEBBLE to a directory holding pebble and pebble-challtestsrv (make test does)")
+	}
+	ca := testutil.NewCA(t)
+	work := t.TempDir()
+	caFile := filepath.Join(work, "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pebbleCert, pebbleKey := ca.Issue(t, "127.0.0.1", "localhost").Write(t, work)
+	dnsPort, acmePort, mgmtPort, wharfPort := freePort(t), freePort(t), freePort(t), freePort(t)
+
+	startProc(t, nil, filepath.Join(dir, "pebble-challtestsrv"),
+		"-dnsserver", fmt.Sprintf("127.0.0.1:%d", dnsPort), "-management", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
+	// Certificates valid for 30 seconds: autocert renews at two thirds.
+	cfg := map[string]any{"pebble": map[string]any{
+		"listenAddress": fmt.Sprintf("127.0.0.1:%d", acmePort), "managementListenAddress": fmt.Sprintf("127.0.0.1:%d", mgmtPort),
+		"certificate": pebbleCert, "privateKey": pebbleKey,
+		"httpPort": freePort(t), "tlsPort": wharfPort,
+		"ocspResponderURL": "", "externalAccountBindingRequired": false,
+		"retryAfter": map[string]int{"authz": 1, "order": 1},
+		"profiles":   map[string]any{"default": map[string]any{"description": "short-lived", "validityPeriod": 30}},
+	}}
+	b, _ := json.Marshal(cfg)
+	cfgFile := filepath.Join(work, "pebble.json")
+	if err := os.WriteFile(cfgFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startProc(t, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0"}, filepath.Join(dir, "pebble"),
+		"-config", cfgFile, "-dnsserver", fmt.Sprintf("127.0.0.1:%d", dnsPort))
+
+	mgmt := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}, Timeout: 5 * time.Second}
+	var root []byte
+	waitFor(t, 20*time.Second, "pebble serves its root", func() bool {
+		res, err := mgmt.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmtPort))
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		root, _ = io.ReadAll(res.Body)
+		return res.StatusCode == http.StatusOK
+	})
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(root) {
+		t.Fatalf("pebble's root is not PEM: %q", root)
+	}
+
+	bin := buildWharf(t)
+	data := t.TempDir()
+	p := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(wharfPort), "--data-dir", data,
+		"--acme-domains", "wharf.test", "--acme-email", "ops@wharf.test",
+		"--acme-directory", fmt.Sprintf("https://127.0.0.1:%d/dir", acmePort))
+	// The ACME directory's certificate is the test CA's: trusted as a
+	// private ACME server's would be, through the system's trust file.
+	p.cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+caFile)
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("wharf:\n%s", p.log.String())
+		}
+	})
+	waitFor(t, 30*time.Second, "wharf listens", func() bool { return listenRE.MatchString(p.log.String()) })
+	addr := fmt.Sprintf("127.0.0.1:%d", wharfPort)
+
+	serial := func() (string, time.Time, error) {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 30 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, ServerName: "wharf.test"})
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		defer c.Close()
+		leaf := c.ConnectionState().PeerCertificates[0]
+		return leaf.SerialNumber.String(), leaf.NotAfter, nil
+	}
+	// The first handshake for the name orders the certificate.
+	first, notAfter, err := serial()
+	if err != nil {
+		t.Fatalf("first handshake: %v", err)
+	}
+	if until := time.Until(notAfter); until > time.Minute {
+		t.Fatalf("certificate valid for %s, want pebble's 30s", until)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "wharf.test"}, ForceAttemptHTTP2: true}}
+	res, err := client.Get("https://" + addr + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || !bytes.Contains([]byte(res.Header.Get("WWW-Authenticate")), []byte(`realm="https://wharf.test:`)) {
+		t.Fatalf("GET /v2/ with the ACME certificate: %d %s %s", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
+	}
+	// A name not configured gets no certificate, and makes no order.
+	if _, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "other.test"}); err == nil {
+		t.Error("a handshake for a name not in --acme-domains succeeded")
+	}
+	// Renewal, before the first certificate expires.
+	waitFor(t, 45*time.Second, "the certificate is renewed", func() bool {
+		s, _, err := serial()
+		return err == nil && s != first
+	})
+	if _, err := os.Stat(filepath.Join(data, "acme", "wharf.test")); err != nil {
+		t.Errorf("the certificate is not in the ACME cache: %v", err)
+	}
+	p.stop(t, 30*time.Second)
+}

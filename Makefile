@@ -29,9 +29,10 @@ conformance:
 e2e-docker:
 	bash scripts/dockerd.sh bash scripts/docker-e2e.sh
 
-# HTTPS: certificates got and renewed by ACME from Pebble (built once
-# with go install into .cache/bin).
+# HTTPS: the conformance suite over TLS, and certificates got and renewed
+# by ACME from Pebble (built once with go install into .cache/bin).
 e2e-tls:
+	CONFORMANCE_TLS=1 CONFORMANCE_RESULTS=$(CURDIR)/.cache/conformance-tls bash scripts/conformance.sh
 	bash scripts/pebble.sh $(GO) test -count=1 -timeout 10m -run '^TestACMEWithPebble$$' -v ./cmd/wharf/
 
 # Installs Debian's postgresql if needed and runs the metadata tests and the

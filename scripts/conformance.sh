@@ -14,6 +14,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# CONFORMANCE_TLS=1 serves the fresh Wharf over HTTPS, with a certificate
+# from a CA made here that the suite trusts (SSL_CERT_FILE) and nothing
+# else does.
+tls=${CONFORMANCE_TLS:-}
+tlsflags=()
+if [ -n "$tls" ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=Wharf conformance CA" \
+		-keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$work/key.pem" -out "$work/req.pem" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$work/ext.cnf"
+	openssl x509 -req -in "$work/req.pem" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
+		-extfile "$work/ext.cnf" -out "$work/cert.pem" 2>/dev/null
+	tlsflags=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+	export SSL_CERT_FILE="$work/ca.pem"
+fi
+
 # CONFORMANCE_TARGET=host:port runs the suite against a registry already
 # serving there (with CONFORMANCE_USER and CONFORMANCE_PASSWORD), such as
 # the replicas behind TestReplicas' balancer.
@@ -22,7 +39,7 @@ addr=${CONFORMANCE_TARGET:-}
 if [ -z "$addr" ]; then
 	make -s build
 	printf '%s\n' "$password" | bin/wharf user create "$user" --email conformance@example.com --password-stdin --data-dir "$work/data" >/dev/null
-	bin/wharf serve --addr 127.0.0.1:0 --data-dir "$work/data" --log-level info >"$work/wharf.log" 2>&1 &
+	bin/wharf serve --addr 127.0.0.1:0 --data-dir "$work/data" --log-level info "${tlsflags[@]}" >"$work/wharf.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 100); do
 		addr=$(sed -n 's/.*msg="wharf listening" addr=\([0-9.:]*\).*/\1/p' "$work/wharf.log" | head -1)
@@ -35,6 +52,7 @@ fi
 results=${CONFORMANCE_RESULTS:-$root/.cache/conformance}
 rm -rf "$results"
 export OCI_REGISTRY="$addr" OCI_TLS=disabled OCI_VERSION=1.1
+[ -n "$tls" ] && export OCI_TLS=enabled
 export OCI_REPO1=conformance/repo1 OCI_REPO2=conformance/repo2
 export OCI_USERNAME="$user" OCI_PASSWORD="$password"
 export OCI_RESULTS_DIR="$results" OCI_LOG=warn
@@ -64,4 +82,4 @@ if [ -z "$passed" ] || [ "$failed" != 0 ] || [ "$skipped" != 0 ] || [ "$errored"
 	echo "conformance: failed=$failed skipped=$skipped errors=$errored; report in $results/report.html" >&2
 	exit 1
 fi
-echo "conformance: $passed passed, 0 failed, 0 skipped"
+echo "conformance${tls:+ over TLS}: $passed passed, 0 failed, 0 skipped"

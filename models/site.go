@@ -55,3 +55,35 @@ func (s *SiteStore) TakeTurn(ctx context.Context, name, holder string, now, unti
 		name, holder, until.UTC(), now.UTC())
 	return res.RowsAffected == 1, res.Error
 }
+
+// SiteCacheEntry is one value of the shared cache.
+type SiteCacheEntry struct {
+	Name      string `gorm:"primaryKey"`
+	Value     []byte
+	UpdatedAt time.Time
+}
+
+// TableName is the cache's table.
+func (SiteCacheEntry) TableName() string { return "site_cache" }
+
+// CacheGet returns the cached value called name, or ErrNotFound.
+func (s *SiteStore) CacheGet(ctx context.Context, name string) ([]byte, error) {
+	var e SiteCacheEntry
+	if err := s.write(ctx).Where("name = ?", name).Take(&e).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return e.Value, nil
+}
+
+// CachePut stores value under name, replacing what was there.
+func (s *SiteStore) CachePut(ctx context.Context, name string, value []byte) error {
+	return s.write(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
+	}).Create(&SiteCacheEntry{Name: name, Value: value, UpdatedAt: time.Now().UTC()}).Error
+}
+
+// CacheDelete removes the value called name, if any.
+func (s *SiteStore) CacheDelete(ctx context.Context, name string) error {
+	return s.write(ctx).Where("name = ?", name).Delete(&SiteCacheEntry{}).Error
+}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -9,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/certs"
 	"github.com/wharfhub/wharf/server/config"
 )
@@ -36,12 +40,17 @@ func (a *App) openTLS(opts Options) error {
 		}
 		st.files, get = f, f.GetCertificate
 	} else {
-		cache := t.ACMECache
-		if cache == "" {
-			cache = filepath.Join(a.Config.DataDir, "acme")
+		var cache autocert.Cache
+		switch t.ACMECache {
+		case config.ACMECacheDatabase:
+			cache = siteCache{a.DB.Site}
+		case "":
+			cache = autocert.DirCache(filepath.Join(a.Config.DataDir, "acme"))
+		default:
+			cache = autocert.DirCache(t.ACMECache)
 		}
 		m, err := certs.NewACME(certs.ACMEOptions{Domains: t.ACMEDomains, Email: t.ACMEEmail,
-			Directory: t.ACMEDirectory, CacheDir: cache, HTTPClient: opts.ACMEClient}, a.Log)
+			Directory: t.ACMEDirectory, Cache: cache, HTTPClient: opts.ACMEClient}, a.Log)
 		if err != nil {
 			return err
 		}
@@ -50,6 +59,26 @@ func (a *App) openTLS(opts Options) error {
 	st.config = certs.ServerConfig(get, st.acme != nil)
 	a.tls = st
 	return nil
+}
+
+// siteCache keeps ACME's account and certificates in the database, so
+// that every replica serves the same certificate and only one orders it.
+type siteCache struct{ site *models.SiteStore }
+
+func (c siteCache) Get(ctx context.Context, key string) ([]byte, error) {
+	b, err := c.site.CacheGet(ctx, "acme/"+key)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, autocert.ErrCacheMiss
+	}
+	return b, err
+}
+
+func (c siteCache) Put(ctx context.Context, key string, data []byte) error {
+	return c.site.CachePut(ctx, "acme/"+key, data)
+}
+
+func (c siteCache) Delete(ctx context.Context, key string) error {
+	return c.site.CacheDelete(ctx, "acme/"+key)
 }
 
 // defaultBaseURL is the public URL of a server configured without one:

@@ -107,30 +107,8 @@ func TestACMEWithPebble(t *testing.T) {
 
 	bin := buildWharf(t)
 	data := t.TempDir()
-	p := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(wharfPort), "--data-dir", data,
-		"--acme-domains", "wharf.test", "--acme-email", "ops@wharf.test",
-		"--acme-directory", fmt.Sprintf("https://127.0.0.1:%d/dir", acmePort))
-	// The ACME directory's certificate is the test CA's: trusted as a
-	// private ACME server's would be, through the system's trust file.
-	p.cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+caFile)
-	p.cmd.Stderr = p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("wharf:\n%s", p.log.String())
-		}
-	})
-	waitFor(t, 30*time.Second, "wharf listens", func() bool { return listenRE.MatchString(p.log.String()) })
+	directory := fmt.Sprintf("https://127.0.0.1:%d/dir", acmePort)
+	p := startACMEWharf(t, bin, data, wharfPort, caFile, "--acme-directory", directory)
 	addr := fmt.Sprintf("127.0.0.1:%d", wharfPort)
 
 	serial := func() (string, time.Time, error) {
@@ -174,4 +152,51 @@ func TestACMEWithPebble(t *testing.T) {
 		t.Errorf("the certificate is not in the ACME cache: %v", err)
 	}
 	p.stop(t, 30*time.Second)
+
+	// With the cache in the database, a restart (or another replica of
+	// the same database) serves the certificate got before, ordering none.
+	data = t.TempDir()
+	p = startACMEWharf(t, bin, data, wharfPort, caFile, "--acme-directory", directory, "--acme-cache", "database")
+	fromOrder, _, err := serial()
+	if err != nil {
+		t.Fatalf("handshake with the database cache: %v", err)
+	}
+	p.stop(t, 30*time.Second)
+	p = startACMEWharf(t, bin, data, wharfPort, caFile, "--acme-directory", directory, "--acme-cache", "database")
+	if again, _, err := serial(); err != nil || again != fromOrder {
+		t.Errorf("after a restart: serial %s (%v), want %s from the database", again, err, fromOrder)
+	}
+	if _, err := os.Stat(filepath.Join(data, "acme")); !os.IsNotExist(err) {
+		t.Errorf("the database cache wrote to the data dir: %v", err)
+	}
+	p.stop(t, 30*time.Second)
+}
+
+// startACMEWharf runs wharf for wharf.test by ACME on port, trusting the
+// ACME directory's CA through the system's trust file (as a private ACME
+// server's would be).
+func startACMEWharf(t *testing.T, bin, data string, port int, caFile string, extra ...string) *loggedProc {
+	t.Helper()
+	p := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--data-dir", data,
+		"--acme-domains", "wharf.test", "--acme-email", "ops@wharf.test"}, extra...)...)
+	p.cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+caFile)
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("wharf:\n%s", p.log.String())
+		}
+	})
+	waitFor(t, 30*time.Second, "wharf listens", func() bool { return listenRE.MatchString(p.log.String()) })
+	return p
 }

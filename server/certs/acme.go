@@ -23,9 +23,10 @@ type ACMEOptions struct {
 	Email string
 	// Directory is the ACME server's directory URL.
 	Directory string
-	// CacheDir keeps the account key and the certificates, so that a
-	// restart (or another replica sharing it) does not ask again.
-	CacheDir string
+	// Cache keeps the account key and the certificates, so that a
+	// restart (or another replica sharing it) does not ask again: a
+	// directory (autocert.DirCache) or the database.
+	Cache autocert.Cache
 	// HTTPClient, if set, talks to the ACME server (tests trust a test
 	// server's root with it).
 	HTTPClient *http.Client
@@ -42,8 +43,8 @@ func NewACME(o ACMEOptions, log *slog.Logger) (*ACME, error) {
 	if len(o.Domains) == 0 {
 		return nil, errors.New("acme: no domains")
 	}
-	if o.CacheDir == "" {
-		return nil, errors.New("acme: no cache directory")
+	if o.Cache == nil {
+		return nil, errors.New("acme: no cache")
 	}
 	client := &acme.Client{DirectoryURL: o.Directory, UserAgent: "wharf"}
 	if o.HTTPClient != nil {
@@ -51,7 +52,7 @@ func NewACME(o ACMEOptions, log *slog.Logger) (*ACME, error) {
 	}
 	m := &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
-		Cache:      autocert.DirCache(o.CacheDir),
+		Cache:      o.Cache,
 		HostPolicy: hostPolicy(o.Domains, log),
 		Email:      o.Email,
 		Client:     client,

@@ -17,7 +17,8 @@ type TLS struct {
 	// ACMEDirectory is the ACME server's directory URL.
 	ACMEDirectory string
 	// ACMECache is the directory the ACME account and certificates are
-	// kept in (default: acme/ in the data directory).
+	// kept in (default: acme/ in the data directory), or
+	// ACMECacheDatabase.
 	ACMECache string
 	// HTTPAddr, if set, is a plain-HTTP listener that answers ACME
 	// HTTP-01 challenges and redirects everything else to HTTPS.
@@ -28,6 +29,9 @@ type TLS struct {
 
 // On reports whether the server serves HTTPS.
 func (t TLS) On() bool { return t.CertFile != "" || len(t.ACMEDomains) > 0 }
+
+// ACMECacheDatabase keeps the ACME cache in the database.
+const ACMECacheDatabase = "database"
 
 // LetsEncrypt is the default ACME directory.
 const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
@@ -62,7 +66,7 @@ var tlsSettings = []Setting{
 			c.TLS.ACMEDirectory = v
 			return nil
 		}},
-	{Name: "acme-cache", Usage: "directory of the ACME account and certificates (default: acme in the data dir); replicas share it", Def: "",
+	{Name: "acme-cache", Usage: "where the ACME account and certificates are kept: a directory (default: acme in the data dir), or database, which replicas share", Def: "",
 		set: str(func(c *Config) *string { return &c.TLS.ACMECache })},
 	{Name: "http-addr", Usage: "also listen for plain HTTP here: answer ACME challenges, redirect the rest to HTTPS", Def: "",
 		set: func(c *Config, v string) error {

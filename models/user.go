@@ -135,3 +135,16 @@ func (s *UserStore) SetEmail(ctx context.Context, userID int64, email string) er
 	return s.write(ctx).Model(&User{}).Where("id = ?", userID).
 		Updates(map[string]any{"email": email, "updated_at": time.Now().UTC()}).Error
 }
+
+// GetByEmail finds the one account with this email address (compared
+// without case); none, or more than one, is ErrNotFound.
+func (s *UserStore) GetByEmail(ctx context.Context, email string) (*User, error) {
+	var us []User
+	if err := s.read(ctx).Where("lower(email) = lower(?)", email).Limit(2).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	if len(us) != 1 {
+		return nil, ErrNotFound
+	}
+	return &us[0], nil
+}

@@ -54,7 +54,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return float64(n), err
 	})
 	m.Register(a.gcMetrics)
-	r.Use(m.Middleware(), a.hsts(), a.requestLog(), a.recovery(), a.readDeadline())
+	r.Use(m.Middleware(), a.hsts(), a.clientCertificate(), a.requestLog(), a.recovery(), a.readDeadline())
 	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log)

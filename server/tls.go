@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/certs"
 	"github.com/wharfhub/wharf/server/config"
 )
@@ -56,7 +57,15 @@ func (a *App) openTLS(opts Options) error {
 		}
 		st.acme, get = m, m.GetCertificate
 	}
-	st.config = certs.ServerConfig(get, st.acme != nil)
+	var ca certs.ClientAuth
+	if t.ClientCA != "" {
+		pool, err := certs.LoadClientCAs(t.ClientCA)
+		if err != nil {
+			return err
+		}
+		ca = certs.ClientAuth{CAs: pool, Require: t.RequireClientCert}
+	}
+	st.config = certs.ServerConfig(get, st.acme != nil, ca)
 	a.tls = st
 	return nil
 }
@@ -110,6 +119,28 @@ func (a *App) ReloadCertificates() error {
 		return nil
 	}
 	return a.tls.files.Reload()
+}
+
+// clientCertificate records the verified client certificate of a TLS
+// request, by the field that names its account, for the accounts service
+// to authenticate with.
+func (a *App) clientCertificate() gin.HandlerFunc {
+	on := a.tls != nil && a.Config.TLS.ClientCA != ""
+	byEmail := a.Config.TLS.ClientUser == "email"
+	return func(c *gin.Context) {
+		if !on || c.Request.TLS == nil || len(c.Request.TLS.VerifiedChains) == 0 {
+			return
+		}
+		leaf := c.Request.TLS.VerifiedChains[0][0]
+		var cert auth.Certificate
+		switch {
+		case byEmail && len(leaf.EmailAddresses) > 0:
+			cert.Email = leaf.EmailAddresses[0]
+		case !byEmail:
+			cert.Username = leaf.Subject.CommonName
+		}
+		c.Request = c.Request.WithContext(auth.WithCertificate(c.Request.Context(), cert))
+	}
 }
 
 // hsts sends Strict-Transport-Security on every response over TLS.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/tls"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,4 +82,54 @@ func TestDockerTLS(t *testing.T) {
 	if out, err := exec.Command("docker", "info", "--format", "{{json .RegistryConfig.IndexConfigs}}").Output(); err == nil && strings.Contains(string(out), ip) {
 		t.Errorf("docker lists %s among its registries' configs (insecure?): %s", ip, out)
 	}
+
+	// Client certificates: with --tls-client-ca, docker's certs.d
+	// client.cert names the account, so a push needs no password, and
+	// docker login takes any password beside the certificate's name.
+	d.proc.kill()
+	clientCA := testutil.NewCA(t)
+	clientCAFile := filepath.Join(t.TempDir(), "clients.pem")
+	if err := os.WriteFile(clientCAFile, clientCA.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.proc = startWharf(t, d.bin, d.dir, "--addr", ip+":0", "--tls-cert", certFile, "--tls-key", keyFile,
+		"--tls-client-ca", clientCAFile, "--tls-client-auth", "require")
+	certsDir = filepath.Join("/etc/docker/certs.d", d.proc.addr)
+	if err := os.MkdirAll(certsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(certsDir) })
+	alice := clientCA.IssueClient(t, "alice")
+	for name, b := range map[string][]byte{"ca.crt": ca.PEM, "client.cert": alice.CertPEM, "client.key": alice.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(certsDir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byCert := d.ref("alice/by-cert:v1")
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", byCert).Run() })
+	d.importImage(byCert)
+	d.home = t.TempDir() // no stored credentials
+	d.must("", "push", byCert)
+	if out, ok := d.pullFresh("", byCert); !ok {
+		t.Fatalf("pull with the client certificate: %s", out)
+	}
+	if out, ok := d.login("alice", "any-password"); !ok {
+		t.Fatalf("docker login beside alice's client certificate: %s", out)
+	}
+	if code, body := d.apiTLS(ca, alice, "/api/v1/repositories/alice/by-cert"); code != 200 || !strings.Contains(body, `"visibility"`) {
+		t.Fatalf("the pushed repository: %d %s", code, body)
+	}
+}
+
+// apiTLS GETs an API path over TLS, trusting ca and presenting cert.
+func (d *dockerEnv) apiTLS(ca *testutil.CA, cert testutil.Leaf, path string) (int, string) {
+	d.t.Helper()
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), Certificates: []tls.Certificate{cert.TLS(d.t)}}}}
+	res, err := c.Get("https://" + d.proc.addr + path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

@@ -109,6 +109,9 @@ func (a authenticator) authenticate(c *gin.Context) {
 		if a.session != nil {
 			id = a.session(r)
 		}
+		if id == nil {
+			id, err = a.accounts.CertificateIdentity(r.Context())
+		}
 	case strings.EqualFold(scheme, "Bearer"):
 		id, err = a.accounts.AuthenticateToken(r.Context(), ip, cred)
 	default:

@@ -178,6 +178,14 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 // one address, or from one address altogether, are throttled
 // (ErrThrottled; see Throttle).
 func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
+	// A verified client certificate of this account is its credential:
+	// the password given beside it (docker login asks for one) is not
+	// looked at.
+	if id, err := a.CertificateIdentity(ctx); err != nil {
+		return nil, err
+	} else if id != nil && ConstantTimeEqual(id.Username, username) {
+		return id, nil
+	}
 	if strings.HasPrefix(secret, TokenPrefix) {
 		id, err := a.AuthenticateToken(ctx, ip, secret)
 		if err != nil {

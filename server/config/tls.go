@@ -25,6 +25,16 @@ type TLS struct {
 	HTTPAddr string
 	// HSTS sends Strict-Transport-Security with every response over TLS.
 	HSTS bool
+	// ClientCA, if set, is a PEM file of the CAs whose client
+	// certificates authenticate their holders.
+	ClientCA string
+	// RequireClientCert refuses handshakes without such a certificate
+	// (otherwise one is asked for, and checked if given).
+	RequireClientCert bool
+	// ClientUser is the certificate field that names the account: "cn"
+	// (the subject's common name is the username) or "email" (its email
+	// address is the account's).
+	ClientUser string
 }
 
 // On reports whether the server serves HTTPS.
@@ -78,6 +88,25 @@ var tlsSettings = []Setting{
 			c.TLS.HTTPAddr = v
 			return nil
 		}},
+	{Name: "tls-client-ca", Usage: "PEM file of CAs whose client certificates authenticate their holders (docker: certs.d client.cert)", Def: "",
+		set: str(func(c *Config) *string { return &c.TLS.ClientCA })},
+	{Name: "tls-client-auth", Usage: "with tls-client-ca: request (check a certificate if given) or require (refuse handshakes without one)", Def: "request",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "request", "require":
+				c.TLS.RequireClientCert = v == "require"
+				return nil
+			}
+			return fmt.Errorf("tls-client-auth must be request or require, not %q", v)
+		}},
+	{Name: "tls-client-user", Usage: "the client certificate field naming the account: cn (the username) or email (the account's address)", Def: "cn",
+		set: func(c *Config, v string) error {
+			if v != "cn" && v != "email" {
+				return fmt.Errorf("tls-client-user must be cn or email, not %q", v)
+			}
+			c.TLS.ClientUser = v
+			return nil
+		}},
 	{Name: "hsts", Usage: "with TLS on, send Strict-Transport-Security: true or false", Def: "true",
 		set: boolSetting("hsts", func(c *Config) *bool { return &c.TLS.HSTS })},
 }
@@ -91,6 +120,8 @@ func checkTLS(t TLS) error {
 		return fmt.Errorf("tls-cert and acme-domains are two ways of getting certificates: give one")
 	case t.HTTPAddr != "" && !t.On():
 		return fmt.Errorf("http-addr redirects to HTTPS: it needs tls-cert or acme-domains")
+	case t.ClientCA != "" && !t.On():
+		return fmt.Errorf("tls-client-ca checks client certificates over TLS: it needs tls-cert or acme-domains")
 	}
 	return nil
 }

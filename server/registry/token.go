@@ -61,6 +61,15 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !hasCreds {
+		// No credentials: a verified client certificate may name the
+		// caller (docker sends none until it has logged in).
+		var err error
+		if id, err = h.accounts.CertificateIdentity(r.Context()); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	q := r.URL.Query()
 	if r.Method == http.MethodPost {
 		q = r.PostForm

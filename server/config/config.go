@@ -52,6 +52,14 @@ type Config struct {
 	MetricsToken string
 	// TLS is how HTTPS is served, if it is.
 	TLS TLS
+	// Mirrors are the namespaces that cache upstream registries.
+	Mirrors []Mirror
+	// MirrorTTL is how long a mirrored tag is trusted before the upstream
+	// is asked again.
+	MirrorTTL time.Duration
+	// RegistryMirror is the mirror that answers Docker Hub paths at the
+	// root, for dockerd's registry-mirrors.
+	RegistryMirror string
 }
 
 // Setting describes one flag with its environment variable.
@@ -59,13 +67,18 @@ type Setting struct {
 	Name  string
 	Usage string
 	Def   string
-	set   func(c *Config, v string) error
+	// env, fileKey and multi are Flag's EnvName, FileKey and Multi.
+	env, fileKey string
+	multi        bool
+	set          func(c *Config, v string) error
 }
 
 // Env is the environment variable of a setting.
 func (s Setting) Env() string { return s.flag().Env() }
 
-func (s Setting) flag() Flag { return Flag{Name: s.Name, Usage: s.Usage, Def: s.Def} }
+func (s Setting) flag() Flag {
+	return Flag{Name: s.Name, Usage: s.Usage, Def: s.Def, EnvName: s.env, FileKey: s.fileKey, Multi: s.multi}
+}
 
 func flags(settings []Setting) []Flag {
 	out := make([]Flag, len(settings))
@@ -202,7 +215,8 @@ func OpenSettings() []Setting {
 //
 // extra, if not nil, adds the command's own flags to the flag set.
 func Load(name string, settings []Setting, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
-	vals, rest, err := Parse(Command{Name: name, Flags: flags(settings), Known: flags(ServeSettings), Extra: extra}, args, getenv, out)
+	vals, rest, err := Parse(Command{Name: name, Flags: flags(settings), Known: flags(ServeSettings), Extra: extra,
+		FileOnly: mirrorCredentialKey}, args, getenv, out)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,6 +225,9 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 		if err := s.set(c, vals[s.Name]); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := loadMirrorCredentials(c, vals, getenv); err != nil {
+		return nil, nil, err
 	}
 	// An empty base URL is derived from the address actually listened on.
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")

@@ -21,6 +21,12 @@ type Flag struct {
 	EnvName string
 	// Bool lets the flag be given bare (--name), meaning true.
 	Bool bool
+	// Multi lets the flag be given more than once; the values are joined
+	// with commas, as the environment variable and a YAML list in the
+	// file give them.
+	Multi bool
+	// FileKey is the config file's key; empty is the name.
+	FileKey string
 }
 
 // Env is the flag's environment variable.
@@ -46,11 +52,33 @@ type Command struct {
 	// Extra, if set, adds flags of the command's own, which Parse leaves
 	// to the command.
 	Extra func(*flag.FlagSet)
+	// FileOnly, if set, admits config file keys that are no flag (such
+	// as secrets, which a command line would show to every user); their
+	// values come back in Values under the key, dashes for underscores.
+	FileOnly func(key string) bool
 }
 
 // Values are the settings Parse read, by name: every one of Flags and
 // Known, with its default when nothing set it.
 type Values map[string]string
+
+// multiValue is a string flag that may be given more than once.
+type multiValue struct{ v *string }
+
+func (m multiValue) String() string {
+	if m.v == nil {
+		return ""
+	}
+	return *m.v
+}
+
+func (m multiValue) Set(s string) error {
+	if *m.v != "" {
+		s = *m.v + "," + s
+	}
+	*m.v = s
+	return nil
+}
 
 // boolValue is a string flag that may be given bare, meaning "true".
 type boolValue struct{ v *string }
@@ -79,9 +107,12 @@ func Parse(cmd Command, args []string, getenv func(string) string, out io.Writer
 	given := map[string]*string{}
 	for _, f := range cmd.Flags {
 		given[f.Name] = new(string)
-		if f.Bool {
+		switch {
+		case f.Bool:
 			fs.Var(boolValue{given[f.Name]}, f.Name, f.Usage)
-		} else {
+		case f.Multi:
+			fs.Var(multiValue{given[f.Name]}, f.Name, f.Usage)
+		default:
 			fs.StringVar(given[f.Name], f.Name, "", f.Usage)
 		}
 	}
@@ -109,17 +140,22 @@ func Parse(cmd Command, args []string, getenv func(string) string, out io.Writer
 	}
 	if cf != "" {
 		var err error
-		if file, err = readFile(cf, all); err != nil {
+		if file, err = readFile(cf, all, cmd.FileOnly); err != nil {
 			return nil, nil, err
 		}
 	}
 	vals := Values{}
+	for k, v := range file {
+		if cmd.FileOnly != nil && cmd.FileOnly(k) {
+			vals[k] = v
+		}
+	}
 	for _, f := range all {
 		if _, done := vals[f.Name]; done {
 			continue // a setting both a flag and known: the flag's
 		}
 		v := f.Def
-		if fv, ok := file[f.Name]; ok {
+		if fv, ok := file[f.fileKey()]; ok {
 			v = fv
 		}
 		if ev := getenv(f.Env()); ev != "" {
@@ -133,8 +169,16 @@ func Parse(cmd Command, args []string, getenv func(string) string, out io.Writer
 	return vals, fs.Args(), nil
 }
 
-// readFile reads a YAML config file of the settings in known.
-func readFile(name string, known []Flag) (map[string]string, error) {
+func (f Flag) fileKey() string {
+	if f.FileKey != "" {
+		return f.FileKey
+	}
+	return f.Name
+}
+
+// readFile reads a YAML config file of the settings in known (and the
+// keys fileOnly admits), by key.
+func readFile(name string, known []Flag, fileOnly func(string) bool) (map[string]string, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
@@ -145,19 +189,28 @@ func readFile(name string, known []Flag) (map[string]string, error) {
 	}
 	ok := map[string]bool{}
 	for _, f := range known {
-		ok[f.Name] = true
+		ok[f.fileKey()] = true
 	}
 	file := map[string]string{}
 	for k, v := range raw {
 		// trusted_proxies and trusted-proxies are one key.
 		n := strings.ReplaceAll(k, "_", "-")
-		if !ok[n] {
+		if !ok[n] && (fileOnly == nil || !fileOnly(n)) {
 			return nil, fmt.Errorf("config file %s: unknown setting %q", name, k)
 		}
 		if _, dup := file[n]; dup {
 			return nil, fmt.Errorf("config file %s: %q is set twice", name, n)
 		}
-		file[n] = fmt.Sprint(v)
+		switch v := v.(type) {
+		case []any: // a list: what a repeated flag gives
+			parts := make([]string, len(v))
+			for i, e := range v {
+				parts[i] = fmt.Sprint(e)
+			}
+			file[n] = strings.Join(parts, ",")
+		default:
+			file[n] = fmt.Sprint(v)
+		}
 	}
 	return file, nil
 }

@@ -67,4 +67,6 @@ var storageSettings = []Setting{
 		}},
 }
 
-func init() { ServeSettings = append(append(ServeSettings, storageSettings...), tlsSettings...) }
+func init() {
+	ServeSettings = append(append(append(ServeSettings, storageSettings...), tlsSettings...), mirrorSettings...)
+}

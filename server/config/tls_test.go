@@ -18,7 +18,9 @@ func TestTLSSettings(t *testing.T) {
 		{name: "off by default", want: func(t TLS) bool { return !t.On() && t.HSTS && t.ClientUser == "cn" && t.ACMEDirectory == LetsEncrypt }},
 		{name: "files", args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, want: func(t TLS) bool { return t.On() }},
 		{name: "acme domains are trimmed and lowered", args: []string{"--acme-domains", " Registry.Example.com, b.example.org "},
-			want: func(t TLS) bool { return t.On() && strings.Join(t.ACMEDomains, ",") == "registry.example.com,b.example.org" }},
+			want: func(t TLS) bool {
+				return t.On() && strings.Join(t.ACMEDomains, ",") == "registry.example.com,b.example.org"
+			}},
 		{name: "hsts off", args: []string{"--tls-cert", "c", "--tls-key", "k", "--hsts=false"}, want: func(t TLS) bool { return !t.HSTS }},
 		{name: "client certificates required", args: []string{"--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "ca.pem", "--tls-client-auth", "require", "--tls-client-user", "email"},
 			want: func(t TLS) bool { return t.RequireClientCert && t.ClientUser == "email" }},

@@ -53,6 +53,7 @@ type DB struct {
 	Deliveries *DeliveryStore
 	Changes    *ChangeStore
 	Site       *SiteStore
+	Mirrors    *MirrorStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -101,6 +102,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Deliveries:   &DeliveryStore{c},
 		Changes:      &ChangeStore{c},
 		Site:         &SiteStore{c},
+		Mirrors:      &MirrorStore{c},
 	}
 }
 

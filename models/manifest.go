@@ -123,6 +123,15 @@ func (s *ManifestStore) MissingReferences(ctx context.Context, name string, blob
 // the put fails with a MissingReferenceError instead of referencing
 // content that is going away.
 func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, pusher, false) })
+}
+
+// putManifest is Put in a transaction. A cache fill (a mirror storing
+// what its upstream has) makes the repository public, records refs
+// without asking that they be present (a mirror fetches blobs and child
+// manifests as clients ask for them), marks the tags checked against the
+// upstream now, and queues no webhook: nobody pushed.
+func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, fill bool) error {
 	var blobs, children []string
 	for _, r := range refs {
 		if r.Kind == RefManifest {
@@ -131,59 +140,71 @@ func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs 
 			blobs = append(blobs, r.Digest)
 		}
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		repoID, err := s.ensureRepository(tx, name)
-		if err != nil {
-			return err
-		}
-		now := gcNow()
+	visibility := c.defaultVisibility()
+	if fill {
+		visibility = VisibilityPublic
+	}
+	repoID, err := c.ensureRepositoryAs(tx, name, visibility)
+	if err != nil {
+		return err
+	}
+	now := gcNow()
+	if !fill {
 		if err := touchManifests(tx, repoID, children, now); err != nil {
 			return err
 		}
 		if err := touchBlobs(tx, blobs, now); err != nil {
 			return err
 		}
-		m.RepositoryID = repoID
-		m.ID = 0
-		res := tx.Exec("UPDATE manifests SET used_at = ? WHERE repository_id = ? AND digest = ?", now, repoID, m.Digest)
-		if res.Error != nil {
-			return res.Error
+	}
+	m.RepositoryID = repoID
+	m.ID = 0
+	res := tx.Exec("UPDATE manifests SET used_at = ? WHERE repository_id = ? AND digest = ?", now, repoID, m.Digest)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		m.CreatedAt, m.UsedAt = now, &now
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			m.CreatedAt, m.UsedAt = now, &now
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
-				return err
+		if m.ID != 0 && len(refs) > 0 {
+			for i := range refs {
+				refs[i].ManifestID = m.ID
 			}
-			if m.ID != 0 && len(refs) > 0 {
-				for i := range refs {
-					refs[i].ManifestID = m.ID
-				}
-				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refs, 200).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if m.ID == 0 {
-			if err := tx.Model(&Manifest{}).Where("repository_id = ? AND digest = ?", repoID, m.Digest).
-				Select("id").Take(&m.ID).Error; err != nil {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(refs, 200).Error; err != nil {
 				return err
 			}
 		}
-		for _, tag := range tags {
-			t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "repository_id"}, {Name: "name"}},
-				DoUpdates: clause.AssignmentColumns([]string{"manifest_id", "pusher", "updated_at"}),
-			}).Create(&t).Error; err != nil {
-				return err
-			}
-			// The webhook outbox, in the same transaction as the tag.
-			if err := enqueue(tx, repoID, outboxEvent{Event: "push", Repository: name, Tag: tag, Digest: m.Digest, Actor: pusher}, false); err != nil {
-				return err
-			}
+	}
+	if m.ID == 0 {
+		if err := tx.Model(&Manifest{}).Where("repository_id = ? AND digest = ?", repoID, m.Digest).
+			Select("id").Take(&m.ID).Error; err != nil {
+			return err
 		}
-		return touchRepository(tx, repoID)
-	})
+	}
+	for _, tag := range tags {
+		t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
+		cols := []string{"manifest_id", "pusher", "updated_at"}
+		if fill {
+			t.CheckedAt = &now
+			cols = append(cols, "checked_at")
+		}
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "repository_id"}, {Name: "name"}},
+			DoUpdates: clause.AssignmentColumns(cols),
+		}).Create(&t).Error; err != nil {
+			return err
+		}
+		if fill {
+			continue
+		}
+		// The webhook outbox, in the same transaction as the tag.
+		if err := enqueue(tx, repoID, outboxEvent{Event: "push", Repository: name, Tag: tag, Digest: m.Digest, Actor: pusher}, false); err != nil {
+			return err
+		}
+	}
+	return touchRepository(tx, repoID)
 }
 
 // Delete removes a manifest, the tags that point to it and its

@@ -54,8 +54,13 @@ func NamespaceOf(name string) string {
 // ensureRepository returns the id of repository name, creating it with the
 // store's default visibility.
 func (c *conn) ensureRepository(tx *gorm.DB, name string) (int64, error) {
+	return c.ensureRepositoryAs(tx, name, c.defaultVisibility())
+}
+
+// ensureRepositoryAs is ensureRepository, creating it with visibility.
+func (c *conn) ensureRepositoryAs(tx *gorm.DB, name, visibility string) (int64, error) {
 	now := time.Now().UTC()
-	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: c.defaultVisibility(), CreatedAt: now, UpdatedAt: now}
+	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: visibility, CreatedAt: now, UpdatedAt: now}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return 0, err
 	}

@@ -21,6 +21,9 @@ type Tag struct {
 	Pusher       string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// CheckedAt, for a mirrored tag, is when the upstream last confirmed
+	// it (nil for a pushed one).
+	CheckedAt *time.Time
 }
 
 // Delete removes a tag; it reports whether the tag existed. Actor (may

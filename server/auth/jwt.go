@@ -258,7 +258,7 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 				return "", time.Time{}, err
 			}
 			for _, a := range []Action{ActionPull, ActionPush, ActionDelete} {
-				if slices.Contains(want, string(a)) && Decide(id, s.Name, level, a) == nil {
+				if slices.Contains(want, string(a)) && t.policy.Decide(id, s.Name, level, a) == nil {
 					granted = append(granted, string(a))
 				}
 			}

@@ -71,15 +71,36 @@ var needs = map[Action]Level{
 // repositories, for /v2/, the API and the UI alike.
 type Policy struct {
 	db *models.DB
+	// mirrors are the namespaces that cache upstream registries: anyone
+	// may pull from them, nobody may push, site admins may delete.
+	mirrors map[string]bool
 }
 
-// NewPolicy makes the authorization policy.
-func NewPolicy(db *models.DB) *Policy { return &Policy{db: db} }
+// NewPolicy makes the authorization policy; mirrors name the mirror
+// namespaces.
+func NewPolicy(db *models.DB, mirrors ...string) *Policy {
+	p := &Policy{db: db, mirrors: map[string]bool{}}
+	for _, m := range mirrors {
+		p.mirrors[m] = true
+	}
+	return p
+}
+
+// IsMirror reports whether repository name is in a mirror namespace.
+func (p *Policy) IsMirror(name string) bool { return p.mirrors[models.NamespaceOf(name)] }
 
 // Level computes id's permission on repository name. For a repository that
 // does not exist yet it is the permission to create it: the namespace's
 // owner, its organization's owners, and members as the organization says.
 func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, error) {
+	if p.IsMirror(name) {
+		// A mirror is public, whatever it has cached yet; its content is
+		// the upstream's, which only site admins may evict.
+		if id != nil && id.IsAdmin {
+			return LevelAdmin, nil
+		}
+		return LevelRead, nil
+	}
 	var uid int64
 	if id != nil {
 		uid = id.UserID
@@ -162,6 +183,15 @@ func (p *Policy) Authorize(ctx context.Context, id *Identity, name string, actio
 	level, err := p.Level(ctx, id, name)
 	if err != nil {
 		return err
+	}
+	return p.Decide(id, name, level, action)
+}
+
+// Decide is the package's Decide with the policy's own rules: nobody
+// pushes to a mirror.
+func (p *Policy) Decide(id *Identity, name string, level Level, action Action) error {
+	if action == ActionPush && p.IsMirror(name) {
+		return ErrDenied
 	}
 	return Decide(id, name, level, action)
 }

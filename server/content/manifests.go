@@ -140,42 +140,7 @@ func (s *Manifests) Put(ctx context.Context, req PutManifestRequest) (*PutManife
 			return nil, err
 		}
 	}
-	m := &models.Manifest{
-		Digest:       dgst.String(),
-		MediaType:    mediaType,
-		Size:         int64(len(req.Payload)),
-		ArtifactType: doc.ArtifactType,
-		Payload:      req.Payload,
-	}
-	if doc.Config != nil {
-		m.ConfigDigest = doc.Config.Digest.String()
-		if m.ArtifactType == "" && !isIndex(mediaType) {
-			// The referrers API reports an image's config media type when
-			// it declares no artifactType.
-			m.ArtifactType = doc.Config.MediaType
-		}
-	}
-	if doc.Subject != nil {
-		m.SubjectDigest = doc.Subject.Digest.String()
-	}
-	if len(doc.Annotations) > 0 {
-		a, _ := json.Marshal(doc.Annotations)
-		m.Annotations = string(a)
-	}
-	refs := make([]models.ManifestReference, 0, len(blobs)+len(children))
-	seen := map[string]bool{}
-	for _, d := range blobs {
-		if !seen[d] {
-			seen[d] = true
-			refs = append(refs, models.ManifestReference{Digest: d, Kind: models.RefBlob})
-		}
-	}
-	for _, d := range children {
-		if !seen[d] {
-			seen[d] = true
-			refs = append(refs, models.ManifestReference{Digest: d, Kind: models.RefManifest})
-		}
-	}
+	m, refs := record(doc, mediaType, req.Payload, dgst, blobs, children)
 	m.ContentSize, m.Platforms = s.describe(ctx, req.Name, doc, mediaType)
 	if err := s.db.Manifests.Put(ctx, req.Name, m, refs, tags, req.Pusher); err != nil {
 		var missing *models.MissingReferenceError

@@ -1,0 +1,57 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// MirrorStore is what a mirror keeps of its upstream: cache fills and when
+// each tag was last confirmed.
+type MirrorStore struct{ *conn }
+
+// Fill stores manifest m of repository name as its upstream has it, with
+// refs (present or not: a mirror fetches them as clients ask), pointing
+// tag at it (none for a fill by digest), checked now.
+func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tag string) error {
+	var tags []string
+	if tag != "" {
+		tags = []string{tag}
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, "", true) })
+}
+
+// MirroredTag is a tag as a mirror holds it.
+type MirroredTag struct {
+	Digest    string
+	CheckedAt time.Time // zero if never checked
+}
+
+// Tag returns what repository name's tag points at and when the upstream
+// last confirmed it, or ErrNotFound.
+func (s *MirrorStore) Tag(ctx context.Context, name, tag string) (*MirroredTag, error) {
+	var row struct {
+		Digest    string
+		CheckedAt *time.Time
+	}
+	err := s.read(ctx).Table("tags").
+		Select("manifests.digest AS digest, tags.checked_at AS checked_at").
+		Joins("JOIN repositories ON repositories.id = tags.repository_id").
+		Joins("JOIN manifests ON manifests.id = tags.manifest_id").
+		Where("repositories.name = ? AND tags.name = ?", name, tag).Take(&row).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	t := &MirroredTag{Digest: row.Digest}
+	if row.CheckedAt != nil {
+		t.CheckedAt = *row.CheckedAt
+	}
+	return t, nil
+}
+
+// Checked records that the upstream confirmed repository name's tag at.
+func (s *MirrorStore) Checked(ctx context.Context, name, tag string, at time.Time) error {
+	return s.write(ctx).Exec(`UPDATE tags SET checked_at = ? WHERE name = ? AND repository_id =
+		(SELECT id FROM repositories WHERE name = ?)`, at.UTC(), tag, name).Error
+}

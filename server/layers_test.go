@@ -186,6 +186,9 @@ var allowed = map[string]layer{
 	"templates":                leaf,
 
 	// Test support.
+	// A fake upstream registry for the pull-through cache's tests: a
+	// fault-injecting proxy, CNCF Distribution, image pushes.
+	"server/mirror/mirrortest":   leaf,
 	"server/servertest":          {Imports: []string{"server"}},
 	"server/storage/storagetest": {Imports: []string{"server/storage"}},
 	"server/testutil":            {Imports: []string{"migrations", "models", "server/config"}},

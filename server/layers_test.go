@@ -61,7 +61,8 @@ var allowed = map[string]layer{
 			"migrations", "models", "search",
 			"server/api", "server/auth", "server/certs", "server/clientaddr", "server/config",
 			"server/content", "server/events", "server/gc", "server/hub",
-			"server/indexer", "server/metrics", "server/registry", "server/reqlog",
+			"server/indexer", "server/metrics", "server/mirror", "server/mirror/upstream",
+			"server/registry", "server/reqlog",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
 			"server/webhook", "web",
 		},
@@ -91,7 +92,7 @@ var allowed = map[string]layer{
 	},
 	"server/registry": {
 		Imports: []string{
-			"server/auth", "server/clientaddr", "server/content",
+			"server/auth", "server/clientaddr", "server/content", "server/mirror",
 			"server/registry/errcode", "server/reqlog",
 		},
 		Test: []string{
@@ -130,6 +131,13 @@ var allowed = map[string]layer{
 		Imports: []string{"models", "server/events", "server/reqlog", "server/storage"},
 		Test:    []string{"migrations", "server/storage/filesystem", "server/testutil"},
 	},
+	// Pull-through caches: the content service, filled from an upstream.
+	"server/mirror": {
+		Imports: []string{"models", "server/content", "server/mirror/upstream"},
+		Test:    []string{"server/mirror/mirrortest", "server/storage/filesystem", "server/testutil", "migrations", "server/events"},
+	},
+	// The client of one upstream registry (stdlib and go-digest only).
+	"server/mirror/upstream": leaf,
 	"server/gc": {
 		Imports: []string{"models", "server/events", "server/storage"},
 		Test: []string{

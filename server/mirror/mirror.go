@@ -1,0 +1,235 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/mirror/upstream"
+)
+
+// ErrUnavailable is a mirror's answer for content it has not cached while
+// its upstream does not answer.
+var ErrUnavailable = errors.New("the mirror's upstream is not available")
+
+// Upstream is what a mirror asks of its upstream registry
+// (*upstream.Client).
+type Upstream interface {
+	GetManifest(ctx context.Context, repo, ref string) (*upstream.Manifest, error)
+	HeadManifest(ctx context.Context, repo, ref string) (digest.Digest, string, error)
+	GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, int64, error)
+}
+
+// Mirror is one mirrored upstream.
+type Mirror struct {
+	// Name is the namespace.
+	Name string
+	// URL is the upstream's base URL, for messages and Docker Hub's
+	// library/ names.
+	URL      string
+	Upstream Upstream
+}
+
+// Options tune the mirrors.
+type Options struct {
+	// TTL is how long a cached tag is trusted before the upstream is
+	// asked whether it moved.
+	TTL time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Stats count what the mirrors did.
+type Stats struct {
+	Hits, Misses, StaleServes, Revalidations atomic.Int64
+	UpstreamErrors                           atomic.Int64
+	BytesFetched                             atomic.Int64
+}
+
+// Service serves the mirror namespaces.
+type Service struct {
+	db      *models.DB
+	content *content.Service
+	mirrors map[string]*Mirror
+	opts    Options
+	stats   Stats
+
+	manifests singleflight.Group
+	blobs     singleflight.Group
+}
+
+// New makes the mirror service.
+func New(db *models.DB, c *content.Service, mirrors []Mirror, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &Service{db: db, content: c, mirrors: map[string]*Mirror{}, opts: opts}
+	for i := range mirrors {
+		s.mirrors[mirrors[i].Name] = &mirrors[i]
+	}
+	return s
+}
+
+// Stats are the mirrors' counts.
+func (s *Service) Stats() *Stats { return &s.stats }
+
+// Is reports whether repository name is in a mirror namespace.
+func (s *Service) Is(name string) bool {
+	_, ok := s.mirrors[models.NamespaceOf(name)]
+	return ok
+}
+
+// Names are the mirror namespaces.
+func (s *Service) Names() []string {
+	out := make([]string, 0, len(s.mirrors))
+	for n := range s.mirrors {
+		out = append(out, n)
+	}
+	return out
+}
+
+// resolve splits a mirrored repository name into its mirror and the
+// upstream's name of it; Docker Hub's official images are library/NAME.
+func (s *Service) resolve(name string) (*Mirror, string, bool) {
+	ns, rest, ok := strings.Cut(name, "/")
+	m := s.mirrors[ns]
+	if !ok || m == nil || rest == "" {
+		return nil, "", false
+	}
+	if u, err := url.Parse(m.URL); err == nil && isDockerHub(u.Host) && !strings.Contains(rest, "/") {
+		rest = "library/" + rest
+	}
+	return m, rest, true
+}
+
+func isDockerHub(host string) bool {
+	return host == "registry-1.docker.io" || host == "index.docker.io" || host == "docker.io"
+}
+
+// Manifest answers a manifest of a mirrored repository: from the cache
+// while it is fresh (a tag within the TTL, a digest always), else from the
+// upstream, and from the cache again when the upstream fails.
+func (s *Service) Manifest(ctx context.Context, name string, ref content.Reference) (*models.Manifest, error) {
+	m, up, ok := s.resolve(name)
+	if !ok {
+		return nil, content.ErrNameUnknown
+	}
+	if ref.Digest != "" {
+		if got, err := s.content.Manifests.Get(ctx, name, ref); err == nil {
+			s.stats.Hits.Add(1)
+			return got, nil
+		} else if !errors.Is(err, content.ErrManifestUnknown) {
+			return nil, err
+		}
+		return s.fill(ctx, m, name, up, "", ref.Digest.String())
+	}
+	cached, err := s.db.Mirrors.Tag(ctx, name, ref.Tag)
+	if errors.Is(err, models.ErrNotFound) {
+		return s.fill(ctx, m, name, up, ref.Tag, ref.Tag)
+	}
+	if err != nil {
+		return nil, err
+	}
+	local := content.Reference{Digest: digest.Digest(cached.Digest)}
+	now := s.opts.Now()
+	if now.Sub(cached.CheckedAt) < s.opts.TTL {
+		s.stats.Hits.Add(1)
+		return s.content.Manifests.Get(ctx, name, local)
+	}
+	// Stale: one HEAD, shared by every caller of this tag meanwhile.
+	v, err, _ := s.manifests.Do("head\x00"+name+"\x00"+ref.Tag, func() (any, error) {
+		s.stats.Revalidations.Add(1)
+		d, _, err := m.Upstream.HeadManifest(context.WithoutCancel(ctx), up, ref.Tag)
+		return d, err
+	})
+	if err != nil {
+		s.staleServe(m, name, ref.Tag, err)
+		return s.content.Manifests.Get(ctx, name, local)
+	}
+	if d := v.(digest.Digest); d.String() == cached.Digest {
+		s.stats.Hits.Add(1)
+		if err := s.db.Mirrors.Checked(ctx, name, ref.Tag, now); err != nil {
+			s.opts.Log.Warn("mirror: could not record a tag's check", "repository", name, "tag", ref.Tag, "err", err)
+		}
+		return s.content.Manifests.Get(ctx, name, local)
+	} else {
+		// The tag moved upstream: fetch what it names now, by digest.
+		got, err := s.fill(ctx, m, name, up, ref.Tag, d.String())
+		if errors.Is(err, ErrUnavailable) || errors.Is(err, content.ErrManifestUnknown) {
+			return s.content.Manifests.Get(ctx, name, local)
+		}
+		return got, err
+	}
+}
+
+// staleServe records that a cached tag is served because the upstream
+// did not confirm it.
+func (s *Service) staleServe(m *Mirror, name, tag string, err error) {
+	s.stats.StaleServes.Add(1)
+	s.stats.UpstreamErrors.Add(1)
+	s.opts.Log.Warn("mirror: serving the cached tag; the upstream did not confirm it",
+		"mirror", m.Name, "upstream", m.URL, "repository", name, "tag", tag, "err", err)
+}
+
+// fill fetches a manifest from the upstream by fetch (a tag or a digest)
+// and stores it, pointing tag at it if tag is set. Concurrent fills of one
+// manifest make one upstream request.
+func (s *Service) fill(ctx context.Context, m *Mirror, name, up, tag, fetch string) (*models.Manifest, error) {
+	s.stats.Misses.Add(1)
+	v, err, _ := s.manifests.Do("get\x00"+name+"\x00"+tag+"\x00"+fetch, func() (any, error) {
+		// The fill finishes for the callers waiting on it even if the
+		// first one leaves.
+		fctx := context.WithoutCancel(ctx)
+		got, err := m.Upstream.GetManifest(fctx, up, fetch)
+		if err != nil {
+			return nil, &upstreamError{err}
+		}
+		var want digest.Digest
+		if d, err := digest.Parse(fetch); err == nil {
+			want = d
+		}
+		if want == "" {
+			want = got.Digest
+		}
+		stored, err := s.content.Manifests.Fill(fctx, name, tag, got.MediaType, got.Body, want)
+		if errors.Is(err, content.ErrDigestInvalid) || errors.Is(err, content.ErrManifestInvalid) ||
+			errors.Is(err, content.ErrManifestTooLarge) {
+			return nil, &upstreamError{err} // what the upstream sent is not what it named
+		}
+		return stored, err
+	})
+	switch {
+	case err == nil:
+		return v.(*models.Manifest), nil
+	case errors.Is(err, upstream.ErrNotFound):
+		return nil, content.ErrManifestUnknown
+	case errors.As(err, new(*upstreamError)):
+		s.stats.UpstreamErrors.Add(1)
+		s.opts.Log.Warn("mirror: the upstream did not answer for content not cached", "mirror", m.Name,
+			"upstream", m.URL, "repository", name, "reference", fetch, "err", err)
+		return nil, ErrUnavailable
+	}
+	return nil, err
+}
+
+// upstreamError is an error of the upstream's (unreachable, an error
+// status, backing off, or content that fails its digest), as opposed to
+// one of Wharf's own.
+type upstreamError struct{ err error }
+
+func (e *upstreamError) Error() string { return "upstream: " + e.err.Error() }
+func (e *upstreamError) Unwrap() error { return e.err }

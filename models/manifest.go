@@ -123,15 +123,16 @@ func (s *ManifestStore) MissingReferences(ctx context.Context, name string, blob
 // the put fails with a MissingReferenceError instead of referencing
 // content that is going away.
 func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, pusher, false) })
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, pusher, time.Time{}) })
 }
 
 // putManifest is Put in a transaction. A cache fill (a mirror storing
-// what its upstream has) makes the repository public, records refs
-// without asking that they be present (a mirror fetches blobs and child
-// manifests as clients ask for them), marks the tags checked against the
-// upstream now, and queues no webhook: nobody pushed.
-func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, fill bool) error {
+// what its upstream has: checked is when the upstream confirmed it) makes
+// the repository public, records refs without asking that they be present
+// (a mirror fetches blobs and child manifests as clients ask for them),
+// marks the tags checked then, and queues no webhook: nobody pushed.
+func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, checked time.Time) error {
+	fill := !checked.IsZero()
 	var blobs, children []string
 	for _, r := range refs {
 		if r.Kind == RefManifest {
@@ -187,7 +188,8 @@ func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []Manifes
 		t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
 		cols := []string{"manifest_id", "pusher", "updated_at"}
 		if fill {
-			t.CheckedAt = &now
+			at := checked.UTC()
+			t.CheckedAt = &at
 			cols = append(cols, "checked_at")
 		}
 		if err := tx.Clauses(clause.OnConflict{

@@ -13,13 +13,14 @@ type MirrorStore struct{ *conn }
 
 // Fill stores manifest m of repository name as its upstream has it, with
 // refs (present or not: a mirror fetches them as clients ask), pointing
-// tag at it (none for a fill by digest), checked now.
-func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tag string) error {
+// tag at it (none for a fill by digest), as the upstream confirmed it at
+// checked.
+func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tag string, checked time.Time) error {
 	var tags []string
 	if tag != "" {
 		tags = []string{tag}
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, "", true) })
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, "", checked) })
 }
 
 // MirroredTag is a tag as a mirror holds it.

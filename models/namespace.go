@@ -17,6 +17,9 @@ type NamespaceStore struct{ *conn }
 const (
 	NamespaceUser = "user"
 	NamespaceOrg  = "org"
+	// NamespaceMirror is a pull-through cache of an upstream registry:
+	// its name is taken so that no account or organization shadows it.
+	NamespaceMirror = "mirror"
 )
 
 // Namespace is a name that repositories live under.
@@ -55,6 +58,25 @@ func dropNamespace(tx *gorm.DB, name string) error {
 		if err := tx.Exec(q, name).Error; err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ClaimMirror takes name for a mirror (again, after a restart: a mirror
+// keeps its namespace and what it cached). A user's or an organization's
+// name is ErrConflict.
+func (s *NamespaceStore) ClaimMirror(ctx context.Context, name string) error {
+	w := s.write(ctx)
+	if err := w.Exec(`INSERT INTO namespaces (name, kind, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		name, NamespaceMirror, time.Now().UTC()).Error; err != nil {
+		return err
+	}
+	var n Namespace
+	if err := w.Where("name = ?", name).Take(&n).Error; err != nil {
+		return notFound(err)
+	}
+	if n.Kind != NamespaceMirror {
+		return ErrConflict
 	}
 	return nil
 }

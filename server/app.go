@@ -25,6 +25,7 @@ import (
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/indexer"
 	"github.com/wharfhub/wharf/server/metrics"
+	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/web"
@@ -54,6 +55,8 @@ type App struct {
 	ClientAddr *clientaddr.Resolver
 	// GC collects garbage in the blob store (see gc.go in this package).
 	GC *gc.Collector
+	// Mirrors serve the mirror namespaces (--mirror).
+	Mirrors *mirror.Service
 
 	gcMetrics   *metrics.GC
 	searchIndex search.Index
@@ -132,7 +135,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	a.Content = content.New(db, a.Store, log, content.Options{
 		UploadTTL: cfg.UploadTTL, MaxOpenUploads: cfg.MaxOpenUploads, Events: a.Events,
 	})
-	a.Policy = auth.NewPolicy(db)
+	mirrors := make([]string, len(cfg.Mirrors))
+	for i, m := range cfg.Mirrors {
+		mirrors[i] = m.Name
+	}
+	a.Policy = auth.NewPolicy(db, mirrors...)
+	if err := a.openMirrors(ctx); err != nil {
+		return nil, err
+	}
 	var shared auth.FailureStore
 	if cfg.Database != "" {
 		// PostgreSQL may serve several replicas: count failures there.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -14,8 +15,9 @@ import (
 // push (its size, shape and, when want is given, its digest), recorded with
 // its references whether they are here yet or not (a mirror fetches blobs
 // and child manifests as clients ask for them), with tag (if any) pointed
-// at it and marked checked now. Nothing is published: nobody pushed.
-func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, payload []byte, want digest.Digest) (*models.Manifest, error) {
+// at it and marked checked at checked. Nothing is published: nobody
+// pushed.
+func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, payload []byte, want digest.Digest, checked time.Time) (*models.Manifest, error) {
 	if len(payload) > MaxManifestSize {
 		return nil, detailf(ErrManifestTooLarge, nil, "manifest is %d bytes, the limit is %d", len(payload), MaxManifestSize)
 	}
@@ -40,7 +42,7 @@ func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, pay
 	}
 	m, refs := record(doc, mediaType, payload, dgst, blobs, children)
 	m.ContentSize, m.Platforms = s.describe(ctx, name, doc, mediaType)
-	if err := s.db.Mirrors.Fill(ctx, name, m, refs, tag); err != nil {
+	if err := s.db.Mirrors.Fill(ctx, name, m, refs, tag, checked); err != nil {
 		return nil, fmt.Errorf("store mirrored manifest %s: %w", dgst, err)
 	}
 	return s.db.Manifests.Get(ctx, name, dgst.String())

@@ -205,7 +205,7 @@ func (s *Service) fill(ctx context.Context, m *Mirror, name, up, tag, fetch stri
 		if want == "" {
 			want = got.Digest
 		}
-		stored, err := s.content.Manifests.Fill(fctx, name, tag, got.MediaType, got.Body, want)
+		stored, err := s.content.Manifests.Fill(fctx, name, tag, got.MediaType, got.Body, want, s.opts.Now())
 		if errors.Is(err, content.ErrDigestInvalid) || errors.Is(err, content.ErrManifestInvalid) ||
 			errors.Is(err, content.ErrManifestTooLarge) {
 			return nil, &upstreamError{err} // what the upstream sent is not what it named

@@ -1,9 +1,13 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
@@ -20,6 +24,11 @@ func (h *Handler) blob(q *request) error {
 	case http.MethodGet, http.MethodHead:
 		if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
 			return err
+		}
+		if h.mirrored(q.route.name) {
+			if done, err := h.fetchMirrored(q, dgst); done || err != nil {
+				return err
+			}
 		}
 		hdr := q.w.Header()
 		hdr.Set("Docker-Content-Digest", dgst.String())
@@ -67,4 +76,43 @@ func (h *Handler) blob(q *request) error {
 		return nil
 	}
 	return methodNotAllowed(q, "GET, HEAD, DELETE")
+}
+
+// fetchMirrored fetches a blob a mirror has not cached yet. The first
+// caller gets the bytes as they arrive (done); the others, and HEAD, find
+// the blob stored once it is. A blob whose bytes were cut short (a corrupt
+// or broken upstream) aborts the response, so the client sees it fail.
+func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, err error) {
+	if _, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst); err == nil {
+		return false, nil
+	} else if !errors.Is(err, content.ErrBlobUnknown) {
+		return false, err
+	}
+	var w io.Writer
+	var start func(int64)
+	started := false
+	if q.r.Method == http.MethodGet {
+		w = q.w
+		start = func(size int64) {
+			started = true
+			hdr := q.w.Header()
+			hdr.Set("Docker-Content-Digest", dgst.String())
+			hdr.Set("Content-Type", "application/octet-stream")
+			if size >= 0 {
+				hdr.Set("Content-Length", fmt.Sprint(size))
+			}
+			q.w.WriteHeader(http.StatusOK)
+		}
+	}
+	served, err := h.mirrors.FetchBlob(q.ctx(), q.route.name, dgst, w, start)
+	switch {
+	case err != nil && started:
+		panic(http.ErrAbortHandler) // the bytes sent are not the blob: cut the response
+	case err != nil:
+		return false, err
+	case served:
+		h.content.Pulls.Record(q.route.name)
+		return true, nil
+	}
+	return false, nil
 }

@@ -27,7 +27,11 @@ func (h *Handler) manifest(q *request) error {
 		if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
 			return err
 		}
-		m, err := h.content.Manifests.Get(q.ctx(), q.route.name, ref)
+		get := h.content.Manifests.Get
+		if h.mirrored(q.route.name) {
+			get = h.mirrors.Manifest
+		}
+		m, err := get(q.ctx(), q.route.name, ref)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/registry/errcode"
 	"github.com/wharfhub/wharf/server/reqlog"
 )
@@ -27,13 +28,21 @@ type Handler struct {
 	realm    string
 	// clientAddr finds the address that login throttling counts against.
 	clientAddr *clientaddr.Resolver
+	// mirrors serve the mirror namespaces (nil: none).
+	mirrors *mirror.Service
 }
 
 // New makes the /v2/ handler; baseURL is the server's public URL, whose
-// /v2/token is the token realm, and addr finds each caller's address.
-func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string, addr *clientaddr.Resolver, log *slog.Logger) *Handler {
-	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token", clientAddr: addr}
+// /v2/token is the token realm, addr finds each caller's address, and
+// mirrors (which may be nil) serve the mirror namespaces.
+func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string,
+	addr *clientaddr.Resolver, log *slog.Logger, mirrors *mirror.Service) *Handler {
+	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token",
+		clientAddr: addr, mirrors: mirrors}
 }
+
+// mirrored reports whether repository name is in a mirror namespace.
+func (h *Handler) mirrored(name string) bool { return h.mirrors != nil && h.mirrors.Is(name) }
 
 // request carries what every resource handler needs.
 type request struct {
@@ -212,6 +221,12 @@ func (q *request) authorize(h *Handler, name string, action auth.Action) error {
 }
 
 func (q *request) authorizeScope(h *Handler, name string, action auth.Action, scope string) error {
+	if h.mirrored(name) && (action == auth.ActionPush || (action == auth.ActionDelete && (q.id == nil || !q.id.IsAdmin))) {
+		// A mirror holds its upstream's content: nobody pushes to it, and
+		// only site admins evict from it.
+		ns, _, _ := strings.Cut(name, "/")
+		return errcode.Denied.WithMessage("%s is in %s, a read-only mirror", name, ns)
+	}
 	var err error
 	if q.claims != nil {
 		actions := q.claims.Actions(name)
@@ -300,7 +315,7 @@ func toOCI(err error) *errcode.Error {
 		code = errcode.Denied
 	case errors.Is(err, content.ErrTooManyUploads):
 		code = errcode.TooManyRequests
-	case errors.Is(err, content.ErrBusy):
+	case errors.Is(err, content.ErrBusy), errors.Is(err, mirror.ErrUnavailable):
 		code = errcode.Unavailable
 	default:
 		return errcode.Internal(err)

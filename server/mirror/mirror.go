@@ -231,5 +231,5 @@ func (s *Service) fill(ctx context.Context, m *Mirror, name, up, tag, fetch stri
 // one of Wharf's own.
 type upstreamError struct{ err error }
 
-func (e *upstreamError) Error() string { return "upstream: " + e.err.Error() }
+func (e *upstreamError) Error() string { return e.err.Error() }
 func (e *upstreamError) Unwrap() error { return e.err }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server/mirror/mirrortest"
+)
+
+// registryClient speaks /v2/ the way docker does: a 401 sends it to the
+// token realm (with Basic credentials, if it has them) and back.
+type registryClient struct {
+	t          *testing.T
+	base       string
+	user, pass string
+	token      string
+}
+
+var realmRE = regexp.MustCompile(`Bearer realm="([^"]+)",service="([^"]+)"(?:,scope="([^"]+)")?`)
+
+func (c *registryClient) do(method, path string, body []byte) *http.Response {
+	c.t.Helper()
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		m := realmRE.FindStringSubmatch(res.Header.Get("WWW-Authenticate"))
+		if res.StatusCode != http.StatusUnauthorized || m == nil || attempt > 0 {
+			return res
+		}
+		res.Body.Close()
+		treq, _ := http.NewRequest(http.MethodGet, m[1]+"?service="+m[2]+"&scope="+m[3], nil)
+		if c.user != "" {
+			treq.SetBasicAuth(c.user, c.pass)
+		}
+		tres, err := http.DefaultClient.Do(treq)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		var tok struct{ Token string }
+		_ = json.NewDecoder(tres.Body).Decode(&tok)
+		tres.Body.Close()
+		c.token = tok.Token
+	}
+}
+
+func (c *registryClient) get(path string) (int, []byte, http.Header) {
+	c.t.Helper()
+	res := c.do(http.MethodGet, path, nil)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b, res.Header
+}
+
+// TestMirrorEndToEnd runs wharf with two mirrors: a CNCF Distribution
+// without auth, and another Wharf with token auth and credentials from
+// the environment. Anonymous pulls come through with the upstreams'
+// bytes, pushes are DENIED, a mirror's name cannot be taken by an account,
+// and with the upstream gone the cached tag is still served.
+func TestMirrorEndToEnd(t *testing.T) {
+	dist := mirrortest.StartDistribution(t, mirrortest.DistributionBinary(t), "", "")
+	img := mirrortest.RandomImage(7, 2, 64<<10)
+	mirrortest.Push(t, dist, "library/alpine", "3.20", "", "", img)
+	proxy := mirrortest.NewProxy(t, dist)
+
+	bin := buildWharf(t)
+	upDir := t.TempDir()
+	cmd := exec.Command(bin, "user", "create", "upbot", "--email", "up@example.com", "--password-stdin", "--data-dir", upDir)
+	cmd.Stdin = strings.NewReader("upbot-password")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("user create: %v %s", err, out)
+	}
+	up := startWharf(t, bin, upDir, "--default-visibility", "private")
+	private := mirrortest.RandomImage(8, 1, 32<<10)
+	mirrortest.Push(t, "http://"+up.addr, "upbot/app", "v1", "upbot", "upbot-password", private)
+
+	dir := t.TempDir()
+	createAlice(t, dir)
+	w := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
+	w.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir,
+		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s")
+	w.cmd.Env = append(os.Environ(), "WHARF_MIRROR_UP_USERNAME=upbot", "WHARF_MIRROR_UP_PASSWORD=upbot-password")
+	w.cmd.Stderr = w.log
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = w.cmd.Wait(); close(w.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-w.exited:
+		default:
+			_ = w.cmd.Process.Kill()
+			<-w.exited
+		}
+		if t.Failed() {
+			t.Logf("wharf:\n%s", w.log.String())
+		}
+	})
+	waitFor(t, 30*time.Second, "wharf listens", func() bool {
+		if m := listenRE.FindStringSubmatch(w.log.String()); m != nil {
+			w.addr = m[1]
+			return true
+		}
+		return false
+	})
+	base := "http://" + w.addr
+	anon := &registryClient{t: t, base: base}
+
+	t.Run("first pull from Distribution, anonymously, with its bytes", func(t *testing.T) {
+		status, body, hdr := anon.get("/v2/hub/library/alpine/manifests/3.20")
+		if status != 200 || !bytes.Equal(body, img.Manifest) || hdr.Get("Docker-Content-Digest") != img.Digest.String() {
+			t.Fatalf("manifest: %d %s", status, body)
+		}
+		for _, l := range append([][]byte{img.Config}, img.Layers...) {
+			d := digest.FromBytes(l)
+			status, got, _ := anon.get("/v2/hub/library/alpine/blobs/" + d.String())
+			if status != 200 || !bytes.Equal(got, l) {
+				t.Fatalf("blob %s: %d, %d bytes of %d", d, status, len(got), len(l))
+			}
+		}
+	})
+	t.Run("a private image of a Wharf upstream, with its token flow", func(t *testing.T) {
+		status, body, _ := anon.get("/v2/up/upbot/app/manifests/v1")
+		if status != 200 || !bytes.Equal(body, private.Manifest) {
+			t.Fatalf("manifest through the token-auth upstream: %d %s", status, body)
+		}
+		d := digest.FromBytes(private.Layers[0])
+		if status, got, _ := anon.get("/v2/up/upbot/app/blobs/" + d.String()); status != 200 || !bytes.Equal(got, private.Layers[0]) {
+			t.Fatalf("blob through the token-auth upstream: %d", status)
+		}
+	})
+	t.Run("a name the upstream does not have", func(t *testing.T) {
+		if status, body, _ := anon.get("/v2/hub/library/nothing/manifests/latest"); status != 404 || !strings.Contains(string(body), "MANIFEST_UNKNOWN") {
+			t.Fatalf("unknown upstream name: %d %s", status, body)
+		}
+	})
+	t.Run("pushes are denied", func(t *testing.T) {
+		alice := &registryClient{t: t, base: base, user: "alice", pass: "long-password"}
+		res := alice.do(http.MethodPost, "/v2/hub/library/alpine/blobs/uploads/", nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "DENIED") {
+			t.Fatalf("push to a mirror: %d %s, want 403 DENIED", res.StatusCode, b)
+		}
+	})
+	t.Run("the mirror's name is no account's", func(t *testing.T) {
+		cmd := exec.Command(bin, "user", "create", "hub", "--email", "h@example.com", "--password-stdin", "--data-dir", dir)
+		cmd.Stdin = strings.NewReader("hub-password-1")
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Fatalf("an account took the mirror's name: %s", out)
+		}
+	})
+	t.Run("the cached tag is served with the upstream down", func(t *testing.T) {
+		proxy.SetMode(mirrortest.Unavailable)
+		status, body, _ := anon.get("/v2/hub/library/alpine/manifests/3.20")
+		if status != 200 || !bytes.Equal(body, img.Manifest) {
+			t.Fatalf("stale serve: %d %s", status, body)
+		}
+		waitFor(t, 10*time.Second, "a log line says the tag was served stale", func() bool {
+			return strings.Contains(w.log.String(), "serving the cached tag")
+		})
+		if status, _, _ := anon.get("/v2/hub/library/other/manifests/1"); status != http.StatusServiceUnavailable {
+			t.Errorf("uncached with the upstream down: %d, want 503", status)
+		}
+	})
+}

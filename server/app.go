@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	for i, m := range cfg.Mirrors {
 		mirrors[i] = m.Name
 	}
-	a.Policy = auth.NewPolicy(db, mirrors...)
+	a.Policy = auth.NewPolicy(db, auth.PolicyOptions{Mirrors: mirrors, RootMirror: cfg.RegistryMirror})
 	if err := a.openMirrors(ctx); err != nil {
 		return nil, err
 	}

@@ -94,7 +94,8 @@ func TestMirrorEndToEnd(t *testing.T) {
 	createAlice(t, dir)
 	w := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir,
-		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s")
+		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s",
+		"--registry-mirror", "hub")
 	w.cmd.Env = append(os.Environ(), "WHARF_MIRROR_UP_USERNAME=upbot", "WHARF_MIRROR_UP_PASSWORD=upbot-password")
 	w.cmd.Stderr = w.log
 	if err := w.cmd.Start(); err != nil {
@@ -143,6 +144,28 @@ func TestMirrorEndToEnd(t *testing.T) {
 		d := digest.FromBytes(private.Layers[0])
 		if status, got, _ := anon.get("/v2/up/upbot/app/blobs/" + d.String()); status != 200 || !bytes.Equal(got, private.Layers[0]) {
 			t.Fatalf("blob through the token-auth upstream: %d", status)
+		}
+	})
+	t.Run("Docker Hub paths at the root, for dockerd's registry-mirrors", func(t *testing.T) {
+		root := &registryClient{t: t, base: base}
+		status, body, _ := root.get("/v2/library/alpine/manifests/3.20")
+		if status != 200 || !bytes.Equal(body, img.Manifest) {
+			t.Fatalf("root path: %d %s", status, body)
+		}
+		d := digest.FromBytes(img.Layers[1])
+		if status, got, _ := root.get("/v2/library/alpine/blobs/" + d.String()); status != 200 || !bytes.Equal(got, img.Layers[1]) {
+			t.Fatalf("root blob: %d", status)
+		}
+		// A local account's namespace is never the mirror's.
+		if status, body, _ := root.get("/v2/alice/alpine/manifests/3.20"); status == 200 || strings.Contains(string(body), "mirror") {
+			t.Fatalf("a local name answered from the mirror: %d %s", status, body)
+		}
+		alice := &registryClient{t: t, base: base, user: "alice", pass: "long-password"}
+		res := alice.do(http.MethodPost, "/v2/library/alpine/blobs/uploads/", nil)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "DENIED") {
+			t.Fatalf("push through the root mirror: %d %s, want 403 DENIED", res.StatusCode, b)
 		}
 	})
 	t.Run("a name the upstream does not have", func(t *testing.T) {

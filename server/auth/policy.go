@@ -74,16 +74,45 @@ type Policy struct {
 	// mirrors are the namespaces that cache upstream registries: anyone
 	// may pull from them, nobody may push, site admins may delete.
 	mirrors map[string]bool
+	// rootMirror, if set, also answers names whose namespace is not a
+	// local one (Docker Hub style paths, for dockerd's registry-mirrors).
+	rootMirror string
 }
 
-// NewPolicy makes the authorization policy; mirrors name the mirror
-// namespaces.
-func NewPolicy(db *models.DB, mirrors ...string) *Policy {
+// PolicyOptions are the policy's mirrors.
+type PolicyOptions struct {
+	// Mirrors name the mirror namespaces.
+	Mirrors []string
+	// RootMirror is the mirror that answers Docker Hub style names.
+	RootMirror string
+}
+
+// NewPolicy makes the authorization policy.
+func NewPolicy(db *models.DB, opts ...PolicyOptions) *Policy {
 	p := &Policy{db: db, mirrors: map[string]bool{}}
-	for _, m := range mirrors {
-		p.mirrors[m] = true
+	for _, o := range opts {
+		for _, m := range o.Mirrors {
+			p.mirrors[m] = true
+		}
+		if o.RootMirror != "" {
+			p.rootMirror = o.RootMirror
+		}
 	}
 	return p
+}
+
+// RootMirrored reports whether name, asked for at the root, is the root
+// mirror's: there is one, and name's namespace is neither a mirror nor a
+// local account or organization (a local name is never shadowed).
+func (p *Policy) RootMirrored(ctx context.Context, name string) (bool, error) {
+	if p.rootMirror == "" || p.IsMirror(name) {
+		return false, nil
+	}
+	_, err := p.db.Namespaces.Get(ctx, models.NamespaceOf(name))
+	if errors.Is(err, models.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
 
 // IsMirror reports whether repository name is in a mirror namespace.
@@ -100,6 +129,11 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 			return LevelAdmin, nil
 		}
 		return LevelRead, nil
+	}
+	if root, err := p.RootMirrored(ctx, name); err != nil {
+		return LevelNone, fmt.Errorf("authorize %s: %w", name, err)
+	} else if root {
+		return LevelRead, nil // through the root, everyone only pulls
 	}
 	var uid int64
 	if id != nil {

@@ -48,6 +48,9 @@ type Options struct {
 	// Now is the clock (time.Now).
 	Now func() time.Time
 	Log *slog.Logger
+	// Root is the mirror that answers Docker Hub style names at the root
+	// (--registry-mirror), if any.
+	Root string
 }
 
 // Stats count what the mirrors did.
@@ -83,6 +86,9 @@ func New(db *models.DB, c *content.Service, mirrors []Mirror, opts Options) *Ser
 	}
 	return s
 }
+
+// Root is the mirror that answers Docker Hub style names, or "".
+func (s *Service) Root() string { return s.opts.Root }
 
 // Stats are the mirrors' counts.
 func (s *Service) Stats() *Stats { return &s.stats }

@@ -53,6 +53,9 @@ type request struct {
 	// claims is the verified registry token, when the caller sent one:
 	// its grants answer authorization without a database query.
 	claims *auth.Claims
+	// asked is the name the client asked for when the root mirror serves
+	// it (route.name is then the mirror's name of it).
+	asked string
 }
 
 func (q *request) ctx() context.Context { return q.r.Context() }
@@ -96,6 +99,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.authenticate(q); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if rt.name != "" && h.mirrors != nil && h.mirrors.Root() != "" {
+		// A Docker Hub style name (library/alpine) that no local namespace
+		// holds is the root mirror's: served from NAME/library/alpine,
+		// authorized as asked for.
+		root, err := h.policy.RootMirrored(r.Context(), rt.name)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if root {
+			q.asked, q.route.name = rt.name, h.mirrors.Root()+"/"+rt.name
+		}
 	}
 	var herr error
 	switch rt.kind {
@@ -221,6 +237,13 @@ func (q *request) authorize(h *Handler, name string, action auth.Action) error {
 }
 
 func (q *request) authorizeScope(h *Handler, name string, action auth.Action, scope string) error {
+	if q.asked != "" && name == q.route.name {
+		// Through the root mirror: the client's name, and pulls only.
+		if action != auth.ActionPull {
+			return errcode.Denied.WithMessage("%s is served by the mirror %s, which is read-only", q.asked, h.mirrors.Root())
+		}
+		name, scope = q.asked, scopeFor(q.asked, action)
+	}
 	if h.mirrored(name) && (action == auth.ActionPush || (action == auth.ActionDelete && (q.id == nil || !q.id.IsAdmin))) {
 		// A mirror holds its upstream's content: nobody pushes to it, and
 		// only site admins evict from it.

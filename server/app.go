@@ -156,7 +156,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 			return nil, err
 		}
 	}
-	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard)})
+	upstreams := map[string]string{}
+	for _, m := range cfg.Mirrors {
+		upstreams[m.Name] = m.URL
+	}
+	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard), Mirrors: upstreams})
 	a.Webhooks = a.newWebhooks(guard, opts)
 	if cfg.BaseURL != "" {
 		if err := a.openSite(); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,9 +99,13 @@ func TestDockerMirror(t *testing.T) {
 		t.Fatalf("the pulled image: %v %s", err, out)
 	}
 	// The image came through wharf's cache: it is there now.
-	res := w.do(t, "GET", "/api/v1/repositories/hub/library/alpine/tags", nil, nil)
+	res, err := http.Get("http://" + w.addr + "/api/v1/repositories/hub/library/alpine/tags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("the mirror's repository after the pull: %d", res.StatusCode)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"3.20"`) {
+		t.Fatalf("the mirror's repository after the pull: %d %s", res.StatusCode, body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
@@ -55,6 +56,8 @@ type base struct {
 	policy *auth.Policy
 	events *events.Bus
 	md     Markdown
+	// mirrors are the mirror namespaces' upstream URLs, by name.
+	mirrors map[string]string
 }
 
 // Repos is the repository service.
@@ -88,12 +91,14 @@ type Options struct {
 	// CheckWebhookURL is the check every webhook target passes when it is
 	// saved (the SSRF guard; it runs again when a delivery connects).
 	CheckWebhookURL func(ctx context.Context, rawURL string) error
+	// Mirrors are the mirror namespaces' upstream URLs, by name.
+	Mirrors map[string]string
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
 func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Service {
-	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown()}
+	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: opts.Mirrors}
 	return &Service{
 		Repos:      &Repos{b},
 		Orgs:       &Orgs{b},
@@ -125,6 +130,26 @@ type Repository struct {
 	models.Repository
 	// Level is the caller's permission, for pages that offer settings.
 	Level auth.Level
+	// Upstream, for a mirrored repository, is where it comes from, such
+	// as docker.io/library/alpine.
+	Upstream string
+}
+
+// upstreamOf is where mirrored repository name comes from, or "".
+func (s *base) upstreamOf(name string) string {
+	ns, rest, _ := strings.Cut(name, "/")
+	u, ok := s.mirrors[ns]
+	if !ok {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	if host == "registry-1.docker.io" || host == "index.docker.io" {
+		host = "docker.io"
+		if !strings.Contains(rest, "/") {
+			rest = "library/" + rest
+		}
+	}
+	return host + "/" + rest
 }
 
 // authorizeRepo loads a repository the caller may do action on. A
@@ -150,7 +175,7 @@ func (s *base) authorizeRepo(ctx context.Context, id *auth.Identity, name string
 		}
 		return nil, err
 	}
-	return &Repository{Repository: *r, Level: level}, nil
+	return &Repository{Repository: *r, Level: level, Upstream: s.upstreamOf(name)}, nil
 }
 
 // Get returns a repository the caller may pull.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -54,6 +55,21 @@ func (a *App) Handler() (http.Handler, error) {
 		return float64(n), err
 	})
 	m.Register(a.gcMetrics)
+	st := a.Mirrors.Stats()
+	for _, c := range []struct {
+		name, help string
+		v          *atomic.Int64
+	}{
+		{"wharf_mirror_hits_total", "Mirror requests answered from the cache.", &st.Hits},
+		{"wharf_mirror_misses_total", "Mirror requests that fetched from the upstream.", &st.Misses},
+		{"wharf_mirror_stale_serves_total", "Cached tags served because the upstream did not confirm them.", &st.StaleServes},
+		{"wharf_mirror_revalidations_total", "HEAD requests asking an upstream whether a tag moved.", &st.Revalidations},
+		{"wharf_mirror_upstream_errors_total", "Upstream requests that failed (unreachable, error status, backing off, corrupt).", &st.UpstreamErrors},
+		{"wharf_mirror_bytes_fetched_total", "Blob bytes fetched from upstreams.", &st.BytesFetched},
+		{"wharf_mirror_bytes_served_total", "Blob bytes of mirrors served to clients.", &st.BytesServed},
+	} {
+		m.Counter(c.name, c.help, func() float64 { return float64(c.v.Load()) })
+	}
 	r.Use(m.Middleware(), a.hsts(), a.clientCertificate(), a.requestLog(), a.recovery(), a.readDeadline())
 	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 

@@ -202,4 +202,32 @@ func TestMirrorEndToEnd(t *testing.T) {
 			t.Errorf("uncached with the upstream down: %d, want 503", status)
 		}
 	})
+	t.Run("search finds what the mirror cached", func(t *testing.T) {
+		waitFor(t, 20*time.Second, "search finds hub/library/alpine", func() bool {
+			res, err := http.Get(base + "/api/v1/search?q=alpine")
+			if err != nil {
+				return false
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return strings.Contains(string(b), `"hub/library/alpine"`) || strings.Contains(string(b), `"name":"library/alpine"`)
+		})
+	})
+	t.Run("metrics count hits, misses, stale serves and bytes", func(t *testing.T) {
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, re := range []string{
+			`wharf_mirror_misses_total [1-9]`, `wharf_mirror_stale_serves_total [1-9]`,
+			`wharf_mirror_upstream_errors_total [1-9]`, `wharf_mirror_bytes_fetched_total [1-9]`,
+			`wharf_mirror_bytes_served_total [1-9]`, `wharf_mirror_revalidations_total [1-9]`,
+		} {
+			if !regexp.MustCompile(re).Match(b) {
+				t.Errorf("/metrics lacks %s", re)
+			}
+		}
+	})
 }

@@ -9,14 +9,14 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/events"
 )
 
 // Fill stores a manifest as a mirror's upstream has it: checked like a
 // push (its size, shape and, when want is given, its digest), recorded with
 // its references whether they are here yet or not (a mirror fetches blobs
 // and child manifests as clients ask for them), with tag (if any) pointed
-// at it and marked checked at checked. Nothing is published: nobody
-// pushed.
+// at it and marked checked at checked. It is no push: no webhook fires.
 func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, payload []byte, want digest.Digest, checked time.Time) (*models.Manifest, error) {
 	if len(payload) > MaxManifestSize {
 		return nil, detailf(ErrManifestTooLarge, nil, "manifest is %d bytes, the limit is %d", len(payload), MaxManifestSize)
@@ -45,6 +45,9 @@ func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, pay
 	if err := s.db.Mirrors.Fill(ctx, name, m, refs, tag, checked); err != nil {
 		return nil, fmt.Errorf("store mirrored manifest %s: %w", dgst, err)
 	}
+	// Not a push (no webhook fires), but the repository changed: search
+	// finds what a mirror has cached.
+	s.opts.Events.Publish(events.Event{Kind: events.RepositoryChanged, Repository: name, Namespace: models.NamespaceOf(name)})
 	return s.db.Manifests.Get(ctx, name, dgst.String())
 }
 

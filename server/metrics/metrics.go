@@ -56,6 +56,12 @@ func (m *Metrics) Gauge(name, help string, fn func(ctx context.Context) (float64
 	}))
 }
 
+// Counter registers a counter read by fn at each scrape (counts kept
+// elsewhere, such as the mirrors').
+func (m *Metrics) Counter(name, help string, fn func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

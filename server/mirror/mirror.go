@@ -57,7 +57,9 @@ type Options struct {
 type Stats struct {
 	Hits, Misses, StaleServes, Revalidations atomic.Int64
 	UpstreamErrors                           atomic.Int64
-	BytesFetched                             atomic.Int64
+	// BytesFetched came from upstreams; BytesServed went to clients of
+	// the mirrors' blobs, from the cache or as fetched.
+	BytesFetched, BytesServed atomic.Int64
 }
 
 // Service serves the mirror namespaces.

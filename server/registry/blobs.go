@@ -26,6 +26,9 @@ func (h *Handler) blob(q *request) error {
 			return err
 		}
 		if h.mirrored(q.route.name) {
+			cw := &countingWriter{ResponseWriter: q.w}
+			defer func() { h.mirrors.Stats().BytesServed.Add(cw.n) }()
+			q.w = cw
 			if done, err := h.fetchMirrored(q, dgst); done || err != nil {
 				return err
 			}
@@ -115,4 +118,16 @@ func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, err 
 		return true, nil
 	}
 	return false, nil
+}
+
+// countingWriter counts the body bytes written through it.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
 }

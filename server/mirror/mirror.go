@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ type Upstream interface {
 	GetManifest(ctx context.Context, repo, ref string) (*upstream.Manifest, error)
 	HeadManifest(ctx context.Context, repo, ref string) (digest.Digest, string, error)
 	GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, int64, error)
+	Referrers(ctx context.Context, repo string, d digest.Digest) ([]upstream.Descriptor, error)
 }
 
 // Mirror is one mirrored upstream.
@@ -72,6 +74,11 @@ type Service struct {
 
 	manifests singleflight.Group
 	blobs     singleflight.Group
+
+	mu sync.Mutex
+	// referrersSynced is when each subject's referrers were last asked
+	// of the upstream.
+	referrersSynced map[string]time.Time
 }
 
 // New makes the mirror service.
@@ -82,7 +89,7 @@ func New(db *models.DB, c *content.Service, mirrors []Mirror, opts Options) *Ser
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Service{db: db, content: c, mirrors: map[string]*Mirror{}, opts: opts}
+	s := &Service{db: db, content: c, mirrors: map[string]*Mirror{}, opts: opts, referrersSynced: map[string]time.Time{}}
 	for i := range mirrors {
 		s.mirrors[mirrors[i].Name] = &mirrors[i]
 	}

@@ -109,6 +109,11 @@ func (h *Handler) referrers(q *request) error {
 	if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
 		return err
 	}
+	if h.mirrored(q.route.name) {
+		if err := h.mirrors.SyncReferrers(q.ctx(), q.route.name, dgst); err != nil {
+			return err
+		}
+	}
 	artifactType := q.r.URL.Query().Get("artifactType")
 	refs, err := h.content.Manifests.Referrers(q.ctx(), q.route.name, dgst, artifactType)
 	if err != nil {

@@ -51,7 +51,7 @@ var allowed = map[string]layer{
 	// Commands: the top.
 	"cmd/wharf": {
 		Imports: []string{"cmd/wharf/deployhook", "server", "server/config"},
-		Test:    []string{"server/storage/filesystem", "server/testutil"},
+		Test:    []string{"server/mirror/mirrortest", "server/storage/filesystem", "server/testutil"},
 	},
 	"cmd/wharf/deployhook": {Imports: []string{"server/webhook/signature"}},
 

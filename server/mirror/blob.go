@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/opencontainers/go-digest"
@@ -32,15 +33,22 @@ func (s *Service) FetchBlob(ctx context.Context, name string, d digest.Digest, w
 		return false, content.ErrBlobUnknown
 	}
 	s.stats.Misses.Add(1)
-	leader := false
-	_, err, _ = s.blobs.Do(name+"\x00"+d.String(), func() (any, error) {
-		leader = true
-		return nil, s.fetchBlob(context.WithoutCancel(ctx), m, name, up, d, w, start)
-	})
-	if err != nil {
-		return leader, err
+	for range 3 {
+		leader := false
+		_, err, _ = s.blobs.Do(name+"\x00"+d.String(), func() (any, error) {
+			leader = true
+			return nil, s.fetchBlob(context.WithoutCancel(ctx), m, name, up, d, w, start)
+		})
+		if leader || err != nil {
+			return leader, err
+		}
+		if _, err := s.content.Blobs.Stat(ctx, name, d); err == nil {
+			return false, nil // stored: read it from there
+		}
+		// Passed through uncached (the quota is full): fetch a copy of
+		// our own.
 	}
-	return leader, nil
+	return false, ErrUnavailable
 }
 
 func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d digest.Digest, w io.Writer, start func(int64)) error {
@@ -61,6 +69,24 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 	tee := &heldTee{w: w}
 	counted := &countingReader{r: body}
 	err = s.content.Uploads.Put(ctx, name, d, content.Chunk{Start: -1, Length: size, Body: io.TeeReader(counted, tee)})
+	if errors.Is(err, content.ErrQuotaExceeded) && counted.n == 0 {
+		// The mirror's quota is full: the client gets the blob, verified
+		// the same way, and nothing is stored.
+		s.opts.Log.Warn("mirror: the quota is full; serving a blob without caching it", "mirror", m.Name,
+			"repository", name, "digest", d)
+		v := d.Verifier()
+		_, err = io.Copy(io.MultiWriter(tee, v), counted)
+		s.stats.BytesFetched.Add(counted.n)
+		if err != nil {
+			return fmt.Errorf("mirror: pass a blob through: %w", err)
+		}
+		if !v.Verified() || (size >= 0 && counted.n != size) {
+			s.stats.UpstreamErrors.Add(1)
+			return ErrBlobCorrupt
+		}
+		tee.flush()
+		return nil
+	}
 	s.stats.BytesFetched.Add(counted.n)
 	if err != nil {
 		if errors.Is(err, content.ErrDigestInvalid) || errors.Is(err, content.ErrSizeInvalid) {

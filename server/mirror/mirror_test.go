@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/mirror/mirrortest"
@@ -28,6 +29,7 @@ type fixture struct {
 	dist    string
 	proxy   *mirrortest.Proxy
 	content *content.Service
+	db      *models.DB
 	svc     *mirror.Service
 	now     atomic.Int64 // unix nanos
 }
@@ -42,6 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	f.proxy = mirrortest.NewProxy(t, f.dist)
 	dir := t.TempDir()
 	db := testutil.OpenDB(t, dir)
+	f.db = db
 	store, err := filesystem.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -250,4 +253,32 @@ func nonZero(m map[mirrortest.Kind]int) map[mirrortest.Kind]int {
 		}
 	}
 	return out
+}
+
+// TestMirrorQuotaPassesThrough: a mirror whose quota is full serves a blob
+// it cannot cache, verified, and stores nothing.
+func TestMirrorQuotaPassesThrough(t *testing.T) {
+	f := newFixture(t)
+	img := mirrortest.RandomImage(6, 1, 256<<10)
+	mirrortest.Push(t, f.dist, "library/alpine", "3.20", "", "", img)
+	f.mustManifest("3.20", img)
+	if err := f.db.Namespaces.ClaimMirror(context.Background(), "hub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.Namespaces.SetQuota(context.Background(), "hub", 1024); err != nil {
+		t.Fatal(err)
+	}
+	d := digest.FromBytes(img.Layers[0])
+	for range 2 {
+		got, err := f.blob(d)
+		if err != nil || !bytes.Equal(got, img.Layers[0]) {
+			t.Fatalf("blob through a full mirror: %v, %d bytes", err, len(got))
+		}
+	}
+	if _, err := f.content.Blobs.Stat(context.Background(), "hub/library/alpine", d); !errors.Is(err, content.ErrBlobUnknown) {
+		t.Fatalf("a blob over the quota was stored: %v", err)
+	}
+	if n := f.proxy.Count(mirrortest.KindBlobGET); n != 2 {
+		t.Fatalf("uncached blob fetched %d times for 2 pulls, want 2", n)
+	}
 }

@@ -56,3 +56,16 @@ func (s *MirrorStore) Checked(ctx context.Context, name, tag string, at time.Tim
 	return s.write(ctx).Exec(`UPDATE tags SET checked_at = ? WHERE name = ? AND repository_id =
 		(SELECT id FROM repositories WHERE name = ?)`, at.UTC(), tag, name).Error
 }
+
+// Unpulled lists up to limit repositories of the namespaces nss that
+// nobody pulled since before (or, never pulled, that were made before),
+// oldest first: what a mirror's retention evicts.
+func (s *MirrorStore) Unpulled(ctx context.Context, nss []string, before time.Time, limit int) ([]Repository, error) {
+	var out []Repository
+	if len(nss) == 0 {
+		return out, nil
+	}
+	err := s.read(ctx).Where("namespace IN ? AND COALESCE(pulled_at, created_at) < ?", nss, before.UTC()).
+		Order("COALESCE(pulled_at, created_at), id").Limit(limit).Find(&out).Error
+	return out, err
+}

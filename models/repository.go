@@ -25,8 +25,10 @@ type Repository struct {
 	Readme      string
 	StarCount   int64
 	PullCount   int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PulledAt is when it was last pulled (nil: never).
+	PulledAt  *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Get finds a repository by its full name.
@@ -127,7 +129,7 @@ func (s *RepositoryStore) Delete(ctx context.Context, id int64, actor string) er
 func (s *RepositoryStore) AddPulls(ctx context.Context, counts map[string]int64) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		for name, n := range counts {
-			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ? WHERE name = ?", n, name).Error; err != nil {
+			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ?, pulled_at = ? WHERE name = ?", n, time.Now().UTC(), name).Error; err != nil {
 				return err
 			}
 		}

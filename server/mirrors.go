@@ -27,6 +27,6 @@ func (a *App) openMirrors(ctx context.Context) error {
 		}
 		ms = append(ms, mirror.Mirror{Name: m.Name, URL: m.URL, Upstream: c})
 	}
-	a.Mirrors = mirror.New(a.DB, a.Content, ms, mirror.Options{TTL: a.Config.MirrorTTL, Log: a.Log, Root: a.Config.RegistryMirror})
+	a.Mirrors = mirror.New(a.DB, a.Content, ms, mirror.Options{TTL: a.Config.MirrorTTL, Log: a.Log, Root: a.Config.RegistryMirror, Events: a.Events})
 	return nil
 }

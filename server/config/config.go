@@ -60,6 +60,9 @@ type Config struct {
 	// RegistryMirror is the mirror that answers Docker Hub paths at the
 	// root, for dockerd's registry-mirrors.
 	RegistryMirror string
+	// MirrorRetention evicts mirrored repositories nobody pulled for this
+	// long (0: never).
+	MirrorRetention time.Duration
 }
 
 // Setting describes one flag with its environment variable.

@@ -62,6 +62,15 @@ var mirrorSettings = []Setting{
 			c.MirrorTTL = d
 			return nil
 		}},
+	{Name: "mirror-retention", Usage: "evict a mirrored repository nobody pulled for this long, e.g. 720h (0: keep everything)", Def: "0",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("mirror-retention must be 0 or a duration such as 720h, not %q", v)
+			}
+			c.MirrorRetention = d
+			return nil
+		}},
 	{Name: "registry-mirror", Usage: "the mirror that also answers Docker Hub paths at the root (/v2/library/alpine/...), for dockerd's registry-mirrors", Def: "",
 		set: str(func(c *Config) *string { return &c.RegistryMirror })},
 }

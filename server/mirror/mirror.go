@@ -16,6 +16,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/content"
+	"github.com/wharfhub/wharf/server/events"
 	"github.com/wharfhub/wharf/server/mirror/upstream"
 )
 
@@ -53,6 +54,8 @@ type Options struct {
 	// Root is the mirror that answers Docker Hub style names at the root
 	// (--registry-mirror), if any.
 	Root string
+	// Events, if set, hears of evicted repositories.
+	Events *events.Bus
 }
 
 // Stats count what the mirrors did.

@@ -38,7 +38,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	bin := mirrortest.DistributionBinary(t)
 	f := &fixture{t: t}
-	f.now.Store(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).UnixNano())
+	f.now.Store(time.Now().UnixNano()) // the database's own times (creation) are real ones
 	clock := func() time.Time { return time.Unix(0, f.now.Load()) }
 	f.dist = mirrortest.StartDistribution(t, bin, "", "")
 	f.proxy = mirrortest.NewProxy(t, f.dist)
@@ -61,6 +61,8 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) advance(d time.Duration) { f.now.Add(int64(d)) }
+
+func (f *fixture) clock() time.Time { return time.Unix(0, f.now.Load()) }
 
 func (f *fixture) manifest(ref string) ([]byte, error) {
 	f.t.Helper()
@@ -280,5 +282,31 @@ func TestMirrorQuotaPassesThrough(t *testing.T) {
 	}
 	if n := f.proxy.Count(mirrortest.KindBlobGET); n != 2 {
 		t.Fatalf("uncached blob fetched %d times for 2 pulls, want 2", n)
+	}
+}
+
+// TestMirrorRetentionEvicts: a cached repository nobody pulled within the
+// retention is evicted (its tags and manifests go; GC takes the blobs),
+// and the next pull fetches it from the upstream again.
+func TestMirrorRetentionEvicts(t *testing.T) {
+	f := newFixture(t)
+	img := mirrortest.RandomImage(9, 1, 8<<10)
+	mirrortest.Push(t, f.dist, "library/alpine", "3.20", "", "", img)
+	f.mustManifest("3.20", img)
+	ctx := context.Background()
+	if n, err := f.svc.Evict(ctx, f.clock().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("evicting what was cached just now: %d, %v", n, err)
+	}
+	f.advance(2 * time.Hour)
+	if n, err := f.svc.Evict(ctx, f.clock().Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("evict after the retention: %d, %v; want 1", n, err)
+	}
+	if _, err := f.content.Manifests.Get(ctx, "hub/library/alpine", content.Reference{Digest: img.Digest}); !errors.Is(err, content.ErrManifestUnknown) {
+		t.Fatalf("an evicted manifest is still cached: %v", err)
+	}
+	before := f.proxy.Count(mirrortest.KindManifestGET)
+	f.mustManifest("3.20", img)
+	if f.proxy.Count(mirrortest.KindManifestGET) != before+1 {
+		t.Fatal("the pull after eviction did not fetch from the upstream")
 	}
 }

@@ -160,7 +160,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	for _, m := range cfg.Mirrors {
 		upstreams[m.Name] = m.URL
 	}
-	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard), Mirrors: upstreams})
+	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard),
+		Mirrors: upstreams, RootMirror: cfg.RegistryMirror})
 	a.Webhooks = a.newWebhooks(guard, opts)
 	if cfg.BaseURL != "" {
 		if err := a.openSite(); err != nil {

@@ -92,6 +92,11 @@ func TestMirrorEndToEnd(t *testing.T) {
 
 	dir := t.TempDir()
 	createAlice(t, dir)
+	mk := exec.Command(bin, "user", "create", "root", "--email", "root@example.com", "--password-stdin", "--admin", "--data-dir", dir)
+	mk.Stdin = strings.NewReader("root-password-1")
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("user create root: %v %s", err, out)
+	}
 	w := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir,
 		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s",
@@ -212,6 +217,27 @@ func TestMirrorEndToEnd(t *testing.T) {
 			res.Body.Close()
 			return strings.Contains(string(b), `"hub/library/alpine"`) || strings.Contains(string(b), `"name":"library/alpine"`)
 		})
+	})
+	t.Run("site admins see the mirrors and what they cached", func(t *testing.T) {
+		get := func(user, pass string) (int, string) {
+			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/mirrors", nil)
+			req.SetBasicAuth(user, pass)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, string(b)
+		}
+		status, body := get("root", "root-password-1")
+		if status != 200 || !strings.Contains(body, `"name":"hub"`) || !strings.Contains(body, `"registry_mirror":true`) ||
+			!strings.Contains(body, `"name":"up"`) || strings.Contains(body, `"repositories":0`) {
+			t.Fatalf("GET /api/v1/mirrors as an admin: %d %s", status, body)
+		}
+		if status, _ := get("alice", "long-password"); status != http.StatusForbidden {
+			t.Fatalf("GET /api/v1/mirrors as alice: %d, want 403", status)
+		}
 	})
 	t.Run("metrics count hits, misses, stale serves and bytes", func(t *testing.T) {
 		res, err := http.Get(base + "/metrics")

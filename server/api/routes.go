@@ -126,6 +126,8 @@ func (a *API) routes() []route {
 
 		plain(GET, "/search", needRead, a.discover.search),
 
+		plain(GET, "/mirrors", needAccount, a.orgs.listMirrors),
+
 		plain(GET, "/namespaces/:ns/usage", needAccount, a.orgs.getUsage),
 		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.orgs.setQuota),
 

@@ -58,6 +58,8 @@ type base struct {
 	md     Markdown
 	// mirrors are the mirror namespaces' upstream URLs, by name.
 	mirrors map[string]string
+	// rootMirror answers Docker Hub style names at the root.
+	rootMirror string
 }
 
 // Repos is the repository service.
@@ -93,12 +95,14 @@ type Options struct {
 	CheckWebhookURL func(ctx context.Context, rawURL string) error
 	// Mirrors are the mirror namespaces' upstream URLs, by name.
 	Mirrors map[string]string
+	// RootMirror is the mirror that answers Docker Hub style names.
+	RootMirror string
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
 func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Service {
-	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: opts.Mirrors}
+	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: opts.Mirrors, rootMirror: opts.RootMirror}
 	return &Service{
 		Repos:      &Repos{b},
 		Orgs:       &Orgs{b},

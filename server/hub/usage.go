@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
@@ -59,4 +61,34 @@ func (s *Namespaces) SetQuota(ctx context.Context, id *auth.Identity, ns string,
 		return err
 	}
 	return nil
+}
+
+// MirrorInfo is a mirror as site admins see it.
+type MirrorInfo struct {
+	Name     string
+	Upstream string
+	// Root: it also answers Docker Hub style names at the root.
+	Root  bool
+	Usage models.Usage
+}
+
+// Mirrors lists the mirrors with what each has cached; site
+// administrators only.
+func (s *Namespaces) Mirrors(ctx context.Context, id *auth.Identity) ([]MirrorInfo, error) {
+	if id == nil {
+		return nil, auth.ErrUnauthenticated
+	}
+	if !id.IsAdmin || !id.CanManageAccount() {
+		return nil, auth.ErrDenied
+	}
+	out := make([]MirrorInfo, 0, len(s.mirrors))
+	for name, u := range s.mirrors {
+		usage, err := s.db.Namespaces.Usage(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, MirrorInfo{Name: name, Upstream: u, Root: name == s.rootMirror, Usage: *usage})
+	}
+	slices.SortFunc(out, func(a, b MirrorInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }

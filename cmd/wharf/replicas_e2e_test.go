@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -71,8 +72,10 @@ func TestReplicas(t *testing.T) {
 	// it stays out of the balancer because the conformance suite wants
 	// Docker-Content-Digest on the blob response itself, which a presigned
 	// URL's response does not carry.
-	a := startWharf(t, d.bin, t.TempDir(), "--base-url", base)
-	b := startWharf(t, d.bin, t.TempDir(), "--base-url", base)
+	// Both replicas mirror the set itself (through the balancer) as
+	// "self": a cached image is fetched once and any replica serves it.
+	a := startWharf(t, d.bin, t.TempDir(), "--base-url", base, "--mirror", "self="+base)
+	b := startWharf(t, d.bin, t.TempDir(), "--base-url", base, "--mirror", "self="+base)
 	c := startWharf(t, d.bin, t.TempDir(), "--base-url", base, "--s3-redirect", "5m")
 	rr := &roundRobin{}
 	for _, p := range []*wharfProc{a, b} {
@@ -127,6 +130,30 @@ func TestReplicas(t *testing.T) {
 			if id := strings.TrimSpace(d.must("", "inspect", "--format", "{{.Id}}", ref)); id != idA {
 				t.Fatalf("image pulled as %s is %s, pushed through A %s", ref, id, idA)
 			}
+		}
+	})
+
+	t.Run("an image a mirror cached through one replica is served by the other from the cache", func(t *testing.T) {
+		ref := func(p *wharfProc) string { return p.addr + "/self/alice/app:v1" }
+		defer func() {
+			_ = exec.Command("docker", "rmi", "-f", ref(a)).Run()
+			_ = exec.Command("docker", "rmi", "-f", ref(b)).Run()
+		}()
+		if out, ok := d.docker("", "", "pull", ref(a)); !ok {
+			t.Fatalf("pull through the mirror on A: %s", out)
+		}
+		_, _ = d.docker("", "", "rmi", "-f", ref(a))
+		if out, ok := d.docker("", "", "pull", ref(b)); !ok {
+			t.Fatalf("pull through the mirror on B: %s", out)
+		}
+		res, err := http.Get("http://" + b.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(m), "wharf_mirror_misses_total 0") || strings.Contains(string(m), "wharf_mirror_hits_total 0") {
+			t.Fatalf("B fetched from the upstream what A had cached:\n%s", grepLines(string(m), "wharf_mirror_"))
 		}
 	})
 
@@ -218,4 +245,15 @@ func runConformance(t *testing.T, addr string) {
 		t.Fatalf("conformance through the balancer: %v\n%s", err, tail)
 	}
 	t.Log(lastLine(string(out)) + " (through the balancer)")
+}
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

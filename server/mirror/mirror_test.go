@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -308,5 +309,41 @@ func TestMirrorRetentionEvicts(t *testing.T) {
 	f.mustManifest("3.20", img)
 	if f.proxy.Count(mirrortest.KindManifestGET) != before+1 {
 		t.Fatal("the pull after eviction did not fetch from the upstream")
+	}
+}
+
+// TestMirrorIndexFetchesPlatformsLazily: an index is cached with its
+// platform manifests unfetched; each comes from the upstream when a client
+// asks for it by digest, and only then.
+func TestMirrorIndexFetchesPlatformsLazily(t *testing.T) {
+	f := newFixture(t)
+	amd, arm := mirrortest.RandomImage(10, 1, 4<<10), mirrortest.RandomImage(11, 1, 4<<10)
+	mirrortest.Push(t, f.dist, "library/alpine", "amd64", "", "", amd)
+	mirrortest.Push(t, f.dist, "library/alpine", "arm64", "", "", arm)
+	plat := func(img mirrortest.Image, arch string) map[string]any {
+		return map[string]any{"mediaType": img.MediaType, "digest": img.Digest, "size": len(img.Manifest),
+			"platform": map[string]string{"os": "linux", "architecture": arch}}
+	}
+	idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []any{plat(amd, "amd64"), plat(arm, "arm64")}})
+	index := mirrortest.Image{Manifest: idx, MediaType: "application/vnd.oci.image.index.v1+json", Digest: digest.FromBytes(idx), Config: []byte("{}")}
+	mirrortest.Push(t, f.dist, "library/alpine", "3.20", "", "", index)
+	f.proxy.Reset()
+
+	f.mustManifest("3.20", index)
+	if n := f.proxy.Count(mirrortest.KindManifestGET); n != 1 {
+		t.Fatalf("caching the index made %d manifest GETs, want 1 (platforms come later)", n)
+	}
+	ctx := context.Background()
+	if _, err := f.content.Manifests.Get(ctx, "hub/library/alpine", content.Reference{Digest: arm.Digest}); !errors.Is(err, content.ErrManifestUnknown) {
+		t.Fatalf("a platform nobody asked for is cached: %v", err)
+	}
+	f.mustManifest(arm.Digest.String(), arm)
+	if n := f.proxy.Count(mirrortest.KindManifestGET); n != 2 {
+		t.Fatalf("after asking for arm64: %d manifest GETs, want 2", n)
+	}
+	f.mustManifest(arm.Digest.String(), arm)
+	if n := f.proxy.Count(mirrortest.KindManifestGET); n != 2 {
+		t.Fatalf("a cached platform was fetched again: %d GETs", n)
 	}
 }

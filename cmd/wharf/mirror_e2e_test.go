@@ -178,6 +178,28 @@ func TestMirrorEndToEnd(t *testing.T) {
 			t.Fatalf("unknown upstream name: %d %s", status, body)
 		}
 	})
+	t.Run("a corrupt upstream blob fails the download and is not kept", func(t *testing.T) {
+		fresh := mirrortest.RandomImage(12, 1, 512<<10)
+		mirrortest.Push(t, dist, "library/fresh", "1", "", "", fresh)
+		if status, _, _ := anon.get("/v2/hub/library/fresh/manifests/1"); status != 200 {
+			t.Fatalf("manifest: %d", status)
+		}
+		path := "/v2/hub/library/fresh/blobs/" + digest.FromBytes(fresh.Layers[0]).String()
+		proxy.SetMode(mirrortest.CorruptBlobs)
+		res := anon.do(http.MethodGet, path, nil)
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil && bytes.Equal(got, fresh.Layers[0]) {
+			t.Fatal("a corrupt blob reached the client whole")
+		}
+		if err == nil && int64(len(got)) == res.ContentLength {
+			t.Fatalf("the corrupt download looked complete: %d bytes, status %d", len(got), res.StatusCode)
+		}
+		proxy.SetMode(mirrortest.Pass)
+		if status, got, _ := anon.get(path); status != 200 || !bytes.Equal(got, fresh.Layers[0]) {
+			t.Fatalf("after the upstream is sound: %d, %d bytes", status, len(got))
+		}
+	})
 	t.Run("pushes are denied", func(t *testing.T) {
 		alice := &registryClient{t: t, base: base, user: "alice", pass: "long-password"}
 		res := alice.do(http.MethodPost, "/v2/hub/library/alpine/blobs/uploads/", nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/registry/errcode"
+	"github.com/wharfhub/wharf/server/reqlog"
 )
 
 // blob serves GET, HEAD and DELETE /v2/<name>/blobs/<digest>.
@@ -83,37 +84,45 @@ func (h *Handler) blob(q *request) error {
 
 // fetchMirrored fetches a blob a mirror has not cached yet. The first
 // caller gets the bytes as they arrive (done); the others, and HEAD, find
-// the blob stored once it is. A blob whose bytes were cut short (a corrupt
-// or broken upstream) aborts the response, so the client sees it fail.
+// the blob stored once it is. A blob whose bytes turn out wrong (a corrupt
+// or broken upstream) ends its answer short, so the client sees it fail.
 func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, err error) {
 	if _, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst); err == nil {
 		return false, nil
 	} else if !errors.Is(err, content.ErrBlobUnknown) {
 		return false, err
 	}
+	// The first caller gets the bytes as they arrive, under the
+	// upstream's Content-Length; without one the blob is stored first
+	// (a short answer must be able to show that it is short).
 	var w io.Writer
-	var start func(int64)
 	started := false
-	if q.r.Method == http.MethodGet {
-		w = q.w
-		start = func(size int64) {
-			started = true
-			hdr := q.w.Header()
-			hdr.Set("Docker-Content-Digest", dgst.String())
-			hdr.Set("Content-Type", "application/octet-stream")
-			if size >= 0 {
-				hdr.Set("Content-Length", fmt.Sprint(size))
-			}
-			q.w.WriteHeader(http.StatusOK)
+	start := func(size int64) {
+		if size < 0 || q.r.Method != http.MethodGet {
+			return
 		}
+		started, w = true, q.w
+		hdr := q.w.Header()
+		hdr.Set("Docker-Content-Digest", dgst.String())
+		hdr.Set("Content-Type", "application/octet-stream")
+		hdr.Set("Content-Length", fmt.Sprint(size))
+		q.w.WriteHeader(http.StatusOK)
 	}
-	served, err := h.mirrors.FetchBlob(q.ctx(), q.route.name, dgst, w, start)
+	served, err := h.mirrors.FetchBlob(q.ctx(), q.route.name, dgst, writerFunc(func(p []byte) (int, error) {
+		if w == nil {
+			return len(p), nil
+		}
+		return w.Write(p)
+	}), start)
 	switch {
 	case err != nil && started:
-		panic(http.ErrAbortHandler) // the bytes sent are not the blob: cut the response
+		// The bytes sent are not the blob: end the answer short of its
+		// Content-Length, which the client sees as a failed download.
+		reqlog.From(q.ctx(), h.log).Warn("mirror: cut a blob download short", "repository", q.route.name, "digest", dgst, "err", err)
+		return true, nil
 	case err != nil:
 		return false, err
-	case served:
+	case served && started:
 		h.content.Pulls.Record(q.route.name)
 		return true, nil
 	}
@@ -131,3 +140,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -240,6 +240,22 @@ func TestMirrorEndToEnd(t *testing.T) {
 			return strings.Contains(string(b), `"hub/library/alpine"`) || strings.Contains(string(b), `"name":"library/alpine"`)
 		})
 	})
+	t.Run("the hub shows the mirror and its cached repository", func(t *testing.T) {
+		for path, want := range map[string]string{
+			"/u/hub":                "A read-only cache of",
+			"/r/hub/library/alpine": "Mirror of <code>" + strings.TrimPrefix(proxy.URL(), "http://") + "/library/alpine</code>",
+		} {
+			res, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+				t.Errorf("GET %s: %d, want a page saying %q", path, res.StatusCode, want)
+			}
+		}
+	})
 	t.Run("site admins see the mirrors and what they cached", func(t *testing.T) {
 		get := func(user, pass string) (int, string) {
 			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/mirrors", nil)

@@ -34,10 +34,12 @@ func (s *Discover) Repositories(ctx context.Context, id *auth.Identity, f ListFi
 // Namespace is a user or organization page's subject.
 type Namespace struct {
 	Name    string
-	Kind    string // models.NamespaceUser or models.NamespaceOrg
+	Kind    string // models.NamespaceUser, NamespaceOrg or NamespaceMirror
 	User    *models.User
 	Org     *Org
 	IsOwner bool // the caller manages it
+	// Upstream, for a mirror, is the registry it caches.
+	Upstream string
 }
 
 // Get looks up a user or an organization by name.
@@ -54,6 +56,12 @@ func (s *base) namespace(ctx context.Context, id *auth.Identity, name string) (*
 		return nil, ErrNotFound
 	}
 	out := &Namespace{Name: name, Kind: ns.Kind}
+	if ns.Kind == models.NamespaceMirror {
+		// A mirror: nobody's, managed by site administrators.
+		out.Upstream = s.mirrors[name]
+		out.IsOwner = id != nil && id.IsAdmin
+		return out, nil
+	}
 	if ns.Kind == models.NamespaceOrg {
 		o, err := s.org(ctx, name)
 		if err != nil {

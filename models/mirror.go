@@ -69,3 +69,55 @@ func (s *MirrorStore) Unpulled(ctx context.Context, nss []string, before time.Ti
 		Order("COALESCE(pulled_at, created_at), id").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// MirrorDef is a mirror defined through the API.
+type MirrorDef struct {
+	Name           string `gorm:"primaryKey"`
+	URL            string
+	Username       string
+	SealedPassword []byte
+	CreatedAt      time.Time
+}
+
+// TableName is the mirrors' table.
+func (MirrorDef) TableName() string { return "mirrors" }
+
+// Define records a mirror and takes its namespace: a name an account, an
+// organization or another mirror holds is ErrConflict.
+func (s *MirrorStore) Define(ctx context.Context, d *MirrorDef) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := claimNamespace(tx, d.Name, NamespaceMirror, time.Now().UTC()); err != nil {
+			return err
+		}
+		d.CreatedAt = time.Now().UTC()
+		if err := tx.Create(d).Error; err != nil {
+			if isUniqueViolation(err) {
+				return ErrConflict
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// Defined lists the mirrors defined through the API.
+func (s *MirrorStore) Defined(ctx context.Context) ([]MirrorDef, error) {
+	var out []MirrorDef
+	err := s.read(ctx).Order("name").Find(&out).Error
+	return out, err
+}
+
+// Undefine removes a mirror defined through the API with its namespace
+// and everything it cached; a name no such mirror has is ErrNotFound.
+func (s *MirrorStore) Undefine(ctx context.Context, name string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("DELETE FROM mirrors WHERE name = ?", name)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return dropNamespace(tx, name)
+	})
+}

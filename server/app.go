@@ -55,8 +55,10 @@ type App struct {
 	ClientAddr *clientaddr.Resolver
 	// GC collects garbage in the blob store (see gc.go in this package).
 	GC *gc.Collector
-	// Mirrors serve the mirror namespaces (--mirror).
-	Mirrors *mirror.Service
+	// Mirrors serve the mirror namespaces; MirrorCatalog defines them
+	// (--mirror, and the API).
+	Mirrors       *mirror.Service
+	MirrorCatalog *mirror.Catalog
 
 	gcMetrics   *metrics.GC
 	searchIndex search.Index
@@ -135,11 +137,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	a.Content = content.New(db, a.Store, log, content.Options{
 		UploadTTL: cfg.UploadTTL, MaxOpenUploads: cfg.MaxOpenUploads, Events: a.Events,
 	})
-	mirrors := make([]string, len(cfg.Mirrors))
-	for i, m := range cfg.Mirrors {
-		mirrors[i] = m.Name
-	}
-	a.Policy = auth.NewPolicy(db, auth.PolicyOptions{Mirrors: mirrors, RootMirror: cfg.RegistryMirror})
+	a.Policy = auth.NewPolicy(db, auth.PolicyOptions{RootMirror: cfg.RegistryMirror,
+		IsMirror: func(ns string) bool { return a.Mirrors != nil && a.Mirrors.IsNamespace(ns) }})
 	if err := a.openMirrors(ctx); err != nil {
 		return nil, err
 	}
@@ -156,12 +155,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 			return nil, err
 		}
 	}
-	upstreams := map[string]string{}
-	for _, m := range cfg.Mirrors {
-		upstreams[m.Name] = m.URL
-	}
 	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard),
-		Mirrors: upstreams, RootMirror: cfg.RegistryMirror})
+		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror})
 	a.Webhooks = a.newWebhooks(guard, opts)
 	if cfg.BaseURL != "" {
 		if err := a.openSite(); err != nil {

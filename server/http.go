@@ -77,7 +77,7 @@ func (a *App) Handler() (http.Handler, error) {
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
 	ui := a.web
-	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log).Register(r)
+	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log, a.MirrorCatalog).Register(r)
 	ui.Register(r)
 
 	r.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, a.Tokens.JWKS()) })

@@ -76,7 +76,7 @@ var allowed = map[string]layer{
 	"server/api": {
 		Imports: []string{
 			"models", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/repopath", "server/reqlog",
+			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog",
 			"server/textcheck",
 		},
 		Test: []string{
@@ -119,7 +119,7 @@ var allowed = map[string]layer{
 	// The error-code registry of the HTTP layers, over the services'
 	// errors.
 	"server/apierr": {
-		Imports: []string{"models", "server/auth", "server/hub", "server/textcheck"},
+		Imports: []string{"models", "server/auth", "server/hub", "server/mirror", "server/textcheck"},
 	},
 
 	// Services.
@@ -133,7 +133,7 @@ var allowed = map[string]layer{
 	},
 	// Pull-through caches: the content service, filled from an upstream.
 	"server/mirror": {
-		Imports: []string{"models", "server/content", "server/events", "server/mirror/upstream"},
+		Imports: []string{"models", "server/auth", "server/content", "server/events", "server/mirror/upstream"},
 		Test:    []string{"server/mirror/mirrortest", "server/storage/filesystem", "server/testutil", "migrations", "server/events"},
 	},
 	// The client of one upstream registry (stdlib and go-digest only).

@@ -277,6 +277,62 @@ func TestMirrorEndToEnd(t *testing.T) {
 			t.Fatalf("GET /api/v1/mirrors as alice: %d, want 403", status)
 		}
 	})
+	t.Run("site admins add and remove mirrors while it runs", func(t *testing.T) {
+		call := func(method, path, user, pass, body string) (int, string) {
+			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+			req.SetBasicAuth(user, pass)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, string(b)
+		}
+		def := `{"name":"dist","url":"` + dist + `"}`
+		for _, c := range []struct {
+			user, pass, body string
+			want             int
+		}{
+			{"alice", "long-password", def, http.StatusForbidden},
+			{"root", "root-password-1", `{"name":"Bad Name","url":"` + dist + `"}`, http.StatusBadRequest},
+			{"root", "root-password-1", `{"name":"x","url":"ftp://example.com"}`, http.StatusBadRequest},
+			{"root", "root-password-1", `{"name":"alice","url":"` + dist + `"}`, http.StatusConflict},
+			{"root", "root-password-1", `{"name":"hub","url":"` + dist + `"}`, http.StatusConflict},
+			{"root", "root-password-1", def, http.StatusCreated},
+			{"root", "root-password-1", def, http.StatusConflict},
+		} {
+			if status, body := call(http.MethodPost, "/api/v1/mirrors", c.user, c.pass, c.body); status != c.want {
+				t.Fatalf("POST /api/v1/mirrors %s as %s: %d %s, want %d", c.body, c.user, status, body, c.want)
+			}
+		}
+		status, body, _ := anon.get("/v2/dist/library/alpine/manifests/3.20")
+		if status != 200 || !bytes.Equal(body, img.Manifest) {
+			t.Fatalf("pull through the mirror added at run time: %d %s", status, body)
+		}
+		if status, body := call(http.MethodGet, "/api/v1/mirrors", "root", "root-password-1", ""); !strings.Contains(body, `"name":"dist"`) ||
+			!strings.Contains(body, `"source":"api"`) || !strings.Contains(body, `"source":"flags"`) {
+			t.Fatalf("GET /api/v1/mirrors: %d %s", status, body)
+		}
+		if status, _ := call(http.MethodDelete, "/api/v1/mirrors/hub", "root", "root-password-1", ""); status != http.StatusConflict {
+			t.Fatalf("removing a flags' mirror: %d, want 409", status)
+		}
+		if status, body := call(http.MethodDelete, "/api/v1/mirrors/dist", "root", "root-password-1", ""); status != http.StatusNoContent {
+			t.Fatalf("DELETE /api/v1/mirrors/dist: %d %s", status, body)
+		}
+		// Its namespace is gone (with what it cached): the name is the root
+		// mirror's now (hub, whose upstream is down at this point).
+		if status, _, _ := anon.get("/v2/dist/library/alpine/manifests/3.20"); status == http.StatusOK {
+			t.Fatal("a removed mirror still serves")
+		}
+		if _, body := call(http.MethodGet, "/api/v1/mirrors", "root", "root-password-1", ""); strings.Contains(body, `"name":"dist"`) {
+			t.Fatalf("a removed mirror is still listed: %s", body)
+		}
+		if status, _ := call(http.MethodDelete, "/api/v1/mirrors/dist", "root", "root-password-1", ""); status != http.StatusNotFound {
+			t.Fatalf("removing it twice: %d, want 404", status)
+		}
+	})
 	t.Run("metrics count hits, misses, stale serves and bytes", func(t *testing.T) {
 		res, err := http.Get(base + "/metrics")
 		if err != nil {

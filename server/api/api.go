@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/reqlog"
 )
 
@@ -35,11 +36,13 @@ type API struct {
 	social   *socialAPI
 	hooks    *hooksAPI
 	discover *searchAPI
+	mirrors  *mirrorsAPI
 	replier
 }
 
 // New makes the API; addr finds each caller's address.
-func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger) *API {
+func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger,
+	catalog *mirror.Catalog) *API {
 	r := replier{log: log}
 	return &API{
 		authn:    authenticator{replier: r, accounts: accounts, session: session, addr: addr},
@@ -49,6 +52,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		social:   &socialAPI{replier: r, social: h.Social, repos: h.Repos},
 		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
 		discover: &searchAPI{replier: r, discover: h.Discover},
+		mirrors:  &mirrorsAPI{replier: r, catalog: catalog},
 		replier:  r,
 	}
 }

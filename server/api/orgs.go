@@ -141,6 +141,7 @@ type mirrorJSON struct {
 	Name         string `json:"name"`
 	Upstream     string `json:"upstream"`
 	Root         bool   `json:"registry_mirror"`
+	Source       string `json:"source"`
 	Repositories int64  `json:"repositories"`
 	Blobs        int64  `json:"blobs"`
 	Bytes        int64  `json:"bytes"`
@@ -157,7 +158,7 @@ func (a *orgsAPI) listMirrors(c *gin.Context) {
 	}
 	out := make([]mirrorJSON, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, mirrorJSON{Name: m.Name, Upstream: m.Upstream, Root: m.Root, Repositories: m.Usage.Repositories,
+		out = append(out, mirrorJSON{Name: m.Name, Upstream: m.Upstream, Root: m.Root, Source: m.Source, Repositories: m.Usage.Repositories,
 			Blobs: m.Usage.Blobs, Bytes: m.Usage.Bytes, QuotaBytes: m.Usage.QuotaBytes})
 	}
 	c.JSON(http.StatusOK, gin.H{"mirrors": out})

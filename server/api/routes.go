@@ -127,6 +127,8 @@ func (a *API) routes() []route {
 		plain(GET, "/search", needRead, a.discover.search),
 
 		plain(GET, "/mirrors", needAccount, a.orgs.listMirrors),
+		withBody(POST, "/mirrors", needAccount, a.mirrors.createMirror),
+		plain(DELETE, "/mirrors/:ns", needAccount, a.mirrors.deleteMirror),
 
 		plain(GET, "/namespaces/:ns/usage", needAccount, a.orgs.getUsage),
 		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.orgs.setQuota),

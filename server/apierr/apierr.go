@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/textcheck"
 )
 
@@ -122,6 +123,10 @@ func Of(err error) *Error {
 		return &Error{Code: Unavailable, Message: "search is not available on this server", Cause: err}
 	case errors.As(err, &inv):
 		return &Error{Code: Invalid, Message: inv.Msg, Cause: err}
+	case errors.Is(err, mirror.ErrInvalid):
+		return &Error{Code: Invalid, Message: err.Error(), Cause: err}
+	case errors.Is(err, mirror.ErrFromFlags):
+		return &Error{Code: Conflict, Message: err.Error(), Cause: err}
 	}
 	for _, bad := range invalidInputs {
 		if errors.Is(err, bad) {

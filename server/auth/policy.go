@@ -71,9 +71,9 @@ var needs = map[Action]Level{
 // repositories, for /v2/, the API and the UI alike.
 type Policy struct {
 	db *models.DB
-	// mirrors are the namespaces that cache upstream registries: anyone
+	// isMirror says which namespaces cache upstream registries: anyone
 	// may pull from them, nobody may push, site admins may delete.
-	mirrors map[string]bool
+	isMirror func(ns string) bool
 	// rootMirror, if set, also answers names whose namespace is not a
 	// local one (Docker Hub style paths, for dockerd's registry-mirrors).
 	rootMirror string
@@ -81,18 +81,19 @@ type Policy struct {
 
 // PolicyOptions are the policy's mirrors.
 type PolicyOptions struct {
-	// Mirrors name the mirror namespaces.
-	Mirrors []string
+	// IsMirror says whether a namespace is a mirror's (mirrors can be
+	// added and removed while the server runs).
+	IsMirror func(ns string) bool
 	// RootMirror is the mirror that answers Docker Hub style names.
 	RootMirror string
 }
 
 // NewPolicy makes the authorization policy.
 func NewPolicy(db *models.DB, opts ...PolicyOptions) *Policy {
-	p := &Policy{db: db, mirrors: map[string]bool{}}
+	p := &Policy{db: db, isMirror: func(string) bool { return false }}
 	for _, o := range opts {
-		for _, m := range o.Mirrors {
-			p.mirrors[m] = true
+		if o.IsMirror != nil {
+			p.isMirror = o.IsMirror
 		}
 		if o.RootMirror != "" {
 			p.rootMirror = o.RootMirror
@@ -116,7 +117,7 @@ func (p *Policy) RootMirrored(ctx context.Context, name string) (bool, error) {
 }
 
 // IsMirror reports whether repository name is in a mirror namespace.
-func (p *Policy) IsMirror(name string) bool { return p.mirrors[models.NamespaceOf(name)] }
+func (p *Policy) IsMirror(name string) bool { return p.isMirror(models.NamespaceOf(name)) }
 
 // Level computes id's permission on repository name. For a repository that
 // does not exist yet it is the permission to create it: the namespace's

@@ -58,7 +58,7 @@ func (s *base) namespace(ctx context.Context, id *auth.Identity, name string) (*
 	out := &Namespace{Name: name, Kind: ns.Kind}
 	if ns.Kind == models.NamespaceMirror {
 		// A mirror: nobody's, managed by site administrators.
-		out.Upstream = s.mirrors[name]
+		out.Upstream, _ = s.mirrors.Upstream(name)
 		out.IsOwner = id != nil && id.IsAdmin
 		return out, nil
 	}

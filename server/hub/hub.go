@@ -56,11 +56,28 @@ type base struct {
 	policy *auth.Policy
 	events *events.Bus
 	md     Markdown
-	// mirrors are the mirror namespaces' upstream URLs, by name.
-	mirrors map[string]string
+	// mirrors know the mirror namespaces and their upstreams.
+	mirrors MirrorDirectory
 	// rootMirror answers Docker Hub style names at the root.
 	rootMirror string
 }
+
+// MirrorDirectory knows the mirrors, which can be added and removed while
+// the server runs (mirror.Service is one).
+type MirrorDirectory interface {
+	// Upstream is the upstream URL of mirror ns, if ns is one.
+	Upstream(ns string) (string, bool)
+	// Names lists the mirrors.
+	Names() []string
+	// Source says where mirror ns is defined ("flags" or "api").
+	Source(ns string) string
+}
+
+type noMirrors struct{}
+
+func (noMirrors) Upstream(string) (string, bool) { return "", false }
+func (noMirrors) Names() []string                { return nil }
+func (noMirrors) Source(string) string           { return "" }
 
 // Repos is the repository service.
 type Repos struct{ *base }
@@ -93,8 +110,8 @@ type Options struct {
 	// CheckWebhookURL is the check every webhook target passes when it is
 	// saved (the SSRF guard; it runs again when a delivery connects).
 	CheckWebhookURL func(ctx context.Context, rawURL string) error
-	// Mirrors are the mirror namespaces' upstream URLs, by name.
-	Mirrors map[string]string
+	// Mirrors know the mirror namespaces (none if nil).
+	Mirrors MirrorDirectory
 	// RootMirror is the mirror that answers Docker Hub style names.
 	RootMirror string
 }
@@ -102,7 +119,11 @@ type Options struct {
 // New makes the hub service; bus (which may be nil) receives repository
 // changes.
 func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Service {
-	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: opts.Mirrors, rootMirror: opts.RootMirror}
+	mirrors := opts.Mirrors
+	if mirrors == nil {
+		mirrors = noMirrors{}
+	}
+	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: mirrors, rootMirror: opts.RootMirror}
 	return &Service{
 		Repos:      &Repos{b},
 		Orgs:       &Orgs{b},
@@ -142,7 +163,7 @@ type Repository struct {
 // upstreamOf is where mirrored repository name comes from, or "".
 func (s *base) upstreamOf(name string) string {
 	ns, rest, _ := strings.Cut(name, "/")
-	u, ok := s.mirrors[ns]
+	u, ok := s.mirrors.Upstream(ns)
 	if !ok {
 		return ""
 	}

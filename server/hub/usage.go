@@ -68,8 +68,10 @@ type MirrorInfo struct {
 	Name     string
 	Upstream string
 	// Root: it also answers Docker Hub style names at the root.
-	Root  bool
-	Usage models.Usage
+	Root bool
+	// Source is where it is defined: "flags" or "api".
+	Source string
+	Usage  models.Usage
 }
 
 // Mirrors lists the mirrors with what each has cached; site
@@ -81,13 +83,18 @@ func (s *Namespaces) Mirrors(ctx context.Context, id *auth.Identity) ([]MirrorIn
 	if !id.IsAdmin || !id.CanManageAccount() {
 		return nil, auth.ErrDenied
 	}
-	out := make([]MirrorInfo, 0, len(s.mirrors))
-	for name, u := range s.mirrors {
+	names := s.mirrors.Names()
+	out := make([]MirrorInfo, 0, len(names))
+	for _, name := range names {
+		u, ok := s.mirrors.Upstream(name)
+		if !ok {
+			continue // removed meanwhile
+		}
 		usage, err := s.db.Namespaces.Usage(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, MirrorInfo{Name: name, Upstream: u, Root: name == s.rootMirror, Usage: *usage})
+		out = append(out, MirrorInfo{Name: name, Upstream: u, Root: name == s.rootMirror, Source: s.mirrors.Source(name), Usage: *usage})
 	}
 	slices.SortFunc(out, func(a, b MirrorInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil

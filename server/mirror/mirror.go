@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,16 @@ type Mirror struct {
 	// library/ names.
 	URL      string
 	Upstream Upstream
+	// Source says where the mirror is defined: SourceFlags (--mirror, the
+	// environment or the config file) or SourceAPI.
+	Source string
 }
+
+// Where mirrors are defined.
+const (
+	SourceFlags = "flags"
+	SourceAPI   = "api"
+)
 
 // Options tune the mirrors.
 type Options struct {
@@ -71,9 +81,11 @@ type Stats struct {
 type Service struct {
 	db      *models.DB
 	content *content.Service
-	mirrors map[string]*Mirror
 	opts    Options
-	stats   Stats
+
+	// set is the mirrors now: Replace swaps it while requests read it.
+	set   atomic.Pointer[map[string]*Mirror]
+	stats Stats
 
 	manifests singleflight.Group
 	blobs     singleflight.Group
@@ -92,12 +104,53 @@ func New(db *models.DB, c *content.Service, mirrors []Mirror, opts Options) *Ser
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Service{db: db, content: c, mirrors: map[string]*Mirror{}, opts: opts, referrersSynced: map[string]time.Time{}}
-	for i := range mirrors {
-		s.mirrors[mirrors[i].Name] = &mirrors[i]
-	}
+	s := &Service{db: db, content: c, opts: opts, referrersSynced: map[string]time.Time{}}
+	s.Replace(mirrors)
 	return s
 }
+
+// Replace makes mirrors the set of mirrors, for the requests that start
+// after it.
+func (s *Service) Replace(mirrors []Mirror) {
+	m := make(map[string]*Mirror, len(mirrors))
+	for i := range mirrors {
+		mm := mirrors[i]
+		m[mm.Name] = &mm
+	}
+	s.set.Store(&m)
+}
+
+func (s *Service) mirror(ns string) *Mirror { return (*s.set.Load())[ns] }
+
+// List is the mirrors now, by name.
+func (s *Service) List() []Mirror {
+	set := *s.set.Load()
+	out := make([]Mirror, 0, len(set))
+	for _, m := range set {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b Mirror) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Upstream is the upstream URL of mirror ns, if ns is one.
+func (s *Service) Upstream(ns string) (string, bool) {
+	if m := s.mirror(ns); m != nil {
+		return m.URL, true
+	}
+	return "", false
+}
+
+// Source says where mirror ns is defined (SourceFlags or SourceAPI).
+func (s *Service) Source(ns string) string {
+	if m := s.mirror(ns); m != nil {
+		return m.Source
+	}
+	return ""
+}
+
+// IsNamespace reports whether ns is a mirror's namespace.
+func (s *Service) IsNamespace(ns string) bool { return s.mirror(ns) != nil }
 
 // Root is the mirror that answers Docker Hub style names, or "".
 func (s *Service) Root() string { return s.opts.Root }
@@ -106,16 +159,14 @@ func (s *Service) Root() string { return s.opts.Root }
 func (s *Service) Stats() *Stats { return &s.stats }
 
 // Is reports whether repository name is in a mirror namespace.
-func (s *Service) Is(name string) bool {
-	_, ok := s.mirrors[models.NamespaceOf(name)]
-	return ok
-}
+func (s *Service) Is(name string) bool { return s.mirror(models.NamespaceOf(name)) != nil }
 
 // Names are the mirror namespaces.
 func (s *Service) Names() []string {
-	out := make([]string, 0, len(s.mirrors))
-	for n := range s.mirrors {
-		out = append(out, n)
+	ms := s.List()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
 	}
 	return out
 }
@@ -124,7 +175,7 @@ func (s *Service) Names() []string {
 // upstream's name of it; Docker Hub's official images are library/NAME.
 func (s *Service) resolve(name string) (*Mirror, string, bool) {
 	ns, rest, ok := strings.Cut(name, "/")
-	m := s.mirrors[ns]
+	m := s.mirror(ns)
 	if !ok || m == nil || rest == "" {
 		return nil, "", false
 	}

@@ -133,7 +133,7 @@ var allowed = map[string]layer{
 	},
 	// Pull-through caches: the content service, filled from an upstream.
 	"server/mirror": {
-		Imports: []string{"models", "server/auth", "server/content", "server/events", "server/mirror/upstream"},
+		Imports: []string{"models", "server/auth", "server/content", "server/events", "server/mirror/upstream", "server/textcheck"},
 		Test:    []string{"server/mirror/mirrortest", "server/storage/filesystem", "server/testutil", "migrations", "server/events"},
 	},
 	// The client of one upstream registry (stdlib and go-digest only).

@@ -364,6 +364,7 @@ var baseBodies = map[string]string{
 	"PATCH /api/v1/orgs/:org":                             `{"description":"d","member_permission":"read"}`,
 	"PUT /api/v1/orgs/:org/members/:user":                 `{"role":"member"}`,
 	"PUT /api/v1/namespaces/:ns/quota":                    `{"bytes":0}`,
+	"POST /api/v1/mirrors":                                `{"name":"walkmirror","url":"https://mirror.example.com","username":"u","password":"p"}`,
 	"POST /api/v1/webhooks/callback/:delivery/:token":     `{"state":"success","description":"ok","context":"ci","target_url":"https://ci.example.com/1"}`,
 	"POST /api/v1/repositories":                           `{"namespace":"alice","name":"walk","visibility":"public","description":"d"}`,
 	"PATCH /api/v1/repositories/{repo}":                   `{"visibility":"public","description":"d","readme":"# hi"}`,

@@ -16,6 +16,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/events"
 	"github.com/wharfhub/wharf/server/mirror/upstream"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // Def defines a mirror: its namespace, its upstream and the credentials
@@ -200,8 +201,21 @@ func admin(id *auth.Identity) error {
 	return nil
 }
 
+// Kinds of a definition's text, checked by the one text validator first.
+var (
+	nameText     = textcheck.Kind{Name: "the mirror's name", Max: 255}
+	urlText      = textcheck.Kind{Name: "the mirror's URL", Max: 2048}
+	usernameText = textcheck.Kind{Name: "the mirror's username", Max: 255}
+	passwordText = textcheck.Kind{Name: "the mirror's password", Max: 4096}
+)
+
 // check tidies and checks a definition.
 func check(d *Def) error {
+	for k, v := range map[textcheck.Kind]string{nameText: d.Name, urlText: d.URL, usernameText: d.Username, passwordText: d.Password} {
+		if err := k.Check(v); err != nil {
+			return err
+		}
+	}
 	d.Name = strings.TrimSpace(d.Name)
 	if !auth.ValidNamespaceName(d.Name) {
 		return fmt.Errorf("%w: %q is not a namespace name (lowercase letters, digits and separators)", ErrInvalid, d.Name)

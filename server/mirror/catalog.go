@@ -179,6 +179,9 @@ func (c *Catalog) Remove(ctx context.Context, id *auth.Identity, name string) er
 	if err := admin(id); err != nil {
 		return err
 	}
+	if !auth.ValidNamespaceName(name) {
+		return models.ErrNotFound // no mirror has such a name; the database never sees it
+	}
 	for _, f := range c.flags {
 		if f.Name == name {
 			return ErrFromFlags

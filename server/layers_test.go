@@ -70,7 +70,8 @@ var allowed = map[string]layer{
 		// server's external tests import a package above server.
 		Test: []string{"server/servertest"},
 	},
-	"server/config": {Imports: []string{"server/clientaddr"}},
+	// The settings: they check a mirror's URL by the upstream client's one rule.
+	"server/config": {Imports: []string{"server/clientaddr", "server/mirror/upstream"}},
 
 	// HTTP layers.
 	"server/api": {

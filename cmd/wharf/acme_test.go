@@ -177,26 +177,6 @@ func TestACMEWithPebble(t *testing.T) {
 // server's would be).
 func startACMEWharf(t *testing.T, bin, data string, port int, caFile string, extra ...string) *loggedProc {
 	t.Helper()
-	p := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--data-dir", data,
+	return serveLoggedEnv(t, bin, data, []string{"SSL_CERT_FILE=" + caFile}, append([]string{"--addr", "127.0.0.1:" + strconv.Itoa(port),
 		"--acme-domains", "wharf.test", "--acme-email", "ops@wharf.test"}, extra...)...)
-	p.cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+caFile)
-	p.cmd.Stderr = p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("wharf:\n%s", p.log.String())
-		}
-	})
-	waitFor(t, 30*time.Second, "wharf listens", func() bool { return listenRE.MatchString(p.log.String()) })
-	return p
 }

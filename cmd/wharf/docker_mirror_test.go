@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -99,13 +98,8 @@ func TestDockerMirror(t *testing.T) {
 		t.Fatalf("the pulled image: %v %s", err, out)
 	}
 	// The image came through wharf's cache: it is there now.
-	res, err := http.Get("http://" + w.addr + "/api/v1/repositories/hub/library/alpine/tags")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(string(body), `"3.20"`) {
-		t.Fatalf("the mirror's repository after the pull: %d %s", res.StatusCode, body)
+	if status, body := basicCall(t, http.MethodGet, "http://"+w.addr+"/api/v1/repositories/hub/library/alpine/tags", "", "", ""); status != 200 ||
+		!strings.Contains(body, `"3.20"`) {
+		t.Fatalf("the mirror's repository after the pull: %d %s", status, body)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -97,34 +96,8 @@ func TestMirrorEndToEnd(t *testing.T) {
 	if out, err := mk.CombinedOutput(); err != nil {
 		t.Fatalf("user create root: %v %s", err, out)
 	}
-	w := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir,
-		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s",
-		"--registry-mirror", "hub")
-	w.cmd.Env = append(os.Environ(), "WHARF_MIRROR_UP_USERNAME=upbot", "WHARF_MIRROR_UP_PASSWORD=upbot-password")
-	w.cmd.Stderr = w.log
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = w.cmd.Wait(); close(w.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-w.exited:
-		default:
-			_ = w.cmd.Process.Kill()
-			<-w.exited
-		}
-		if t.Failed() {
-			t.Logf("wharf:\n%s", w.log.String())
-		}
-	})
-	waitFor(t, 30*time.Second, "wharf listens", func() bool {
-		if m := listenRE.FindStringSubmatch(w.log.String()); m != nil {
-			w.addr = m[1]
-			return true
-		}
-		return false
-	})
+	w := serveLoggedEnv(t, bin, dir, []string{"WHARF_MIRROR_UP_USERNAME=upbot", "WHARF_MIRROR_UP_PASSWORD=upbot-password"},
+		"--mirror", "hub="+proxy.URL(), "--mirror", "up=http://"+up.addr, "--mirror-ttl", "0s", "--registry-mirror", "hub")
 	base := "http://" + w.addr
 	anon := &registryClient{t: t, base: base}
 
@@ -245,28 +218,14 @@ func TestMirrorEndToEnd(t *testing.T) {
 			"/u/hub":                "A read-only cache of",
 			"/r/hub/library/alpine": "Mirror of <code>" + strings.TrimPrefix(proxy.URL(), "http://") + "/library/alpine</code>",
 		} {
-			res, err := http.Get(base + path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !strings.Contains(string(b), want) {
-				t.Errorf("GET %s: %d, want a page saying %q", path, res.StatusCode, want)
+			if status, b := basicCall(t, http.MethodGet, base+path, "", "", ""); status != 200 || !strings.Contains(b, want) {
+				t.Errorf("GET %s: %d, want a page saying %q", path, status, want)
 			}
 		}
 	})
 	t.Run("site admins see the mirrors and what they cached", func(t *testing.T) {
 		get := func(user, pass string) (int, string) {
-			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/mirrors", nil)
-			req.SetBasicAuth(user, pass)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			return res.StatusCode, string(b)
+			return basicCall(t, http.MethodGet, base+"/api/v1/mirrors", user, pass, "")
 		}
 		status, body := get("root", "root-password-1")
 		if status != 200 || !strings.Contains(body, `"name":"hub"`) || !strings.Contains(body, `"registry_mirror":true`) ||
@@ -279,16 +238,7 @@ func TestMirrorEndToEnd(t *testing.T) {
 	})
 	t.Run("site admins add and remove mirrors while it runs", func(t *testing.T) {
 		call := func(method, path, user, pass, body string) (int, string) {
-			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-			req.SetBasicAuth(user, pass)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			return res.StatusCode, string(b)
+			return basicCall(t, method, base+path, user, pass, body)
 		}
 		def := `{"name":"dist","url":"` + dist + `"}`
 		for _, c := range []struct {
@@ -334,20 +284,38 @@ func TestMirrorEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("metrics count hits, misses, stale serves and bytes", func(t *testing.T) {
-		res, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		_, b := basicCall(t, http.MethodGet, base+"/metrics", "", "", "")
 		for _, re := range []string{
 			`wharf_mirror_misses_total [1-9]`, `wharf_mirror_stale_serves_total [1-9]`,
 			`wharf_mirror_upstream_errors_total [1-9]`, `wharf_mirror_bytes_fetched_total [1-9]`,
 			`wharf_mirror_bytes_served_total [1-9]`, `wharf_mirror_revalidations_total [1-9]`,
 		} {
-			if !regexp.MustCompile(re).Match(b) {
+			if !regexp.MustCompile(re).MatchString(b) {
 				t.Errorf("/metrics lacks %s", re)
 			}
 		}
 	})
+}
+
+// basicCall sends one request, with Basic credentials unless user is
+// empty and a JSON body unless body is, and answers the status and body.
+func basicCall(t *testing.T, method, url, user, pass, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

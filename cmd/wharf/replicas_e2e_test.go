@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -146,14 +145,9 @@ func TestReplicas(t *testing.T) {
 		if out, ok := d.docker("", "", "pull", ref(b)); !ok {
 			t.Fatalf("pull through the mirror on B: %s", out)
 		}
-		res, err := http.Get("http://" + b.addr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if !strings.Contains(string(m), "wharf_mirror_misses_total 0") || strings.Contains(string(m), "wharf_mirror_hits_total 0") {
-			t.Fatalf("B fetched from the upstream what A had cached:\n%s", grepLines(string(m), "wharf_mirror_"))
+		_, m := basicCall(t, http.MethodGet, "http://"+b.addr+"/metrics", "", "", "")
+		if !strings.Contains(m, "wharf_mirror_misses_total 0") || strings.Contains(m, "wharf_mirror_hits_total 0") {
+			t.Fatalf("B fetched from the upstream what A had cached:\n%s", grepLines(m, "wharf_mirror_"))
 		}
 	})
 

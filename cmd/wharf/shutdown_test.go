@@ -61,8 +61,19 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 func serveLogged(t *testing.T, bin, dir string, extra ...string) *loggedProc {
 	t.Helper()
+	return serveLoggedEnv(t, bin, dir, nil, extra...)
+}
+
+// serveLoggedEnv runs wharf serve on a loopback port (extra flags win,
+// --addr too) with env added to the environment, until the test ends;
+// its log is shown if the test fails.
+func serveLoggedEnv(t *testing.T, bin, dir string, env []string, extra ...string) *loggedProc {
+	t.Helper()
 	p := &loggedProc{log: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,6 +85,9 @@ func serveLogged(t *testing.T, bin, dir string, extra ...string) *loggedProc {
 		default:
 			_ = p.cmd.Process.Kill()
 			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("wharf:\n%s", p.log.String())
 		}
 	})
 	waitFor(t, 30*time.Second, "wharf listens", func() bool {

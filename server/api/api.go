@@ -52,7 +52,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		social:   &socialAPI{replier: r, social: h.Social, repos: h.Repos},
 		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
 		discover: &searchAPI{replier: r, discover: h.Discover},
-		mirrors:  &mirrorsAPI{replier: r, catalog: catalog},
+		mirrors:  &mirrorsAPI{replier: r, catalog: catalog, namespaces: h.Namespaces},
 		replier:  r,
 	}
 }

@@ -5,13 +5,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/mirror"
 )
 
-// mirrorsAPI defines and removes mirrors (site administrators).
+// mirrorsAPI lists, defines and removes mirrors (site administrators).
 type mirrorsAPI struct {
 	replier
-	catalog *mirror.Catalog
+	catalog    *mirror.Catalog
+	namespaces *hub.Namespaces
 }
 
 type newMirrorBody struct {
@@ -39,4 +41,31 @@ func (a *mirrorsAPI) deleteMirror(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+type mirrorJSON struct {
+	Name         string `json:"name"`
+	Upstream     string `json:"upstream"`
+	Root         bool   `json:"registry_mirror"`
+	Source       string `json:"source"`
+	Repositories int64  `json:"repositories"`
+	Blobs        int64  `json:"blobs"`
+	Bytes        int64  `json:"bytes"`
+	QuotaBytes   int64  `json:"quota_bytes"`
+}
+
+// listMirrors serves GET /mirrors: the mirrors and what each has cached,
+// for site administrators.
+func (a *mirrorsAPI) listMirrors(c *gin.Context) {
+	ms, err := a.namespaces.Mirrors(c.Request.Context(), identity(c))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	out := make([]mirrorJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, mirrorJSON{Name: m.Name, Upstream: m.Upstream, Root: m.Root, Source: m.Source, Repositories: m.Usage.Repositories,
+			Blobs: m.Usage.Blobs, Bytes: m.Usage.Bytes, QuotaBytes: m.Usage.QuotaBytes})
+	}
+	c.JSON(http.StatusOK, gin.H{"mirrors": out})
 }

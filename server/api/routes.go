@@ -126,7 +126,7 @@ func (a *API) routes() []route {
 
 		plain(GET, "/search", needRead, a.discover.search),
 
-		plain(GET, "/mirrors", needAccount, a.orgs.listMirrors),
+		plain(GET, "/mirrors", needAccount, a.mirrors.listMirrors),
 		withBody(POST, "/mirrors", needAccount, a.mirrors.createMirror),
 		plain(DELETE, "/mirrors/:ns", needAccount, a.mirrors.deleteMirror),
 

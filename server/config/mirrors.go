@@ -2,10 +2,11 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/wharfhub/wharf/server/mirror/upstream"
 )
 
 // Mirror is an upstream registry that a namespace mirrors.
@@ -44,12 +45,11 @@ var mirrorSettings = []Setting{
 					return fmt.Errorf("mirror %q is given twice", name)
 				}
 				seen[name] = true
-				u, err := url.Parse(strings.TrimRight(raw, "/"))
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-					(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				u, err := upstream.RegistryURL(raw)
+				if err != nil {
 					return fmt.Errorf("mirror %s: %q is not a registry URL such as https://registry-1.docker.io (credentials go in the environment)", name, raw)
 				}
-				c.Mirrors = append(c.Mirrors, Mirror{Name: name, URL: u.Scheme + "://" + u.Host})
+				c.Mirrors = append(c.Mirrors, Mirror{Name: name, URL: u})
 			}
 			return nil
 		}},

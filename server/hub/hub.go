@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
@@ -71,6 +70,9 @@ type MirrorDirectory interface {
 	Names() []string
 	// Source says where mirror ns is defined ("flags" or "api").
 	Source(ns string) string
+	// Origin is where mirrored repository name comes from, such as
+	// docker.io/library/alpine.
+	Origin(name string) (string, bool)
 }
 
 type noMirrors struct{}
@@ -78,6 +80,7 @@ type noMirrors struct{}
 func (noMirrors) Upstream(string) (string, bool) { return "", false }
 func (noMirrors) Names() []string                { return nil }
 func (noMirrors) Source(string) string           { return "" }
+func (noMirrors) Origin(string) (string, bool)   { return "", false }
 
 // Repos is the repository service.
 type Repos struct{ *base }
@@ -160,23 +163,6 @@ type Repository struct {
 	Upstream string
 }
 
-// upstreamOf is where mirrored repository name comes from, or "".
-func (s *base) upstreamOf(name string) string {
-	ns, rest, _ := strings.Cut(name, "/")
-	u, ok := s.mirrors.Upstream(ns)
-	if !ok {
-		return ""
-	}
-	host := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-	if host == "registry-1.docker.io" || host == "index.docker.io" {
-		host = "docker.io"
-		if !strings.Contains(rest, "/") {
-			rest = "library/" + rest
-		}
-	}
-	return host + "/" + rest
-}
-
 // authorizeRepo loads a repository the caller may do action on. A
 // repository the caller cannot see is ErrNotFound, like a missing one.
 func (s *base) authorizeRepo(ctx context.Context, id *auth.Identity, name string, action auth.Action) (*Repository, error) {
@@ -200,7 +186,8 @@ func (s *base) authorizeRepo(ctx context.Context, id *auth.Identity, name string
 		}
 		return nil, err
 	}
-	return &Repository{Repository: *r, Level: level, Upstream: s.upstreamOf(name)}, nil
+	origin, _ := s.mirrors.Origin(name)
+	return &Repository{Repository: *r, Level: level, Upstream: origin}, nil
 }
 
 // Get returns a repository the caller may pull.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -223,12 +222,11 @@ func check(d *Def) error {
 	if !auth.ValidNamespaceName(d.Name) {
 		return fmt.Errorf("%w: %q is not a namespace name (lowercase letters, digits and separators)", ErrInvalid, d.Name)
 	}
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(d.URL), "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+	u, err := upstream.RegistryURL(d.URL)
+	if err != nil {
 		return fmt.Errorf("%w: %q is not a registry URL such as https://registry-1.docker.io", ErrInvalid, d.URL)
 	}
-	d.URL = u.Scheme + "://" + u.Host
+	d.URL = u
 	if (d.Username == "") != (d.Password == "") {
 		return fmt.Errorf("%w: give both a username and a password, or neither", ErrInvalid)
 	}

@@ -185,6 +185,21 @@ func (s *Service) resolve(name string) (*Mirror, string, bool) {
 	return m, rest, true
 }
 
+// Origin is where mirrored repository name comes from, as people write
+// it: the upstream's host (docker.io for Docker Hub) and its own name of
+// the repository.
+func (s *Service) Origin(name string) (string, bool) {
+	m, up, ok := s.resolve(name)
+	if !ok {
+		return "", false
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(m.URL, "https://"), "http://")
+	if isDockerHub(host) {
+		host = "docker.io"
+	}
+	return host + "/" + up, true
+}
+
 func isDockerHub(host string) bool {
 	return host == "registry-1.docker.io" || host == "index.docker.io" || host == "docker.io"
 }

@@ -210,7 +210,7 @@ func (a *App) openSite() error {
 	a.web, err = web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
 		SessionKeyDir: keys, ClientAddr: a.ClientAddr,
-	}, a.Hub, a.Accounts, a.DB, a.Log)
+	}, a.Hub, a.Accounts, a.MirrorCatalog, a.DB, a.Log)
 	return err
 }
 

@@ -107,7 +107,7 @@ var allowed = map[string]layer{
 	"web": {
 		Imports: []string{
 			"models", "search", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/repopath", "server/reqlog",
+			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog",
 			"static", "templates",
 		},
 		Test: []string{

@@ -18,6 +18,7 @@ import (
 	"github.com/wharfhub/wharf/server/bodylimit"
 	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/hub"
+	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/reqlog"
 	"github.com/wharfhub/wharf/static"
 	"github.com/wharfhub/wharf/templates"
@@ -46,6 +47,7 @@ type Web struct {
 	repo     *repoPages
 	search   *searchPages
 	webhooks *hookPages
+	admin    *adminPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -100,7 +102,7 @@ type (
 )
 
 // New loads the templates and the session keys.
-func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log *slog.Logger) (*Web, error) {
+func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Catalog, db *models.DB, log *slog.Logger) (*Web, error) {
 	secure := strings.HasPrefix(cfg.BaseURL, "https://")
 	ss, err := newSessionStore(cfg.SessionKeyDir, secure, db, accounts)
 	if err != nil {
@@ -122,6 +124,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, db *models.DB, log
 		repo:     &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks},
 		search:   &searchPages{renderer: r, discover: h.Discover},
 		webhooks: hooks,
+		admin:    &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors},
 	}, nil
 }
 
@@ -203,6 +206,9 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/settings/tokens/:id/revoke", w.account.revokeToken)
 	g.POST("/settings/tokens/revoke-all", w.account.revokeAllTokens)
 	g.POST("/settings/orgs", w.org.createOrg)
+	g.GET("/admin/mirrors", w.admin.mirrors)
+	g.POST("/admin/mirrors", w.admin.addMirror)
+	g.POST("/admin/mirrors/:name/remove", w.admin.removeMirror)
 	g.GET("/u/:name", w.explore.namespacePage)
 	g.GET("/u/:name/starred", w.explore.starredPage)
 	g.POST("/u/:name/members", w.org.setMember)

@@ -34,8 +34,15 @@ func newEnv(t *testing.T, users ...string) *env {
 // openEnv is newEnv with opts.
 func openEnv(t *testing.T, opts server.Options, users ...string) *env {
 	t.Helper()
+	return configEnv(t, func(*config.Config) {}, opts, users...)
+}
+
+// configEnv is openEnv with a configuration that set changes.
+func configEnv(t *testing.T, set func(*config.Config), opts server.Options, users ...string) *env {
+	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", AllowSignup: true, Database: testutil.Database(t)}
+	set(cfg)
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -25,28 +25,28 @@ func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs [
 
 // MirroredTag is a tag as a mirror holds it.
 type MirroredTag struct {
-	Digest    string
+	Manifest  *Manifest // what it points at
 	CheckedAt time.Time // zero if never checked
 }
 
-// Tag returns what repository name's tag points at and when the upstream
-// last confirmed it, or ErrNotFound.
+// Tag returns the manifest repository name's tag points at and when the
+// upstream last confirmed it (one query, as a local tag's pull makes), or
+// ErrNotFound.
 func (s *MirrorStore) Tag(ctx context.Context, name, tag string) (*MirroredTag, error) {
 	var row struct {
-		Digest    string
-		CheckedAt *time.Time
+		Manifest     `gorm:"embedded"`
+		TagCheckedAt *time.Time
 	}
-	err := s.read(ctx).Table("tags").
-		Select("manifests.digest AS digest, tags.checked_at AS checked_at").
-		Joins("JOIN repositories ON repositories.id = tags.repository_id").
-		Joins("JOIN manifests ON manifests.id = tags.manifest_id").
-		Where("repositories.name = ? AND tags.name = ?", name, tag).Take(&row).Error
+	err := s.read(ctx).Raw(`SELECT m.*, t.checked_at AS tag_checked_at FROM manifests m
+		JOIN tags t ON t.manifest_id = m.id
+		JOIN repositories r ON r.id = t.repository_id
+		WHERE r.name = ? AND t.name = ?`, name, tag).Take(&row).Error
 	if err != nil {
 		return nil, notFound(err)
 	}
-	t := &MirroredTag{Digest: row.Digest}
-	if row.CheckedAt != nil {
-		t.CheckedAt = *row.CheckedAt
+	t := &MirroredTag{Manifest: &row.Manifest}
+	if row.TagCheckedAt != nil {
+		t.CheckedAt = *row.TagCheckedAt
 	}
 	return t, nil
 }
@@ -120,4 +120,20 @@ func (s *MirrorStore) Undefine(ctx context.Context, name string) error {
 		}
 		return dropNamespace(tx, name)
 	})
+}
+
+// TakeFetch claims the fetch called key for holder until until, if no
+// other holder has a claim that lasts past now; holder's own claim is
+// extended. It reports whether holder has the claim.
+func (s *MirrorStore) TakeFetch(ctx context.Context, key, holder string, now, until time.Time) (bool, error) {
+	res := s.write(ctx).Exec(`INSERT INTO mirror_fetches (key, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE mirror_fetches.expires_at <= ? OR mirror_fetches.holder = excluded.holder`,
+		key, holder, until.UTC(), now.UTC())
+	return res.RowsAffected == 1, res.Error
+}
+
+// ReleaseFetch ends holder's claim on the fetch called key.
+func (s *MirrorStore) ReleaseFetch(ctx context.Context, key, holder string) error {
+	return s.write(ctx).Exec("DELETE FROM mirror_fetches WHERE key = ? AND holder = ?", key, holder).Error
 }

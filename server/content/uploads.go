@@ -94,6 +94,10 @@ type Chunk struct {
 	Start  int64
 	Length int64
 	Body   io.Reader
+	// Verified, if set, is called by Put once the whole body is read and
+	// its sha256 digest matches, before the blob is committed (fsync,
+	// rename, link): whoever streams the bytes on can release them then.
+	Verified func()
 }
 
 // Append streams a chunk into the session, hashing as it writes.
@@ -296,6 +300,9 @@ func (s *Uploads) Put(ctx context.Context, name string, dgst digest.Digest, c Ch
 	}
 	u.Size = n
 	u.HashState, _ = h.(encoding.BinaryMarshaler).MarshalBinary()
+	if c.Verified != nil && dgst.Algorithm() == digest.SHA256 && digest.NewDigest(digest.SHA256, h) == dgst {
+		c.Verified()
+	}
 	return s.commit(ctx, u, dgst)
 }
 

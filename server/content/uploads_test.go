@@ -184,3 +184,31 @@ func TestPurgeStaleUploads(t *testing.T) {
 		t.Fatalf("upload data left: %+v", infos)
 	}
 }
+
+// Put calls Verified once the body matches its digest, before the commit;
+// never for bytes that do not match, or that are short.
+func TestPutVerifiedBeforeCommit(t *testing.T) {
+	ctx := context.Background()
+	f := open(t, t.TempDir())
+	data := []byte("verified before it is committed")
+	d := digest.FromBytes(data)
+	for _, c := range []struct {
+		name string
+		body []byte
+		want bool
+	}{
+		{"other bytes", []byte("something else entirely, as long"), false},
+		{"short", data[:10], false},
+		{"the blob", data, true},
+	} {
+		called, committed := false, false
+		err := f.svc.Uploads.Put(ctx, "a/b", d, content.Chunk{Start: -1, Length: -1, Body: bytes.NewReader(c.body), Verified: func() {
+			called = true
+			_, err := f.svc.Blobs.Stat(ctx, "a/b", d)
+			committed = err == nil
+		}})
+		if called != c.want || committed || (err == nil) != c.want {
+			t.Errorf("%s: Verified called %v (committed then: %v), Put: %v", c.name, called, committed, err)
+		}
+	}
+}

@@ -12,10 +12,6 @@ import (
 	"github.com/wharfhub/wharf/server/mirror/upstream"
 )
 
-// holdBack is how many of a blob's last bytes the first client gets only
-// once the digest is verified.
-const holdBack = 64 << 10
-
 // ErrBlobCorrupt is the upstream sending a blob that does not match its
 // digest: nothing is stored, and the client's download is cut short.
 var ErrBlobCorrupt = errors.New("the upstream's blob does not match its digest")
@@ -24,9 +20,10 @@ var ErrBlobCorrupt = errors.New("the upstream's blob does not match its digest")
 // and stores it, verified. Concurrent calls for one blob make one fetch:
 // the first caller's w receives the bytes while they are stored (start,
 // if set, is called with the size before the first byte), and it reports
-// served; the others wait for the store to hold the blob and report
-// !served, to read it from there. An error after bytes reached w means
-// the caller must cut the response short.
+// served; the others, and callers on other replicas while this one
+// fetches, wait for the store to hold the blob and report !served, to
+// read it from there. An error after bytes reached w means the caller
+// must cut the response short.
 func (s *Service) FetchBlob(ctx context.Context, name string, d digest.Digest, w io.Writer, start func(size int64)) (served bool, err error) {
 	m, up, ok := s.resolve(name)
 	if !ok {
@@ -34,13 +31,15 @@ func (s *Service) FetchBlob(ctx context.Context, name string, d digest.Digest, w
 	}
 	s.stats.Misses.Add(1)
 	for range 3 {
-		leader := false
+		leader, fetched := false, false
 		_, err, _ = s.blobs.Do(name+"\x00"+d.String(), func() (any, error) {
 			leader = true
-			return nil, s.fetchBlob(context.WithoutCancel(ctx), m, name, up, d, w, start)
+			var err error
+			fetched, err = s.fetchClaimed(context.WithoutCancel(ctx), m, name, up, d, w, start)
+			return nil, err
 		})
 		if leader || err != nil {
-			return leader, err
+			return fetched, err
 		}
 		if _, err := s.content.Blobs.Stat(ctx, name, d); err == nil {
 			return false, nil // stored: read it from there
@@ -49,6 +48,27 @@ func (s *Service) FetchBlob(ctx context.Context, name string, d digest.Digest, w
 		// our own.
 	}
 	return false, ErrUnavailable
+}
+
+// StatBlob asks the upstream for the size of blob d of mirrored
+// repository name, which is not cached: HEAD costs the upstream a HEAD,
+// not the blob.
+func (s *Service) StatBlob(ctx context.Context, name string, d digest.Digest) (int64, error) {
+	m, up, ok := s.resolve(name)
+	if !ok {
+		return -1, content.ErrBlobUnknown
+	}
+	size, err := m.Upstream.HeadBlob(ctx, up, d)
+	if errors.Is(err, upstream.ErrNotFound) {
+		return -1, content.ErrBlobUnknown
+	}
+	if err != nil {
+		s.stats.UpstreamErrors.Add(1)
+		s.opts.Log.Warn("mirror: the upstream did not answer for a blob not cached", "mirror", m.Name,
+			"upstream", m.URL, "repository", name, "digest", d, "err", err)
+		return -1, ErrUnavailable
+	}
+	return size, nil
 }
 
 func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d digest.Digest, w io.Writer, start func(int64)) error {
@@ -66,9 +86,12 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 	if start != nil {
 		start(size)
 	}
-	tee := &heldTee{w: w}
+	tee := newTee(w)
+	defer tee.close()
 	counted := &countingReader{r: body}
-	err = s.content.Uploads.Put(ctx, name, d, content.Chunk{Start: -1, Length: size, Body: io.TeeReader(counted, tee)})
+	// The client gets the last bytes once they are verified, not once they
+	// are on disk: a cold pull is not held to the disk's pace.
+	err = s.content.Uploads.Put(ctx, name, d, content.Chunk{Start: -1, Length: size, Body: io.TeeReader(counted, tee), Verified: tee.flush})
 	if errors.Is(err, content.ErrQuotaExceeded) && counted.n == 0 {
 		// The mirror's quota is full: the client gets the blob, verified
 		// the same way, and nothing is stored.
@@ -88,6 +111,12 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 		return nil
 	}
 	s.stats.BytesFetched.Add(counted.n)
+	if err != nil && tee.flushed {
+		// The client has the blob, verified; only the cache missed it.
+		s.opts.Log.Warn("mirror: served a blob but could not cache it", "mirror", m.Name,
+			"repository", name, "digest", d, "err", err)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, content.ErrDigestInvalid) || errors.Is(err, content.ErrSizeInvalid) {
 			s.stats.UpstreamErrors.Add(1)
@@ -99,38 +128,6 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 	}
 	tee.flush()
 	return nil
-}
-
-// heldTee writes what passes through it to w, but for its last holdBack
-// bytes, which flush writes once the digest is verified. A client that
-// went away stops getting bytes; the fill goes on.
-type heldTee struct {
-	w    io.Writer
-	held []byte
-	dead bool
-}
-
-func (t *heldTee) Write(p []byte) (int, error) {
-	if t.dead || t.w == nil {
-		return len(p), nil
-	}
-	t.held = append(t.held, p...)
-	if over := len(t.held) - holdBack; over > 0 {
-		if _, err := t.w.Write(t.held[:over]); err != nil {
-			t.dead = true
-			return len(p), nil
-		}
-		t.held = append(t.held[:0], t.held[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *heldTee) flush() {
-	if !t.dead && t.w != nil && len(t.held) > 0 {
-		if _, err := t.w.Write(t.held); err != nil {
-			t.dead = true
-		}
-	}
 }
 
 type countingReader struct {

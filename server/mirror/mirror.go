@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
 
@@ -31,6 +32,7 @@ type Upstream interface {
 	GetManifest(ctx context.Context, repo, ref string) (*upstream.Manifest, error)
 	HeadManifest(ctx context.Context, repo, ref string) (digest.Digest, string, error)
 	GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, int64, error)
+	HeadBlob(ctx context.Context, repo string, d digest.Digest) (int64, error)
 	Referrers(ctx context.Context, repo string, d digest.Digest) ([]upstream.Descriptor, error)
 }
 
@@ -90,6 +92,9 @@ type Service struct {
 	manifests singleflight.Group
 	blobs     singleflight.Group
 
+	// holder names this replica in claims on blob fetches.
+	holder string
+
 	mu sync.Mutex
 	// referrersSynced is when each subject's referrers were last asked
 	// of the upstream.
@@ -104,7 +109,7 @@ func New(db *models.DB, c *content.Service, mirrors []Mirror, opts Options) *Ser
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Service{db: db, content: c, opts: opts, referrersSynced: map[string]time.Time{}}
+	s := &Service{db: db, content: c, opts: opts, holder: uuid.NewString(), referrersSynced: map[string]time.Time{}}
 	s.Replace(mirrors)
 	return s
 }
@@ -228,11 +233,10 @@ func (s *Service) Manifest(ctx context.Context, name string, ref content.Referen
 	if err != nil {
 		return nil, err
 	}
-	local := content.Reference{Digest: digest.Digest(cached.Digest)}
 	now := s.opts.Now()
 	if now.Sub(cached.CheckedAt) < s.opts.TTL {
 		s.stats.Hits.Add(1)
-		return s.content.Manifests.Get(ctx, name, local)
+		return cached.Manifest, nil
 	}
 	// Stale: one HEAD, shared by every caller of this tag meanwhile.
 	v, err, _ := s.manifests.Do("head\x00"+name+"\x00"+ref.Tag, func() (any, error) {
@@ -242,19 +246,19 @@ func (s *Service) Manifest(ctx context.Context, name string, ref content.Referen
 	})
 	if err != nil {
 		s.staleServe(m, name, ref.Tag, err)
-		return s.content.Manifests.Get(ctx, name, local)
+		return cached.Manifest, nil
 	}
-	if d := v.(digest.Digest); d.String() == cached.Digest {
+	if d := v.(digest.Digest); d.String() == cached.Manifest.Digest {
 		s.stats.Hits.Add(1)
 		if err := s.db.Mirrors.Checked(ctx, name, ref.Tag, now); err != nil {
 			s.opts.Log.Warn("mirror: could not record a tag's check", "repository", name, "tag", ref.Tag, "err", err)
 		}
-		return s.content.Manifests.Get(ctx, name, local)
+		return cached.Manifest, nil
 	} else {
 		// The tag moved upstream: fetch what it names now, by digest.
 		got, err := s.fill(ctx, m, name, up, ref.Tag, d.String())
 		if errors.Is(err, ErrUnavailable) || errors.Is(err, content.ErrManifestUnknown) {
-			return s.content.Manifests.Get(ctx, name, local)
+			return cached.Manifest, nil
 		}
 		return got, err
 	}

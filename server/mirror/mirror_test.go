@@ -347,3 +347,103 @@ func TestMirrorIndexFetchesPlatformsLazily(t *testing.T) {
 		t.Fatalf("a cached platform was fetched again: %d GETs", n)
 	}
 }
+
+// HEAD of a blob not cached costs the upstream a HEAD: nothing is fetched
+// or stored (nor does a full quota change the answer).
+func TestMirrorStatBlobAsksTheUpstream(t *testing.T) {
+	f := newFixture(t)
+	img := mirrortest.RandomImage(4, 1, 1<<20)
+	mirrortest.Push(t, f.dist, "library/alpine", "3.20", "", "", img)
+	f.proxy.Reset()
+	ctx := context.Background()
+	d := digest.FromBytes(img.Layers[0])
+	size, err := f.svc.StatBlob(ctx, "hub/library/alpine", d)
+	if err != nil || size != int64(len(img.Layers[0])) {
+		t.Fatalf("StatBlob: %d, %v", size, err)
+	}
+	if c := nonZero(f.proxy.Counts()); c[mirrortest.KindBlobHEAD] != 1 || c[mirrortest.KindBlobGET] != 0 {
+		t.Errorf("upstream requests %v, want one blob HEAD", c)
+	}
+	if _, err := f.content.Blobs.Stat(ctx, "hub/library/alpine", d); !errors.Is(err, content.ErrBlobUnknown) {
+		t.Errorf("a HEAD stored the blob: %v", err)
+	}
+	if _, err := f.svc.StatBlob(ctx, "hub/library/alpine", digest.FromString("nope")); !errors.Is(err, content.ErrBlobUnknown) {
+		t.Errorf("a blob the upstream lacks: %v", err)
+	}
+	f.proxy.SetMode(mirrortest.Unavailable)
+	if _, err := f.svc.StatBlob(ctx, "hub/library/alpine", d); !errors.Is(err, mirror.ErrUnavailable) {
+		t.Errorf("the upstream down: %v", err)
+	}
+	if _, err := f.svc.StatBlob(ctx, "nomirror/x", d); !errors.Is(err, content.ErrBlobUnknown) {
+		t.Errorf("not a mirror: %v", err)
+	}
+}
+
+// Two replicas (two services over one database and store) pulling one
+// cold blob at once make one upstream fetch; a claim left by a replica
+// that died holds the others back only until it runs out.
+func TestMirrorReplicasFetchABlobOnce(t *testing.T) {
+	f := newFixture(t)
+	img := mirrortest.RandomImage(5, 2, 4<<20)
+	mirrortest.Push(t, f.dist, "library/alpine", "3.20", "", "", img)
+	f.mustManifest("3.20", img)
+	up, err := upstream.New(upstream.Options{URL: f.proxy.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mirror.New(f.db, f.content, []mirror.Mirror{{Name: "hub", URL: f.proxy.URL(), Upstream: up}},
+		mirror.Options{TTL: 5 * time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f.proxy.Reset()
+	ctx := context.Background()
+	d := digest.FromBytes(img.Layers[0])
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 {
+		svc := f.svc
+		if i%2 == 1 {
+			svc = other
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			served, err := svc.FetchBlob(ctx, "hub/library/alpine", d, &buf, nil)
+			if err == nil && served && !bytes.Equal(buf.Bytes(), img.Layers[0]) {
+				err = errors.New("wrong bytes")
+			}
+			if err == nil && !served {
+				_, err = f.content.Blobs.Stat(ctx, "hub/library/alpine", d)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.proxy.Count(mirrortest.KindBlobGET); n != 1 {
+		t.Fatalf("10 cold pulls over two replicas made %d upstream fetches, want 1", n)
+	}
+
+	// A dead replica's claim on the second layer: the fetch waits for it
+	// to run out, then fetches.
+	d2 := digest.FromBytes(img.Layers[1])
+	start := time.Now()
+	if ok, err := f.db.Mirrors.TakeFetch(ctx, "hub/library/alpine@"+d2.String(), "dead", start, start.Add(300*time.Millisecond)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	var buf bytes.Buffer
+	served, err := other.FetchBlob(ctx, "hub/library/alpine", d2, &buf, nil)
+	if err != nil || !served || !bytes.Equal(buf.Bytes(), img.Layers[1]) {
+		t.Fatalf("after a dead claim: served %v, %v", served, err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("fetched after %v, inside the dead replica's claim", waited)
+	}
+	if n := f.proxy.Count(mirrortest.KindBlobGET); n != 2 {
+		t.Errorf("%d upstream fetches, want 2", n)
+	}
+}

@@ -26,13 +26,16 @@ func (h *Handler) blob(q *request) error {
 		if err := q.authorize(h, q.route.name, auth.ActionPull); err != nil {
 			return err
 		}
+		size := int64(-1) // not known yet
 		if h.mirrored(q.route.name) {
 			cw := &countingWriter{ResponseWriter: q.w}
 			defer func() { h.mirrors.Stats().BytesServed.Add(cw.n) }()
 			q.w = cw
-			if done, err := h.fetchMirrored(q, dgst); done || err != nil {
+			done, stored, err := h.fetchMirrored(q, dgst)
+			if done || err != nil {
 				return err
 			}
+			size = stored
 		}
 		hdr := q.w.Header()
 		hdr.Set("Docker-Content-Digest", dgst.String())
@@ -41,9 +44,10 @@ func (h *Handler) blob(q *request) error {
 		hdr.Set("Content-Type", "application/octet-stream")
 		hdr.Set("Accept-Ranges", "bytes")
 		if q.r.Method == http.MethodHead {
-			size, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst)
-			if err != nil {
-				return err
+			if size < 0 {
+				if size, err = h.content.Blobs.Stat(q.ctx(), q.route.name, dgst); err != nil {
+					return err
+				}
 			}
 			hdr.Set("Content-Length", fmt.Sprint(size))
 			q.w.WriteHeader(http.StatusOK)
@@ -83,14 +87,19 @@ func (h *Handler) blob(q *request) error {
 }
 
 // fetchMirrored fetches a blob a mirror has not cached yet. The first
-// caller gets the bytes as they arrive (done); the others, and HEAD, find
-// the blob stored once it is. A blob whose bytes turn out wrong (a corrupt
+// caller gets the bytes as they arrive (done); the others find the blob
+// stored once it is. HEAD asks the upstream, and fetches nothing. A blob whose bytes turn out wrong (a corrupt
 // or broken upstream) ends its answer short, so the client sees it fail.
-func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, err error) {
-	if _, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst); err == nil {
-		return false, nil
+// A blob cached already comes back with its size; else size is -1.
+func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, size int64, err error) {
+	if size, err := h.content.Blobs.Stat(q.ctx(), q.route.name, dgst); err == nil {
+		return false, size, nil
 	} else if !errors.Is(err, content.ErrBlobUnknown) {
-		return false, err
+		return false, -1, err
+	}
+	if q.r.Method == http.MethodHead {
+		size, err := h.mirrors.StatBlob(q.ctx(), q.route.name, dgst)
+		return false, size, err
 	}
 	// The first caller gets the bytes as they arrive, under the
 	// upstream's Content-Length; without one the blob is stored first
@@ -119,14 +128,14 @@ func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, err 
 		// The bytes sent are not the blob: end the answer short of its
 		// Content-Length, which the client sees as a failed download.
 		reqlog.From(q.ctx(), h.log).Warn("mirror: cut a blob download short", "repository", q.route.name, "digest", dgst, "err", err)
-		return true, nil
+		return true, -1, nil
 	case err != nil:
-		return false, err
+		return false, -1, err
 	case served && started:
 		h.content.Pulls.Record(q.route.name)
-		return true, nil
+		return true, -1, nil
 	}
-	return false, nil
+	return false, -1, nil
 }
 
 // countingWriter counts the body bytes written through it.

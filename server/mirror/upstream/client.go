@@ -323,3 +323,27 @@ func (c *Client) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.
 	}
 	return resp.Body, size, nil
 }
+
+// HeadBlob asks for the size of blob d of repo without fetching it: the
+// Content-Length of a HEAD (redirects followed, as for GetBlob).
+func (c *Client) HeadBlob(ctx context.Context, repo string, d digest.Digest) (int64, error) {
+	if err := checkRepo(repo); err != nil {
+		return -1, err
+	}
+	if err := d.Validate(); err != nil {
+		return -1, fmt.Errorf("upstream: bad blob digest %q: %w", d, err)
+	}
+	u := c.base + "/v2/" + repo + "/blobs/" + d.String()
+	resp, err := c.send(ctx, http.MethodHead, u, repo, http.Header{"Accept-Encoding": {"identity"}})
+	if err != nil {
+		return -1, err
+	}
+	defer resp.Body.Close()
+	if err := c.check(resp); err != nil {
+		return -1, wrap(http.MethodHead, u, err)
+	}
+	if resp.ContentLength < 0 {
+		return -1, wrap(http.MethodHead, u, errors.New("no Content-Length in the answer"))
+	}
+	return resp.ContentLength, nil
+}

@@ -826,3 +826,45 @@ func TestParseChallenges(t *testing.T) {
 		t.Errorf("bare Basic: %+v", got)
 	}
 }
+
+func TestHeadBlob(t *testing.T) {
+	d := digest.FromString("layer")
+	for _, tc := range []struct {
+		name    string
+		status  int
+		length  string
+		want    int64
+		wantErr error
+	}{
+		{"found", http.StatusOK, "5", 5, nil},
+		{"missing", http.StatusNotFound, "", -1, ErrNotFound},
+		{"no length", http.StatusOK, "", -1, errors.New("no Content-Length")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodHead || r.URL.Path != "/v2/library/alpine/blobs/"+d.String() {
+					t.Errorf("%s %s", r.Method, r.URL.Path)
+				}
+				if tc.length != "" {
+					w.Header().Set("Content-Length", tc.length)
+				} else {
+					w.Header().Set("Transfer-Encoding", "chunked")
+				}
+				w.WriteHeader(tc.status)
+			}))
+			defer srv.Close()
+			c := newClient(t, Options{URL: srv.URL})
+			size, err := c.HeadBlob(context.Background(), "library/alpine", d)
+			switch {
+			case tc.wantErr == nil && (err != nil || size != tc.want):
+				t.Errorf("got %d, %v; want %d", size, err, tc.want)
+			case tc.wantErr != nil && (err == nil || !(errors.Is(err, tc.wantErr) || strings.Contains(err.Error(), tc.wantErr.Error()))):
+				t.Errorf("got %d, %v; want %v", size, err, tc.wantErr)
+			}
+		})
+	}
+	c := newClient(t, Options{URL: "http://127.0.0.1:1"})
+	if _, err := c.HeadBlob(context.Background(), "library/alpine", "sha256:zz"); err == nil {
+		t.Error("a bad digest was sent")
+	}
+}

@@ -44,6 +44,8 @@
 #   BENCH_DURATION       length of each request-rate test       (10s)
 #   BENCH_CONCURRENCY    concurrent clients for those tests     (16)
 #   BENCH_RSS_BLOB_SIZE  blob pushed while measuring peak RSS   (2147483648)
+#   BENCH_MIRRORS        0 skips the mirror cases (see there)   (1)
+#   BENCH_MAIN           0 skips everything before them         (1)
 #
 # Run under scripts/postgres.sh and scripts/minio.sh (as `make bench` does),
 # two more sides compare the scale-out setup, after the first two and in the
@@ -124,6 +126,7 @@ log "building regbench"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wharf-bench.XXXXXX")
 SERVER_PID= # the registry being measured
+UPSTREAM_PID= # the mirror cases' upstream
 WHARF_PID=  # $WHARF_BIN, the token server (and the measured Wharf)
 WHARF_URL=
 WHARF_DIR=
@@ -145,6 +148,7 @@ cleanup() {
 	fi
 	[ -n "$SERVER_PID" ] && stop_server
 	[ -n "$WHARF_PID" ] && stop_pid "$WHARF_PID"
+	[ -n "$UPSTREAM_PID" ] && stop_pid "$UPSTREAM_PID"
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -217,6 +221,20 @@ start_distribution() {
   redirect:
     disable: true"
 	fi
+	# DIST_PROXY=URL: a pull-through cache of that registry (its proxy
+	# mode); DIST_NOAUTH=1: no auth (the upstream of the mirror cases).
+	local auth="auth:
+  token:
+    realm: \"$TOKEN_REALM\"
+    service: \"$TOKEN_SERVICE\"
+    issuer: \"$TOKEN_ISSUER\"
+    jwks: \"$JWKS\"
+    signingalgorithms: [ES256]
+    autoredirect: false"
+	[ -n "${DIST_NOAUTH:-}" ] && auth=
+	[ -n "${DIST_PROXY:-}" ] && auth="$auth
+proxy:
+  remoteurl: $DIST_PROXY"
 	cat >"$dir/config.yml" <<-EOF
 		version: 0.1
 		log:
@@ -230,14 +248,7 @@ start_distribution() {
 		http:
 		  addr: 127.0.0.1:$port
 		  secret: $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-		auth:
-		  token:
-		    realm: "$TOKEN_REALM"
-		    service: "$TOKEN_SERVICE"
-		    issuer: "$TOKEN_ISSUER"
-		    jwks: "$JWKS"
-		    signingalgorithms: [ES256]
-		    autoredirect: false
+		$auth
 	EOF
 	OTEL_SDK_DISABLED=true OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
 		"$BIN/registry" serve "$dir/config.yml" >"$dir/server.log" 2>&1 &
@@ -267,7 +278,7 @@ start_token_server() {
 		created=1
 	fi
 	# env execs wharf, so $! is the server itself, whose RSS we measure.
-	env "${TOKEN_ENV[@]}" "$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	env "${TOKEN_ENV[@]}" "$WHARF_BIN" serve --addr "$addr" --data-dir "$dir/data" "${WHARF_ARGS[@]}" >"$dir/server.log" 2>&1 &
 	WHARF_PID=$!
 	WHARF_URL=http://$addr
 	wait_ready wharf "$WHARF_URL" "$WHARF_PID"
@@ -381,24 +392,121 @@ bench_side() {
 log "blob ${BLOB_SIZE}B, RSS blob ${RSS_BLOB_SIZE}B, c=$CONC, duration=$DURATION, $(nproc) CPUs, $(go env GOVERSION)"
 JWKS=$TMP/jwks.json
 TOKEN_REALM= TOKEN_SERVICE= TOKEN_ISSUER=
-TOKEN_ENV=() # extra environment of the token server (the S3 sides set it)
-log "wharf: starting (token server for both sides)"
-start_token_server
+TOKEN_ENV=()  # extra environment of the token server (the S3 sides set it)
+WHARF_ARGS=() # extra flags of its serve (the mirror cases set them)
 AUTH_FLAGS=(-auth token -user "$WHARF_USER" -pass "$WHARF_PASS" -repo "$REPO")
-bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
-bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
-if [ -n "${WHARF_TEST_DATABASE:-}" ] && [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
-	# The same again on the scale-out setup: Wharf on PostgreSQL and MinIO
-	# is the token server, Distribution uses its S3 driver on that MinIO.
-	TOKEN_ENV=(WHARF_DATABASE="$WHARF_TEST_DATABASE" WHARF_STORAGE=s3 WHARF_S3_ENDPOINT="$WHARF_TEST_S3_ENDPOINT"
-		WHARF_S3_BUCKET=bench WHARF_S3_TLS=false WHARF_S3_ACCESS_KEY="$WHARF_TEST_S3_ACCESS_KEY"
-		WHARF_S3_SECRET_KEY="$WHARF_TEST_S3_SECRET_KEY")
-	log "s3+pg: starting (token server for the S3 sides)"
-	start_token_server s3+pg
-	DIST_S3=1 bench_side distribution-s3 start_distribution "${AUTH_FLAGS[@]}"
-	bench_side s3+pg start_wharf "${AUTH_FLAGS[@]}"
+if [ "${BENCH_MAIN:-1}" = 1 ]; then
+	log "wharf: starting (token server for both sides)"
+	start_token_server
+	bench_side distribution start_distribution "${AUTH_FLAGS[@]}"
+	bench_side wharf start_wharf "${AUTH_FLAGS[@]}"
+	if [ -n "${WHARF_TEST_DATABASE:-}" ] && [ -n "${WHARF_TEST_S3_ENDPOINT:-}" ]; then
+		# The same again on the scale-out setup: Wharf on PostgreSQL and MinIO
+		# is the token server, Distribution uses its S3 driver on that MinIO.
+		TOKEN_ENV=(WHARF_DATABASE="$WHARF_TEST_DATABASE" WHARF_STORAGE=s3 WHARF_S3_ENDPOINT="$WHARF_TEST_S3_ENDPOINT"
+			WHARF_S3_BUCKET=bench WHARF_S3_TLS=false WHARF_S3_ACCESS_KEY="$WHARF_TEST_S3_ACCESS_KEY"
+			WHARF_S3_SECRET_KEY="$WHARF_TEST_S3_SECRET_KEY")
+		log "s3+pg: starting (token server for the S3 sides)"
+		start_token_server s3+pg
+		DIST_S3=1 bench_side distribution-s3 start_distribution "${AUTH_FLAGS[@]}"
+		bench_side s3+pg start_wharf "${AUTH_FLAGS[@]}"
+	else
+		log "S3 sides skipped (run under scripts/postgres.sh and scripts/minio.sh, as make bench does)"
+	fi
 else
-	log "S3 sides skipped (run under scripts/postgres.sh and scripts/minio.sh, as make bench does)"
+	log "push, pull and request-rate sides skipped (BENCH_MAIN=0)"
+fi
+
+# --- mirror cases ------------------------------------------------------------
+#
+# Wharf as a pull-through cache against Distribution's proxy mode, with the
+# same upstream: a third Distribution with no auth (on loopback, so "the
+# network" costs what loopback costs) holding $MIRROR_REPO:bench, an image
+# whose one layer is a $BLOB_SIZE-byte blob. Both mirrors answer that
+# Docker Hub style name at their root, the way dockerd's registry-mirrors
+# asks: Wharf with --mirror hub=<upstream> --registry-mirror hub, which is
+# also the token server of both (a token for library/bench grants pull
+# through the root mirror), and Distribution with proxy: remoteurl.
+#
+# On each mirror: cold pulls of three such images' blobs (the first
+# request either sees for each, timed; the median is reported, and the
+# peak RSS over the three), then the cached pull (median of 3) and
+# the manifest GET/HEAD and blob HEAD rates within the TTL. On Wharf the
+# same workloads then run on a locally pushed image of the same size (other
+# bytes, so nothing is shared with the cached one): a cached pull should
+# cost no more than a local one. The upstream's own pull (median of 3) is
+# the direct pull a cold pull is held against.
+MIRROR_REPO=library/bench
+MIRROR_SEED=3        # the image of the cached workloads; tagged s3
+COLD_SEEDS=(3 5 6)   # the images pulled cold; tagged s<seed>
+LOCAL_SEED=4
+
+# mirror_side SIDE: the cold pull, then the cached workloads, on the
+# running SERVER_URL.
+mirror_side() {
+	local side=$1 scope=cold_pull hwm
+	local flags=("${AUTH_FLAGS[@]}" -repo "$MIRROR_REPO" -blob-size "$BLOB_SIZE" -readonly) seed
+	{ echo 5 >"/proc/$SERVER_PID/clear_refs"; } 2>/dev/null || scope=lifetime
+	printf '%s\trss_before_cold_pull\t%s\tMiB\n' "$side" "$(awk -v k="$(rss_kib "$SERVER_PID" VmRSS)" 'BEGIN {printf "%.1f", k / 1024}')" >>"$RESULTS"
+	for seed in "${COLD_SEEDS[@]}"; do
+		log "$side: cold pull of $MIRROR_REPO:s$seed's $BLOB_SIZE-byte blob through the mirror"
+		regbench "$side" "${flags[@]}" -seed "$seed" -tag "s$seed" -prefix cold_ -only pull
+	done
+	hwm=$(rss_kib "$SERVER_PID" VmHWM)
+	printf '%s\tpeak_rss_%s\t%s\tMiB\n' "$side" "$scope" "$(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}')" >>"$RESULTS"
+	log "$side: cached pulls and request rates"
+	regbench "$side" "${flags[@]}" -seed "$MIRROR_SEED" -tag "s$MIRROR_SEED" -pulls 3 \
+		-only pull,manifest_get,manifest_head,blob_head -c "$CONC" -duration "$DURATION"
+}
+
+bench_mirrors() {
+	MAIN_RESULTS=$RESULTS
+	RESULTS=$TMP/mirror-results.tsv
+	: >"$RESULTS"
+	TOKEN_ENV=()
+
+	CURRENT_SIDE=upstream
+	log "upstream: a Distribution with no auth, holding $MIRROR_REPO:s${COLD_SEEDS[*]}"
+	DIST_NOAUTH=1 start_distribution upstream
+	UPSTREAM_PID=$SERVER_PID UPSTREAM_URL=$SERVER_URL SERVER_PID=
+	mkdir -p "$TMP/upstream-setup"
+	local seed
+	for seed in "${COLD_SEEDS[@]}"; do
+		regbench upstream-setup -repo "$MIRROR_REPO" -seed "$seed" -tag "s$seed" -blob-size "$BLOB_SIZE" -only push,image
+	done
+	log "upstream: direct pulls"
+	regbench upstream -repo "$MIRROR_REPO" -seed "$MIRROR_SEED" -tag "s$MIRROR_SEED" -blob-size "$BLOB_SIZE" -readonly -pulls 3 -only pull
+
+	log "wharf-mirror: starting (--mirror hub=$UPSTREAM_URL --registry-mirror hub; token server for both mirrors)"
+	WHARF_ARGS=(--mirror "hub=$UPSTREAM_URL" --registry-mirror hub)
+	start_token_server wharf-mirror
+	WHARF_ARGS=()
+
+	CURRENT_SIDE=distribution-proxy
+	DIST_PROXY=$UPSTREAM_URL start_distribution distribution-proxy
+	mirror_side distribution-proxy
+	stop_server
+	rm -rf "${TMP:?}/distribution-proxy/data"
+	sync
+
+	CURRENT_SIDE=wharf-mirror
+	SERVER_PID=$WHARF_PID SERVER_URL=$WHARF_URL
+	mirror_side wharf-mirror
+	log "wharf-local: the same workloads on a pushed image of the same size"
+	mkdir -p "$TMP/wharf-local"
+	regbench wharf-local "${AUTH_FLAGS[@]}" -seed "$LOCAL_SEED" -blob-size "$BLOB_SIZE" -pulls 3 \
+		-only push,pull,manifest_get,manifest_head,blob_head -c "$CONC" -duration "$DURATION"
+	stop_server
+	stop_pid "$UPSTREAM_PID"
+	UPSTREAM_PID=
+	CURRENT_SIDE=
+	RESULTS=$MAIN_RESULTS
+}
+
+if [ "${BENCH_MIRRORS:-1}" = 1 ]; then
+	bench_mirrors
+else
+	log "mirror cases skipped (BENCH_MIRRORS=0)"
 fi
 
 # --- report ------------------------------------------------------------------
@@ -436,3 +544,53 @@ awk -F'\t' -v limit="$RSS_LIMIT_MIB" -v cmd="${WHARF_CMD:-wharf}" -v wbin="$WHAR
 		else printf "Wharf peak RSS %s: %s MiB; under %d MiB: %s\n", what, rss, limit,
 			(rss + 0 < limit ? "YES" : "NO")
 	}' "$RESULTS"
+
+[ -s "$TMP/mirror-results.tsv" ] || exit 0
+echo
+echo "Mirror cases: a pull-through cache of one upstream (Distribution, loopback)"
+awk -F'\t' -v label="$(awk -v n="$BLOB_SIZE" 'BEGIN { if (n % 1073741824 == 0) print n / 1073741824 "GiB"; else if (n % 1048576 == 0) print n / 1048576 "MiB"; else print n "B" }')" '
+	$4 == "count" { next }
+	!($2 in seen) { seen[$2] = 1; order[++n] = $2; unit[$2] = $4 }
+	{ k = $1 SUBSEP $2; cnt[k]++; x[k, cnt[k]] = $3 }
+	function fmtv(x) { return x == "" ? "-" : x }
+	function ok(x) { return x ? "YES" : "NO" }
+	# better(m, a, b): how many times better a is than b (> 1: a is better).
+	function better(m, a, b) {
+		if (a == "" || b == "" || a + 0 <= 0 || b + 0 <= 0) return ""
+		return (unit[m] == "ms" || unit[m] == "MiB") ? b / a : a / b
+	}
+	END {
+		for (k in cnt) { # the median where a side measured a metric more than once
+			m = cnt[k]
+			for (i = 2; i <= m; i++) for (j = i; j > 1 && x[k, j - 1] + 0 > x[k, j] + 0; j--) { t = x[k, j]; x[k, j] = x[k, j - 1]; x[k, j - 1] = t }
+			v[k] = x[k, int((m + 1) / 2)]
+		}
+		printf "%-28s %-6s %11s %11s %11s %6s %11s %6s\n", "metric", "unit", "direct", "distr.proxy", "wharf", "ratio", "wharf local", "cost"
+		bad = ""
+		for (i = 1; i <= n; i++) {
+			m = order[i]
+			direct = v["upstream", m]
+			if (m ~ /^cold_/) direct = v["upstream", substr(m, 6)]
+			d = v["distribution-proxy", m]; w = v["wharf-mirror", m]; l = v["wharf-local", m]
+			r = better(m, w, d); c = better(m, l, w)
+			if (r != "" && r + 0 < 1 && m != "rss_before_cold_pull") bad = bad " " m # that one is no case, but what each starts from
+			printf "%-28s %-6s %11s %11s %11s %6s %11s %6s\n", m, unit[m], fmtv(direct), fmtv(d), fmtv(w),
+				r == "" ? "-" : sprintf("%.2f", r), fmtv(l), c == "" ? "-" : sprintf("%.2f", c)
+		}
+		print ""
+		print "ratio: how many times better the Wharf mirror is than Distribution'"'"'s proxy (> 1.00: better);"
+		print "cost: what a pull from the Wharf mirror costs against the same pull of a locally pushed image"
+		print "(1.00: the same; time for ms, 1/throughput otherwise). direct: pulls from the upstream itself."
+		print "A cold pull writes the blob to memory the kernel has to find pages for; on a VM that hands"
+		print "freed memory back to its host, that costs about 2 ns a byte, on both mirrors alike."
+		cold = v["wharf-mirror", "cold_pull_" label]; direct = v["upstream", "pull_" label]
+		if (cold != "" && direct + 0 > 0)
+			printf "cold pull through the Wharf mirror: %.0f%% of a direct pull from the upstream; at least 80%%: %s\n",
+				100 * cold / direct, ok(cold / direct >= 0.8)
+		cp = better("pull_" label, v["wharf-local", "pull_" label], v["wharf-mirror", "pull_" label])
+		cm = better("manifest_get_rps", v["wharf-local", "manifest_get_rps"], v["wharf-mirror", "manifest_get_rps"])
+		if (cp != "" && cm != "")
+			printf "a cached pull costs %.2f× (blob) and %.2f× (manifest GET) a local pull; at most 1.10×: %s\n",
+				cp, cm, ok(cp <= 1.1 && cm <= 1.1)
+		printf "every ratio against Distribution'"'"'s proxy at least 1.00: %s%s\n", ok(bad == ""), bad == "" ? "" : " (below:" bad ")"
+	}' "$TMP/mirror-results.tsv"

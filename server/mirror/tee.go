@@ -36,6 +36,9 @@ type tee struct {
 	flushed bool // the tail went out (or there was no client)
 }
 
+// teeBufs keeps chunk buffers from one fill for the next.
+var teeBufs = sync.Pool{New: func() any { b := make([]byte, 0, teeChunk); return &b }}
+
 // newTee starts a tee to w; nil w makes one that drops everything.
 func newTee(w io.Writer) *tee {
 	t := &tee{out: make(chan []byte, teeChunks), free: make(chan []byte, teeChunks), done: make(chan struct{})}
@@ -45,7 +48,7 @@ func newTee(w io.Writer) *tee {
 		return t
 	}
 	for range teeChunks {
-		t.free <- make([]byte, 0, teeChunk)
+		t.free <- (*teeBufs.Get().(*[]byte))[:0]
 	}
 	t.cur = <-t.free
 	go t.write(w)
@@ -123,9 +126,22 @@ func (t *tee) flush() {
 // and waits for its writer: after close the client's writer is not used.
 func (t *tee) close() {
 	t.once.Do(func() {
-		if !t.ended {
-			t.ended = true
-			close(t.out)
+		if t.ended {
+			return // made without a client: it holds no buffers
+		}
+		t.ended = true
+		close(t.out)
+		<-t.done
+		// Every buffer is back in free, but cur and those pending.
+		put := func(b []byte) { b = b[:0]; teeBufs.Put(&b) }
+		for _, b := range append(t.pending, t.cur) {
+			if cap(b) > 0 {
+				put(b)
+			}
+		}
+		t.pending, t.cur = nil, nil
+		for range len(t.free) {
+			put(<-t.free)
 		}
 	})
 	<-t.done

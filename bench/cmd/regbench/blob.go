@@ -141,8 +141,9 @@ func location(resp *http.Response) (string, error) {
 }
 
 // pullBlob GETs a blob, hashing the body on the fly so a registry that
-// returns wrong bytes cannot post a good number. Returns bytes received.
-func (c *client) pullBlob(ctx context.Context, repo, digest string) (int64, error) {
+// returns wrong bytes cannot post a good number. Returns bytes received;
+// first, if set, is called when the first byte of the body arrives.
+func (c *client) pullBlob(ctx context.Context, repo, digest string, first ...func()) (int64, error) {
 	resp, err := c.do(ctx, request{method: http.MethodGet, url: c.url("/v2/" + repo + "/blobs/" + digest)})
 	if err != nil {
 		return 0, err
@@ -152,7 +153,19 @@ func (c *client) pullBlob(ctx context.Context, repo, digest string) (int64, erro
 	}
 	defer resp.Body.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, resp.Body, make([]byte, 1<<20))
+	buf := make([]byte, 1<<20)
+	var n int64
+	if len(first) > 0 {
+		k, err := io.ReadAtLeast(resp.Body, buf, 1)
+		if err != nil {
+			return 0, fmt.Errorf("pull blob: %w", err)
+		}
+		first[0]()
+		h.Write(buf[:k])
+		n = int64(k)
+	}
+	m, err := io.CopyBuffer(h, resp.Body, buf)
+	n += m
 	if err != nil {
 		return n, fmt.Errorf("pull blob: %w", err)
 	}
@@ -211,6 +224,20 @@ func (c *client) pushImage(ctx context.Context, repo, tag string, layer descript
 	}
 	drain(resp)
 	return man, nil
+}
+
+// getManifest GETs repo:tag as docker would ask for it.
+func (c *client) getManifest(ctx context.Context, repo, tag string) ([]byte, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, url: c.url("/v2/" + repo + "/manifests/" + tag),
+		header: http.Header{"Accept": {manifestAccept}}})
+	if err != nil {
+		return nil, err
+	}
+	if err := expect(resp, "GET manifest", http.StatusOK); err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 }
 
 // blobExists reports whether HEAD on the blob succeeds.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"time"
 )
 
-var workloads = []string{"push", "pull", "manifest_get", "manifest_head", "blob_head"}
+var workloads = []string{"push", "image", "pull", "manifest_get", "manifest_head", "blob_head"}
 
 type config struct {
 	registry   *url.URL
@@ -30,6 +31,9 @@ type config struct {
 	wait       time.Duration
 	opTimeout  time.Duration
 	only       map[string]bool
+	readonly   bool   // the image exists already: push nothing, check nothing first
+	prefix     string // put before every result name
+	pulls      int    // times to pull the blob; the median is reported
 }
 
 func main() {
@@ -56,6 +60,11 @@ func main() {
 	flag.Int64Var(&cfg.requests, "requests", 0, "if > 0, run each request-rate test for this many requests instead of -duration")
 	flag.DurationVar(&cfg.wait, "wait", 0, "keep retrying the initial GET /v2/ for up to this long (registry start-up)")
 	flag.DurationVar(&cfg.opTimeout, "op-timeout", 10*time.Minute, "hard limit for each workload")
+	flag.BoolVar(&cfg.readonly, "readonly", false, "the image repo:tag (pushed with the same -seed and -blob-size) exists "+
+		"already: push nothing and ask for nothing before the timed pull, so the first request a mirror sees for "+
+		"the blob is the timed GET; the manifest tests compare with the manifest as first fetched")
+	flag.StringVar(&cfg.prefix, "prefix", "", "put this before every result name (e.g. cold_)")
+	flag.IntVar(&cfg.pulls, "pulls", 1, "pull the blob this many times and report the median")
 	flag.Parse()
 
 	if *freePort {
@@ -126,6 +135,12 @@ func (cfg *config) validate(registry, only string) error {
 	if cfg.blobSize <= 0 || cfg.conc <= 0 || cfg.conc > 1024 || cfg.duration <= 0 || cfg.requests < 0 {
 		return errors.New("-blob-size, -c (1..1024) and -duration must be positive")
 	}
+	if cfg.pulls == 0 {
+		cfg.pulls = 1
+	}
+	if cfg.pulls < 1 || cfg.pulls > 100 {
+		return errors.New("-pulls must be 1..100")
+	}
 	cfg.only = map[string]bool{}
 	for _, w := range strings.Split(only, ",") {
 		switch w = strings.TrimSpace(w); {
@@ -140,6 +155,13 @@ func (cfg *config) validate(registry, only string) error {
 		default:
 			return fmt.Errorf("-only: unknown workload %q", w)
 		}
+		if cfg.readonly && (w == "push" || w == "image") {
+			return fmt.Errorf("-only %s: -readonly pushes nothing", w)
+		}
+	}
+	if cfg.readonly {
+		delete(cfg.only, "push") // from "all"
+		delete(cfg.only, "image")
 	}
 	return nil
 }
@@ -156,8 +178,11 @@ func pickFreePort() (int, error) {
 // out receives RESULT lines; a variable so tests can capture them.
 var out io.Writer = os.Stdout
 
+// resultPrefix is -prefix.
+var resultPrefix string
+
 func result(name string, value float64, unit string, extra ...string) {
-	line := fmt.Sprintf("RESULT name=%s value=%.3f unit=%s", name, value, unit)
+	line := fmt.Sprintf("RESULT name=%s%s value=%.3f unit=%s", resultPrefix, name, value, unit)
 	for _, e := range extra {
 		line += " " + e
 	}
@@ -185,6 +210,7 @@ func sizeLabel(n int64) string {
 func mibps(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
 
 func run(cfg config) error {
+	resultPrefix = cfg.prefix
 	c := newClient(cfg.registry, cfg.user, cfg.pass, cfg.auth, cfg.conc)
 	if err := ping(c, cfg.wait); err != nil {
 		return err
@@ -227,8 +253,8 @@ func runWorkloads(cfg config, c *client) error {
 		result("push_"+label, mibps(cfg.blobSize, d), "MiB/s", fmt.Sprintf("bytes=%d", cfg.blobSize), fmt.Sprintf("seconds=%.3f", d.Seconds()))
 	}
 
-	needBlob := cfg.only["pull"] || cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]
-	if needBlob && !cfg.only["push"] {
+	needBlob := cfg.only["pull"] || cfg.only["image"] || cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]
+	if needBlob && !cfg.only["push"] && !cfg.readonly {
 		ok, err := c.blobExists(bg, cfg.repo, digest)
 		if err != nil {
 			return err
@@ -239,31 +265,19 @@ func runWorkloads(cfg config, c *client) error {
 	}
 
 	if cfg.only["pull"] {
-		ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
-		if err := c.prepare(ctx, http.MethodGet, c.url("/v2/"+cfg.repo+"/blobs/"+digest)); err != nil {
-			cancel()
-			return fmt.Errorf("pull: %w", err)
+		if err := pullTest(cfg, c, digest, label); err != nil {
+			return err
 		}
-		t0 := time.Now()
-		n, err := c.pullBlob(ctx, cfg.repo, digest)
-		d := time.Since(t0)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("pull: %w", err)
-		}
-		result("pull_"+label, mibps(n, d), "MiB/s", fmt.Sprintf("bytes=%d", n), fmt.Sprintf("seconds=%.3f", d.Seconds()))
 	}
 
-	if !(cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]) {
+	manifestTests := cfg.only["manifest_get"] || cfg.only["manifest_head"] || cfg.only["blob_head"]
+	if !cfg.only["image"] && !manifestTests {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(bg, cfg.opTimeout)
-	man, err := c.pushImage(ctx, cfg.repo, cfg.tag, descriptor{MediaType: mtLayer, Digest: digest, Size: cfg.blobSize})
-	cancel()
+	man, err := theImage(cfg, c, descriptor{MediaType: mtLayer, Digest: digest, Size: cfg.blobSize})
 	if err != nil {
-		return fmt.Errorf("push image: %w", err)
+		return err
 	}
-	logf("pushed manifest %s:%s (%d bytes)", cfg.repo, cfg.tag, len(man))
 
 	tests := []struct {
 		name  string
@@ -282,6 +296,67 @@ func runWorkloads(cfg config, c *client) error {
 		}
 	}
 	return nil
+}
+
+// pullTest GETs the big blob -pulls times and reports the median.
+func pullTest(cfg config, c *client, digest, label string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.opTimeout)
+	defer cancel()
+	if err := c.prepare(ctx, http.MethodGet, c.url("/v2/"+cfg.repo+"/blobs/"+digest)); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	var times, firsts []time.Duration
+	var n int64
+	for range cfg.pulls {
+		t0 := time.Now()
+		var first time.Duration
+		got, err := c.pullBlob(ctx, cfg.repo, digest, func() { first = time.Since(t0) })
+		d := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		n = got
+		times, firsts = append(times, d), append(firsts, first)
+		logf("pulled %s in %.3fs (%.1f MiB/s; first byte after %.1f ms)", label, d.Seconds(), mibps(n, d), ms(first))
+	}
+	slices.Sort(times)
+	slices.Sort(firsts)
+	d := times[len(times)/2]
+	result("pull_"+label, mibps(n, d), "MiB/s", fmt.Sprintf("bytes=%d", n), fmt.Sprintf("seconds=%.3f", d.Seconds()),
+		fmt.Sprintf("pulls=%d", len(times)))
+	// A registry that streams what it fetches answers at once; one that
+	// downloads and then serves answers after the whole blob.
+	result("pull_"+label+"_first_byte", ms(firsts[len(firsts)/2]), "ms")
+	return nil
+}
+
+// theImage pushes the image (a small config and a manifest with the big
+// blob as its layer) tagged -tag and returns the manifest's bytes; with
+// -readonly it fetches them instead, and checks that the manifest holds
+// the blob.
+func theImage(cfg config, c *client, layer descriptor) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.opTimeout)
+	defer cancel()
+	if !cfg.readonly {
+		man, err := c.pushImage(ctx, cfg.repo, cfg.tag, layer)
+		if err != nil {
+			return nil, fmt.Errorf("push image: %w", err)
+		}
+		logf("pushed manifest %s:%s (%d bytes)", cfg.repo, cfg.tag, len(man))
+		return man, nil
+	}
+	man, err := c.getManifest(ctx, cfg.repo, cfg.tag)
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Layers []descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(man, &m); err != nil || len(m.Layers) != 1 || m.Layers[0] != layer {
+		return nil, fmt.Errorf("manifest %s:%s is not the image regbench pushes with -seed %d -blob-size %d", cfg.repo, cfg.tag, cfg.seed, cfg.blobSize)
+	}
+	logf("fetched manifest %s:%s (%d bytes)", cfg.repo, cfg.tag, len(man))
+	return man, nil
 }
 
 // rateTest warms up (one request, which also settles any token exchange),

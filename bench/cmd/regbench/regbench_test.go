@@ -85,6 +85,8 @@ type fakeRegistry struct {
 	unauthCalls atomic.Int64
 	basicCalls  atomic.Int64 // registry (not realm) requests carrying Basic credentials
 	expiresIn   int
+	requests    atomic.Int64 // registry (not realm) requests
+	writes      atomic.Int64 // registry requests other than GET and HEAD
 	srv         *httptest.Server
 }
 
@@ -107,6 +109,10 @@ func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
 		f.basicCalls.Add(1)
+	}
+	f.requests.Add(1)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		f.writes.Add(1)
 	}
 	p := strings.TrimPrefix(r.URL.Path, "/v2/")
 	name, rest, _ := strings.Cut(p, "/blobs/")
@@ -281,5 +287,56 @@ func TestTokenRefreshAndChallengedScope(t *testing.T) {
 	}
 	if n := c.challenged.Load(); n != 1 {
 		t.Errorf("challenged = %d, want 1", n)
+	}
+}
+
+// -readonly pushes nothing and makes the timed pull the first request for
+// the blob; -pulls and -prefix shape what is reported.
+func TestReadonlyRun(t *testing.T) {
+	f := newFakeRegistry(t)
+	runFake(t, f, authToken)
+	writes := f.writes.Load()
+
+	var buf bytes.Buffer
+	out = &buf
+	defer func() { out = os.Stdout }()
+	var cfg config
+	cfg.user, cfg.pass, cfg.tag, cfg.seed, cfg.auth = "alice", "s3cret", "bench", 3, authToken
+	cfg.blobSize, cfg.conc, cfg.duration, cfg.requests = 3<<20+5, 2, time.Second, 20
+	cfg.opTimeout, cfg.readonly, cfg.prefix, cfg.pulls = time.Minute, true, "cold_", 3
+	if err := cfg.validate(f.srv.URL, "all"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.only["push"] || cfg.only["image"] {
+		t.Fatal("-readonly kept a push workload")
+	}
+	before := f.requests.Load()
+	if err := run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.writes.Load() - writes; n != 0 {
+		t.Errorf("-readonly sent %d writes", n)
+	}
+	// ping, 3 pulls, 1 manifest fetch, and 3 × (1 warm-up + 20) load requests
+	if n, want := f.requests.Load()-before, int64(1+3+1+3*21); n != want {
+		t.Errorf("%d registry requests, want %d", n, want)
+	}
+	for _, name := range []string{"cold_pull_3145733B", "cold_manifest_get_p50", "cold_blob_head_rps", "cold_token_fetches"} {
+		if !strings.Contains(buf.String(), "RESULT name="+name+" ") {
+			t.Errorf("missing result %s in:\n%s", name, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "pulls=3") {
+		t.Errorf("median not over 3 pulls:\n%s", buf.String())
+	}
+
+	bad := cfg
+	bad.readonly = true
+	if err := bad.validate(f.srv.URL, "push"); err == nil {
+		t.Error("-readonly -only push accepted")
+	}
+	f.manifests["bench"] = []byte(`{"layers":[]}`)
+	if err := run(cfg); err == nil || !strings.Contains(err.Error(), "not the image") {
+		t.Errorf("a foreign manifest: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -72,13 +73,65 @@ type TagDetail struct {
 	UpdatedAt   time.Time
 }
 
-// Details lists a repository's tags, newest push first.
-func (s *TagStore) Details(ctx context.Context, repoID int64, limit, offset int) ([]TagDetail, error) {
+// TagQuery picks and orders a page of a repository's tags.
+type TagQuery struct {
+	// Filter keeps the tags whose name holds it, ignoring case.
+	Filter string
+	// Name keeps only the tag of that name.
+	Name string
+	// Sort is TagsByPushed (the default), TagsByName or TagsBySize.
+	Sort          string
+	Limit, Offset int
+}
+
+// The orders of TagQuery.Sort.
+const (
+	TagsByPushed = "pushed" // newest push first
+	TagsByName   = "name"   // A to Z
+	TagsBySize   = "size"   // biggest first
+)
+
+var tagOrders = map[string]string{
+	"":           "t.updated_at DESC, t.name",
+	TagsByPushed: "t.updated_at DESC, t.name",
+	TagsByName:   "t.name",
+	TagsBySize:   "m.content_size DESC, t.name",
+}
+
+// ValidTagSort reports whether sort is an order TagQuery knows.
+func ValidTagSort(sort string) bool { _, ok := tagOrders[sort]; return ok }
+
+func (s *TagStore) matching(ctx context.Context, repoID int64, q TagQuery) *gorm.DB {
+	db := s.read(ctx).Table("tags t").Where("t.repository_id = ?", repoID)
+	if q.Name != "" {
+		db = db.Where("t.name = ?", q.Name)
+	}
+	if q.Filter != "" {
+		db = db.Where(`LOWER(t.name) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(q.Filter))+"%")
+	}
+	return db
+}
+
+// likeEscaper makes text match itself in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// Details lists a page of a repository's tags as q says.
+func (s *TagStore) Details(ctx context.Context, repoID int64, q TagQuery) ([]TagDetail, error) {
+	order, ok := tagOrders[q.Sort]
+	if !ok {
+		order = tagOrders[""]
+	}
 	var out []TagDetail
-	err := s.read(ctx).Table("tags t").
+	err := s.matching(ctx, repoID, q).
 		Select("t.name, m.digest, m.media_type, m.content_size, m.platforms, t.pusher, t.updated_at").
 		Joins("JOIN manifests m ON m.id = t.manifest_id").
-		Where("t.repository_id = ?", repoID).Order("t.updated_at DESC, t.name").
-		Limit(limit).Offset(offset).Scan(&out).Error
+		Order(order).Limit(q.Limit).Offset(q.Offset).Scan(&out).Error
 	return out, err
+}
+
+// Count counts the tags q picks, whatever its page.
+func (s *TagStore) Count(ctx context.Context, repoID int64, q TagQuery) (int64, error) {
+	var n int64
+	err := s.matching(ctx, repoID, q).Count(&n).Error
+	return n, err
 }

@@ -1,6 +1,14 @@
 // Small progressive enhancements; every page works without them.
 (function () {
   "use strict";
+  // A refused form is shown again with its error next to it: bring it
+  // into view, and put the cursor in the form.
+  var refused = document.querySelector(".form-error");
+  if (refused) {
+    refused.scrollIntoView({ block: "center" });
+    var field = refused.parentNode.querySelector("form input:not([type=hidden]), form textarea");
+    if (field) field.focus({ preventScroll: true });
+  }
   document.addEventListener("click", function (e) {
     var b = e.target.closest("[data-copy]");
     if (!b) return;

@@ -117,6 +117,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 
 	run("home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("01-home"))
+	checkContrast(t, ctx, "the home page", "header a, header button, main .btn, main a")
 	run("sign up",
 		chromedp.Navigate(base+"/signup"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)), shot("02-signup"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "journey"),
@@ -132,6 +133,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
 		chromedp.Submit(chromedp.CSS(`form[action="/signin"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	checkContrast(t, ctx, "the dashboard", "header a, header button, main .btn, main a")
 	run("create a private repository",
 		chromedp.Navigate(base+"/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "secret-app"),

@@ -15,7 +15,10 @@ type homeData struct {
 	Popular []models.Repository
 	Recent  []models.Repository
 	Mine    []models.Repository
-	Starred []models.Repository
+	// MineTotal counts what Mine shows the first of: the caller's own,
+	// their organizations' and those shared with them.
+	MineTotal int64
+	Starred   []models.Repository
 }
 
 func (w *explorePages) home(c *gin.Context) {
@@ -32,7 +35,7 @@ func (w *explorePages) home(c *gin.Context) {
 		return
 	}
 	if id != nil {
-		if d.Mine, _, err = w.discover.Repositories(ctx, id, hub.ListFilter{Mine: true, Order: "updated", Limit: 8}); err != nil {
+		if d.Mine, d.MineTotal, err = w.discover.Repositories(ctx, id, hub.ListFilter{Mine: true, Order: "updated", Limit: 8}); err != nil {
 			w.fail(c, err)
 			return
 		}
@@ -72,6 +75,7 @@ func newPager(base string, page int, total int64, per int) pager {
 
 type listData struct {
 	Heading string
+	Base    string // the list's URL, ending in ? or &, for its sort links
 	Repos   []models.Repository
 	Total   int64
 	Sort    string
@@ -85,15 +89,25 @@ func (w *explorePages) explore(c *gin.Context) {
 	if _, ok := models.RepoOrder[sort]; !ok {
 		sort = "stars"
 	}
+	// ?mine=1: the signed-in user's repositories, their organizations'
+	// and those shared with them.
+	mine := c.Query("mine") == "1"
+	if mine && w.requireUser(c) == nil {
+		return
+	}
 	page := pageNum(c)
-	repos, total, err := w.discover.Repositories(c.Request.Context(), pc(c).User, hub.ListFilter{Order: sort, Limit: perPage, Offset: (page - 1) * perPage})
+	repos, total, err := w.discover.Repositories(c.Request.Context(), pc(c).User, hub.ListFilter{Mine: mine, Order: sort, Limit: perPage, Offset: (page - 1) * perPage})
 	if err != nil {
 		w.fail(c, err)
 		return
 	}
-	w.render(c, http.StatusOK, "explore.html", "Explore", listData{
-		Heading: "Explore repositories", Repos: repos, Total: total, Sort: sort,
-		Pager: newPager("/explore?sort="+sort, page, total, perPage),
+	heading, base := "Explore repositories", "/explore?"
+	if mine {
+		heading, base = "Your repositories", "/explore?mine=1&"
+	}
+	w.render(c, http.StatusOK, "explore.html", heading, listData{
+		Heading: heading, Repos: repos, Total: total, Sort: sort, Base: base,
+		Pager: newPager(base+"sort="+sort, page, total, perPage),
 	})
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +25,12 @@ func funcs(w *renderer) template.FuncMap {
 			}
 			return "docker pull " + w.cfg.RegistryHost + "/" + repo + ":" + tag
 		},
-		"hooks": func(base string, hooks []models.Webhook, csrf string) hooksView {
-			return hooksView{Base: base, Hooks: hooks, CSRF: csrf}
+		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
+			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}
+			if len(form) > 0 && form[0].Form == "webhooks" {
+				v.Form = form[0]
+			}
+			return v
 		},
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },
@@ -54,6 +60,42 @@ type hooksView struct {
 	Base  string
 	Hooks []models.Webhook
 	CSRF  string
+	// Form is the add form as sent, when it was refused.
+	Form formState
+}
+
+// formState is a refused form (the zero value: none), to show again with its error next to it
+// and what was typed kept (never a password or secret).
+type formState struct {
+	Form string // which form of the page
+	Err  string
+	Sent url.Values
+}
+
+// Error is the form's error, if form is the refused one.
+func (f formState) Error(form string) string {
+	if f.Form != form {
+		return ""
+	}
+	return f.Err
+}
+
+// Value is what was typed in field of form, if form is the refused one,
+// else current.
+func (f formState) Value(form, field, current string) string {
+	if f.Form != form {
+		return current
+	}
+	return f.Sent.Get(field)
+}
+
+// Checked reports whether value was among field's choices as sent, or,
+// if form was not the refused one, def.
+func (f formState) Checked(form, field, value string, def bool) bool {
+	if f.Form != form {
+		return def
+	}
+	return slices.Contains(f.Sent[field], value)
 }
 
 // ago says how long ago t was, as people say it.

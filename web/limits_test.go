@@ -62,8 +62,8 @@ func TestFormBodyLimits(t *testing.T) {
 		t.Fatalf("300 KiB comment streamed: %d\n%.300s", res.StatusCode, b)
 	}
 	// The README form takes it; the hub then caps the README by its own rule.
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 300<<10)}}), http.StatusSeeOther, "300 KiB README")
-	if body := a.get("/r/alice/app/settings").body; !strings.Contains(body, "Readme must be at most") {
+	if body := a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 300<<10)}}),
+		http.StatusBadRequest, "300 KiB README").body; !strings.Contains(body, "Readme must be at most") {
 		t.Fatalf("the README's own cap is not shown:\n%.300s", body)
 	}
 	p = a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 1100<<10)}})
@@ -86,11 +86,10 @@ func TestFormTextIsValidated(t *testing.T) {
 	a := e.browser()
 	a.signin("alice")
 	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"ci\x00"}, "url": {"https://ci.example.com/hook"}}), http.StatusSeeOther, "webhook")
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"ci"}, "url": {"https://ci.example.com/hook"}, "secret": {"s\x01"}}), http.StatusSeeOther, "webhook")
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"ci\x00"}, "url": {"https://ci.example.com/hook"}}), http.StatusBadRequest, "webhook")
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"ci"}, "url": {"https://ci.example.com/hook"}, "secret": {"s\x01"}}), http.StatusBadRequest, "webhook")
 	a.must(a.post("/settings", "/settings/tokens", url.Values{"name": {"ci\x00"}}), http.StatusSeeOther, "token")
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"description": {"a\xffb"}}), http.StatusSeeOther, "description")
-	if body := a.get("/r/alice/app/settings").body; !strings.Contains(body, "UTF-8") {
+	if body := a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"description": {"a\xffb"}}), http.StatusBadRequest, "description").body; !strings.Contains(body, "UTF-8") {
 		t.Fatalf("no message for invalid UTF-8:\n%.300s", body)
 	}
 	hooks, _ := e.app.Hub.Webhooks.List(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))

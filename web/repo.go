@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,12 @@ func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
 // repoURL is the page of a repository, or of a resource under it.
 func repoURL(name string, rest ...string) string { return repoPaths.Path("/r", name, rest...) }
 
+// How many tags and comments a page of their tab lists.
+const (
+	tagsPerPage     = 50
+	commentsPerPage = 20
+)
+
 type repoData struct {
 	Repo       *hub.Repository
 	Readme     template.HTML // on the overview
@@ -32,8 +40,12 @@ type repoData struct {
 	CanManage  bool
 	CanWrite   bool
 	Starred    bool
-	LatestTag  *hub.Tag
+	LatestTag  *hub.Tag // the newest push
+	PullTag    *hub.Tag // what the pull command names
 	Tags       []hub.Tag
+	TagFilter  string
+	TagSort    string
+	TagCount   int64
 	Comments   []hub.Comment
 	Stargazers []string
 	Collabs    []models.CollaboratorName
@@ -45,6 +57,8 @@ type repoData struct {
 	Levels     []string
 	// The limits that the forms state.
 	MaxReadme, MaxComment int
+	// Form is the settings form that was refused, if any.
+	Form formState
 }
 
 func (w *repoPages) repoRoute(c *gin.Context) {
@@ -86,6 +100,17 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 }
 
 func (w *repoPages) repoPage(c *gin.Context, name, tab string) {
+	w.showRepo(c, name, tab, http.StatusOK, formState{})
+}
+
+// refused shows the settings again, with form's error next to it and
+// what was typed kept.
+func (w *repoPages) refused(c *gin.Context, name, form, msg string) {
+	w.showRepo(c, name, "settings", http.StatusBadRequest, formState{Form: form, Err: msg, Sent: c.Request.PostForm})
+}
+
+// showRepo renders a tab of a repository's page.
+func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form formState) {
 	ctx := c.Request.Context()
 	id := pc(c).User
 	r, err := w.repos.Get(ctx, id, name)
@@ -94,12 +119,18 @@ func (w *repoPages) repoPage(c *gin.Context, name, tab string) {
 		return
 	}
 	d := repoData{Repo: r, Tab: tab, CanManage: r.Level >= auth.LevelAdmin, CanWrite: r.Level >= auth.LevelWrite,
-		MaxReadme: hub.MaxReadme, MaxComment: hub.MaxComment}
+		MaxReadme: hub.MaxReadme, MaxComment: hub.MaxComment, Form: form}
 	if id != nil {
 		d.Starred, _ = w.social.IsStarred(ctx, id, name)
 	}
 	if latest, err := w.repos.Tags(ctx, id, name, 1, 0); err == nil && len(latest) > 0 {
 		d.LatestTag = &latest[0]
+	}
+	if d.LatestTag != nil {
+		if d.PullTag, err = w.repos.PullTag(ctx, id, name); err != nil {
+			w.fail(c, err)
+			return
+		}
 	}
 	page := pageNum(c)
 	switch tab {
@@ -109,29 +140,27 @@ func (w *repoPages) repoPage(c *gin.Context, name, tab string) {
 			return
 		}
 	case "tags":
-		tags, err := w.repos.Tags(ctx, id, name, 50+1, (page-1)*50)
+		d.TagFilter, d.TagSort = strings.TrimSpace(c.Query("q")), c.DefaultQuery("sort", models.TagsByPushed)
+		tags, total, err := w.repos.TagPage(ctx, id, name, hub.TagQuery{Filter: d.TagFilter, Sort: d.TagSort,
+			Limit: tagsPerPage, Offset: (page - 1) * tagsPerPage})
 		if err != nil {
 			w.fail(c, err)
 			return
 		}
-		more := len(tags) > 50
-		if more {
-			tags = tags[:50]
+		d.Tags, d.TagCount = tags, total
+		q := url.Values{"sort": {d.TagSort}}
+		if d.TagFilter != "" {
+			q.Set("q", d.TagFilter)
 		}
-		d.Tags = tags
-		pages := page
-		if more {
-			pages++
-		}
-		d.Pager = pager{Page: page, Pages: pages, Base: repoURL(name, "tags") + "?"}
+		d.Pager = newPager(repoURL(name, "tags")+"?"+q.Encode(), page, total, tagsPerPage)
 	case "comments":
-		comments, total, err := w.social.Comments(ctx, id, name, 20, (page-1)*20)
+		comments, total, err := w.social.Comments(ctx, id, name, commentsPerPage, (page-1)*commentsPerPage)
 		if err != nil {
 			w.fail(c, err)
 			return
 		}
 		d.Comments, d.Total = comments, total
-		d.Pager = newPager(repoURL(name, "comments"), page, int64(total), 20)
+		d.Pager = newPager(repoURL(name, "comments"), page, int64(total), commentsPerPage)
 	case "stargazers":
 		users, err := w.social.Stargazers(ctx, id, name, 100, (page-1)*100)
 		if err != nil {
@@ -160,7 +189,7 @@ func (w *repoPages) repoPage(c *gin.Context, name, tab string) {
 			return
 		}
 	}
-	w.render(c, http.StatusOK, "repo.html", name, d)
+	w.render(c, status, "repo.html", name, d)
 }
 
 func (w *repoPages) star(c *gin.Context, name string, on bool) {
@@ -186,7 +215,8 @@ func (w *repoPages) addComment(c *gin.Context, name string) {
 	if id == nil {
 		return
 	}
-	if _, err := w.social.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
+	cm, err := w.social.AddComment(c.Request.Context(), id, name, c.PostForm("body"))
+	if err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
 			w.addFlash(c, "error", capitalize(inv.Msg)+".")
@@ -196,7 +226,14 @@ func (w *repoPages) addComment(c *gin.Context, name string) {
 		w.fail(c, err)
 		return
 	}
-	redirectTo(c, repoURL(name, "comments")+"#last")
+	// The new comment is the last: go to the page that shows it.
+	_, total, err := w.social.Comments(c.Request.Context(), id, name, 1, 0)
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	last := (total + commentsPerPage - 1) / commentsPerPage
+	redirectTo(c, fmt.Sprintf("%s?page=%d#c%d", repoURL(name, "comments"), max(last, 1), cm.ID))
 }
 
 func (w *repoPages) deleteComment(c *gin.Context, name, idStr string) {
@@ -259,8 +296,7 @@ func (w *repoPages) saveRepoSettings(c *gin.Context, name string) {
 	if _, err := w.repos.Update(c.Request.Context(), id, name, p); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
-			redirectTo(c, repoURL(name, "settings"))
+			w.refused(c, name, "general", capitalize(inv.Msg)+".")
 			return
 		}
 		w.fail(c, err)
@@ -279,8 +315,7 @@ func (w *repoPages) setCollaborator(c *gin.Context, name string) {
 	if err := w.repos.SetCollaborator(c.Request.Context(), id, name, user, c.PostForm("permission")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
-			redirectTo(c, repoURL(name, "settings")+"#collaborators")
+			w.refused(c, name, "collaborators", capitalize(inv.Msg))
 			return
 		}
 		w.fail(c, err)
@@ -310,8 +345,7 @@ func (w *repoPages) deleteRepo(c *gin.Context, name string) {
 		return
 	}
 	if strings.TrimSpace(c.PostForm("confirm")) != name {
-		w.addFlash(c, "error", "Type the repository's full name to confirm the deletion.")
-		redirectTo(c, repoURL(name, "settings")+"#danger")
+		w.refused(c, name, "danger", "Type the repository's full name, "+name+", to confirm the deletion.")
 		return
 	}
 	if err := w.repos.Delete(c.Request.Context(), id, name); err != nil {

@@ -98,6 +98,9 @@ type (
 	hookPages struct {
 		*renderer
 		hooks *hub.Webhooks
+		// refusedRepo shows a repository's settings again with a
+		// refused form (repoPages.refused).
+		refusedRepo func(c *gin.Context, name, form, msg string)
 	}
 )
 
@@ -115,13 +118,15 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		return nil, err
 	}
 	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
+	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks}
+	hooks.refusedRepo = repo.refused
 	return &Web{
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
 			namespaces: h.Namespaces, hooks: h.Webhooks, users: db.Users, orgs: db.Orgs},
 		org:      &orgPages{renderer: r, orgs: h.Orgs},
-		repo:     &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks},
+		repo:     repo,
 		search:   &searchPages{renderer: r, discover: h.Discover},
 		webhooks: hooks,
 		admin:    &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors},

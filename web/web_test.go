@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,7 +44,11 @@ func configEnv(t *testing.T, set func(*config.Config), opts server.Options, user
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", AllowSignup: true, Database: testutil.Database(t)}
 	set(cfg)
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	logw := io.Discard
+	if os.Getenv("WHARF_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logw, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

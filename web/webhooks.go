@@ -44,6 +44,11 @@ func (w *hookPages) targetHooks(c *gin.Context, t hub.HookTarget, base, back str
 	if len(rest) == 1 && post {
 		in := hub.WebhookInput{Name: c.PostForm("name"), URL: strings.TrimSpace(c.PostForm("url")), Events: c.PostFormArray("events"), Secret: c.PostForm("secret")}
 		if _, err := w.hooks.Create(c.Request.Context(), id, t, in); err != nil {
+			var inv *hub.Invalid
+			if t.Repository != "" && w.refusedRepo != nil && asInvalid(err, &inv) {
+				w.refusedRepo(c, t.Repository, "webhooks", capitalize(inv.Msg))
+				return
+			}
 			w.formError(c, err, back)
 			return
 		}

@@ -15,7 +15,10 @@ func TestWebhookPages(t *testing.T) {
 	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
 	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"deploy"}, "url": {"https://deploy.example.com/hook"},
 		"events": {"push", "delete"}, "secret": {"s"}}), http.StatusSeeOther, "add webhook")
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"bad"}, "url": {"http://127.0.0.1/hook"}}), http.StatusSeeOther, "refused webhook")
+	refused := a.must(a.post("/r/alice/app/settings", "/r/alice/app/webhooks", url.Values{"name": {"bad"}, "url": {"http://127.0.0.1/hook"}}), http.StatusBadRequest, "refused webhook")
+	if !strings.Contains(refused.body, `id="webhooks-error"`) || !strings.Contains(refused.body, `value="http://127.0.0.1/hook"`) || !strings.Contains(refused.body, `value="bad"`) {
+		t.Errorf("the refused webhook's error is not next to its form with the input kept:\n%.4000s", refused.body)
+	}
 	settings := a.get("/r/alice/app/settings").body
 	if !strings.Contains(settings, "deploy.example.com") || strings.Contains(settings, "127.0.0.1/hook") {
 		t.Fatal("settings do not list exactly the accepted webhook")

@@ -96,11 +96,13 @@ func page(c *gin.Context) (limit, offset int) {
 
 func (a *reposAPI) listTags(c *gin.Context) {
 	limit, offset := page(c)
-	tags, err := a.repos.Tags(c.Request.Context(), identity(c), c.Param("repo"), limit, offset)
+	q := hub.TagQuery{Filter: c.Query("q"), Sort: c.Query("sort"), Limit: limit, Offset: offset}
+	tags, total, err := a.repos.TagPage(c.Request.Context(), identity(c), c.Param("repo"), q)
 	if err != nil {
 		a.error(c, err)
 		return
 	}
+	c.Header("X-Total-Count", strconv.FormatInt(total, 10))
 	c.JSON(http.StatusOK, tags)
 }
 

@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The tags tab counts every tag, pages through all of them, says when a
+// page is past the end, and filters and sorts.
+func TestTagsPagerFilterAndSort(t *testing.T) {
+	e := newEnv(t, "alice")
+	for i := range 120 {
+		e.pushImage("alice", "alice/app", fmt.Sprintf("v%03d", i))
+	}
+	e.pushImage("alice", "alice/app", "latest")
+	e.pushImage("alice", "alice/app", "v999") // the newest push
+	a := e.browser()
+	a.signin("alice")
+	for _, c := range []struct {
+		path string
+		want []string
+		not  []string
+	}{
+		{"/r/alice/app/tags", []string{"122 tags", "Page 1 of 3", "v999"}, []string{"v000<"}},
+		{"/r/alice/app/tags?sort=pushed&page=3", []string{"Page 3 of 3", "v000"}, nil},
+		{"/r/alice/app/tags?page=9", []string{"There is no page 9", "3 pages", "page=3"}, []string{"No tags yet"}},
+		{"/r/alice/app/tags?q=V11", []string{"10 tags match", "v110", "v119"}, []string{"v109", "Page 1"}},
+		{"/r/alice/app/tags?q=nothing_like", []string{"0 tags match", "No tag matches"}, nil},
+		{"/r/alice/app/tags?sort=name", []string{"latest", "v000"}, []string{"v999"}},
+	} {
+		p := a.must(a.get(c.path), http.StatusOK, c.path)
+		for _, w := range c.want {
+			if !strings.Contains(p.body, w) {
+				t.Errorf("%s: no %q", c.path, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(p.body, w) {
+				t.Errorf("%s: %q shows", c.path, w)
+			}
+		}
+	}
+	if p := a.get("/r/alice/app/tags?sort=bogus"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "pushed, name or size") {
+		t.Errorf("a bad sort: %d", p.status)
+	}
+	// latest, not the newest push, is what the pull command names.
+	if p := a.get("/r/alice/app"); !strings.Contains(p.body, `<code id="pullcmd">docker pull wharf.test/alice/app:latest</code>`) {
+		t.Errorf("the pull command does not name latest")
+	}
+	// An empty repository offers no pull command.
+	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"empty"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	if p := a.get("/r/alice/empty"); strings.Contains(p.body, "docker pull") || !strings.Contains(p.body, "Nothing to pull yet") {
+		t.Errorf("an empty repository's pull command:\n%.3000s", p.body)
+	}
+}
+
+// A new comment lands on the page that shows it.
+func TestNewCommentIsShown(t *testing.T) {
+	e := newEnv(t, "alice")
+	a := e.browser()
+	a.signin("alice")
+	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	var p page
+	for i := range 23 {
+		p = a.must(a.post("/r/alice/app/comments", "/r/alice/app/comments", url.Values{"body": {fmt.Sprintf("comment number %d", i)}}), http.StatusSeeOther, "comment")
+	}
+	if !strings.HasPrefix(p.location, "/r/alice/app/comments?page=2#c") {
+		t.Fatalf("sent to %q", p.location)
+	}
+	if body := a.get(strings.Split(p.location, "#")[0]).body; !strings.Contains(body, "comment number 22") || !strings.Contains(body, `id="`+strings.Split(p.location, "#")[1]+`"`) {
+		t.Errorf("the new comment is not on the page it was sent to")
+	}
+}
+
+// The dashboard lists what one may push to, shared repositories
+// included, links to all of them past 8, and shows a new user how to push.
+func TestDashboardRepositories(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "carol")
+	c := e.browser()
+	c.signin("carol")
+	if p := c.get("/"); !strings.Contains(p.body, "docker login wharf.test -u carol") || !strings.Contains(p.body, "docker push wharf.test/carol/alice:latest") && !strings.Contains(p.body, "docker push wharf.test/carol/alpine:latest") {
+		t.Errorf("no onboarding steps on an empty dashboard:\n%.4000s", p.body)
+	}
+	a := e.browser()
+	a.signin("alice")
+	for i := range 9 {
+		a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {fmt.Sprintf("app%d", i)}, "visibility": {"private"}}), http.StatusSeeOther, "create")
+	}
+	a.must(a.post("/r/alice/app0/settings", "/r/alice/app0/collaborators", url.Values{"user": {"bob"}, "permission": {"read"}}), http.StatusSeeOther, "share")
+	b := e.browser()
+	b.signin("bob")
+	if p := b.get("/"); !strings.Contains(p.body, "alice/app0") {
+		t.Errorf("a repository shared with bob is not on his dashboard")
+	}
+	p := a.get("/")
+	if !strings.Contains(p.body, `href="/explore?mine=1&amp;sort=updated">All 9</a>`) {
+		t.Errorf("no link to all 9 repositories:\n%.4000s", p.body)
+	}
+	all := a.must(a.get("/explore?mine=1&sort=updated"), http.StatusOK, "all mine")
+	if !strings.Contains(all.body, "9 repositories") || !strings.Contains(all.body, "Your repositories") {
+		t.Errorf("all mine:\n%.3000s", all.body)
+	}
+	if p := e.browser().get("/explore?mine=1"); p.status != http.StatusSeeOther {
+		t.Errorf("mine=1 signed out: %d", p.status)
+	}
+}
+
+// A refused settings form is shown again with its error next to it and
+// what was typed kept.
+func TestRefusedSettingsKeepTheirInput(t *testing.T) {
+	e := newEnv(t, "alice")
+	a := e.browser()
+	a.signin("alice")
+	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	p := a.must(a.post("/r/alice/app/settings", "/r/alice/app/delete", url.Values{"confirm": {"alice/ap"}}), http.StatusBadRequest, "wrong confirmation")
+	if !strings.Contains(p.body, `id="danger-error">Type the repository&#39;s full name, alice/app`) {
+		t.Errorf("the confirmation error is not next to its form:\n%.3000s", p.body)
+	}
+	p = a.must(a.post("/r/alice/app/settings", "/r/alice/app/collaborators", url.Values{"user": {"nobody-here"}, "permission": {"read"}}), http.StatusBadRequest, "no such user")
+	if !strings.Contains(p.body, `id="collaborators-error"`) || !strings.Contains(p.body, `value="nobody-here"`) {
+		t.Errorf("the collaborator error is not next to its form:\n%.3000s", p.body)
+	}
+}

@@ -21,10 +21,11 @@ import (
 	"github.com/wharfhub/wharf/server/storage"
 )
 
-// Handler builds the HTTP handler: the registry at /v2/, the JSON API, the
-// web UI and the health endpoints, behind Go's cross-origin protection
-// (requests without browser Fetch metadata, such as docker's, pass). It
-// needs a base URL (configured, or Options.Listener's address).
+// Handler builds the HTTP handler: the registry at /v2/, docker search at
+// /v1/search, the JSON API, the web UI and the health endpoints, behind
+// Go's cross-origin protection (requests without browser Fetch metadata,
+// such as docker's, pass). It needs a base URL (configured, or
+// Options.Listener's address).
 func (a *App) Handler() (http.Handler, error) {
 	if a.web == nil || a.Tokens == nil {
 		return nil, errors.New("handler: no base URL is configured")
@@ -76,6 +77,8 @@ func (a *App) Handler() (http.Handler, error) {
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log, a.Mirrors)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
+	// docker search HOST/TEXT: Docker's v1 index search, authenticated as /v2/ is.
+	r.Any("/v1/*path", gin.WrapH(registry.NewIndex(reg, a.Hub.Discover)))
 	ui := a.web
 	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log, a.MirrorCatalog).Register(r)
 	ui.Register(r)

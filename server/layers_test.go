@@ -93,7 +93,7 @@ var allowed = map[string]layer{
 	},
 	"server/registry": {
 		Imports: []string{
-			"server/auth", "server/clientaddr", "server/content", "server/mirror",
+			"server/auth", "server/clientaddr", "server/content", "server/hub", "server/mirror",
 			"server/registry/errcode", "server/reqlog",
 		},
 		Test: []string{

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,54 @@ func TestDockerCLI(t *testing.T) {
 		d.must("olga", "push", d.ref("acme/tool:1"))
 		d.importImage(d.ref("acme/tool:2"))
 		d.mustFail("mallory", "push", d.ref("acme/tool:2"))
+	})
+	t.Run("docker search lists what the caller may see", func(t *testing.T) {
+		d.mustAPI("PATCH", "/api/v1/repositories/alice/app", "alice", map[string]string{"description": "the wharf demo app"}, 200)
+		d.mustAPI("PATCH", "/api/v1/repositories/alice/secret", "alice", map[string]string{"description": "alice's hidden things"}, 200)
+		for _, u := range []string{"bob", "olga"} {
+			d.mustAPI("PUT", "/api/v1/repositories/alice/app/star", u, nil, 200)
+		}
+		// search runs docker search as user and returns its rows.
+		search := func(user, term string, flags ...string) []string {
+			t.Helper()
+			args := append([]string{"search", "--no-trunc", "--format", "{{.Name}}|{{.Description}}|{{.StarCount}}"}, flags...)
+			out := d.must(user, append(args, d.ref(term))...)
+			return strings.Split(strings.TrimSpace(out), "\n")
+		}
+		const app = "alice/app|the wharf demo app|2"
+		deadline := time.Now().Add(20 * time.Second)
+		for !slices.Contains(search("", "alice"), app) {
+			if time.Now().After(deadline) {
+				t.Fatalf("docker search does not list %s: %q", app, search("", "alice"))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		for _, c := range []struct {
+			user       string
+			seesSecret bool
+		}{{"", false}, {"mallory", false}, {"olga", false}, {"alice", true}, {"bob", true}} {
+			for _, term := range []string{"alice", "secret", "hidden", "app"} {
+				rows := search(c.user, term)
+				if term != "secret" && term != "hidden" && !slices.Contains(rows, app) {
+					t.Errorf("docker search %s as %q: %q, want %s", term, c.user, rows, app)
+				}
+				secret := slices.ContainsFunc(rows, func(r string) bool { return strings.Contains(r, "secret") || strings.Contains(r, "hidden") })
+				if secret != (c.seesSecret && term != "app") {
+					t.Errorf("docker search %s as %q: %q; lists alice/secret: %v, want %v", term, c.user, rows, secret, c.seesSecret && term != "app")
+				}
+			}
+		}
+		// The table docker prints by default, and --limit.
+		out := d.must("", "search", d.ref("alice"))
+		if !strings.Contains(out, "NAME") || !strings.Contains(out, "alice/app") || !strings.Contains(out, "the wharf demo app") || strings.Contains(out, "secret") {
+			t.Errorf("docker search table:\n%s", out)
+		}
+		if rows := search("alice", "alice", "--limit", "1"); len(rows) != 1 {
+			t.Errorf("docker search --limit 1: %q", rows)
+		}
+		if _, ok := d.docker("", "", "search", "--limit", "101", d.ref("alice")); ok {
+			t.Errorf("docker search --limit 101 succeeded")
+		}
 	})
 	t.Run("a docker push triggers a deployment through wharf deploy-hook", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

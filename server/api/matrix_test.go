@@ -116,7 +116,8 @@ func (e *env) registryToken(user, scope string) (string, []map[string]any) {
 // exactly like missing ones.
 func TestAuthorizationMatrix(t *testing.T) {
 	users := []string{"alice", "mallory", "rita", "will", "adam", "olga", "oscar", "root"}
-	e := newEnv(t, users...)
+	e := openEnv(t, server.Options{Search: true}, users...)
+	servertest.Run(t, e.app)
 	e.must("POST", "/api/v1/orgs", "oscar", map[string]string{"name": "acme"}, 201)
 	e.must("PUT", "/api/v1/orgs/acme/members/olga", "oscar", map[string]string{"role": "member"}, 200)
 	e.must("PATCH", "/api/v1/orgs/acme", "oscar", map[string]string{"member_permission": "write"}, 200)
@@ -224,16 +225,38 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})
 		}
 	}
-	// No private name in any listing a caller cannot read.
+	// No private name in any listing a caller cannot read: the catalog,
+	// and docker search (/v1/search) through every door.
+	searched := func(who string) []string {
+		var names []string
+		for _, q := range []string{"alice", "acme", "pub", "priv"} {
+			var page struct {
+				NumResults int `json:"num_results"`
+				Results    []struct{ Name string }
+			}
+			e.must("GET", "/v1/search?n=100&q="+q, who, nil, 200).json(&page)
+			for _, x := range page.Results {
+				names = append(names, x.Name)
+			}
+		}
+		return names
+	}
+	eventually(t, "the index has every repository", func() bool { return len(searched("root")) >= 4 })
 	for user, repos := range level {
 		tok, _ := e.registryToken(user, "registry:catalog:*")
 		r := e.must("GET", "/v2/_catalog", "Bearer "+tok, nil, 200)
 		var cat struct{ Repositories []string }
 		r.json(&cat)
-		for repo, lvl := range repos {
-			listed := strings.Contains(strings.Join(cat.Repositories, " "), repo)
-			if listed != (lvl >= read) {
-				t.Errorf("catalog for %q lists %s: %v at level %d", user, repo, listed, lvl)
+		listings := map[string][]string{"catalog": cat.Repositories, "search via token": searched("Bearer " + tok)}
+		if user != "" {
+			listings["search via basic"] = searched(user)
+		}
+		for name, list := range listings {
+			for repo, lvl := range repos {
+				listed := strings.Contains(" "+strings.Join(list, " ")+" ", " "+repo+" ")
+				if listed != (lvl >= read) {
+					t.Errorf("%s for %q lists %s: %v at level %d", name, user, repo, listed, lvl)
+				}
 			}
 		}
 	}

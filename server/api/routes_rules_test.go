@@ -478,6 +478,10 @@ func TestPathAndQueryTextNever500(t *testing.T) {
 		if res.status != 400 || res.code() != "invalid" {
 			t.Errorf("search for %q: %d %s, want 400 invalid", q, res.status, res.body)
 		}
+		// docker search too, outside the table.
+		if res := e.send("GET", "/v1/search?q="+url.QueryEscape(q), basic("alice"), nil); res.status != 400 {
+			t.Errorf("docker search for %q: %d %s, want 400", q, res.status, res.body)
+		}
 	}
 	// Basic credentials with such a username are a wrong login, not an error.
 	for _, u := range []string{"a\x00b", "a\xffb"} {

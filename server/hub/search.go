@@ -16,6 +16,11 @@ var ErrSearchUnavailable = errors.New("search is not available")
 // HasSearch reports whether a search index is attached.
 func (s *Discover) HasSearch() bool { return s.index != nil }
 
+// MaxSearchOffset is the furthest a search pages: an offset beyond it is
+// answered as if it were MaxSearchOffset, so a caller that pages by
+// number must stop there.
+const MaxSearchOffset = 10000
+
 // SearchSorts are the sorts a search may ask for.
 var SearchSorts = []string{search.SortRelevance, search.SortStars, search.SortPulls, search.SortUpdated}
 
@@ -60,7 +65,7 @@ func (s *Discover) Search(ctx context.Context, id *auth.Identity, text, sort str
 		return nil, err
 	}
 	limit = min(max(limit, 1), 100)
-	offset = min(max(offset, 0), 10000)
+	offset = min(max(offset, 0), MaxSearchOffset)
 	all, ps, err := s.principals(ctx, id)
 	if err != nil {
 		return nil, err

@@ -108,6 +108,12 @@ func Route(p string) string {
 			return "v2_referrers"
 		}
 		return "v2_other"
+	case p == "/v1/search":
+		return "v1_search"
+	case p == "/v1/_ping":
+		return "v1_ping"
+	case strings.HasPrefix(p, "/v1/"):
+		return "v1_other"
 	case strings.HasPrefix(p, "/api/v1/"):
 		seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/api/v1/"), "/")
 		switch seg {

@@ -18,6 +18,7 @@ func TestRoute(t *testing.T) {
 		"/v2/a/b/manifests/v1": "v2_manifest", "/v2/a/tags/list": "v2_tags", "/v2/a/referrers/sha256:1": "v2_referrers",
 		"/api/v1/repositories/a/b": "api_repositories", "/api/v1/evil-name": "api_other", "/r/alice/secret-name": "web",
 		"/static/style.css": "static", "/metrics": "metrics",
+		"/v1/search": "v1_search", "/v1/_ping": "v1_ping", "/v1/repositories/a/images": "v1_other",
 	} {
 		if got := Route(path); got != want {
 			t.Errorf("Route(%q) = %q, want %q", path, got, want)

@@ -49,11 +49,17 @@ func newEnvAt(t *testing.T, dir string) *env {
 // newEnvWith is newEnvAt with its configuration changed by tune.
 func newEnvWith(t *testing.T, dir string, tune func(*config.Config)) *env {
 	t.Helper()
+	return newEnvOpts(t, dir, tune, server.Options{})
+}
+
+// newEnvOpts is newEnvWith with the app's options.
+func newEnvOpts(t *testing.T, dir string, tune func(*config.Config), opts server.Options) *env {
+	t.Helper()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error",
 		Database: e2eDatabase(t, dir)}
 	tune(cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := server.Open(context.Background(), cfg, log, server.Options{})
+	app, err := server.Open(context.Background(), cfg, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
+	"net/url"
 	"regexp"
 	"strconv"
 	"unicode/utf8"
@@ -21,7 +22,7 @@ import (
 // Version names what Render makes of a text. HTML stored beside a text
 // says which version made it; bump Version whenever a change here changes
 // the output, and stored HTML of older versions is rendered again, once.
-const Version = 2
+const Version = 3
 
 // Size limits. Callers refuse longer texts with their own, smaller
 // limits (READMEs and comments); these make Render safe on its own.
@@ -57,6 +58,7 @@ var md = goldmark.New(
 		parser.WithASTTransformers(
 			util.Prioritized(extension.NewTableASTTransformer(), 0),
 			util.Prioritized(relTransformer{}, 1000),
+			util.Prioritized(nowhereTransformer{}, 1001),
 		),
 	)),
 	goldmark.WithRendererOptions(renderer.WithNodeRenderers(
@@ -185,4 +187,59 @@ func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Conte
 		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// nowhereTransformer unwraps links and images whose destination is
+// relative to the page, such as "docs/guide.md" or "img/logo.png" in a
+// README written for a source tree. A registry has no files beside the
+// README, so the browser would resolve them to pages of the hub that do
+// not exist: a link becomes its text, an image its alt text. A fragment
+// ("#usage"), a path from the site's root ("/u/alice", a page of this
+// hub) and an absolute URL are kept; the sanitizer then decides on the
+// URL's scheme.
+type nowhereTransformer struct{}
+
+func (nowhereTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	var nowhere []ast.Node
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Link:
+			if pointsNowhere(n.Destination) {
+				nowhere = append(nowhere, n)
+			}
+		case *ast.Image:
+			if pointsNowhere(n.Destination) {
+				nowhere = append(nowhere, n)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	// Outer nodes first: an image inside a link moves to the link's
+	// parent before it is unwrapped in turn.
+	for _, n := range nowhere {
+		parent := n.Parent()
+		for c := n.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, n, c)
+			c = next
+		}
+		parent.RemoveChild(parent, n)
+	}
+}
+
+// pointsNowhere reports whether a link destination is relative to the
+// page it is on (see nowhereTransformer). An empty one is: it names the
+// page itself.
+func pointsNowhere(dest []byte) bool {
+	if len(dest) > 0 && (dest[0] == '#' || dest[0] == '/') {
+		return false
+	}
+	u, err := url.Parse(string(dest))
+	if err != nil {
+		return false // the sanitizer drops what it cannot parse
+	}
+	return u.Scheme == ""
 }

@@ -184,6 +184,49 @@ func TestRenderMarkdown(t *testing.T) {
 	}
 }
 
+// A README is written for a source tree that the registry does not have:
+// links and images relative to the page would resolve to hub pages that
+// do not exist. Their text stays, without an href or a src; fragments,
+// paths from the site's root and absolute URLs are kept.
+func TestRenderRelativeLinks(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole output, trimmed
+	}{
+		{"relative link is its text", "see [the guide](docs/guide.md) first", `<p>see the guide first</p>`},
+		{"dot relative link", "[up](../README.md) and [here](./x.md)", `<p>up and here</p>`},
+		{"link text keeps its markup", "[**bold** `code`](docs/x.md)", `<p><strong>bold</strong> <code>code</code></p>`},
+		{"reference link", "[guide][g]\n\n[g]: docs/guide.md \"Guide\"", `<p>guide</p>`},
+		{"query-only link", "[page 2](?page=2)", `<p>page 2</p>`},
+		{"empty link", "[nothing]()", `<p>nothing</p>`},
+		{"bare host without scheme", "[site](www.example.com)", `<p>site</p>`},
+		{"relative image is its alt text", "![the logo](img/logo.png)", `<p>the logo</p>`},
+		{"relative image with title", "a ![logo](img/logo.png \"Logo\") b", `<p>a logo b</p>`},
+		{"relative image in an absolute link", "[![build](img/ci.svg)](https://ci.example.com/app)",
+			`<p><a href="https://ci.example.com/app" rel="nofollow noopener">build</a></p>`},
+		{"absolute image in a relative link", "[![build](https://ci.example.com/b.svg)](docs/ci.md)",
+			`<p><img src="https://ci.example.com/b.svg" alt="build"></p>`},
+		{"relative image in a relative link", "[![logo](img/l.png)](docs/x.md)", `<p>logo</p>`},
+		{"absolute link kept", "[docs](https://example.com/docs)", `<p><a href="https://example.com/docs" rel="nofollow noopener">docs</a></p>`},
+		{"http link kept", "[docs](http://example.com/)", `<p><a href="http://example.com/" rel="nofollow noopener">docs</a></p>`},
+		{"anchor kept", "[usage](#usage)", `<p><a href="#usage" rel="nofollow noopener">usage</a></p>`},
+		{"root path kept", "[alice](/u/alice)", `<p><a href="/u/alice" rel="nofollow noopener">alice</a></p>`},
+		{"mailto kept", "[mail](mailto:a@example.com)", `<p><a href="mailto:a@example.com" rel="nofollow noopener">mail</a></p>`},
+		{"absolute image kept", "![logo](https://example.com/l.png)", `<p><img src="https://example.com/l.png" alt="logo"></p>`},
+		{"autolink kept", "<https://example.com/x>", `<p><a href="https://example.com/x" rel="nofollow noopener">https://example.com/x</a></p>`},
+		{"linkified text kept", "www.example.com", `<p><a href="http://www.example.com" rel="nofollow noopener">www.example.com</a></p>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := string(Render(tc.src))
+			checkSafe(t, out, false)
+			if got := strings.TrimSpace(out); got != tc.want {
+				t.Errorf("Render(%q)\n got %q\nwant %q", tc.src, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestRenderEmpty(t *testing.T) {
 	if out := strings.TrimSpace(string(Render(""))); out != "" {
 		t.Fatalf("Render(\"\") = %q", out)

@@ -18,7 +18,8 @@ var unbounded = goldmark.New(
 		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
 		extension.Strikethrough, extension.Linkify, extension.TaskList,
 	),
-	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(relTransformer{}, 1000))),
+	goldmark.WithParserOptions(parser.WithASTTransformers(
+		util.Prioritized(relTransformer{}, 1000), util.Prioritized(nowhereTransformer{}, 1001))),
 )
 
 // ordinary is Markdown as READMEs and comments are written, with every

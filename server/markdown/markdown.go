@@ -22,7 +22,7 @@ import (
 // Version names what Render makes of a text. HTML stored beside a text
 // says which version made it; bump Version whenever a change here changes
 // the output, and stored HTML of older versions is rendered again, once.
-const Version = 3
+const Version = 4
 
 // Size limits. Callers refuse longer texts with their own, smaller
 // limits (READMEs and comments); these make Render safe on its own.
@@ -45,7 +45,8 @@ const linkRel = "nofollow noopener"
 
 // md renders CommonMark with the GitHub extensions, through the bounded
 // parsers of limits.go. Raw HTML is never passed through (goldmark's
-// default: it becomes a comment that the sanitizer then drops).
+// default: it becomes a comment that the sanitizer then drops), but for
+// <details> and <summary> (details.go).
 var md = goldmark.New(
 	goldmark.WithParser(parser.NewParser(
 		parser.WithBlockParsers(blockParsers()...),
@@ -59,11 +60,13 @@ var md = goldmark.New(
 			util.Prioritized(extension.NewTableASTTransformer(), 0),
 			util.Prioritized(relTransformer{}, 1000),
 			util.Prioritized(nowhereTransformer{}, 1001),
+			util.Prioritized(detailsTransformer{}, 1002),
 		),
 	)),
 	goldmark.WithRendererOptions(renderer.WithNodeRenderers(
 		util.Prioritized(extension.NewTableHTMLRenderer(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)), 500),
 		util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500),
+		util.Prioritized(detailsRenderer{}, 500),
 	)),
 	goldmark.WithExtensions(extension.Linkify, extension.TaskList),
 )
@@ -109,6 +112,10 @@ var policy = func() *bluemonday.Policy {
 	p.AllowAttrs("checked", "disabled").Matching(regexp.MustCompile(`^$`)).OnElements("input")
 	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
 	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
+	// Collapsible sections (details.go), which UGCPolicy admits too: said
+	// here so that they stay whatever its defaults become.
+	p.AllowElements("details", "summary")
+	p.AllowAttrs("open").Matching(regexp.MustCompile(`^$`)).OnElements("details")
 	return p
 }()
 

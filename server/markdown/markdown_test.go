@@ -46,6 +46,10 @@ var hostile = []struct{ name, src string }{
 	{"table with html", "| a |\n|---|\n| <script>alert(1)</script> |"},
 	{"linkify javascript", "see javascript:alert(1) and javascript://example.com/%0aalert(1)"},
 	{"file scheme", "[x](file:///etc/passwd)"},
+	{"details with a handler", `<details open ontoggle=alert(1)><summary onclick="alert(1)">x</summary></details>`},
+	{"details around script", "<details>\n<summary>x</summary>\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n</details>"},
+	{"details with style text", "<details><style><img src=x onerror=alert(1)></style></details>"},
+	{"details with an escaped tag", "<details><summary>&lt;script&gt;alert(1)&lt;/script&gt;</summary></details>"},
 }
 
 // checkSafe fails t if html contains anything that could run script or
@@ -84,11 +88,12 @@ var allowedTags = map[string]bool{
 	"em": true, "strong": true, "del": true, "code": true, "pre": true, "blockquote": true,
 	"ul": true, "ol": true, "li": true, "a": true, "img": true, "input": true,
 	"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+	"details": true, "summary": true,
 }
 
 var allowedAttrs = map[string]bool{
 	"href": true, "rel": true, "src": true, "alt": true, "title": true, "class": true,
-	"type": true, "checked": true, "disabled": true, "align": true, "start": true,
+	"type": true, "checked": true, "disabled": true, "align": true, "start": true, "open": true,
 }
 
 func checkAttr(t testing.TB, tag string, a html.Attribute, out string, strict bool) {
@@ -119,6 +124,10 @@ func checkAttr(t testing.TB, tag string, a html.Attribute, out string, strict bo
 	case "rel":
 		if a.Val != "nofollow noopener" {
 			t.Fatalf("rel is %q: %q", a.Val, out)
+		}
+	case "open":
+		if tag != "details" || a.Val != "" {
+			t.Fatalf("open=%q on <%s>: %q", a.Val, tag, out)
 		}
 	case "type":
 		if tag != "input" || a.Val != "checkbox" {
@@ -225,6 +234,58 @@ func TestRenderRelativeLinks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Collapsible sections keep their <details> and <summary> (with "open"),
+// balanced in the container that opens them; any other raw HTML in their
+// blocks is dropped, as raw HTML always is.
+func TestRenderDetails(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole output, trimmed
+	}{
+		{"section with Markdown inside",
+			"<details>\n<summary>Build options</summary>\n\nRun `make`.\n\n</details>",
+			"<details>\n<summary>Build options</summary>\n<p>Run <code>make</code>.</p>\n</details>"},
+		{"open section", "<details open>\n<summary>Shown</summary>\n\ntext\n</details>",
+			"<details open=\"\">\n<summary>Shown</summary>\n<p>text</p>\n</details>"},
+		{"on one line", "<details><summary>Title</summary>Body text</details>",
+			"<details><summary>Title</summary>Body text</details>"},
+		{"summary text is escaped", "<details><summary>a &lt; b &amp; <b>c</b></summary></details>",
+			"<details><summary>a &lt; b &amp; c</summary></details>"},
+		{"attributes other than open go", `<details class="x" style="color:red" open="open"><summary id="s">T</summary></details>`,
+			`<details open=""><summary>T</summary></details>`},
+		{"other tags in the block go, their script text too",
+			"<details><summary>T</summary><p align=center>kept</p><script>alert(1)</script></details>",
+			"<details><summary>T</summary>kept</details>"},
+		{"unclosed section is closed at the end", "<details>\n<summary>T</summary>\n\ntext",
+			"<details>\n<summary>T</summary>\n<p>text</p>\n</details>"},
+		{"unclosed summary is closed with its section", "<details><summary>T\n\ntext\n\n</details>",
+			"<details><summary>T\n<p>text</p>\n</summary></details>"},
+		{"stray end tags go", "</details>\n\ntext\n\n</summary>", "<p>text</p>"},
+		{"a section opened in a quote closes in it",
+			"> <details>\n> <summary>T</summary>\n\n</details>\n\nafter",
+			"<blockquote>\n<details>\n<summary>T</summary>\n</details>\n</blockquote>\n\n<p>after</p>"},
+		{"other raw HTML is still dropped", "<div align=center>\n<img src=\"https://e.com/l.png\">\n</div>\n\nhi <b>there</b>",
+			"<p>hi there</p>"},
+		{"the words alone change nothing", "<div>details and summary</div>\n\ntext", "<p>text</p>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := string(Render(tc.src))
+			checkSafe(t, out, false)
+			if got := strings.TrimSpace(out); got != tc.want {
+				t.Errorf("Render(%q)\n got %q\nwant %q", tc.src, got, tc.want)
+			}
+		})
+	}
+	t.Run("nesting is bounded", func(t *testing.T) {
+		src := strings.Repeat("<details>", 2*MaxDepth) + "x" + strings.Repeat("</details>", 2*MaxDepth) + "\n\n</details>"
+		out := string(Render(src))
+		if n, m := strings.Count(out, "<details>"), strings.Count(out, "</details>"); n != MaxDepth || m != MaxDepth {
+			t.Errorf("%d <details> and %d </details>, want %d of each: %q", n, m, MaxDepth, out)
+		}
+	})
 }
 
 func TestRenderEmpty(t *testing.T) {

@@ -196,3 +196,28 @@ func TestNoRepositoryInANamespaceNobodyOwns(t *testing.T) {
 	}
 	e.must("GET", "/api/v1/repositories/nobody/app", "nobody", nil, 404)
 }
+
+// Changing one's email address to another account's, in any case, is a
+// 409 conflict that says why; one's own, in another case, is fine.
+func TestEmailTakenIsConflict(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	for _, email := range []string{"alice@example.com", "ALICE@example.COM", " alice@example.com "} {
+		r := e.must("PATCH", "/api/v1/user", "bob", map[string]any{"email": email}, 409)
+		var body struct {
+			Error struct{ Code, Message string }
+		}
+		r.json(&body)
+		if body.Error.Code != "conflict" || body.Error.Message != "an account with that e-mail address exists" {
+			t.Errorf("PATCH email %q: %s", email, r.body)
+		}
+	}
+	var me struct{ Email string }
+	e.must("PATCH", "/api/v1/user", "alice", map[string]any{"email": "Alice@Example.com"}, 200).json(&me)
+	if me.Email != "Alice@Example.com" {
+		t.Errorf("alice's email is %q", me.Email)
+	}
+	e.must("GET", "/api/v1/user", "bob", nil, 200).json(&me)
+	if me.Email != "bob@example.com" {
+		t.Errorf("bob's email is %q", me.Email)
+	}
+}

@@ -28,6 +28,7 @@ var (
 	ErrInvalidPassword = errors.New("password must be 8 to 72 characters, without control characters")
 	ErrInvalidEmail    = errors.New("email address is invalid")
 	ErrUsernameTaken   = errors.New("that name is taken")
+	ErrEmailTaken      = errors.New("an account with that e-mail address exists")
 )
 
 var (
@@ -86,11 +87,14 @@ func NewAccounts(db *models.DB, throttle *Throttle, bus *events.Bus) *Accounts {
 	return &Accounts{db: db, throttle: throttle, events: bus, verified: map[[32]byte]cachedLogin{}, dummy: dummy, touched: map[int64]time.Time{}}
 }
 
-// CreateUser validates and creates an account.
+// CreateUser validates and creates an account. Its email address, without
+// surrounding space, must be one no other account has, in any case
+// (ErrEmailTaken).
 func (a *Accounts) CreateUser(ctx context.Context, username, email, password string, admin bool) (*models.User, error) {
 	if !ValidNamespaceName(username) {
 		return nil, ErrInvalidUsername
 	}
+	email = strings.TrimSpace(email)
 	if !validEmail(email) {
 		return nil, ErrInvalidEmail
 	}
@@ -100,8 +104,11 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 	}
 	u := &models.User{Username: username, Email: email, PasswordHash: hash, IsAdmin: admin}
 	if err := a.db.Users.Create(ctx, u); err != nil {
-		if errors.Is(err, models.ErrConflict) {
+		switch {
+		case errors.Is(err, models.ErrConflict):
 			return nil, ErrUsernameTaken
+		case errors.Is(err, models.ErrEmailTaken):
+			return nil, ErrEmailTaken
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}
@@ -269,10 +276,16 @@ func ConstantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// SetEmail changes an account's email address.
+// SetEmail changes an account's email address, which, as for CreateUser,
+// no other account may have.
 func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) error {
+	email = strings.TrimSpace(email)
 	if !validEmail(email) {
 		return ErrInvalidEmail
 	}
-	return a.db.Users.SetEmail(ctx, userID, email)
+	err := a.db.Users.SetEmail(ctx, userID, email)
+	if errors.Is(err, models.ErrEmailTaken) {
+		return ErrEmailTaken
+	}
+	return err
 }

@@ -36,3 +36,88 @@ func TestCachedLoginFollowsOtherReplicas(t *testing.T) {
 		t.Fatalf("login on B after A disabled the account = %v, want ErrBadCredentials", err)
 	}
 }
+
+// Two accounts never share an email address, compared without case and
+// surrounding space: at sign-up, through `wharf user create` (both
+// CreateUser) and when an address is changed.
+func TestEmailAddressesAreUnique(t *testing.T) {
+	db := testDB(t)
+	ctx := t.Context()
+	a := NewAccounts(db, nil, nil)
+	alice, err := a.CreateUser(ctx, "alice", "Alice@Example.com", "good-password-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, email string
+		want              error
+	}{
+		{"the same address", "bob", "Alice@Example.com", ErrEmailTaken},
+		{"in another case", "bob", "alice@EXAMPLE.COM", ErrEmailTaken},
+		{"with space around it", "bob", "  alice@example.com\t", ErrEmailTaken},
+		{"a taken name is still a taken name", "alice", "other@example.com", ErrUsernameTaken},
+		{"another address", "bob", " bob@example.com ", nil},
+		{"after it is taken", "carol", "BOB@example.com", ErrEmailTaken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := a.CreateUser(ctx, tc.user, tc.email, "good-password-1", false)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("CreateUser(%q, %q) = %v, want %v", tc.user, tc.email, err, tc.want)
+			}
+			if err == nil && u.Email != "bob@example.com" {
+				t.Errorf("stored email %q, want it trimmed", u.Email)
+			}
+		})
+	}
+	bob, err := a.UserByName(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := []struct {
+		name  string
+		id    int64
+		email string
+		want  error
+	}{
+		{"to another account's address", bob.ID, "ALICE@example.com", ErrEmailTaken},
+		{"to one's own address in another case", alice.ID, "alice@example.com", nil},
+		{"to a new address", bob.ID, " robert@example.com", nil},
+		{"to the address just left", alice.ID, "bob@example.com", nil},
+	}
+	for _, tc := range changes {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := a.SetEmail(ctx, tc.id, tc.email); !errors.Is(err, tc.want) {
+				t.Fatalf("SetEmail(%d, %q) = %v, want %v", tc.id, tc.email, err, tc.want)
+			}
+		})
+	}
+	if u, _ := db.Users.Get(ctx, bob.ID); u.Email != "robert@example.com" {
+		t.Errorf("bob's email is %q", u.Email)
+	}
+}
+
+// A database that already holds accounts sharing an address (from before
+// addresses were unique; no unique index could be created over it) keeps
+// working: both accounts sign in, and no third one may join them.
+func TestExistingDuplicateEmailsKeepWorking(t *testing.T) {
+	db := testDB(t)
+	ctx := t.Context()
+	a := NewAccounts(db, nil, nil)
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := a.CreateUser(ctx, name, name+"@example.com", "good-password-1", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Writer().Exec("UPDATE users SET email = 'ALICE@example.com' WHERE username = 'bob'").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := a.Authenticate(ctx, "10.0.0.1", name, "good-password-1"); err != nil {
+			t.Errorf("%s signs in: %v", name, err)
+		}
+	}
+	if _, err := a.CreateUser(ctx, "carol", "alice@example.com", "good-password-1", false); !errors.Is(err, ErrEmailTaken) {
+		t.Errorf("a third account with the address: %v, want ErrEmailTaken", err)
+	}
+}

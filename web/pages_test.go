@@ -108,6 +108,27 @@ func TestSignupRefusesTakenEmail(t *testing.T) {
 	}
 }
 
+// The sign-in form takes a username in any case (and with space around
+// it): names are stored lowercase, and the session is the account's.
+func TestSigninIgnoresUsernameCase(t *testing.T) {
+	e := newEnv(t, "alice")
+	for _, user := range []string{"Alice", "ALICE", " aLiCe "} {
+		t.Run(user, func(t *testing.T) {
+			b := e.browser()
+			b.signin(user)
+			p := b.must(b.get("/settings"), http.StatusOK, "settings")
+			if !strings.Contains(p.body, `<a href="/u/alice" class="avatar" title="alice">`) {
+				t.Errorf("signed in as %q, the page is not alice's: %.3000s", user, p.body)
+			}
+		})
+	}
+	b := e.browser()
+	p := b.post("/signin", "/signin", url.Values{"username": {"Alice"}, "password": {"wrong-password"}})
+	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Incorrect username or password.") {
+		t.Errorf("a wrong password as Alice: %d", p.status)
+	}
+}
+
 // Script in a description, README or comment renders inert.
 func TestXSSRendersInert(t *testing.T) {
 	e := newEnv(t, "alice")

@@ -181,10 +181,13 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 }
 
 // Authenticate checks a username with a password or a personal access
-// token, as Basic auth carries them. Repeated failures for one name from
-// one address, or from one address altogether, are throttled
-// (ErrThrottled; see Throttle).
+// token, as Basic auth carries them. The username is compared without
+// case, as names are stored lowercase: "Alice" signs in as alice, on the
+// web, with docker login and in the API alike. Repeated failures for one
+// name from one address, or from one address altogether, are throttled
+// (ErrThrottled; see Throttle), by the name in lowercase.
 func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
+	username = foldName(username)
 	// A verified client certificate of this account is its credential:
 	// the password given beside it (docker login asks for one) is not
 	// looked at.
@@ -212,6 +215,7 @@ func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string
 // checkPassword authenticates username and password. Unknown users cost a
 // bcrypt comparison too, so timing does not reveal which accounts exist.
 func (a *Accounts) checkPassword(ctx context.Context, ip, username, password string) (*Identity, error) {
+	username = foldName(username)
 	if err := a.throttle.Check(ip, username); err != nil {
 		return nil, err
 	}
@@ -269,6 +273,18 @@ func (a *Accounts) UserByName(ctx context.Context, name string) (*models.User, e
 		return nil, models.ErrNotFound
 	}
 	return a.db.Users.GetByName(ctx, name)
+}
+
+// foldName is a username as accounts have it: its ASCII letters in
+// lowercase (valid names are ASCII; other text is left as it is, and so
+// names no account).
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 // ConstantTimeEqual compares secrets without leaking where they differ.

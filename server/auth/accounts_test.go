@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // A replica that verified a password a moment ago must not keep accepting
@@ -119,5 +120,56 @@ func TestExistingDuplicateEmailsKeepWorking(t *testing.T) {
 	}
 	if _, err := a.CreateUser(ctx, "carol", "alice@example.com", "good-password-1", false); !errors.Is(err, ErrEmailTaken) {
 		t.Errorf("a third account with the address: %v, want ErrEmailTaken", err)
+	}
+}
+
+// Names are stored lowercase, and a username is compared without case:
+// "Alice" signs in as alice, with her password or a token of hers, and
+// failures under any spelling count in alice's one throttle bucket.
+func TestAuthenticateIgnoresCase(t *testing.T) {
+	db := testDB(t)
+	ctx := t.Context()
+	a := NewAccounts(db, NewThrottle(3, time.Hour, nil), nil)
+	u, err := a.CreateUser(ctx, "alice", "alice@example.com", "good-password-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.CreateToken(ctx, &Identity{UserID: u.ID, Username: "alice"}, "ci", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, secret string
+		want               error
+	}{
+		{"lowercase", "alice", "good-password-1", nil},
+		{"capitalized", "Alice", "good-password-1", nil},
+		{"uppercase", "ALICE", "good-password-1", nil},
+		{"mixed case", "aLiCe", "good-password-1", nil},
+		{"a token under another case", "ALICE", tok.Secret, nil},
+		{"a wrong password is still wrong", "Alice", "bad-password-1", ErrBadCredentials},
+		{"another name is not folded into alice", "alicé", "good-password-1", ErrBadCredentials},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := a.Authenticate(ctx, "10.0.0.1", tc.user, tc.secret)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Authenticate(%q) = %v, want %v", tc.user, err, tc.want)
+			}
+			if err == nil && (id.Username != "alice" || id.UserID != u.ID) {
+				t.Fatalf("Authenticate(%q) = %+v, want alice", tc.user, id)
+			}
+		})
+	}
+	// From another address, three failures under three spellings fill
+	// the one bucket, and then even the right password waits.
+	for _, name := range []string{"ALICE", "alice", "AlIcE"} {
+		if _, err := a.Authenticate(ctx, "10.0.0.2", name, "bad-password-1"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("wrong password as %q: %v", name, err)
+		}
+	}
+	var th *ErrThrottled
+	if _, err := a.Authenticate(ctx, "10.0.0.2", "aLICE", "good-password-1"); !errors.As(err, &th) {
+		t.Fatalf("after three failures under other spellings = %v, want ErrThrottled", err)
 	}
 }

@@ -27,13 +27,19 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
+// ErrEmailTaken is returned when another account has the email address.
+var ErrEmailTaken = errors.New("email address already in use")
+
 // Create inserts u and claims its namespace; a taken name answers
-// ErrConflict.
+// ErrConflict, an email address another account has ErrEmailTaken.
 func (s *UserStore) Create(ctx context.Context, u *User) error {
 	now := time.Now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		if err := claimNamespace(tx, u.Username, NamespaceUser, now); err != nil {
+			return err
+		}
+		if err := checkEmailFree(tx, u.Email, 0); err != nil {
 			return err
 		}
 		err := tx.Create(u).Error
@@ -130,10 +136,46 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "duplicate key value")
 }
 
-// SetEmail changes an account's email address.
+// SetEmail changes an account's email address; one another account has
+// answers ErrEmailTaken.
 func (s *UserStore) SetEmail(ctx context.Context, userID int64, email string) error {
-	return s.write(ctx).Model(&User{}).Where("id = ?", userID).
-		Updates(map[string]any{"email": email, "updated_at": time.Now().UTC()}).Error
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := checkEmailFree(tx, email, userID); err != nil {
+			return err
+		}
+		return tx.Model(&User{}).Where("id = ?", userID).
+			Updates(map[string]any{"email": email, "updated_at": time.Now().UTC()}).Error
+	})
+}
+
+// emailLock is the PostgreSQL advisory lock that checkEmailFree takes.
+const emailLock = 0x7768617266656d6c // "wharfeml"
+
+// checkEmailFree answers ErrEmailTaken if an account other than except (0
+// for none) has email, compared without case or surrounding space.
+//
+// Unique addresses are kept here, in the write transaction, and not by a
+// unique index on lower(email): databases of older Wharfs may already
+// hold accounts that share an address, and creating the index would fail
+// their migration. Those accounts keep working (GetByEmail finds neither);
+// no new account or change can add to them. SQLite's write transactions
+// are immediate, one at a time; on PostgreSQL the transaction takes an
+// advisory lock first, so that two sign-ups cannot both pass the check.
+func checkEmailFree(tx *gorm.DB, email string, except int64) error {
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(emailLock)).Error; err != nil {
+			return err
+		}
+	}
+	var n int64
+	if err := tx.Raw("SELECT COUNT(*) FROM users WHERE lower(trim(email)) = lower(CAST(? AS TEXT)) AND id <> ?",
+		strings.TrimSpace(email), except).Scan(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrEmailTaken
+	}
+	return nil
 }
 
 // GetByEmail finds the one account with this email address (compared

@@ -80,7 +80,7 @@ func (w *accountPages) signup(c *gin.Context) {
 	if err != nil {
 		switch {
 		case errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidEmail),
-			errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrUsernameTaken):
+			errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrUsernameTaken), errors.Is(err, auth.ErrEmailTaken):
 			f.Error = capitalize(err.Error()) + "."
 			w.render(c, http.StatusBadRequest, "signup.html", "Sign up", f)
 		default:

@@ -110,3 +110,32 @@ func TestMarkdownLimitsInForms(t *testing.T) {
 		t.Errorf("the saved comment is gone: %.3000s", p.body)
 	}
 }
+
+// A README's links and images relative to its page point at files the
+// registry does not have: the repository page shows their text without an
+// href or a src, and keeps absolute links and images.
+func TestReadmeRelativeLinksOnThePage(t *testing.T) {
+	e := newEnv(t, "alice")
+	b := e.browser()
+	b.signin("alice")
+	b.must(b.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	readme := "Read [the guide](docs/guide.md) or [the site](https://example.com/app).\n\n" +
+		"![the logo](img/logo.png) ![badge](https://ci.example.com/badge.svg)\n"
+	b.must(b.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {readme}, "visibility": {"public"}}),
+		http.StatusSeeOther, "save readme")
+	p := e.browser().must(e.browser().get("/r/alice/app"), http.StatusOK, "view")
+	for _, want := range []string{
+		"Read the guide or ",
+		`<a href="https://example.com/app" rel="nofollow noopener">the site</a>`,
+		`the logo <img src="https://ci.example.com/badge.svg" alt="badge">`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("no %q on the page: %.5000s", want, p.body)
+		}
+	}
+	for _, bad := range []string{"docs/guide.md", "img/logo.png"} {
+		if strings.Contains(p.body, bad) {
+			t.Errorf("the page still points at %q: %.5000s", bad, p.body)
+		}
+	}
+}

@@ -86,6 +86,49 @@ func TestSignupIgnoresExtraFields(t *testing.T) {
 	}
 }
 
+// Sign-up refuses an email address another account has, in any case and
+// with space around it, with a message on the form that keeps what was
+// typed.
+func TestSignupRefusesTakenEmail(t *testing.T) {
+	e := newEnv(t, "alice") // alice@example.com
+	for _, email := range []string{"alice@example.com", "ALICE@Example.com", " alice@example.com "} {
+		t.Run(email, func(t *testing.T) {
+			b := e.browser()
+			p := b.post("/signup", "/signup", url.Values{"username": {"alice2"}, "email": {email}, "password": {pw}, "password2": {pw}})
+			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "An account with that e-mail address exists.") {
+				t.Fatalf("sign-up with %q: %d %.3000s", email, p.status, p.body)
+			}
+			if !strings.Contains(p.body, `value="alice2"`) {
+				t.Errorf("the form lost the username: %.3000s", p.body)
+			}
+			if _, err := e.app.DB.Users.GetByName(t.Context(), "alice2"); err == nil {
+				t.Fatal("the account was created")
+			}
+		})
+	}
+}
+
+// The sign-in form takes a username in any case (and with space around
+// it): names are stored lowercase, and the session is the account's.
+func TestSigninIgnoresUsernameCase(t *testing.T) {
+	e := newEnv(t, "alice")
+	for _, user := range []string{"Alice", "ALICE", " aLiCe "} {
+		t.Run(user, func(t *testing.T) {
+			b := e.browser()
+			b.signin(user)
+			p := b.must(b.get("/settings"), http.StatusOK, "settings")
+			if !strings.Contains(p.body, `<a href="/u/alice" class="avatar" title="alice">`) {
+				t.Errorf("signed in as %q, the page is not alice's: %.3000s", user, p.body)
+			}
+		})
+	}
+	b := e.browser()
+	p := b.post("/signin", "/signin", url.Values{"username": {"Alice"}, "password": {"wrong-password"}})
+	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Incorrect username or password.") {
+		t.Errorf("a wrong password as Alice: %d", p.status)
+	}
+}
+
 // Script in a description, README or comment renders inert.
 func TestXSSRendersInert(t *testing.T) {
 	e := newEnv(t, "alice")

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -195,4 +197,67 @@ func TestNoRepositoryInANamespaceNobodyOwns(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.must("GET", "/api/v1/repositories/nobody/app", "nobody", nil, 404)
+}
+
+// Changing one's email address to another account's, in any case, is a
+// 409 conflict that says why; one's own, in another case, is fine.
+func TestEmailTakenIsConflict(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	for _, email := range []string{"alice@example.com", "ALICE@example.COM", " alice@example.com "} {
+		r := e.must("PATCH", "/api/v1/user", "bob", map[string]any{"email": email}, 409)
+		var body struct {
+			Error struct{ Code, Message string }
+		}
+		r.json(&body)
+		if body.Error.Code != "conflict" || body.Error.Message != "an account with that e-mail address exists" {
+			t.Errorf("PATCH email %q: %s", email, r.body)
+		}
+	}
+	var me struct{ Email string }
+	e.must("PATCH", "/api/v1/user", "alice", map[string]any{"email": "Alice@Example.com"}, 200).json(&me)
+	if me.Email != "Alice@Example.com" {
+		t.Errorf("alice's email is %q", me.Email)
+	}
+	e.must("GET", "/api/v1/user", "bob", nil, 200).json(&me)
+	if me.Email != "bob@example.com" {
+		t.Errorf("bob's email is %q", me.Email)
+	}
+}
+
+// A username is compared without case wherever credentials are given:
+// Basic auth on the API, docker login's Basic auth on the token endpoint,
+// and the OAuth password grant; the identity is the stored lowercase name.
+func TestSignInIgnoresUsernameCase(t *testing.T) {
+	e := newEnv(t, "alice")
+	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app", "visibility": "private"}, 201)
+	for _, user := range []string{"Alice", "ALICE"} {
+		t.Run(user, func(t *testing.T) {
+			var me struct{ Username string }
+			e.must("GET", "/api/v1/user", user, nil, 200).json(&me)
+			if me.Username != "alice" {
+				t.Errorf("API as %q is %q", user, me.Username)
+			}
+			tok, access := e.registryToken(user, "repository:alice/app:pull,push")
+			if len(access) != 1 || fmt.Sprint(access[0]["actions"]) != "[pull push]" {
+				t.Errorf("token as %q grants %v", user, access)
+			}
+			var claims struct{ Sub string }
+			payload, _ := jsonSegment(strings.Split(tok, ".")[1])
+			_ = json.Unmarshal(payload, &claims)
+			if claims.Sub != "alice" {
+				t.Errorf("token as %q is for %q", user, claims.Sub)
+			}
+			form := "service=wharf.test&scope=repository:alice/app:pull&grant_type=password&username=" + user + "&password=" + pw
+			req, _ := http.NewRequest("POST", e.srv.URL+"/v2/token", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("password grant as %q: %d", user, res.StatusCode)
+			}
+		})
+	}
 }

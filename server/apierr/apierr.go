@@ -117,6 +117,8 @@ func Of(err error) *Error {
 		return &Error{Code: NotFound, Message: NotFound.Message, Cause: err}
 	case errors.Is(err, models.ErrLastOwner):
 		return &Error{Code: Conflict, Message: err.Error(), Cause: err}
+	case errors.Is(err, auth.ErrEmailTaken), errors.Is(err, models.ErrEmailTaken):
+		return &Error{Code: Conflict, Message: err.Error(), Cause: err}
 	case errors.Is(err, models.ErrConflict), errors.Is(err, auth.ErrUsernameTaken):
 		return &Error{Code: Conflict, Message: Conflict.Message, Cause: err}
 	case errors.Is(err, hub.ErrSearchUnavailable):

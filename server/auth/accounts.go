@@ -28,6 +28,7 @@ var (
 	ErrInvalidPassword = errors.New("password must be 8 to 72 characters, without control characters")
 	ErrInvalidEmail    = errors.New("email address is invalid")
 	ErrUsernameTaken   = errors.New("that name is taken")
+	ErrEmailTaken      = errors.New("an account with that e-mail address exists")
 )
 
 var (
@@ -86,11 +87,14 @@ func NewAccounts(db *models.DB, throttle *Throttle, bus *events.Bus) *Accounts {
 	return &Accounts{db: db, throttle: throttle, events: bus, verified: map[[32]byte]cachedLogin{}, dummy: dummy, touched: map[int64]time.Time{}}
 }
 
-// CreateUser validates and creates an account.
+// CreateUser validates and creates an account. Its email address, without
+// surrounding space, must be one no other account has, in any case
+// (ErrEmailTaken).
 func (a *Accounts) CreateUser(ctx context.Context, username, email, password string, admin bool) (*models.User, error) {
 	if !ValidNamespaceName(username) {
 		return nil, ErrInvalidUsername
 	}
+	email = strings.TrimSpace(email)
 	if !validEmail(email) {
 		return nil, ErrInvalidEmail
 	}
@@ -100,8 +104,11 @@ func (a *Accounts) CreateUser(ctx context.Context, username, email, password str
 	}
 	u := &models.User{Username: username, Email: email, PasswordHash: hash, IsAdmin: admin}
 	if err := a.db.Users.Create(ctx, u); err != nil {
-		if errors.Is(err, models.ErrConflict) {
+		switch {
+		case errors.Is(err, models.ErrConflict):
 			return nil, ErrUsernameTaken
+		case errors.Is(err, models.ErrEmailTaken):
+			return nil, ErrEmailTaken
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}
@@ -174,10 +181,13 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 }
 
 // Authenticate checks a username with a password or a personal access
-// token, as Basic auth carries them. Repeated failures for one name from
-// one address, or from one address altogether, are throttled
-// (ErrThrottled; see Throttle).
+// token, as Basic auth carries them. The username is compared without
+// case, as names are stored lowercase: "Alice" signs in as alice, on the
+// web, with docker login and in the API alike. Repeated failures for one
+// name from one address, or from one address altogether, are throttled
+// (ErrThrottled; see Throttle), by the name in lowercase.
 func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
+	username = foldName(username)
 	// A verified client certificate of this account is its credential:
 	// the password given beside it (docker login asks for one) is not
 	// looked at.
@@ -205,6 +215,7 @@ func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string
 // checkPassword authenticates username and password. Unknown users cost a
 // bcrypt comparison too, so timing does not reveal which accounts exist.
 func (a *Accounts) checkPassword(ctx context.Context, ip, username, password string) (*Identity, error) {
+	username = foldName(username)
 	if err := a.throttle.Check(ip, username); err != nil {
 		return nil, err
 	}
@@ -264,15 +275,33 @@ func (a *Accounts) UserByName(ctx context.Context, name string) (*models.User, e
 	return a.db.Users.GetByName(ctx, name)
 }
 
+// foldName is a username as accounts have it: its ASCII letters in
+// lowercase (valid names are ASCII; other text is left as it is, and so
+// names no account).
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // ConstantTimeEqual compares secrets without leaking where they differ.
 func ConstantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// SetEmail changes an account's email address.
+// SetEmail changes an account's email address, which, as for CreateUser,
+// no other account may have.
 func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) error {
+	email = strings.TrimSpace(email)
 	if !validEmail(email) {
 		return ErrInvalidEmail
 	}
-	return a.db.Users.SetEmail(ctx, userID, email)
+	err := a.db.Users.SetEmail(ctx, userID, email)
+	if errors.Is(err, models.ErrEmailTaken) {
+		return ErrEmailTaken
+	}
+	return err
 }

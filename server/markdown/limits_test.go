@@ -116,9 +116,9 @@ func TestRenderRefusesWhatItBounds(t *testing.T) {
 		not       string // not in the HTML
 	}{
 		{"deeply nested parentheses are not a destination",
-			"[a](" + strings.Repeat("(", maxLinkParens+1) + "x" + strings.Repeat(")", maxLinkParens+1) + ")", "[a]", "<a "},
+			"[a](/" + strings.Repeat("(", maxLinkParens+1) + "x" + strings.Repeat(")", maxLinkParens+1) + ")", "[a]", "<a "},
 		{"nested parentheses within the bound are",
-			"[a](" + strings.Repeat("(", maxLinkParens) + "x" + strings.Repeat(")", maxLinkParens) + ")", "<a ", "[a]"},
+			"[a](/" + strings.Repeat("(", maxLinkParens) + "x" + strings.Repeat(")", maxLinkParens) + ")", "<a ", "[a]"},
 		{"< inside <...> is not a destination", "[a](<b<c>)", "[a]", "<a "},
 		{"a shortcut reference still works after a refused destination",
 			"[a](<b<c>)\n\n[a]: https://example.com/", `<a href="https://example.com/" rel="nofollow noopener">a</a>`, ""},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
+	"net/url"
 	"regexp"
 	"strconv"
 	"unicode/utf8"
@@ -21,7 +22,7 @@ import (
 // Version names what Render makes of a text. HTML stored beside a text
 // says which version made it; bump Version whenever a change here changes
 // the output, and stored HTML of older versions is rendered again, once.
-const Version = 2
+const Version = 4
 
 // Size limits. Callers refuse longer texts with their own, smaller
 // limits (READMEs and comments); these make Render safe on its own.
@@ -44,7 +45,8 @@ const linkRel = "nofollow noopener"
 
 // md renders CommonMark with the GitHub extensions, through the bounded
 // parsers of limits.go. Raw HTML is never passed through (goldmark's
-// default: it becomes a comment that the sanitizer then drops).
+// default: it becomes a comment that the sanitizer then drops), but for
+// <details> and <summary> (details.go).
 var md = goldmark.New(
 	goldmark.WithParser(parser.NewParser(
 		parser.WithBlockParsers(blockParsers()...),
@@ -57,11 +59,14 @@ var md = goldmark.New(
 		parser.WithASTTransformers(
 			util.Prioritized(extension.NewTableASTTransformer(), 0),
 			util.Prioritized(relTransformer{}, 1000),
+			util.Prioritized(nowhereTransformer{}, 1001),
+			util.Prioritized(detailsTransformer{}, 1002),
 		),
 	)),
 	goldmark.WithRendererOptions(renderer.WithNodeRenderers(
 		util.Prioritized(extension.NewTableHTMLRenderer(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)), 500),
 		util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500),
+		util.Prioritized(detailsRenderer{}, 500),
 	)),
 	goldmark.WithExtensions(extension.Linkify, extension.TaskList),
 )
@@ -107,6 +112,10 @@ var policy = func() *bluemonday.Policy {
 	p.AllowAttrs("checked", "disabled").Matching(regexp.MustCompile(`^$`)).OnElements("input")
 	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
 	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
+	// Collapsible sections (details.go), which UGCPolicy admits too: said
+	// here so that they stay whatever its defaults become.
+	p.AllowElements("details", "summary")
+	p.AllowAttrs("open").Matching(regexp.MustCompile(`^$`)).OnElements("details")
 	return p
 }()
 
@@ -185,4 +194,59 @@ func (relTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Conte
 		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// nowhereTransformer unwraps links and images whose destination is
+// relative to the page, such as "docs/guide.md" or "img/logo.png" in a
+// README written for a source tree. A registry has no files beside the
+// README, so the browser would resolve them to pages of the hub that do
+// not exist: a link becomes its text, an image its alt text. A fragment
+// ("#usage"), a path from the site's root ("/u/alice", a page of this
+// hub) and an absolute URL are kept; the sanitizer then decides on the
+// URL's scheme.
+type nowhereTransformer struct{}
+
+func (nowhereTransformer) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	var nowhere []ast.Node
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Link:
+			if pointsNowhere(n.Destination) {
+				nowhere = append(nowhere, n)
+			}
+		case *ast.Image:
+			if pointsNowhere(n.Destination) {
+				nowhere = append(nowhere, n)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	// Outer nodes first: an image inside a link moves to the link's
+	// parent before it is unwrapped in turn.
+	for _, n := range nowhere {
+		parent := n.Parent()
+		for c := n.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, n, c)
+			c = next
+		}
+		parent.RemoveChild(parent, n)
+	}
+}
+
+// pointsNowhere reports whether a link destination is relative to the
+// page it is on (see nowhereTransformer). An empty one is: it names the
+// page itself.
+func pointsNowhere(dest []byte) bool {
+	if len(dest) > 0 && (dest[0] == '#' || dest[0] == '/') {
+		return false
+	}
+	u, err := url.Parse(string(dest))
+	if err != nil {
+		return false // the sanitizer drops what it cannot parse
+	}
+	return u.Scheme == ""
 }

@@ -46,6 +46,10 @@ var hostile = []struct{ name, src string }{
 	{"table with html", "| a |\n|---|\n| <script>alert(1)</script> |"},
 	{"linkify javascript", "see javascript:alert(1) and javascript://example.com/%0aalert(1)"},
 	{"file scheme", "[x](file:///etc/passwd)"},
+	{"details with a handler", `<details open ontoggle=alert(1)><summary onclick="alert(1)">x</summary></details>`},
+	{"details around script", "<details>\n<summary>x</summary>\n<script>alert(1)</script>\n<img src=x onerror=alert(1)>\n</details>"},
+	{"details with style text", "<details><style><img src=x onerror=alert(1)></style></details>"},
+	{"details with an escaped tag", "<details><summary>&lt;script&gt;alert(1)&lt;/script&gt;</summary></details>"},
 }
 
 // checkSafe fails t if html contains anything that could run script or
@@ -84,11 +88,12 @@ var allowedTags = map[string]bool{
 	"em": true, "strong": true, "del": true, "code": true, "pre": true, "blockquote": true,
 	"ul": true, "ol": true, "li": true, "a": true, "img": true, "input": true,
 	"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
+	"details": true, "summary": true,
 }
 
 var allowedAttrs = map[string]bool{
 	"href": true, "rel": true, "src": true, "alt": true, "title": true, "class": true,
-	"type": true, "checked": true, "disabled": true, "align": true, "start": true,
+	"type": true, "checked": true, "disabled": true, "align": true, "start": true, "open": true,
 }
 
 func checkAttr(t testing.TB, tag string, a html.Attribute, out string, strict bool) {
@@ -119,6 +124,10 @@ func checkAttr(t testing.TB, tag string, a html.Attribute, out string, strict bo
 	case "rel":
 		if a.Val != "nofollow noopener" {
 			t.Fatalf("rel is %q: %q", a.Val, out)
+		}
+	case "open":
+		if tag != "details" || a.Val != "" {
+			t.Fatalf("open=%q on <%s>: %q", a.Val, tag, out)
 		}
 	case "type":
 		if tag != "input" || a.Val != "checkbox" {
@@ -182,6 +191,101 @@ func TestRenderMarkdown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A README is written for a source tree that the registry does not have:
+// links and images relative to the page would resolve to hub pages that
+// do not exist. Their text stays, without an href or a src; fragments,
+// paths from the site's root and absolute URLs are kept.
+func TestRenderRelativeLinks(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole output, trimmed
+	}{
+		{"relative link is its text", "see [the guide](docs/guide.md) first", `<p>see the guide first</p>`},
+		{"dot relative link", "[up](../README.md) and [here](./x.md)", `<p>up and here</p>`},
+		{"link text keeps its markup", "[**bold** `code`](docs/x.md)", `<p><strong>bold</strong> <code>code</code></p>`},
+		{"reference link", "[guide][g]\n\n[g]: docs/guide.md \"Guide\"", `<p>guide</p>`},
+		{"query-only link", "[page 2](?page=2)", `<p>page 2</p>`},
+		{"empty link", "[nothing]()", `<p>nothing</p>`},
+		{"bare host without scheme", "[site](www.example.com)", `<p>site</p>`},
+		{"relative image is its alt text", "![the logo](img/logo.png)", `<p>the logo</p>`},
+		{"relative image with title", "a ![logo](img/logo.png \"Logo\") b", `<p>a logo b</p>`},
+		{"relative image in an absolute link", "[![build](img/ci.svg)](https://ci.example.com/app)",
+			`<p><a href="https://ci.example.com/app" rel="nofollow noopener">build</a></p>`},
+		{"absolute image in a relative link", "[![build](https://ci.example.com/b.svg)](docs/ci.md)",
+			`<p><img src="https://ci.example.com/b.svg" alt="build"></p>`},
+		{"relative image in a relative link", "[![logo](img/l.png)](docs/x.md)", `<p>logo</p>`},
+		{"absolute link kept", "[docs](https://example.com/docs)", `<p><a href="https://example.com/docs" rel="nofollow noopener">docs</a></p>`},
+		{"http link kept", "[docs](http://example.com/)", `<p><a href="http://example.com/" rel="nofollow noopener">docs</a></p>`},
+		{"anchor kept", "[usage](#usage)", `<p><a href="#usage" rel="nofollow noopener">usage</a></p>`},
+		{"root path kept", "[alice](/u/alice)", `<p><a href="/u/alice" rel="nofollow noopener">alice</a></p>`},
+		{"mailto kept", "[mail](mailto:a@example.com)", `<p><a href="mailto:a@example.com" rel="nofollow noopener">mail</a></p>`},
+		{"absolute image kept", "![logo](https://example.com/l.png)", `<p><img src="https://example.com/l.png" alt="logo"></p>`},
+		{"autolink kept", "<https://example.com/x>", `<p><a href="https://example.com/x" rel="nofollow noopener">https://example.com/x</a></p>`},
+		{"linkified text kept", "www.example.com", `<p><a href="http://www.example.com" rel="nofollow noopener">www.example.com</a></p>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := string(Render(tc.src))
+			checkSafe(t, out, false)
+			if got := strings.TrimSpace(out); got != tc.want {
+				t.Errorf("Render(%q)\n got %q\nwant %q", tc.src, got, tc.want)
+			}
+		})
+	}
+}
+
+// Collapsible sections keep their <details> and <summary> (with "open"),
+// balanced in the container that opens them; any other raw HTML in their
+// blocks is dropped, as raw HTML always is.
+func TestRenderDetails(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole output, trimmed
+	}{
+		{"section with Markdown inside",
+			"<details>\n<summary>Build options</summary>\n\nRun `make`.\n\n</details>",
+			"<details>\n<summary>Build options</summary>\n<p>Run <code>make</code>.</p>\n</details>"},
+		{"open section", "<details open>\n<summary>Shown</summary>\n\ntext\n</details>",
+			"<details open=\"\">\n<summary>Shown</summary>\n<p>text</p>\n</details>"},
+		{"on one line", "<details><summary>Title</summary>Body text</details>",
+			"<details><summary>Title</summary>Body text</details>"},
+		{"summary text is escaped", "<details><summary>a &lt; b &amp; <b>c</b></summary></details>",
+			"<details><summary>a &lt; b &amp; c</summary></details>"},
+		{"attributes other than open go", `<details class="x" style="color:red" open="open"><summary id="s">T</summary></details>`,
+			`<details open=""><summary>T</summary></details>`},
+		{"other tags in the block go, their script text too",
+			"<details><summary>T</summary><p align=center>kept</p><script>alert(1)</script></details>",
+			"<details><summary>T</summary>kept</details>"},
+		{"unclosed section is closed at the end", "<details>\n<summary>T</summary>\n\ntext",
+			"<details>\n<summary>T</summary>\n<p>text</p>\n</details>"},
+		{"unclosed summary is closed with its section", "<details><summary>T\n\ntext\n\n</details>",
+			"<details><summary>T\n<p>text</p>\n</summary></details>"},
+		{"stray end tags go", "</details>\n\ntext\n\n</summary>", "<p>text</p>"},
+		{"a section opened in a quote closes in it",
+			"> <details>\n> <summary>T</summary>\n\n</details>\n\nafter",
+			"<blockquote>\n<details>\n<summary>T</summary>\n</details>\n</blockquote>\n\n<p>after</p>"},
+		{"other raw HTML is still dropped", "<div align=center>\n<img src=\"https://e.com/l.png\">\n</div>\n\nhi <b>there</b>",
+			"<p>hi there</p>"},
+		{"the words alone change nothing", "<div>details and summary</div>\n\ntext", "<p>text</p>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := string(Render(tc.src))
+			checkSafe(t, out, false)
+			if got := strings.TrimSpace(out); got != tc.want {
+				t.Errorf("Render(%q)\n got %q\nwant %q", tc.src, got, tc.want)
+			}
+		})
+	}
+	t.Run("nesting is bounded", func(t *testing.T) {
+		src := strings.Repeat("<details>", 2*MaxDepth) + "x" + strings.Repeat("</details>", 2*MaxDepth) + "\n\n</details>"
+		out := string(Render(src))
+		if n, m := strings.Count(out, "<details>"), strings.Count(out, "</details>"); n != MaxDepth || m != MaxDepth {
+			t.Errorf("%d <details> and %d </details>, want %d of each: %q", n, m, MaxDepth, out)
+		}
+	})
 }
 
 func TestRenderEmpty(t *testing.T) {

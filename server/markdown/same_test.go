@@ -8,6 +8,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
 )
 
@@ -18,7 +19,10 @@ var unbounded = goldmark.New(
 		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
 		extension.Strikethrough, extension.Linkify, extension.TaskList,
 	),
-	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(relTransformer{}, 1000))),
+	goldmark.WithParserOptions(parser.WithASTTransformers(
+		util.Prioritized(relTransformer{}, 1000), util.Prioritized(nowhereTransformer{}, 1001),
+		util.Prioritized(detailsTransformer{}, 1002))),
+	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(detailsRenderer{}, 500))),
 )
 
 // ordinary is Markdown as READMEs and comments are written, with every
@@ -36,6 +40,7 @@ var ordinary = []string{
 	"Autolinks <https://example.com>, www.example.com, https://example.com/path?q=1 and mail@example.com.\n",
 	"- [x] done\n- [ ] todo\n\n1. first\n2. second\n\n***\n\nSetext\n======\n\n    indented code\n",
 	"Escapes \\*not emphasis\\*, \\[not a link\\], a \\| pipe, entities &amp; &copy; &#35;.\n",
+	"<details>\n<summary>More</summary>\n\n- [a](https://e.com/a)\n\n</details>\n",
 	"Hard  \nbreak and soft\nbreak; <b>raw</b> <!-- comment --> html.\n",
 	"***strong emph*** and *a **b** c* and __d__ _e_ ~f~ ~~g~~ a*b*c snake_case_name\n",
 }

@@ -275,10 +275,13 @@ func TestDockerCLI(t *testing.T) {
 			return strings.Split(strings.TrimSpace(out), "\n")
 		}
 		const app = "alice/app|the wharf demo app|2"
+		const secret = "alice/secret|alice's hidden things|0"
+		// The index catches up within a moment (rows come from the
+		// database, so only words of the new descriptions show it).
 		deadline := time.Now().Add(20 * time.Second)
-		for !slices.Contains(search("", "alice"), app) {
+		for !slices.Contains(search("", "demo"), app) || !slices.Contains(search("alice", "hidden"), secret) {
 			if time.Now().After(deadline) {
-				t.Fatalf("docker search does not list %s: %q", app, search("", "alice"))
+				t.Fatalf("docker search does not find the new descriptions: %q, %q", search("", "demo"), search("alice", "hidden"))
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

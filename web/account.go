@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -81,7 +83,7 @@ func (w *accountPages) signup(c *gin.Context) {
 		switch {
 		case errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidEmail),
 			errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrUsernameTaken), errors.Is(err, auth.ErrEmailTaken):
-			f.Error = capitalize(err.Error()) + "."
+			f.Error = sentence(err.Error())
 			w.render(c, http.StatusBadRequest, "signup.html", "Sign up", f)
 		default:
 			w.fail(c, err)
@@ -97,11 +99,20 @@ func (w *accountPages) signup(c *gin.Context) {
 	redirectTo(c, f.Next)
 }
 
-func capitalize(s string) string {
+// sentence is a message as a page shows it: with a capital letter and a
+// full stop. The services' messages are sentences already; this keeps
+// any other's from reading as raw.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
 }
 
 func (w *accountPages) signinForm(c *gin.Context) {
@@ -115,7 +126,7 @@ func (w *accountPages) signin(c *gin.Context) {
 	switch {
 	case errors.As(err, &th):
 		c.Header("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
-		f.Error = capitalize(th.Error()) + "."
+		f.Error = sentence(th.Error())
 		w.render(c, http.StatusTooManyRequests, "signin.html", "Sign in", f)
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -204,7 +215,7 @@ func (w *accountPages) changePassword(c *gin.Context) {
 	case errors.Is(err, auth.ErrBadCredentials):
 		w.addFlash(c, "error", "Your current password is not right.")
 	case errors.Is(err, auth.ErrInvalidPassword):
-		w.addFlash(c, "error", capitalize(err.Error())+".")
+		w.addFlash(c, "error", sentence(err.Error()))
 	case err != nil:
 		w.fail(c, err)
 		return
@@ -228,7 +239,7 @@ func (w *accountPages) createToken(c *gin.Context) {
 	t, err := w.accounts.CreateToken(c.Request.Context(), id, c.PostForm("name"), scopes, nil, expires)
 	if err != nil {
 		if errors.Is(err, auth.ErrTokenName) || errors.Is(err, auth.ErrInvalidScope) {
-			w.addFlash(c, "error", capitalize(err.Error())+".")
+			w.addFlash(c, "error", sentence(err.Error()))
 			redirectTo(c, "/settings")
 			return
 		}

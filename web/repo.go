@@ -189,7 +189,7 @@ func (w *repoPages) addComment(c *gin.Context, name string) {
 	if _, err := w.social.AddComment(c.Request.Context(), id, name, c.PostForm("body")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
+			w.addFlash(c, "error", inv.Msg)
 			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
@@ -227,7 +227,7 @@ func (w *repoPages) commentAction(c *gin.Context, name, idStr, ok string, do fun
 	if err := do(id, cid); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
+			w.addFlash(c, "error", inv.Msg)
 			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
@@ -259,7 +259,7 @@ func (w *repoPages) saveRepoSettings(c *gin.Context, name string) {
 	if _, err := w.repos.Update(c.Request.Context(), id, name, p); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
+			w.addFlash(c, "error", inv.Msg)
 			redirectTo(c, repoURL(name, "settings"))
 			return
 		}

@@ -77,7 +77,7 @@ var allowed = map[string]layer{
 	"server/api": {
 		Imports: []string{
 			"models", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog",
+			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
 			"server/textcheck",
 		},
 		Test: []string{
@@ -107,7 +107,7 @@ var allowed = map[string]layer{
 	"web": {
 		Imports: []string{
 			"models", "search", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog",
+			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
 			"static", "templates",
 		},
 		Test: []string{

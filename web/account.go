@@ -13,6 +13,7 @@ import (
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/auth"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 type authForm struct {
@@ -81,7 +82,7 @@ func (w *accountPages) signup(c *gin.Context) {
 		switch {
 		case errors.Is(err, auth.ErrInvalidUsername), errors.Is(err, auth.ErrInvalidEmail),
 			errors.Is(err, auth.ErrInvalidPassword), errors.Is(err, auth.ErrUsernameTaken), errors.Is(err, auth.ErrEmailTaken):
-			f.Error = capitalize(err.Error()) + "."
+			f.Error = textcheck.Sentence(err.Error())
 			w.render(c, http.StatusBadRequest, "signup.html", "Sign up", f)
 		default:
 			w.fail(c, err)
@@ -97,13 +98,6 @@ func (w *accountPages) signup(c *gin.Context) {
 	redirectTo(c, f.Next)
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 func (w *accountPages) signinForm(c *gin.Context) {
 	w.render(c, http.StatusOK, "signin.html", "Sign in", authForm{Next: safeNext(c.Query("next"))})
 }
@@ -115,7 +109,7 @@ func (w *accountPages) signin(c *gin.Context) {
 	switch {
 	case errors.As(err, &th):
 		c.Header("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
-		f.Error = capitalize(th.Error()) + "."
+		f.Error = textcheck.Sentence(th.Error())
 		w.render(c, http.StatusTooManyRequests, "signin.html", "Sign in", f)
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -204,7 +198,7 @@ func (w *accountPages) changePassword(c *gin.Context) {
 	case errors.Is(err, auth.ErrBadCredentials):
 		w.addFlash(c, "error", "Your current password is not right.")
 	case errors.Is(err, auth.ErrInvalidPassword):
-		w.addFlash(c, "error", capitalize(err.Error())+".")
+		w.addFlash(c, "error", textcheck.Sentence(err.Error()))
 	case err != nil:
 		w.fail(c, err)
 		return
@@ -228,7 +222,7 @@ func (w *accountPages) createToken(c *gin.Context) {
 	t, err := w.accounts.CreateToken(c.Request.Context(), id, c.PostForm("name"), scopes, nil, expires)
 	if err != nil {
 		if errors.Is(err, auth.ErrTokenName) || errors.Is(err, auth.ErrInvalidScope) {
-			w.addFlash(c, "error", capitalize(err.Error())+".")
+			w.addFlash(c, "error", textcheck.Sentence(err.Error()))
 			redirectTo(c, "/settings")
 			return
 		}

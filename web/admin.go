@@ -73,7 +73,7 @@ func (w *adminPages) addMirror(c *gin.Context) {
 		var inv *hub.Invalid
 		switch {
 		case asInvalid(err, &inv):
-			f.Error = capitalize(inv.Msg) + "."
+			f.Error = inv.Msg
 		case errors.Is(err, mirror.ErrFromFlags):
 			f.Error = "A mirror named " + f.Name + " is defined by --mirror (or the environment or config file); change it there."
 		case isConflict(err):

@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/reqlog"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // Pages map a service's error by the one mapping the JSON API uses too
@@ -17,13 +18,13 @@ import (
 // anything else becomes a page.
 
 // asInvalid reports whether err is a refusal of what the user typed, with
-// its message.
+// its message as a sentence.
 func asInvalid(err error, inv **hub.Invalid) bool {
 	e := apierr.Of(err)
 	if e == nil || e.Code != apierr.Invalid {
 		return false
 	}
-	*inv = &hub.Invalid{Msg: e.Message}
+	*inv = &hub.Invalid{Msg: textcheck.Sentence(e.Message)}
 	return true
 }
 
@@ -45,10 +46,10 @@ func (w *renderer) fail(c *gin.Context, err error) {
 	case apierr.Unauthorized:
 		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	case apierr.Invalid:
-		w.renderError(c, e.Code.Status, e.Message)
+		w.renderError(c, e.Code.Status, textcheck.Sentence(e.Message))
 	case apierr.TooManyRequests:
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
-		w.renderError(c, e.Code.Status, e.Message)
+		w.renderError(c, e.Code.Status, textcheck.Sentence(e.Message))
 	case apierr.Internal:
 		reqlog.From(c.Request.Context(), w.log).Error("page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		w.renderError(c, e.Code.Status, e.Code.Page)

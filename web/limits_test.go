@@ -63,7 +63,7 @@ func TestFormBodyLimits(t *testing.T) {
 	}
 	// The README form takes it; the hub then caps the README by its own rule.
 	if body := a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 300<<10)}}),
-		http.StatusBadRequest, "300 KiB README").body; !strings.Contains(body, "Readme must be at most") {
+		http.StatusBadRequest, "300 KiB README").body; !strings.Contains(body, "README must be at most") {
 		t.Fatalf("the README's own cap is not shown:\n%.300s", body)
 	}
 	p = a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {strings.Repeat("x", 1100<<10)}})

@@ -77,7 +77,7 @@ func TestMarkdownLimitsInForms(t *testing.T) {
 		message            string
 	}{
 		{"README", "/r/alice/app/settings", "/r/alice/app/settings",
-			url.Values{"readme": {strings.Repeat("a", hub.MaxReadme+1)}, "visibility": {"public"}}, "Readme must be at most 100000 bytes."},
+			url.Values{"readme": {strings.Repeat("a", hub.MaxReadme+1)}, "visibility": {"public"}}, "README must be at most 100000 bytes."},
 		{"new comment", "/r/alice/app/comments", "/r/alice/app/comments",
 			url.Values{"body": {strings.Repeat("a", hub.MaxComment+1)}}, "Comment must be at most 10000 bytes."},
 		{"edited comment", "/r/alice/app/comments", "/r/alice/app/comments/1/edit",

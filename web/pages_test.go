@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wharfhub/wharf/server/auth"
 )
 
 // A cross-site form post is refused: without the form token, with a
@@ -81,7 +84,8 @@ func TestSignupIgnoresExtraFields(t *testing.T) {
 		t.Fatalf("sign-up made an admin or failed: %+v %v", u, err)
 	}
 	bad := b.post("/signup", "/signup", url.Values{"username": {"Bad Name"}, "email": {"x@example.com"}, "password": {pw}, "password2": {pw}})
-	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "Username must be") {
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, html.EscapeString(auth.ErrInvalidUsername.Error())) ||
+		!strings.HasPrefix(auth.ErrInvalidUsername.Error(), "A username must be 2 to 64 characters") {
 		t.Fatalf("invalid name: %d", bad.status)
 	}
 }
@@ -208,4 +212,48 @@ func TestPrivateRepositoryIsInvisible(t *testing.T) {
 		}
 	}
 	a.must(a.get("/r/alice/hidden-gem"), http.StatusOK, "still there for its owner")
+}
+
+// What the services refuse reads as a sentence on the page, not as a Go
+// error: no quoting, a capital letter, a full stop.
+func TestRefusalsReadAsSentences(t *testing.T) {
+	e := newEnv(t, "alice")
+	b := e.browser()
+	b.signin("alice")
+	b.must(b.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	b.must(b.post("/settings", "/settings/orgs", url.Values{"name": {"acme"}}), http.StatusSeeOther, "create org")
+	tests := []struct {
+		name, from, action string
+		form               url.Values
+		page, message      string
+		inline             string // the id of the message next to the form
+	}{
+		{"collaborator nobody is", "/r/alice/app/settings", "/r/alice/app/collaborators",
+			url.Values{"user": {"ghost"}, "permission": {"read"}}, "/r/alice/app/settings", "There is no user named ghost.", "collaborators-error"},
+		{"member nobody is", "/u/acme", "/u/acme/members",
+			url.Values{"user": {"ghost"}, "role": {"member"}}, "/u/acme", "There is no user named ghost.", ""},
+		{"organization name", "/settings", "/settings/orgs",
+			url.Values{"name": {"Bad Name"}}, "/settings",
+			"An organization name must be 2 to 64 characters: lowercase letters, digits, &#39;-&#39; or &#39;_&#39;, starting with a letter or digit.", ""},
+		{"empty comment", "/r/alice/app/comments", "/r/alice/app/comments",
+			url.Values{"body": {"  "}}, "/r/alice/app/comments", "A comment cannot be empty.", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A settings form is shown again, refused, with the message
+			// next to it; other forms flash it on the page they lead to.
+			if tc.inline != "" {
+				p := b.must(b.post(tc.from, tc.action, tc.form), http.StatusBadRequest, "submit")
+				if !strings.Contains(p.body, `role="alert" id="`+tc.inline+`">`+tc.message+"</p>") {
+					t.Errorf("no %q next to the form: %.4000s", tc.message, p.body)
+				}
+				return
+			}
+			b.must(b.post(tc.from, tc.action, tc.form), http.StatusSeeOther, "submit")
+			p := b.must(b.get(tc.page), http.StatusOK, "page")
+			if !strings.Contains(p.body, `<div class="flash flash-error" role="status">`+tc.message+"</div>") {
+				t.Errorf("no %q on %s: %.4000s", tc.message, tc.page, p.body)
+			}
+		})
+	}
 }

@@ -219,7 +219,7 @@ func (w *repoPages) addComment(c *gin.Context, name string) {
 	if err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
+			w.addFlash(c, "error", inv.Msg)
 			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
@@ -264,7 +264,7 @@ func (w *repoPages) commentAction(c *gin.Context, name, idStr, ok string, do fun
 	if err := do(id, cid); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", capitalize(inv.Msg)+".")
+			w.addFlash(c, "error", inv.Msg)
 			redirectTo(c, repoURL(name, "comments"))
 			return
 		}
@@ -296,7 +296,7 @@ func (w *repoPages) saveRepoSettings(c *gin.Context, name string) {
 	if _, err := w.repos.Update(c.Request.Context(), id, name, p); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.refused(c, name, "general", capitalize(inv.Msg)+".")
+			w.refused(c, name, "general", inv.Msg)
 			return
 		}
 		w.fail(c, err)
@@ -315,7 +315,7 @@ func (w *repoPages) setCollaborator(c *gin.Context, name string) {
 	if err := w.repos.SetCollaborator(c.Request.Context(), id, name, user, c.PostForm("permission")); err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.refused(c, name, "collaborators", capitalize(inv.Msg))
+			w.refused(c, name, "collaborators", inv.Msg)
 			return
 		}
 		w.fail(c, err)

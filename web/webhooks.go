@@ -46,7 +46,7 @@ func (w *hookPages) targetHooks(c *gin.Context, t hub.HookTarget, base, back str
 		if _, err := w.hooks.Create(c.Request.Context(), id, t, in); err != nil {
 			var inv *hub.Invalid
 			if t.Repository != "" && w.refusedRepo != nil && asInvalid(err, &inv) {
-				w.refusedRepo(c, t.Repository, "webhooks", capitalize(inv.Msg))
+				w.refusedRepo(c, t.Repository, "webhooks", inv.Msg)
 				return
 			}
 			w.formError(c, err, back)

@@ -19,10 +19,10 @@ func TestUserCreate(t *testing.T) {
 	}{
 		{"creates an account", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 0, ""},
 		{"refuses a taken name", []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "taken"},
-		{"refuses an invalid name", []string{"user", "create", "Bad Name", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "username must be"},
+		{"refuses an invalid name", []string{"user", "create", "Bad Name", "--email", "a@example.com", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "A username must be 2 to 64 characters"},
 		{"refuses a short password", []string{"user", "create", "bob", "--email", "b@example.com", "--password-stdin", "--data-dir", dir}, "short\n", 1, "8 to 72"},
 		{"needs --password-stdin", []string{"user", "create", "bob", "--email", "b@example.com", "--data-dir", dir}, "", 1, "password-stdin"},
-		{"refuses a taken email address", []string{"user", "create", "dave", "--email", "A@Example.COM", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "an account with that e-mail address exists"},
+		{"refuses a taken email address", []string{"user", "create", "dave", "--email", "A@Example.COM", "--password-stdin", "--data-dir", dir}, "long-password\n", 1, "An account with that e-mail address exists."},
 		{"flags before the name", []string{"user", "create", "--email", "c@example.com", "--password-stdin", "--data-dir", dir, "carol"}, "long-password\n", 0, ""},
 		{"unknown command", []string{"frobnicate"}, "", 2, "unknown command"},
 		{"bad flag value", []string{"serve", "--log-level", "loud", "--data-dir", dir}, "", 1, "log-level"},

@@ -127,11 +127,11 @@ func TestMarkdownLimits(t *testing.T) {
 	}{
 		{"longest README", "/api/v1/repositories/alice/app", "PATCH", map[string]string{"readme": strings.Repeat("a", hub.MaxReadme)}, 200, ""},
 		{"README one byte too long", "/api/v1/repositories/alice/app", "PATCH", map[string]string{"readme": strings.Repeat("a", hub.MaxReadme+1)}, 400,
-			"readme must be at most 100000 bytes"},
+			"README must be at most 100000 bytes."},
 		{"description one byte too long", "/api/v1/repositories/alice/app", "PATCH", map[string]string{"description": strings.Repeat("a", 301)}, 400,
-			"description must be at most 300 bytes"},
+			"Description must be at most 300 bytes."},
 		{"comment one byte too long", "/api/v1/repositories/alice/app/comments", "POST", map[string]string{"body": strings.Repeat("a", hub.MaxComment+1)}, 400,
-			"comment must be at most 10000 bytes"},
+			"Comment must be at most 10000 bytes."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

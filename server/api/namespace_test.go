@@ -209,7 +209,7 @@ func TestEmailTakenIsConflict(t *testing.T) {
 			Error struct{ Code, Message string }
 		}
 		r.json(&body)
-		if body.Error.Code != "conflict" || body.Error.Message != "an account with that e-mail address exists" {
+		if body.Error.Code != "conflict" || body.Error.Message != "An account with that e-mail address exists." {
 			t.Errorf("PATCH email %q: %s", email, r.body)
 		}
 	}

@@ -18,17 +18,20 @@ import (
 	"github.com/wharfhub/wharf/server/textcheck"
 )
 
+// The texts of the errors below are the messages people read, on the
+// pages, in the API and in docker's output: whole sentences.
+
 // ErrBadCredentials is the one answer for a wrong user, password or token,
 // so that no message tells which was wrong.
-var ErrBadCredentials = errors.New("invalid username or password")
+var ErrBadCredentials = errors.New("Incorrect username or password.")
 
 // Errors for account input.
 var (
-	ErrInvalidUsername = errors.New("username must be 2-64 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit")
-	ErrInvalidPassword = errors.New("password must be 8 to 72 characters, without control characters")
-	ErrInvalidEmail    = errors.New("email address is invalid")
-	ErrUsernameTaken   = errors.New("that name is taken")
-	ErrEmailTaken      = errors.New("an account with that e-mail address exists")
+	ErrInvalidUsername = errors.New("A username must be 2 to 64 characters: lowercase letters, digits, '-' or '_', starting with a letter or digit.")
+	ErrInvalidPassword = errors.New("A password must be 8 to 72 characters, without control characters.")
+	ErrInvalidEmail    = errors.New("That is not a valid e-mail address.")
+	ErrUsernameTaken   = errors.New("That name is taken.")
+	ErrEmailTaken      = errors.New("An account with that e-mail address exists.")
 )
 
 var (

@@ -199,7 +199,7 @@ const MaxScopes = 64
 
 // ErrTooManyScopes refuses a token request for more than MaxScopes
 // scopes.
-var ErrTooManyScopes = fmt.Errorf("a token request may ask for at most %d scopes", MaxScopes)
+var ErrTooManyScopes = fmt.Errorf("A token request may ask for at most %d scopes.", MaxScopes)
 
 // ParseScopes parses scope parameters; one parameter may hold several
 // scopes separated by spaces. Malformed scopes are skipped, and repeats of

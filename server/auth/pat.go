@@ -21,11 +21,11 @@ const TokenPrefix = "wharf_pat_"
 
 // Errors for token requests.
 var (
-	ErrInvalidScope    = errors.New("scopes must be among read, write, delete and admin")
-	ErrBroaderToken    = errors.New("a token cannot create a token with more scopes or repositories than its own, or one that expires after it")
-	ErrTokenName       = errors.New("token name must be 1-100 characters, on one line, without control characters")
-	ErrTokenExpiresAt  = errors.New("expires_at must be in the future")
-	ErrTokenRepository = errors.New("repositories must be repository names")
+	ErrInvalidScope    = errors.New("Scopes must be among read, write, delete and admin.")
+	ErrBroaderToken    = errors.New("A token cannot create a token with more scopes or repositories than its own, or one that expires after it.")
+	ErrTokenName       = errors.New("A token name must be 1 to 100 characters, on one line, without control characters.")
+	ErrTokenExpiresAt  = errors.New("The expiry time (expires_at) must be in the future.")
+	ErrTokenRepository = errors.New("A token's repositories must be repository names, such as alice/app.")
 )
 
 // NewToken is a token as created: the secret is shown once.

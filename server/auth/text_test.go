@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Account text goes through the one validator, whatever calls the
@@ -44,5 +45,33 @@ func TestAccountText(t *testing.T) {
 	}
 	if _, err := a.CreateToken(ctx, id, "ci", []string{ScopeRead}, []string{"alice/app"}, nil); err != nil {
 		t.Errorf("a valid token: %v", err)
+	}
+}
+
+// The errors people read (on the pages, in the API's messages and in
+// docker's output) are sentences: a capital letter, a full stop.
+func TestErrorTextsAreSentences(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{ErrBadCredentials, "Incorrect username or password."},
+		{ErrInvalidUsername, "A username must be 2 to 64 characters: lowercase letters, digits, '-' or '_', starting with a letter or digit."},
+		{ErrInvalidPassword, "A password must be 8 to 72 characters, without control characters."},
+		{ErrInvalidEmail, "That is not a valid e-mail address."},
+		{ErrUsernameTaken, "That name is taken."},
+		{ErrEmailTaken, "An account with that e-mail address exists."},
+		{ErrInvalidScope, "Scopes must be among read, write, delete and admin."},
+		{ErrBroaderToken, "A token cannot create a token with more scopes or repositories than its own, or one that expires after it."},
+		{ErrTokenName, "A token name must be 1 to 100 characters, on one line, without control characters."},
+		{ErrTokenExpiresAt, "The expiry time (expires_at) must be in the future."},
+		{ErrTokenRepository, "A token's repositories must be repository names, such as alice/app."},
+		{ErrTooManyScopes, "A token request may ask for at most 64 scopes."},
+		{&ErrThrottled{RetryAfter: 90 * time.Second}, "Too many failed sign-ins. Try again in 90 seconds."},
+	}
+	for _, tc := range tests {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("%q, want %q", got, tc.want)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 type ErrThrottled struct{ RetryAfter time.Duration }
 
 func (e *ErrThrottled) Error() string {
-	return fmt.Sprintf("too many failed logins; try again in %d seconds", int(e.RetryAfter.Seconds()+0.5))
+	return fmt.Sprintf("Too many failed sign-ins. Try again in %d seconds.", int(e.RetryAfter.Seconds()+0.5))
 }
 
 // Throttle counts failed logins in a sliding window and refuses attempts

@@ -51,7 +51,7 @@ func checkComment(body string) error {
 		return err
 	}
 	if strings.TrimSpace(body) == "" {
-		return invalid("comment must not be empty")
+		return invalid("A comment cannot be empty.")
 	}
 	return nil
 }

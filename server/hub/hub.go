@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/events"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // Errors the hub answers besides the policy's decisions.
@@ -19,13 +20,34 @@ var (
 	ErrNotFound = auth.ErrNotFound
 )
 
-// Invalid is an input error with a message for the user.
+// Invalid is an input error with a message for the user: sentences, as
+// the pages and the API show them.
 type Invalid struct{ Msg string }
 
 func (e *Invalid) Error() string { return e.Msg }
 func (e *Invalid) Unwrap() error { return ErrInvalid }
 
+// invalid is an input error; format makes whole sentences.
 func invalid(format string, args ...any) error { return &Invalid{Msg: fmt.Sprintf(format, args...)} }
+
+// invalidErr is an input error with the text of another package's
+// refusal, made a sentence.
+func invalidErr(err error) error { return &Invalid{Msg: textcheck.Sentence(err.Error())} }
+
+// sayable reports whether s, something the caller typed, may be said
+// back in a message: short, and one line of text.
+func sayable(s string, max int) bool { return s != "" && len(s) <= max && textcheck.Key.Valid(s) }
+
+// noUser refuses user, a name no account has.
+func noUser(user string) error {
+	if sayable(user, 64) {
+		return invalid("There is no user named %s.", user)
+	}
+	return invalid("There is no user by that name.")
+}
+
+// errVisibility refuses a visibility other than public or private.
+var errVisibility = invalid("The visibility must be public or private.")
 
 // Service is the hub: one small service per area, over one shared base
 // (the database, the one authorization policy and the event bus), so that
@@ -204,14 +226,21 @@ type CreateRepositoryInput struct {
 // may write to.
 func (s *Repos) Create(ctx context.Context, id *auth.Identity, in CreateRepositoryInput) (*Repository, error) {
 	full := in.Namespace + "/" + in.Name
-	if in.Namespace == "" || in.Name == "" || !content.ValidName(full) {
-		return nil, invalid("repository name %q is not valid: use lowercase letters, digits and separators", full)
+	switch {
+	case in.Namespace == "" || in.Name == "":
+		return nil, invalid("A repository needs a namespace and a name.")
+	case !content.ValidName(full):
+		const rule = "use lowercase letters and digits, with '.', '_' or '-' between them"
+		if sayable(full, 255) {
+			return nil, invalid("%s is not a valid repository name: %s.", full, rule)
+		}
+		return nil, invalid("That is not a valid repository name: %s.", rule)
 	}
 	if in.Visibility == "" {
 		in.Visibility = models.VisibilityPublic
 	}
 	if in.Visibility != models.VisibilityPublic && in.Visibility != models.VisibilityPrivate {
-		return nil, invalid("visibility must be public or private")
+		return nil, errVisibility
 	}
 	if err := checkText(descriptionText, in.Description); err != nil {
 		return nil, err
@@ -258,7 +287,7 @@ func (s *Repos) Update(ctx context.Context, id *auth.Identity, name string, p Re
 	fields := map[string]any{}
 	if p.Visibility != nil {
 		if *p.Visibility != models.VisibilityPublic && *p.Visibility != models.VisibilityPrivate {
-			return nil, invalid("visibility must be public or private")
+			return nil, errVisibility
 		}
 		fields["visibility"] = *p.Visibility
 	}
@@ -335,7 +364,7 @@ func (s *Repos) Collaborators(ctx context.Context, id *auth.Identity, name strin
 // SetCollaborator grants user a permission on a repository.
 func (s *Repos) SetCollaborator(ctx context.Context, id *auth.Identity, name, user, permission string) error {
 	if _, err := auth.ParseLevel(permission); err != nil {
-		return invalid("%v", err)
+		return invalid("The permission must be read, write or admin.")
 	}
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
@@ -343,7 +372,7 @@ func (s *Repos) SetCollaborator(ctx context.Context, id *auth.Identity, name, us
 	}
 	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
-		return invalid("no user named %q", user)
+		return noUser(user)
 	}
 	if err != nil {
 		return err

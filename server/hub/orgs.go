@@ -24,7 +24,7 @@ func (s *Orgs) Create(ctx context.Context, id *auth.Identity, name, description 
 		return nil, auth.ErrDenied
 	}
 	if !auth.ValidNamespaceName(name) {
-		return nil, invalid("organization name must be 2-64 characters of lowercase letters, digits, '-' or '_'")
+		return nil, invalid("An organization name must be 2 to 64 characters: lowercase letters, digits, '-' or '_', starting with a letter or digit.")
 	}
 	if err := checkText(descriptionText, description); err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p Org
 	}
 	if p.MemberPermission != nil {
 		if _, err := auth.ParseLevel(*p.MemberPermission); err != nil {
-			return nil, invalid("member_permission must be read, write or admin")
+			return nil, invalid("The member permission must be read, write or admin.")
 		}
 		o.MemberPermission = *p.MemberPermission
 	}
@@ -127,7 +127,7 @@ func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p Org
 // SetMember adds a member or changes a member's role; owners only.
 func (s *Orgs) SetMember(ctx context.Context, id *auth.Identity, org, user, role string) error {
 	if role != models.RoleOwner && role != models.RoleMember {
-		return invalid("role must be owner or member")
+		return invalid("The role must be owner or member.")
 	}
 	o, err := s.manageOrg(ctx, id, org)
 	if err != nil {
@@ -135,13 +135,13 @@ func (s *Orgs) SetMember(ctx context.Context, id *auth.Identity, org, user, role
 	}
 	u, err := s.userByName(ctx, user)
 	if errors.Is(err, models.ErrNotFound) {
-		return invalid("no user named %q", user)
+		return noUser(user)
 	}
 	if err != nil {
 		return err
 	}
 	if err := s.db.Orgs.SetMember(ctx, o.ID, u.ID, role); errors.Is(err, models.ErrLastOwner) {
-		return invalid("%v", err)
+		return invalidErr(err)
 	} else if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Orgs) RemoveMember(ctx context.Context, id *auth.Identity, org, user st
 	}
 	switch err := s.db.Orgs.RemoveMember(ctx, o.ID, u.ID); {
 	case errors.Is(err, models.ErrLastOwner):
-		return invalid("%v", err)
+		return invalidErr(err)
 	case errors.Is(err, models.ErrNotFound):
 		return ErrNotFound
 	default:

@@ -59,7 +59,7 @@ func (s *Discover) Search(ctx context.Context, id *auth.Identity, text, sort str
 		return nil, ErrSearchUnavailable
 	}
 	if !slices.Contains(SearchSorts, sort) {
-		return nil, invalid("sort must be one of stars, pulls or updated")
+		return nil, invalid("Sort must be one of stars, pulls or updated.")
 	}
 	if err := checkText(searchText, text); err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import "github.com/wharfhub/wharf/server/textcheck"
 // that admit no other text.
 var (
 	descriptionText = textcheck.Kind{Name: "description", Max: maxDescription}
-	readmeText      = textcheck.Kind{Name: "readme", Max: MaxReadme, Multiline: true}
+	readmeText      = textcheck.Kind{Name: "README", Max: MaxReadme, Multiline: true}
 	commentText     = textcheck.Kind{Name: "comment", Max: MaxComment, Multiline: true}
 
 	webhookNameText   = textcheck.Kind{Name: "webhook name", Max: 100}
@@ -25,7 +25,7 @@ var (
 // checkText turns a refusal of the text validator into an input error.
 func checkText(k textcheck.Kind, v string) error {
 	if err := k.Check(v); err != nil {
-		return invalid("%v", err)
+		return invalidErr(err)
 	}
 	return nil
 }

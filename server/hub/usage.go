@@ -49,7 +49,7 @@ func (s *Namespaces) SetQuota(ctx context.Context, id *auth.Identity, ns string,
 		return auth.ErrDenied
 	}
 	if bytes < 0 {
-		return invalid("a quota cannot be negative")
+		return invalid("A quota cannot be negative.")
 	}
 	if !auth.ValidNamespaceName(ns) {
 		return ErrNotFound

@@ -28,7 +28,7 @@ type WebhookInput struct {
 func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
-		return invalid("a webhook needs a name of 1 to 100 characters")
+		return invalid("A webhook needs a name of 1 to 100 characters.")
 	}
 	in.URL = strings.TrimSpace(in.URL)
 	if err := checkTexts(textField{webhookNameText, in.Name}, textField{webhookURLText, in.URL}, textField{webhookSecretText, in.Secret}); err != nil {
@@ -36,7 +36,7 @@ func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error 
 	}
 	u, err := url.Parse(in.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return invalid("the webhook URL must be an absolute http:// or https:// URL without credentials")
+		return invalid("The webhook URL must be an absolute http:// or https:// URL without credentials.")
 	}
 	in.URL = u.String()
 	if len(in.Events) == 0 {
@@ -44,12 +44,12 @@ func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error 
 	}
 	for _, e := range in.Events {
 		if !slices.Contains(WebhookEvents, e) {
-			return invalid("events must be among push and delete")
+			return invalid("Events must be among push and delete.")
 		}
 	}
 	if s.checkURL != nil {
 		if err := s.checkURL(ctx, in.URL); err != nil {
-			return invalid("%v", err)
+			return invalidErr(err)
 		}
 	}
 	return nil
@@ -249,7 +249,7 @@ func (s *Webhooks) CallbackTarget(ctx context.Context, deliveryID, token string)
 // RecordCallback stores a receiver's report on a delivery.
 func (s *Webhooks) RecordCallback(ctx context.Context, d *CallbackDelivery, r CallbackReport) error {
 	if !slices.Contains(CallbackStates, r.State) {
-		return invalid("state must be success, failure, error or pending")
+		return invalid("The state must be success, failure, error or pending.")
 	}
 	if err := checkTexts(textField{callbackDescriptionText, r.Description}, textField{callbackContextText, r.Context},
 		textField{callbackTargetURLText, r.TargetURL}); err != nil {

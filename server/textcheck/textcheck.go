@@ -3,6 +3,7 @@ package textcheck
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -63,3 +64,18 @@ func (k Kind) Valid(s string) bool { return k.Check(s) == nil }
 // or a query): invalid text finds nothing, and must never reach a
 // database that would refuse it with an error of its own.
 var Key = Kind{Name: "key", Max: 1024}
+
+// Sentence is s as a message people read: trimmed, with a capital letter
+// and a full stop (unless it ends in one of . ? !).
+func Sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}

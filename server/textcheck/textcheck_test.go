@@ -53,3 +53,18 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"  no such thing ":    "No such thing.",
+		"Done.":               "Done.",
+		"really?":             "Really?",
+		"élan is gone":        "Élan is gone.",
+		"there is no user x!": "There is no user x!",
+	} {
+		if got := textcheck.Sentence(in); got != want {
+			t.Errorf("Sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // (v0001_registry.go, v0002_accounts.go...), each registering its Migration
 // from init. Each version is plain SQL written once for both SQLite and
 // PostgreSQL through a few dialect placeholders ({{id}}, {{bytes}},
-// {{time}}, {{bool}}), and runs in its own transaction.
+// {{time}}, {{bool}}, {{payload_text}}), and runs in its own transaction.
 //
 // Run applies, in order, the versions the schema_migrations table does not
 // list yet, and refuses a database newer than the binary. A version that

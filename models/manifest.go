@@ -29,8 +29,14 @@ type Manifest struct {
 	// ContentSize is what a pull downloads: config and layers, or the sum
 	// over an index's children.
 	ContentSize int64
-	// Platforms is a JSON list of {os, architecture, variant}.
+	// Platforms is a JSON list of {os, architecture, variant}, with each
+	// platform's digest and size in an index.
 	Platforms string
+	// Kind is what the manifest holds (artifact.Kind), or "" for a row
+	// from before kinds were recorded that its media types do not settle.
+	Kind string
+	// Pusher is who pushed it first ("" for a mirror's fill).
+	Pusher    string
 	CreatedAt time.Time
 	// UsedAt is when a put last relied on the manifest (see gc.go).
 	UsedAt *time.Time
@@ -166,6 +172,9 @@ func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []Manifes
 	}
 	if res.RowsAffected == 0 {
 		m.CreatedAt, m.UsedAt = now, &now
+		if !fill {
+			m.Pusher = pusher
+		}
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error; err != nil {
 			return err
 		}
@@ -253,7 +262,7 @@ func (s *ManifestStore) Delete(ctx context.Context, name, digest, actor string) 
 func (s *ManifestStore) Referrers(ctx context.Context, name, digest, artifactType string) ([]Manifest, error) {
 	var ms []Manifest
 	q := s.read(ctx).Table("manifests m").
-		Select("m.id, m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.created_at").
+		Select("m.id, m.digest, m.media_type, m.size, m.artifact_type, m.annotations, m.created_at, m.kind, m.pusher, m.content_size, m.subject_digest").
 		Joins("JOIN repositories r ON r.id = m.repository_id").
 		Where("r.name = ? AND m.subject_digest = ?", name, digest)
 	if artifactType != "" {
@@ -278,4 +287,19 @@ func (s *ManifestStore) ContentSizes(ctx context.Context, name string, digests [
 		out[r.Digest] = r.ContentSize
 	}
 	return out, err
+}
+
+// Summaries loads the manifests of repository name with the given
+// digests, without their payloads (an index's children, on the hub's
+// page of the index).
+func (s *ManifestStore) Summaries(ctx context.Context, name string, digests []string) ([]Manifest, error) {
+	var ms []Manifest
+	if len(digests) == 0 {
+		return ms, nil
+	}
+	err := s.read(ctx).Table("manifests m").
+		Select("m.id, m.digest, m.media_type, m.size, m.artifact_type, m.kind, m.content_size, m.platforms, m.pusher, m.created_at").
+		Joins("JOIN repositories r ON r.id = m.repository_id").
+		Where("r.name = ? AND m.digest IN ?", name, digests).Find(&ms).Error
+	return ms, err
 }

@@ -64,13 +64,16 @@ func (s *TagStore) List(ctx context.Context, name, last string, n int) ([]string
 
 // TagDetail is a tag with what the hub shows about its manifest.
 type TagDetail struct {
-	Name        string
-	Digest      string
-	MediaType   string
-	ContentSize int64
-	Platforms   string
-	Pusher      string
-	UpdatedAt   time.Time
+	Name      string
+	Digest    string
+	MediaType string
+	// ArtifactType is the manifest's artifactType or config media type.
+	ArtifactType string
+	Kind         string
+	ContentSize  int64
+	Platforms    string
+	Pusher       string
+	UpdatedAt    time.Time
 }
 
 // TagQuery picks and orders a page of a repository's tags.
@@ -80,7 +83,10 @@ type TagQuery struct {
 	// Name keeps only the tag of that name.
 	Name string
 	// Sort is TagsByPushed (the default), TagsByName or TagsBySize.
-	Sort          string
+	Sort string
+	// Kinds keeps only the tags of manifests of these kinds (see
+	// Manifest.Kind); none keeps every tag.
+	Kinds         []string
 	Limit, Offset int
 }
 
@@ -106,6 +112,10 @@ func (s *TagStore) matching(ctx context.Context, repoID int64, q TagQuery) *gorm
 	if q.Name != "" {
 		db = db.Where("t.name = ?", q.Name)
 	}
+	if len(q.Kinds) > 0 {
+		db = db.Where("t.manifest_id IN (?)", s.read(ctx).Table("manifests").Select("id").
+			Where("repository_id = ? AND kind IN ?", repoID, q.Kinds))
+	}
 	if q.Filter != "" {
 		db = db.Where(`LOWER(t.name) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(q.Filter))+"%")
 	}
@@ -123,7 +133,7 @@ func (s *TagStore) Details(ctx context.Context, repoID int64, q TagQuery) ([]Tag
 	}
 	var out []TagDetail
 	err := s.matching(ctx, repoID, q).
-		Select("t.name, m.digest, m.media_type, m.content_size, m.platforms, t.pusher, t.updated_at").
+		Select("t.name, m.digest, m.media_type, m.artifact_type, m.kind, m.content_size, m.platforms, t.pusher, t.updated_at").
 		Joins("JOIN manifests m ON m.id = t.manifest_id").
 		Order(order).Limit(q.Limit).Offset(q.Offset).Scan(&out).Error
 	return out, err
@@ -134,4 +144,13 @@ func (s *TagStore) Count(ctx context.Context, repoID int64, q TagQuery) (int64, 
 	var n int64
 	err := s.matching(ctx, repoID, q).Count(&n).Error
 	return n, err
+}
+
+// OfManifest lists up to limit names of the tags that point at manifest
+// id, by name.
+func (s *TagStore) OfManifest(ctx context.Context, manifestID int64, limit int) ([]string, error) {
+	var names []string
+	err := s.read(ctx).Table("tags").Where("manifest_id = ?", manifestID).
+		Order("name").Limit(limit).Pluck("name", &names).Error
+	return names, err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/migrations"
 	"github.com/wharfhub/wharf/models"
@@ -156,7 +159,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		}
 	}
 	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard),
-		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror})
+		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror,
+		Blobs: func(ctx context.Context, name string, d digest.Digest) (io.ReadCloser, error) {
+			return a.Content.Blobs.Open(ctx, name, d)
+		}})
 	a.Webhooks = a.newWebhooks(guard, opts)
 	if cfg.BaseURL != "" {
 		if err := a.openSite(); err != nil {

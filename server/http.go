@@ -102,7 +102,7 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
-			c.JSON(http.StatusNotFound, gin.H{"error": gin.H{"code": "not_found", "message": "no such API endpoint"}})
+			api.NotFound(c)
 			return
 		}
 		ui.NotFound(c)

@@ -77,7 +77,7 @@ var allowed = map[string]layer{
 	"server/api": {
 		Imports: []string{
 			"models", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
+			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
 			"server/textcheck",
 		},
 		Test: []string{
@@ -107,7 +107,7 @@ var allowed = map[string]layer{
 	"web": {
 		Imports: []string{
 			"models", "search", "server/apierr", "server/auth", "server/bodylimit",
-			"server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
+			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
 			"static", "templates",
 		},
 		Test: []string{
@@ -129,7 +129,7 @@ var allowed = map[string]layer{
 		Test:    []string{"server/testutil"},
 	},
 	"server/content": {
-		Imports: []string{"models", "server/events", "server/reqlog", "server/storage"},
+		Imports: []string{"models", "server/artifact", "server/events", "server/reqlog", "server/storage"},
 		Test:    []string{"migrations", "server/storage/filesystem", "server/testutil"},
 	},
 	// Pull-through caches: the content service, filled from an upstream.
@@ -151,7 +151,7 @@ var allowed = map[string]layer{
 	},
 	"server/hub": {
 		Imports: []string{
-			"models", "search", "server/auth", "server/content", "server/events",
+			"models", "search", "server/artifact", "server/auth", "server/content", "server/events",
 			"server/markdown", "server/textcheck",
 		},
 		Test: []string{"migrations"},
@@ -175,8 +175,10 @@ var allowed = map[string]layer{
 			"server/testutil",
 		},
 	},
-	"search":                    leaf,
-	"server/storage":            leaf,
+	"search":         leaf,
+	"server/storage": leaf,
+	// What a manifest holds, from its media types alone.
+	"server/artifact":           leaf,
 	"server/storage/filesystem": storageBackend,
 	"server/storage/s3":         storageBackend,
 	"server/bodylimit":          leaf,

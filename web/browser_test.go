@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,36 +22,65 @@ import (
 // pushImage pushes a tiny linux/amd64 image to repo:tag through /v2/.
 func (e *env) pushImage(user, repo, tag string) {
 	e.t.Helper()
-	put := func(method, path string, body []byte, ct string) *http.Response {
-		req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
-		req.SetBasicAuth(user, pw)
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		res.Body.Close()
-		return res
+	r := e.pusher(user, repo)
+	cfg := r.blob([]byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`), ociConfig)
+	layer := r.blob(bytes.Repeat([]byte("wharf layer "), 4000), ociLayer)
+	r.manifest(tag, ociManifest, map[string]any{"config": cfg, "layers": []any{layer}})
+}
+
+const (
+	ociManifest = "application/vnd.oci.image.manifest.v1+json"
+	ociIndex    = "application/vnd.oci.image.index.v1+json"
+	ociConfig   = "application/vnd.oci.image.config.v1+json"
+	ociLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
+)
+
+// pusher pushes blobs and manifests of one repository as one user.
+type pusher struct {
+	e          *env
+	user, repo string
+}
+
+func (e *env) pusher(user, repo string) *pusher { return &pusher{e: e, user: user, repo: repo} }
+
+func (r *pusher) put(method, path string, body []byte, ct string) *http.Response {
+	r.e.t.Helper()
+	req, _ := http.NewRequest(method, r.e.srv.URL+path, bytes.NewReader(body))
+	req.SetBasicAuth(r.user, pw)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
-	blob := func(b []byte) digest.Digest {
-		d := digest.FromBytes(b)
-		if res := put("POST", "/v2/"+repo+"/blobs/uploads/?digest="+d.String(), b, ""); res.StatusCode != 201 {
-			e.t.Fatalf("push blob: %s", res.Status)
-		}
-		return d
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.e.t.Fatal(err)
 	}
-	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
-	layer := bytes.Repeat([]byte("wharf layer "), 4000)
-	m, _ := json.Marshal(map[string]any{
-		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(cfg), "size": len(cfg)},
-		"layers": []any{map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(layer), "size": len(layer)}},
-	})
-	if res := put("PUT", "/v2/"+repo+"/manifests/"+tag, m, "application/vnd.oci.image.manifest.v1+json"); res.StatusCode != 201 {
-		e.t.Fatalf("push manifest: %s", res.Status)
+	res.Body.Close()
+	return res
+}
+
+// blob pushes b and returns its descriptor, of mediaType.
+func (r *pusher) blob(b []byte, mediaType string) map[string]any {
+	r.e.t.Helper()
+	d := digest.FromBytes(b)
+	if res := r.put("POST", "/v2/"+r.repo+"/blobs/uploads/?digest="+d.String(), b, ""); res.StatusCode != 201 {
+		r.e.t.Fatalf("push blob: %s", res.Status)
 	}
+	return map[string]any{"mediaType": mediaType, "digest": d.String(), "size": len(b)}
+}
+
+// manifest pushes fields (plus schemaVersion and mediaType) as ref, and
+// returns its descriptor.
+func (r *pusher) manifest(ref, mediaType string, fields map[string]any) map[string]any {
+	r.e.t.Helper()
+	doc := map[string]any{"schemaVersion": 2, "mediaType": mediaType}
+	for k, v := range fields {
+		doc[k] = v
+	}
+	b, _ := json.Marshal(doc)
+	if res := r.put("PUT", "/v2/"+r.repo+"/manifests/"+ref, b, mediaType); res.StatusCode != 201 {
+		r.e.t.Fatalf("push manifest %s: %s", ref, res.Status)
+	}
+	return map[string]any{"mediaType": mediaType, "digest": digest.FromBytes(b).String(), "size": len(b)}
 }
 
 // TestBrowserJourney drives headless Chromium through a whole visit and
@@ -203,6 +233,24 @@ func TestBrowserJourney(t *testing.T) {
 			t.Fatalf("%s shows the private repository to a visitor", page)
 		}
 	}
+	// Inside what a team ships: a multi-platform image, its signature and
+	// SBOM, a Helm chart; the tags tab filtered to artifacts.
+	shop := e.stock("bob", "bob/shop")
+	run("a multi-platform tag", chromedp.Navigate(base+"/r/bob/shop/tags/multi"), chromedp.WaitVisible(chromedp.CSS("table.platforms")), shot("14-multi-platform"))
+	if p := text("table.platforms"); !strings.Contains(p, "linux/arm64") || !strings.Contains(p, "attestation of") {
+		t.Fatalf("platforms: %q", p)
+	}
+	run("an image, its history and what is attached", chromedp.Navigate(base+"/r/bob/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("table.history")), shot("15-image"))
+	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") {
+		t.Fatalf("referrers: %q", r)
+	}
+	run("a Helm chart", chromedp.Navigate(base+"/r/bob/shop/digests/"+shop.chart), chromedp.WaitVisible(chromedp.CSS("#cmd-tag, #cmd-digest")), shot("16-helm"))
+	run("artifacts only", chromedp.Navigate(base+"/r/bob/shop/tags"), chromedp.WaitVisible(chromedp.CSS("select[name=show]")),
+		chromedp.SetValue(chromedp.CSS("select[name=show]"), "artifacts"), chromedp.Submit(chromedp.CSS("form.tag-filter")),
+		chromedp.WaitVisible(chromedp.CSS("#tag-count")), shot("17-artifacts"))
+	if c := text("#tag-count"); !strings.Contains(c, "artifacts") {
+		t.Fatalf("filtered count: %q", c)
+	}
 	run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("13-phone"))
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil {
@@ -210,6 +258,16 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	if overflow {
 		t.Error("the repository page scrolls sideways at phone width")
+	}
+	for i, page := range []string{"/r/bob/shop/tags/v1", "/r/bob/shop/tags/multi", "/r/bob/shop/tags"} {
+		run("phone "+page, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("main")), shot(fmt.Sprintf("18-phone-%d", i)))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Errorf("%s scrolls sideways at phone width", page)
+		}
 	}
 	t.Logf("screenshots in %s", shots)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/artifact"
+	"github.com/wharfhub/wharf/server/hub"
 )
 
 func funcs(w *renderer) template.FuncMap {
@@ -25,6 +28,26 @@ func funcs(w *renderer) template.FuncMap {
 			}
 			return "docker pull " + w.cfg.RegistryHost + "/" + repo + ":" + tag
 		},
+		// fetch is the command that fetches (or verifies) what a tag
+		// holds.
+		"fetch": func(repo string, t hub.Tag) string {
+			subject, _, _ := artifact.CosignSubject(t.Name)
+			return t.Kind.Command(artifact.Ref{Host: w.cfg.RegistryHost, Name: repo, Tag: t.Name, Subject: subject})
+		},
+		// referrers is the argument of the "referrers" template.
+		"referrers": func(repo string, items []hub.Referrer) referrersView {
+			return referrersView{Repo: repo, Items: items}
+		},
+		// json shows a command's argv as a Dockerfile's exec form does.
+		"json": func(v any) string {
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false) // the template escapes; \u0026 would show as is
+			_ = enc.Encode(v)
+			return strings.TrimSpace(b.String())
+		},
+		"tagURL":    tagURL,
+		"digestURL": digestURL,
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
 			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}
 			if len(form) > 0 && form[0].Form == "webhooks" {
@@ -53,6 +76,12 @@ func funcs(w *renderer) template.FuncMap {
 			return fmt.Sprint(n)
 		},
 	}
+}
+
+// referrersView is one level of a referrers tree, in a repository.
+type referrersView struct {
+	Repo  string
+	Items []hub.Referrer
 }
 
 // hooksView is the argument of the "hooks" template.

@@ -18,7 +18,7 @@ import (
 
 // repoPaths reads and builds /r/ paths: the words are the resources
 // under a repository.
-var repoPaths = repopath.New("tags", "comments", "stargazers", "settings",
+var repoPaths = repopath.New("tags", "digests", "comments", "stargazers", "settings",
 	"star", "unstar", "collaborators", "delete", "webhooks")
 
 // splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
@@ -45,6 +45,7 @@ type repoData struct {
 	Tags       []hub.Tag
 	TagFilter  string
 	TagSort    string
+	TagShow    string // hub.ShowAll, ShowImages or ShowArtifacts
 	TagCount   int64
 	Comments   []hub.Comment
 	Stargazers []string
@@ -72,6 +73,8 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 	switch {
 	case get && len(rest) == 0:
 		w.repoPage(c, name, "overview")
+	case get && len(rest) == 2 && (rest[0] == "tags" || rest[0] == "digests"):
+		w.manifests.show(c, name, rest[0], rest[1])
 	case get && len(rest) == 1 && (rest[0] == "tags" || rest[0] == "comments" || rest[0] == "stargazers" || rest[0] == "settings"):
 		w.repoPage(c, name, rest[0])
 	case post && len(rest) == 1 && rest[0] == "star":
@@ -141,8 +144,14 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 		}
 	case "tags":
 		d.TagFilter, d.TagSort = strings.TrimSpace(c.Query("q")), c.DefaultQuery("sort", models.TagsByPushed)
+		d.TagShow = c.Query("show")
+		kinds, err := hub.TagKinds(d.TagShow)
+		if err != nil {
+			w.fail(c, err)
+			return
+		}
 		tags, total, err := w.repos.TagPage(ctx, id, name, hub.TagQuery{Filter: d.TagFilter, Sort: d.TagSort,
-			Limit: tagsPerPage, Offset: (page - 1) * tagsPerPage})
+			Kinds: kinds, Limit: tagsPerPage, Offset: (page - 1) * tagsPerPage})
 		if err != nil {
 			w.fail(c, err)
 			return
@@ -151,6 +160,9 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 		q := url.Values{"sort": {d.TagSort}}
 		if d.TagFilter != "" {
 			q.Set("q", d.TagFilter)
+		}
+		if d.TagShow != "" {
+			q.Set("show", d.TagShow)
 		}
 		d.Pager = newPager(repoURL(name, "tags")+"?"+q.Encode(), page, total, tagsPerPage)
 	case "comments":

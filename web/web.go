@@ -86,10 +86,11 @@ type (
 	}
 	repoPages struct {
 		*renderer
-		repos    *hub.Repos
-		social   *hub.Social
-		hooks    *hub.Webhooks
-		webhooks *hookPages
+		repos     *hub.Repos
+		social    *hub.Social
+		hooks     *hub.Webhooks
+		webhooks  *hookPages
+		manifests *manifestPages
 	}
 	searchPages struct {
 		*renderer
@@ -118,7 +119,8 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		return nil, err
 	}
 	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
-	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks}
+	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks,
+		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect}}
 	hooks.refusedRepo = repo.refused
 	return &Web{
 		renderer: r,

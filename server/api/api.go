@@ -48,7 +48,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		authn:    authenticator{replier: r, accounts: accounts, session: session, addr: addr},
 		users:    &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr},
 		orgs:     &orgsAPI{replier: r, orgs: h.Orgs, namespaces: h.Namespaces},
-		repos:    &reposAPI{replier: r, repos: h.Repos},
+		repos:    &reposAPI{replier: r, repos: h.Repos, inspect: h.Inspect},
 		social:   &socialAPI{replier: r, social: h.Social, repos: h.Repos},
 		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
 		discover: &searchAPI{replier: r, discover: h.Discover},
@@ -72,7 +72,8 @@ type (
 	}
 	reposAPI struct {
 		replier
-		repos *hub.Repos
+		repos   *hub.Repos
+		inspect *hub.Inspect
 	}
 	socialAPI struct {
 		replier

@@ -96,7 +96,12 @@ func page(c *gin.Context) (limit, offset int) {
 
 func (a *reposAPI) listTags(c *gin.Context) {
 	limit, offset := page(c)
-	q := hub.TagQuery{Filter: c.Query("q"), Sort: c.Query("sort"), Limit: limit, Offset: offset}
+	kinds, err := hub.TagKinds(c.Query("show"))
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	q := hub.TagQuery{Filter: c.Query("q"), Sort: c.Query("sort"), Kinds: kinds, Limit: limit, Offset: offset}
 	tags, total, err := a.repos.TagPage(c.Request.Context(), identity(c), c.Param("repo"), q)
 	if err != nil {
 		a.error(c, err)
@@ -104,6 +109,22 @@ func (a *reposAPI) listTags(c *gin.Context) {
 	}
 	c.Header("X-Total-Count", strconv.FormatInt(total, 10))
 	c.JSON(http.StatusOK, tags)
+}
+
+// getManifest describes a tag's or a digest's manifest: its platforms,
+// layers, history, config and what is attached to it (:ref is a tag or a
+// digest).
+func (a *reposAPI) getManifest(c *gin.Context) {
+	ref := hub.ManifestRef{Tag: c.Param("ref")}
+	if strings.Contains(ref.Tag, ":") {
+		ref = hub.ManifestRef{Digest: ref.Tag}
+	}
+	m, err := a.inspect.Describe(c.Request.Context(), identity(c), c.Param("repo"), ref)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
 }
 
 type collaboratorJSON struct {

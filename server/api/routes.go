@@ -141,6 +141,7 @@ func (a *API) routes() []route {
 		withBody(PATCH, repoPrefix, needAdmin, a.repos.patchRepository).limited(bodylimit.Readme),
 		plain(DELETE, repoPrefix, needAdmin, a.repos.deleteRepository),
 		plain(GET, repoPrefix+"/tags", needRead, a.repos.listTags),
+		plain(GET, repoPrefix+"/manifests/:ref", needRead, a.repos.getManifest),
 		plain(GET, repoPrefix+"/collaborators", needAdmin, a.repos.listCollaborators),
 		withBody(PUT, repoPrefix+"/collaborators/:user", needAdmin, a.repos.setCollaborator),
 		plain(DELETE, repoPrefix+"/collaborators/:user", needAdmin, a.repos.removeCollaborator),
@@ -190,8 +191,21 @@ func (a *API) Register(r gin.IRouter) {
 		g.Handle(rt.method, rt.path, chain...)
 	}
 	g.Any("/repositories/*path", repo.dispatch)
-	g.Any("/", func(c *gin.Context) { fail(c, apierr.NotFound, "no such API endpoint") })
+	g.Any("/", NotFound)
 }
+
+// NotFound answers a path that is no API endpoint (the router's NoRoute
+// under /api/ too): 404, or 413 for a body over the default limit, as
+// every endpoint bounds its body, so that no caller is left waiting for
+// a body nobody reads.
+func NotFound(c *gin.Context) {
+	if notFoundLimit(c); c.IsAborted() {
+		return
+	}
+	fail(c, apierr.NotFound, "no such API endpoint")
+}
+
+var notFoundLimit = bodylimit.Middleware(func(*gin.Context) int64 { return bodylimit.Default }, tooLarge)
 
 // chain is a route's handlers, in the order route describes.
 func (a *API) chain(rt route) []gin.HandlerFunc {
@@ -316,7 +330,7 @@ func (rr *repoRoutes) dispatch(c *gin.Context) {
 			return
 		}
 	}
-	fail(c, apierr.NotFound, "no such API endpoint")
+	NotFound(c)
 }
 
 func (r repoRoute) match(method string, rest []string) (gin.Params, bool) {

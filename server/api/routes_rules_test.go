@@ -96,7 +96,7 @@ var paramRE = regexp.MustCompile(`:(\w+)`)
 func (e *rulesEnv) path(r api.RouteRule, values map[string]string) string {
 	real := map[string]string{
 		"user": "bob", "org": "acme", "ns": "alice", "id": "999999",
-		"comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
+		"ref": "latest", "comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
 	}
 	if strings.HasPrefix(r.Path, "/api/v1/namespaces/") {
 		real["hook"], real["delivery"] = itoa(e.nsHook), e.nsDelivery
@@ -229,6 +229,17 @@ func TestEveryRouteBoundsItsBody(t *testing.T) {
 	if r, _ := e.raw("POST", "/api/v1/repositories/alice/app/comments", basic("alice"), int64(len(big)), false); r.status != 413 {
 		t.Errorf("300 KiB comment: %d %s, want 413", r.status, r.body)
 	}
+	// Paths that are no endpoint bound their body too, rather than leave
+	// the caller waiting.
+	for _, path := range []string{"/api/v1/nothing/here", "/api/v2/user", "/api/v1/repositories/alice/app/nothing", "/api/v1/repositories/alice/app/manifests/"} {
+		res, read := e.raw("GET", path, "", bodylimit.Default+1, false)
+		if res.status != http.StatusRequestEntityTooLarge || res.code() != "too_large" || read != 0 {
+			t.Errorf("GET %s with Content-Length %d: %d %s, %d bytes read; want 413 too_large, none read", path, bodylimit.Default+1, res.status, res.body, read)
+		}
+		if res := e.send("GET", path, "", nil); res.status != http.StatusNotFound || res.code() != "not_found" {
+			t.Errorf("GET %s: %d %s, want 404 not_found", path, res.status, res.body)
+		}
+	}
 }
 
 // Every route checks the scope of the caller's token before it decodes
@@ -269,7 +280,7 @@ func TestEveryRouteChecksItsScope(t *testing.T) {
 		for _, r := range e.rules {
 			// Objects that do not exist, so that an allowed call changes
 			// nothing; a public repository, so that a refusal is 403.
-			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope"}
+			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope"}
 			if strings.Contains(r.Path, "/webhooks/callback/") {
 				values = nil // the callback's own credential must pass
 			}

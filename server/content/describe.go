@@ -8,11 +8,14 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Platform is one os/architecture a manifest runs on.
+// Platform is one os/architecture a manifest runs on; in an index, with
+// the digest and the compressed size of that platform's image.
 type Platform struct {
 	OS           string `json:"os"`
 	Architecture string `json:"architecture"`
 	Variant      string `json:"variant,omitempty"`
+	Digest       string `json:"digest,omitempty"`
+	Size         int64  `json:"size,omitempty"`
 }
 
 // maxConfigRead bounds how much of an image config is read to learn its
@@ -25,8 +28,9 @@ var imageConfigTypes = map[string]bool{
 }
 
 // describe works out what the hub shows for a manifest: the compressed
-// size a pull downloads and the platforms it serves. Failures only leave
-// the description empty; they never fail a push.
+// size a pull downloads (for an index, its biggest platform's: a pull
+// fetches one) and the platforms it serves. Failures only leave the
+// description empty; they never fail a push.
 func (s *base) describe(ctx context.Context, name string, doc *manifestDoc, mediaType string) (int64, string) {
 	var size int64
 	var platforms []Platform
@@ -37,9 +41,16 @@ func (s *base) describe(ctx context.Context, name string, doc *manifestDoc, medi
 		}
 		sizes, _ := s.db.Manifests.ContentSizes(ctx, name, digests)
 		for _, d := range doc.manifests {
-			size += sizes[d.Digest.String()]
 			if p := d.Platform; p != nil && p.OS != "unknown" && p.OS != "" {
-				platforms = append(platforms, Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+				n := sizes[d.Digest.String()]
+				size = max(size, n)
+				platforms = append(platforms, Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Digest: d.Digest.String(), Size: n})
+			}
+		}
+		if len(platforms) == 0 {
+			// An index of artifacts (or attestations): what it holds in all.
+			for _, d := range doc.manifests {
+				size += sizes[d.Digest.String()]
 			}
 		}
 	} else {
@@ -68,7 +79,7 @@ func (s *base) configPlatform(ctx context.Context, d *ocispec.Descriptor) *Platf
 	}
 	defer c.Close()
 	var p Platform
-	if err := json.NewDecoder(io.LimitReader(c, maxConfigRead)).Decode(&p); err != nil || p.OS == "" {
+	if err := json.NewDecoder(io.LimitReader(c, maxConfigRead)).Decode(&p); err != nil || p.OS == "" || p.OS == "unknown" {
 		return nil
 	}
 	return &p

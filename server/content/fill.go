@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/artifact"
 	"github.com/wharfhub/wharf/server/events"
 )
 
@@ -55,6 +56,10 @@ func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, pay
 func record(doc *manifestDoc, mediaType string, payload []byte, dgst digest.Digest, blobs, children []string) (*models.Manifest, []models.ManifestReference) {
 	m := &models.Manifest{Digest: dgst.String(), MediaType: mediaType, Size: int64(len(payload)),
 		ArtifactType: doc.ArtifactType, Payload: payload}
+	layerTypes := make([]string, len(doc.layers))
+	for i, l := range doc.layers {
+		layerTypes[i] = l.MediaType
+	}
 	if doc.Config != nil {
 		m.ConfigDigest = doc.Config.Digest.String()
 		if m.ArtifactType == "" && !isIndex(mediaType) {
@@ -63,6 +68,7 @@ func record(doc *manifestDoc, mediaType string, payload []byte, dgst digest.Dige
 			m.ArtifactType = doc.Config.MediaType
 		}
 	}
+	m.Kind = string(artifact.Classify(mediaType, m.ArtifactType, layerTypes))
 	if doc.Subject != nil {
 		m.SubjectDigest = doc.Subject.Digest.String()
 	}

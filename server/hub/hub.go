@@ -67,6 +67,9 @@ type Service struct {
 	Webhooks *Webhooks
 	// Discover lists and searches repositories.
 	Discover *Discover
+	// Inspect looks inside manifests: platforms, layers, config,
+	// referrers.
+	Inspect *Inspect
 
 	base *base
 }
@@ -139,6 +142,8 @@ type Options struct {
 	Mirrors MirrorDirectory
 	// RootMirror is the mirror that answers Docker Hub style names.
 	RootMirror string
+	// Blobs reads configs for the manifest pages (none shown if nil).
+	Blobs BlobOpener
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
@@ -156,6 +161,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Social:     &Social{b},
 		Webhooks:   &Webhooks{base: b, checkURL: opts.CheckWebhookURL},
 		Discover:   &Discover{base: b, index: opts.Search},
+		Inspect:    &Inspect{base: b, blobs: opts.Blobs},
 		base:       b,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/artifact"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
 )
@@ -19,6 +20,43 @@ type Tag struct {
 	Platforms []content.Platform `json:"platforms"`
 	PushedAt  time.Time          `json:"pushed_at"`
 	Pusher    string             `json:"pusher"`
+	// Kind is what the tag holds: image, index, helm, signature,
+	// attestation, sbom, wasm or artifact.
+	Kind         artifact.Kind `json:"kind"`
+	ArtifactType string        `json:"artifact_type,omitempty"`
+}
+
+// Which tags a listing shows, by what they hold.
+const (
+	ShowAll       = ""
+	ShowImages    = "images"
+	ShowArtifacts = "artifacts"
+)
+
+// TagKinds are the manifest kinds that show picks (ShowAll: none, every
+// tag).
+func TagKinds(show string) ([]string, error) {
+	var out []string
+	for _, k := range artifact.Kinds {
+		switch show {
+		case ShowAll:
+			return nil, nil
+		case ShowImages:
+			if k.IsImage() {
+				out = append(out, string(k))
+			}
+		case ShowArtifacts:
+			if !k.IsImage() {
+				out = append(out, string(k))
+			}
+		default:
+			return nil, invalid("Tags can be shown as images or artifacts, not %q.", show)
+		}
+	}
+	if show == ShowArtifacts {
+		out = append(out, "") // older rows whose media types did not settle it
+	}
+	return out, nil
 }
 
 // TagQuery picks and orders a page of tags: Filter (part of the name,
@@ -57,13 +95,15 @@ func (s *Repos) TagPage(ctx context.Context, id *auth.Identity, name string, q T
 }
 
 // PullTag is the tag a pull command names: latest if there is one, else
-// the newest push; nil for a repository with no tags.
+// the newest image pushed, else the newest push (a chart, an artifact);
+// nil for a repository with no tags.
 func (s *Repos) PullTag(ctx context.Context, id *auth.Identity, name string) (*Tag, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
 	}
-	for _, q := range []TagQuery{{Name: "latest", Limit: 1}, {Limit: 1}} {
+	images, _ := TagKinds(ShowImages)
+	for _, q := range []TagQuery{{Name: "latest", Limit: 1}, {Kinds: images, Limit: 1}, {Limit: 1}} {
 		rows, err := s.db.Tags.Details(ctx, r.ID, q)
 		if err != nil {
 			return nil, err
@@ -79,7 +119,8 @@ func tagsOf(rows []models.TagDetail) []Tag {
 	out := make([]Tag, 0, len(rows))
 	for _, row := range rows {
 		t := Tag{Name: row.Name, Digest: row.Digest, MediaType: row.MediaType, Size: row.ContentSize,
-			PushedAt: row.UpdatedAt, Pusher: row.Pusher, Platforms: []content.Platform{}}
+			PushedAt: row.UpdatedAt, Pusher: row.Pusher, Platforms: []content.Platform{},
+			Kind: kindOf(row.Kind, row.MediaType, row.ArtifactType, row.Name, nil), ArtifactType: row.ArtifactType}
 		if row.Platforms != "" {
 			_ = json.Unmarshal([]byte(row.Platforms), &t.Platforms)
 		}

@@ -104,12 +104,15 @@ func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 		VisibilityPublic, v.Username, v.UserID, v.UserID)
 }
 
+// listed leaves out implicit repositories (see Repository.Implicit).
+func listed(q *gorm.DB) *gorm.DB { return q.Where("NOT r.implicit") }
+
 // ReadableNames lists, in lexical order after last, at most n names of
 // repositories viewer may read: the registry catalog, filtered in SQL.
 // Only, if not nil, restricts the list to those names.
 func (s *RepositoryStore) ReadableNames(ctx context.Context, v Viewer, only []string, last string, n int) ([]string, error) {
 	var names []string
-	q := visibleTo(s.read(ctx).Table("repositories r"), v).Where("r.name > ?", last)
+	q := listed(visibleTo(s.read(ctx).Table("repositories r"), v)).Where("r.name > ?", last)
 	if only != nil {
 		q = q.Where("r.name IN ?", only)
 	}
@@ -139,7 +142,7 @@ type RepoFilter struct {
 // ListVisible lists the repositories viewer may read, and how
 // many there are in all.
 func (s *RepositoryStore) ListVisible(ctx context.Context, v Viewer, f RepoFilter) ([]Repository, int64, error) {
-	q := visibleTo(s.read(ctx).Table("repositories r"), v)
+	q := listed(visibleTo(s.read(ctx).Table("repositories r"), v))
 	if f.Namespace != "" {
 		q = q.Where("r.namespace = ?", f.Namespace)
 	}

@@ -151,7 +151,7 @@ func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []Manifes
 	if fill {
 		visibility = VisibilityPublic
 	}
-	repoID, err := c.ensureRepositoryAs(tx, name, visibility)
+	repoID, err := c.ensureRepositoryAs(tx, name, visibility, false)
 	if err != nil {
 		return err
 	}

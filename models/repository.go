@@ -26,7 +26,10 @@ type Repository struct {
 	StarCount   int64
 	PullCount   int64
 	// PulledAt is when it was last pulled (nil: never).
-	PulledAt  *time.Time
+	PulledAt *time.Time
+	// Implicit marks a repository only blob uploads made: listings leave
+	// it out until a manifest lands in it (or it is created by name).
+	Implicit  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -53,16 +56,18 @@ func NamespaceOf(name string) string {
 	return ns
 }
 
-// ensureRepository returns the id of repository name, creating it with the
-// store's default visibility.
+// ensureRepository returns the id of repository name, creating it for a
+// blob: implicit, with the store's default visibility.
 func (c *conn) ensureRepository(tx *gorm.DB, name string) (int64, error) {
-	return c.ensureRepositoryAs(tx, name, c.defaultVisibility())
+	return c.ensureRepositoryAs(tx, name, c.defaultVisibility(), true)
 }
 
-// ensureRepositoryAs is ensureRepository, creating it with visibility.
-func (c *conn) ensureRepositoryAs(tx *gorm.DB, name, visibility string) (int64, error) {
+// ensureRepositoryAs is ensureRepository, creating it with visibility,
+// implicit or not. A repository that is not implicit (a manifest's)
+// makes an implicit one listed.
+func (c *conn) ensureRepositoryAs(tx *gorm.DB, name, visibility string, implicit bool) (int64, error) {
 	now := time.Now().UTC()
-	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: visibility, CreatedAt: now, UpdatedAt: now}
+	r := Repository{Name: name, Namespace: NamespaceOf(name), Visibility: visibility, Implicit: implicit, CreatedAt: now, UpdatedAt: now}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return 0, err
 	}
@@ -71,6 +76,11 @@ func (c *conn) ensureRepositoryAs(tx *gorm.DB, name, visibility string) (int64, 
 	}
 	if err := tx.Model(&Repository{}).Where("name = ?", name).Select("id").Take(&r.ID).Error; err != nil {
 		return 0, err
+	}
+	if !implicit {
+		if err := tx.Exec("UPDATE repositories SET implicit = ? WHERE id = ? AND implicit", false, r.ID).Error; err != nil {
+			return 0, err
+		}
 	}
 	return r.ID, nil
 }
@@ -90,16 +100,26 @@ func (s *RepositoryStore) List(ctx context.Context, last string, n int) ([]strin
 }
 
 // Create creates an empty repository; an existing name answers
-// ErrConflict.
+// ErrConflict, unless only blob uploads made it (implicit): it becomes
+// the repository r describes.
 func (s *RepositoryStore) Create(ctx context.Context, r *Repository) error {
 	now := time.Now().UTC()
 	r.CreatedAt, r.UpdatedAt = now, now
 	r.Namespace = NamespaceOf(r.Name)
+	r.Implicit = false
 	err := s.write(ctx).Create(r).Error
-	if err != nil && isUniqueViolation(err) {
+	if err == nil || !isUniqueViolation(err) {
+		return err
+	}
+	res := s.write(ctx).Model(&Repository{}).Where("name = ? AND implicit", r.Name).Updates(map[string]any{
+		"implicit": false, "visibility": r.Visibility, "description": r.Description, "created_at": now, "updated_at": now})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
 		return ErrConflict
 	}
-	return err
+	return s.write(ctx).Model(&Repository{}).Where("name = ?", r.Name).Select("id").Take(&r.ID).Error
 }
 
 // Update saves the given hub fields of a repository.

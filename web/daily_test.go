@@ -1,11 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/servertest"
 )
 
 // The tags tab counts every tag, pages through all of them, says when a
@@ -122,5 +129,51 @@ func TestRefusedSettingsKeepTheirInput(t *testing.T) {
 	p = a.must(a.post("/r/alice/app/settings", "/r/alice/app/collaborators", url.Values{"user": {"nobody-here"}, "permission": {"read"}}), http.StatusBadRequest, "no such user")
 	if !strings.Contains(p.body, `id="collaborators-error"`) || !strings.Contains(p.body, `value="nobody-here"`) {
 		t.Errorf("the collaborator error is not next to its form:\n%.3000s", p.body)
+	}
+}
+
+// A push the quota refuses leaves no repository behind in any listing: a
+// blob that fit made the repository, but until a manifest lands it is
+// nobody's business; created by name, it is an ordinary repository.
+func TestQuotaRefusedPushListsNothing(t *testing.T) {
+	e := openEnv(t, server.Options{Search: true}, "alice")
+	servertest.Run(t, e.app)
+	if err := e.app.DB.Namespaces.SetQuota(t.Context(), "alice", 1000); err != nil {
+		t.Fatal(err)
+	}
+	r := e.pusher("alice", "alice/refused")
+	r.blob([]byte(`{"architecture":"amd64","os":"linux"}`), ociConfig) // fits
+	d := digest.FromBytes(bytes.Repeat([]byte("x"), 2000))
+	if res := r.put("POST", "/v2/alice/refused/blobs/uploads/?digest="+d.String(), bytes.Repeat([]byte("x"), 2000), ""); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("over the quota: %s", res.Status)
+	}
+	a := e.browser()
+	a.signin("alice")
+	for _, path := range []string{"/", "/explore", "/u/alice", "/search?q=refused", "/api/v1/search?q=refused", "/v2/_catalog"} {
+		var body string
+		if strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/api/") {
+			req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+			req.SetBasicAuth("alice", pw)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body = string(b)
+		} else {
+			body = a.must(a.get(path), http.StatusOK, path).body
+		}
+		if strings.Contains(body, "alice/refused") || strings.Contains(body, ">refused<") {
+			t.Errorf("%s lists the refused push's repository", path)
+		}
+	}
+	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"refused"}, "visibility": {"private"}, "description": {"made on purpose"}}),
+		http.StatusSeeOther, "create it by name")
+	if p := a.get("/u/alice"); !strings.Contains(p.body, "made on purpose") {
+		t.Errorf("the repository created by name is not listed")
+	}
+	if p := a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"refused"}, "visibility": {"public"}}), http.StatusBadRequest, "create it twice"); !strings.Contains(p.body, "already exists") {
+		t.Errorf("a second creation is not refused as a conflict")
 	}
 }

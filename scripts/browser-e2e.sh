@@ -10,6 +10,19 @@ if ! command -v chromium >/dev/null 2>&1; then
 	apt-get update -qq >/dev/null
 	apt-get install -y -qq chromium >/dev/null
 fi
+# axe-core, pinned, for the accessibility check of the main pages.
+axe_version=4.11.0
+export WHARF_AXE=$PWD/.cache/axe/node_modules/axe-core/axe.min.js
+if ! grep -qs "\"version\": \"$axe_version\"" .cache/axe/node_modules/axe-core/package.json; then
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "browser-e2e: installing npm" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >/dev/null
+		apt-get install -y -qq npm >/dev/null
+	fi
+	echo "browser-e2e: installing axe-core $axe_version" >&2
+	npm install --prefix .cache/axe --no-audit --no-fund --no-save "axe-core@$axe_version" >/dev/null
+fi
 shots=${WHARF_SCREENSHOTS:-$PWD/.cache/screenshots}
 mkdir -p "$shots"
 WHARF_BROWSER_E2E=1 WHARF_SCREENSHOTS="$shots" go test -count=1 -timeout 10m -run '^(TestBrowserJourney|TestBrowserHTTPS)$' -v ./web/ 2>&1 |

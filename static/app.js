@@ -26,6 +26,13 @@
   });
   document.addEventListener("change", function (e) {
     if (e.target.hasAttribute("data-autosubmit")) e.target.form.submit();
+    // A "select all" box checks every box of its name in its form.
+    var all = e.target.getAttribute("data-check-all");
+    if (all && e.target.form) {
+      e.target.form.querySelectorAll('input[type=checkbox][name="' + all + '"]').forEach(function (b) {
+        b.checked = e.target.checked;
+      });
+    }
   });
 
   // Search suggestions as you type, debounced.

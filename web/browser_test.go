@@ -147,6 +147,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 
 	run("home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("01-home"))
+	checkAxe(t, ctx, "the home page")
 	checkContrast(t, ctx, "the home page", "header a, header button, main .btn, main a")
 	run("sign up",
 		chromedp.Navigate(base+"/signup"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)), shot("02-signup"),
@@ -173,10 +174,12 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.badge-private`)))
 	e.pushImage("journey", "journey/secret-app", "v1")
 	run("repository page", chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("04-repository"))
+	checkAxe(t, ctx, "a repository")
 	if cmd := text("#pullcmd"); !strings.Contains(cmd, "/journey/secret-app:v1") {
 		t.Fatalf("pull command %q", cmd)
 	}
 	run("tags", chromedp.Navigate(base+"/r/journey/secret-app/tags"), chromedp.WaitVisible(chromedp.CSS("table.tags")), shot("05-tags"))
+	checkAxe(t, ctx, "the tags tab")
 	if tags := text("table.tags tbody"); !strings.Contains(tags, "v1") || !strings.Contains(tags, "linux/amd64") || !strings.Contains(tags, "journey") {
 		t.Fatalf("tags table: %q", tags)
 	}
@@ -185,6 +188,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#collaborators input[name=user]`), "friend"),
 		chromedp.Submit(chromedp.CSS(`#collaborators form.form-inline`)),
 		chromedp.WaitVisible(chromedp.CSS(`#collaborators table`)), shot("06-settings"))
+	checkAxe(t, ctx, "repository settings")
 	if c := text("#collaborators table"); !strings.Contains(c, "friend") {
 		t.Fatalf("collaborators: %q", c)
 	}
@@ -198,6 +202,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/test"] button`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.table code`)), shot("06b-webhook"))
+	checkAxe(t, ctx, "a webhook")
 	run("star a public repository",
 		chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#star-button")),
 		chromedp.Click(chromedp.CSS("#star-button")), chromedp.WaitVisible(chromedp.CSS(`form[action="/r/bob/toolbox/unstar"]`)),
@@ -210,20 +215,65 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`form[action="/r/bob/toolbox/comments"] textarea`), "Works great with **dig**!"),
 		chromedp.Submit(chromedp.CSS(`form[action="/r/bob/toolbox/comments"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.comment strong`)), shot("08-comments"))
+	checkAxe(t, ctx, "comments")
 	run("search as you type",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#q`)),
 		chromedp.SendKeys(chromedp.CSS(`#q`), "toolb"),
 		chromedp.WaitVisible(chromedp.CSS(`.suggest a[href="/r/bob/toolbox"]`)))
 	run("search results", chromedp.Navigate(base+"/search?q=debugging"), chromedp.WaitVisible(chromedp.CSS(".results")), shot("09-search"))
+	checkAxe(t, ctx, "search results")
 	if r := text(".results"); !strings.Contains(r, "bob/toolbox") {
 		t.Fatalf("search results: %q", r)
 	}
 	run("explore", chromedp.Navigate(base+"/explore"), chromedp.WaitVisible(chromedp.CSS(".grid")), shot("10-explore"))
+	checkAxe(t, ctx, "explore")
 	run("account settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.CSS("#tokens")), shot("11-account-settings"))
+	checkAxe(t, ctx, "account settings")
+	// Inside what a team ships: a multi-platform image, its signature and
+	// SBOM, a Helm chart; the tags tab filtered to artifacts.
+	shop := e.stock("journey", "journey/shop")
+	run("a multi-platform tag", chromedp.Navigate(base+"/r/journey/shop/tags/multi"), chromedp.WaitVisible(chromedp.CSS("table.platforms")), shot("14-multi-platform"))
+	checkAxe(t, ctx, "a multi-platform tag")
+	if p := text("table.platforms"); !strings.Contains(p, "linux/arm64") || !strings.Contains(p, "attestation of") {
+		t.Fatalf("platforms: %q", p)
+	}
+	run("an image, its history and what is attached", chromedp.Navigate(base+"/r/journey/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("table.history")), shot("15-image"))
+	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") {
+		t.Fatalf("referrers: %q", r)
+	}
+	checkAxe(t, ctx, "an image's page")
+	run("a Helm chart", chromedp.Navigate(base+"/r/journey/shop/digests/"+shop.chart), chromedp.WaitVisible(chromedp.CSS("#cmd-tag, #cmd-digest")), shot("16-helm"))
+	checkAxe(t, ctx, "a Helm chart's page")
+	run("artifacts only", chromedp.Navigate(base+"/r/journey/shop/tags"), chromedp.WaitVisible(chromedp.CSS("select[name=show]")),
+		chromedp.SetValue(chromedp.CSS("select[name=show]"), "artifacts"), chromedp.Submit(chromedp.CSS("form.tag-filter")),
+		chromedp.WaitVisible(chromedp.CSS("#tag-count")), shot("17-artifacts"))
+	if c := text("#tag-count"); !strings.Contains(c, "artifacts") {
+		t.Fatalf("filtered count: %q", c)
+	}
+	checkAxe(t, ctx, "the tags tab, filtered")
+	run("pick two tags and ask to delete them", chromedp.Navigate(base+"/r/journey/shop/tags?sort=name"), chromedp.WaitVisible(chromedp.CSS("#tags-form")),
+		chromedp.Click(chromedp.CSS(`input[name=tag][value="1.2.3"]`)), chromedp.Click(chromedp.CSS(`input[name=tag][value="provenance"]`)),
+		shot("19-tags-picked"), chromedp.Submit(chromedp.CSS("#tags-form")), chromedp.WaitVisible(chromedp.CSS("#confirm-delete")), shot("20-confirm-delete"))
+	if h := text("#confirm-title"); h != "Delete 2 tags and 1 manifest?" {
+		t.Fatalf("confirmation: %q", h)
+	}
+	checkAxe(t, ctx, "the deletion's confirmation")
+	run("confirm", chromedp.Click(chromedp.CSS("#confirm-delete")), chromedp.WaitVisible(chromedp.CSS(".flash-ok")))
+	if f := text(".flash-ok"); !strings.Contains(f, "Deleted 2 tags and 1 manifest.") {
+		t.Fatalf("after the deletion: %q", f)
+	}
+	if tags := text("table.tags tbody"); strings.Contains(tags, "1.2.3") || strings.Contains(tags, "provenance") || !strings.Contains(tags, "multi") {
+		t.Fatalf("tags after the deletion: %q", tags)
+	}
+	// Dark, as a person with that preference sees them.
+	for _, p := range []struct{ name, path string }{{"21-dark-image", "/r/journey/shop/tags/v1"}, {"22-dark-tags", "/r/journey/shop/tags"}, {"23-dark-multi", "/r/journey/shop/tags/multi"}} {
+		run(p.name, colorScheme("dark"), chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS("main")), shot(p.name), colorScheme(""))
+	}
 	run("sign out again", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)))
 	run("the private repository is gone for a visitor",
 		chromedp.Navigate(base+"/r/journey/secret-app"), chromedp.WaitVisible(chromedp.CSS(".error-page")), shot("12-private-as-visitor"))
+	checkAxe(t, ctx, "the 404 page")
 	if h := text(".error-code"); h != "404" {
 		t.Fatalf("visitor sees %q", h)
 	}
@@ -233,24 +283,6 @@ func TestBrowserJourney(t *testing.T) {
 			t.Fatalf("%s shows the private repository to a visitor", page)
 		}
 	}
-	// Inside what a team ships: a multi-platform image, its signature and
-	// SBOM, a Helm chart; the tags tab filtered to artifacts.
-	shop := e.stock("bob", "bob/shop")
-	run("a multi-platform tag", chromedp.Navigate(base+"/r/bob/shop/tags/multi"), chromedp.WaitVisible(chromedp.CSS("table.platforms")), shot("14-multi-platform"))
-	if p := text("table.platforms"); !strings.Contains(p, "linux/arm64") || !strings.Contains(p, "attestation of") {
-		t.Fatalf("platforms: %q", p)
-	}
-	run("an image, its history and what is attached", chromedp.Navigate(base+"/r/bob/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("table.history")), shot("15-image"))
-	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") {
-		t.Fatalf("referrers: %q", r)
-	}
-	run("a Helm chart", chromedp.Navigate(base+"/r/bob/shop/digests/"+shop.chart), chromedp.WaitVisible(chromedp.CSS("#cmd-tag, #cmd-digest")), shot("16-helm"))
-	run("artifacts only", chromedp.Navigate(base+"/r/bob/shop/tags"), chromedp.WaitVisible(chromedp.CSS("select[name=show]")),
-		chromedp.SetValue(chromedp.CSS("select[name=show]"), "artifacts"), chromedp.Submit(chromedp.CSS("form.tag-filter")),
-		chromedp.WaitVisible(chromedp.CSS("#tag-count")), shot("17-artifacts"))
-	if c := text("#tag-count"); !strings.Contains(c, "artifacts") {
-		t.Fatalf("filtered count: %q", c)
-	}
 	run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#pullcmd")), shot("13-phone"))
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil {
@@ -259,7 +291,7 @@ func TestBrowserJourney(t *testing.T) {
 	if overflow {
 		t.Error("the repository page scrolls sideways at phone width")
 	}
-	for i, page := range []string{"/r/bob/shop/tags/v1", "/r/bob/shop/tags/multi", "/r/bob/shop/tags"} {
+	for i, page := range []string{"/r/journey/shop/tags/v1", "/r/journey/shop/tags/multi", "/r/journey/shop/tags"} {
 		run("phone "+page, chromedp.Navigate(base+page), chromedp.WaitVisible(chromedp.CSS("main")), shot(fmt.Sprintf("18-phone-%d", i)))
 		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 		if err != nil {
@@ -269,6 +301,7 @@ func TestBrowserJourney(t *testing.T) {
 			t.Errorf("%s scrolls sideways at phone width", page)
 		}
 	}
+	run("phone, dark", colorScheme("dark"), chromedp.Navigate(base+"/r/journey/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("main")), shot("24-phone-dark"), colorScheme(""))
 	t.Logf("screenshots in %s", shots)
 }
 

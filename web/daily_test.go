@@ -54,7 +54,7 @@ func TestTagsPagerFilterAndSort(t *testing.T) {
 		t.Errorf("a bad sort: %d", p.status)
 	}
 	// latest, not the newest push, is what the pull command names.
-	if p := a.get("/r/alice/app"); !strings.Contains(p.body, `<code id="pullcmd">docker pull wharf.test/alice/app:latest</code>`) {
+	if p := a.get("/r/alice/app"); !strings.Contains(p.body, `<code id="pullcmd" tabindex="0">docker pull wharf.test/alice/app:latest</code>`) {
 		t.Errorf("the pull command does not name latest")
 	}
 	// An empty repository offers no pull command.

@@ -33,6 +33,7 @@ type manifestData struct {
 	Ports       []string
 	Volumes     []string
 	CanWrite    bool
+	CanManage   bool // may delete its tags
 	// ArtifactType is the type an artifact declares ("" for an image).
 	ArtifactType string
 }
@@ -64,7 +65,7 @@ func (w *manifestPages) show(c *gin.Context, name, by, ref string) {
 		w.fail(c, err)
 		return
 	}
-	d := manifestData{Repo: repo, M: m, CanWrite: repo.Level >= auth.LevelWrite}
+	d := manifestData{Repo: repo, M: m, CanWrite: repo.Level >= auth.LevelWrite, CanManage: repo.Level >= auth.LevelAdmin}
 	tag := m.Tag
 	if tag == "" && m.Kind == artifact.Helm && len(m.Tags) > 0 {
 		tag = m.Tags[0] // helm pulls a chart by its version

@@ -121,9 +121,9 @@ func TestManifestPages(t *testing.T) {
 		not  []string
 	}{
 		{"/r/alice/shop/tags/v1", []string{
-			"Image</span>", `<code id="digest">` + s.image + "</code>",
-			`<code id="cmd-tag">docker pull wharf.test/alice/shop:v1</code>`,
-			`<code id="cmd-digest">docker pull wharf.test/alice/shop@` + s.image + "</code>",
+			"Image</span>", `<code id="digest" tabindex="0">` + s.image + "</code>",
+			`<code id="cmd-tag" tabindex="0">docker pull wharf.test/alice/shop:v1</code>`,
+			`<code id="cmd-digest" tabindex="0">docker pull wharf.test/alice/shop@` + s.image + "</code>",
 			`href="/r/alice/shop/tags/latest"`, // the other tag of the digest
 			"ADD rootfs.tar /", "ENV APP_MODE=production", "no layer",
 			"PATH=/usr/bin:/bin", `<code>[&#34;/bin/sh&#34;,&#34;-c&#34;]</code>`, "serve &amp;&amp; wait",

@@ -46,6 +46,7 @@ type repoData struct {
 	TagFilter  string
 	TagSort    string
 	TagShow    string // hub.ShowAll, ShowImages or ShowArtifacts
+	TagsBack   string // this page of the tags tab, for a deletion to return to
 	TagCount   int64
 	Comments   []hub.Comment
 	Stargazers []string
@@ -73,6 +74,8 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 	switch {
 	case get && len(rest) == 0:
 		w.repoPage(c, name, "overview")
+	case post && len(rest) == 2 && rest[0] == "tags" && rest[1] == "delete":
+		w.manifests.deleteTags(c, name)
 	case get && len(rest) == 2 && (rest[0] == "tags" || rest[0] == "digests"):
 		w.manifests.show(c, name, rest[0], rest[1])
 	case get && len(rest) == 1 && (rest[0] == "tags" || rest[0] == "comments" || rest[0] == "stargazers" || rest[0] == "settings"):
@@ -145,6 +148,7 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 	case "tags":
 		d.TagFilter, d.TagSort = strings.TrimSpace(c.Query("q")), c.DefaultQuery("sort", models.TagsByPushed)
 		d.TagShow = c.Query("show")
+		d.TagsBack = c.Request.URL.RequestURI()
 		kinds, err := hub.TagKinds(d.TagShow)
 		if err != nil {
 			w.fail(c, err)

@@ -127,6 +127,32 @@ func (a *reposAPI) getManifest(c *gin.Context) {
 	c.JSON(http.StatusOK, m)
 }
 
+type deleteTagsBody struct {
+	Tags   []string `json:"tags"`
+	DryRun bool     `json:"dry_run"`
+}
+
+type deleteTagsJSON struct {
+	Tags      int      `json:"tags"`
+	Manifests int      `json:"manifests"`
+	Deleted   []string `json:"deleted"`
+	Digests   []string `json:"digests"`
+	Missing   []string `json:"missing"`
+	DryRun    bool     `json:"dry_run"`
+}
+
+// deleteTags deletes many tags at once, with the manifests only they
+// kept; dry_run says what would go and deletes nothing.
+func (a *reposAPI) deleteTags(c *gin.Context, body *deleteTagsBody) {
+	d, err := a.repos.DeleteTags(c.Request.Context(), identity(c), c.Param("repo"), body.Tags, body.DryRun)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, deleteTagsJSON{Tags: len(d.Tags), Manifests: len(d.Manifests), Deleted: d.Tags,
+		Digests: d.Manifests, Missing: d.Missing, DryRun: body.DryRun})
+}
+
 type collaboratorJSON struct {
 	User       string `json:"user"`
 	Permission string `json:"permission"`

@@ -36,6 +36,8 @@ const (
 	// collaborators and webhooks). A token limited to some repositories
 	// may manage those; the service checks which.
 	needAdmin need = auth.ScopeAdmin
+	// needDelete: the delete scope, to delete content (tags, manifests).
+	needDelete need = auth.ScopeDelete
 	// needAccount: the account itself: a session, a password, or an
 	// admin token without a repository limit (tokens, organizations,
 	// namespaces, usage, the profile).
@@ -142,6 +144,7 @@ func (a *API) routes() []route {
 		plain(DELETE, repoPrefix, needAdmin, a.repos.deleteRepository),
 		plain(GET, repoPrefix+"/tags", needRead, a.repos.listTags),
 		plain(GET, repoPrefix+"/manifests/:ref", needRead, a.repos.getManifest),
+		withBody(POST, repoPrefix+"/tags/delete", needDelete, a.repos.deleteTags),
 		plain(GET, repoPrefix+"/collaborators", needAdmin, a.repos.listCollaborators),
 		withBody(PUT, repoPrefix+"/collaborators/:user", needAdmin, a.repos.setCollaborator),
 		plain(DELETE, repoPrefix+"/collaborators/:user", needAdmin, a.repos.removeCollaborator),

@@ -381,6 +381,7 @@ var baseBodies = map[string]string{
 	"PATCH /api/v1/repositories/{repo}":                   `{"visibility":"public","description":"d","readme":"# hi"}`,
 	"PUT /api/v1/repositories/{repo}/collaborators/:user": `{"permission":"read"}`,
 	"POST /api/v1/repositories/{repo}/comments":           `{"body":"hi"}`,
+	"POST /api/v1/repositories/{repo}/tags/delete":        `{"tags":["nope"],"dry_run":true}`,
 	"PATCH /api/v1/repositories/{repo}/comments/:comment": `{"body":"hi again"}`,
 	"POST /api/v1/repositories/{repo}/webhooks":           `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
 	"PATCH /api/v1/repositories/{repo}/webhooks/:hook":    `{"active":true}`,

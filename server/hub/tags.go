@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/wharfhub/wharf/models"
@@ -127,4 +128,47 @@ func tagsOf(rows []models.TagDetail) []Tag {
 		out = append(out, t)
 	}
 	return out
+}
+
+// MaxTagsDeleted is how many tags one deletion may name.
+const MaxTagsDeleted = 1000
+
+// TagDeletion is what a deletion of tags takes with it: the tags, the
+// manifests left with none (with what only they held), and the names
+// that were no tag.
+type TagDeletion = models.TagDeletion
+
+// DeleteTags deletes the named tags of a repository with the manifests
+// that are left with no tag, no index holding them and no subject; with
+// dryRun it only says what would go. It needs the right to delete.
+func (s *Repos) DeleteTags(ctx context.Context, id *auth.Identity, name string, tags []string, dryRun bool) (*TagDeletion, error) {
+	switch {
+	case len(tags) == 0:
+		return nil, invalid("Name at least one tag to delete.")
+	case len(tags) > MaxTagsDeleted:
+		return nil, invalid("One deletion names at most %d tags, not %d.", MaxTagsDeleted, len(tags))
+	}
+	seen := make(map[string]bool, len(tags))
+	names := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !content.ValidTag(t) {
+			if sayable(t, 128) {
+				return nil, invalid("%q is not a tag name.", t)
+			}
+			return nil, invalid("A tag to delete is not a tag name.")
+		}
+		if !seen[t] {
+			seen[t] = true
+			names = append(names, t)
+		}
+	}
+	r, err := s.authorizeRepo(ctx, id, name, auth.ActionDelete)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.db.Tags.DeleteMany(ctx, r.ID, r.Name, names, id.Username, dryRun)
+	if errors.Is(err, models.ErrTooMany) {
+		return nil, invalid("That deletion would take too many manifests at once: delete fewer tags.")
+	}
+	return d, err
 }

@@ -16,7 +16,12 @@ func TestTagListAndCatalogPagination(t *testing.T) {
 			t.Fatal(r.status)
 		}
 	}
-	e.pushBlob("alice/other", []byte("x"))
+	// A repository only a blob went to (a push that stopped short) is
+	// not listed; one with a manifest is.
+	e.pushBlob("alice/blobonly", []byte("x"))
+	if r := e.putManifest("alice/other", "v1", e.image("alice/other", "o"), ociImage); r.status != 201 {
+		t.Fatal(r.status)
+	}
 	type list struct {
 		Name         string
 		Tags         []string

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +12,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
@@ -58,7 +62,8 @@ func seedLarge(b *testing.B, app *server.App, repos, tagsPer int) {
 }
 
 // BenchmarkPages renders the explore, repository and tags pages with
-// 10,000 repositories and 100,000 tags in the database and reports the
+// 10,000 repositories and 110,000 tags in the database (10,000 of them in
+// one repository), and the page of a 50-layer image, and reports the
 // median latency of each (target: under 50 ms). make bench runs it.
 func BenchmarkPages(b *testing.B) {
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: b.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public"}
@@ -70,14 +75,30 @@ func BenchmarkPages(b *testing.B) {
 	start := time.Now()
 	seedLarge(b, app, 10000, 10)
 	b.Logf("seeded 10,000 repositories and 100,000 tags in %v", time.Since(start).Round(time.Millisecond))
+	// One repository with 10,000 tags.
+	if err := app.DB.Writer().Exec(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+		INSERT INTO tags (repository_id, name, manifest_id, pusher, created_at, updated_at)
+		SELECT r.id, 'build-' || printf('%05d', n.i), m.id, 'big', ?, ? FROM n, repositories r JOIN manifests m ON m.repository_id = r.id
+		WHERE r.name = 'big/repo-00007'`, time.Now().UTC(), time.Now().UTC()).Error; err != nil {
+		b.Fatal(err)
+	}
 	srv := httptest.NewServer(servertest.Handler(b, app))
 	defer srv.Close()
+	// An image of 50 layers, with its config and history, pushed for real.
+	if _, err := app.Accounts.CreateUser(context.Background(), "bench", "bench@example.com", "correct-horse-battery", false); err != nil {
+		b.Fatal(err)
+	}
+	pushLayered(b, srv.URL, "bench", "correct-horse-battery", "bench/layers", "v1", 50)
 	pages := []struct{ name, path string }{
 		{"explore", "/explore"},
 		{"explore-updated-page-200", "/explore?sort=updated&page=200"},
 		{"home", "/"},
 		{"repository", "/r/big/repo-04321"},
 		{"tags", "/r/big/repo-04321/tags"},
+		{"tags-10k", "/r/big/repo-00007/tags"},
+		{"tags-10k-by-name-page-100", "/r/big/repo-00007/tags?sort=name&page=100"},
+		{"tags-10k-filtered", "/r/big/repo-00007/tags?q=build-09"},
+		{"tag-page-50-layers", "/r/bench/layers/tags/v1"},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
@@ -104,4 +125,43 @@ func BenchmarkPages(b *testing.B) {
 			}
 		})
 	}
+}
+
+// pushLayered pushes an image of n small layers, with a history step for
+// each and an empty one between, to repo:tag.
+func pushLayered(b *testing.B, base, user, password, repo, tag string, n int) {
+	b.Helper()
+	send := func(method, path, ct string, body []byte) {
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.SetBasicAuth(user, password)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			b.Fatalf("%s %s: %s", method, path, res.Status)
+		}
+	}
+	blob := func(body []byte, mediaType string) map[string]any {
+		d := digest.FromBytes(body)
+		send("POST", "/v2/"+repo+"/blobs/uploads/?digest="+d.String(), "", body)
+		return map[string]any{"mediaType": mediaType, "digest": d.String(), "size": len(body)}
+	}
+	var layers []any
+	var history []map[string]any
+	for i := range n {
+		layers = append(layers, blob([]byte(fmt.Sprintf("layer %d of the bench image", i)), "application/vnd.oci.image.layer.v1.tar+gzip"))
+		history = append(history, map[string]any{"created_by": fmt.Sprintf("RUN step %d && make install", i)},
+			map[string]any{"created_by": fmt.Sprintf("ENV STEP=%d", i), "empty_layer": true})
+	}
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "created": "2026-12-01T00:00:00Z",
+		"config": map[string]any{"Env": []string{"PATH=/usr/bin"}, "Cmd": []string{"serve"}, "Labels": map[string]string{"org.opencontainers.image.source": "https://example.com/src"}},
+		"rootfs": map[string]any{"type": "layers"}, "history": history})
+	m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": blob(cfg, "application/vnd.oci.image.config.v1+json"), "layers": layers})
+	send("PUT", "/v2/"+repo+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json", m)
 }

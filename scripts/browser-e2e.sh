@@ -23,6 +23,13 @@ if ! grep -qs "\"version\": \"$axe_version\"" .cache/axe/node_modules/axe-core/p
 	echo "browser-e2e: installing axe-core $axe_version" >&2
 	npm install --prefix .cache/axe --no-audit --no-fund --no-save "axe-core@$axe_version" >/dev/null
 fi
+# The oras CLI, pinned, attaches an SBOM the way a team would.
+oras_version=v1.3.6
+export WHARF_ORAS=$PWD/.cache/bin/oras
+if ! "$WHARF_ORAS" version 2>/dev/null | grep -q "${oras_version#v}"; then
+	echo "browser-e2e: building oras $oras_version" >&2
+	GOBIN=$PWD/.cache/bin go install "oras.land/oras/cmd/oras@$oras_version"
+fi
 shots=${WHARF_SCREENSHOTS:-$PWD/.cache/screenshots}
 mkdir -p "$shots"
 WHARF_BROWSER_E2E=1 WHARF_SCREENSHOTS="$shots" go test -count=1 -timeout 10m -run '^(TestBrowserJourney|TestBrowserHTTPS)$' -v ./web/ 2>&1 |

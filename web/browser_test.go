@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/servertest"
 )
 
@@ -97,7 +99,7 @@ func TestBrowserJourney(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := openEnv(t, server.Options{Search: true}, "friend", "bob")
+	e := configEnv(t, func(c *config.Config) { c.BaseURL = "" }, server.Options{Search: true}, "friend", "bob")
 	servertest.Run(t, e.app)
 	// Something public to find, star and discuss.
 	bob := e.browser()
@@ -232,13 +234,15 @@ func TestBrowserJourney(t *testing.T) {
 	// Inside what a team ships: a multi-platform image, its signature and
 	// SBOM, a Helm chart; the tags tab filtered to artifacts.
 	shop := e.stock("journey", "journey/shop")
+	// And a CycloneDX SBOM attached with the oras CLI, as a team would.
+	orasAttach(t, e, "journey", "journey/shop@"+shop.image, "application/vnd.cyclonedx+json", "bom.cdx.json", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
 	run("a multi-platform tag", chromedp.Navigate(base+"/r/journey/shop/tags/multi"), chromedp.WaitVisible(chromedp.CSS("table.platforms")), shot("14-multi-platform"))
 	checkAxe(t, ctx, "a multi-platform tag")
 	if p := text("table.platforms"); !strings.Contains(p, "linux/arm64") || !strings.Contains(p, "attestation of") {
 		t.Fatalf("platforms: %q", p)
 	}
 	run("an image, its history and what is attached", chromedp.Navigate(base+"/r/journey/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("table.history")), shot("15-image"))
-	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") {
+	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") || !strings.Contains(r, "cyclonedx") {
 		t.Fatalf("referrers: %q", r)
 	}
 	checkAxe(t, ctx, "an image's page")
@@ -303,6 +307,35 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	run("phone, dark", colorScheme("dark"), chromedp.Navigate(base+"/r/journey/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("main")), shot("24-phone-dark"), colorScheme(""))
 	t.Logf("screenshots in %s", shots)
+}
+
+// orasAttach attaches a file to ref (repo@digest) with the oras CLI
+// (WHARF_ORAS, or the one scripts/browser-e2e.sh builds into .cache/bin).
+func orasAttach(t *testing.T, e *env, user, ref, artifactType, name, content string) {
+	t.Helper()
+	oras := os.Getenv("WHARF_ORAS")
+	if oras == "" {
+		oras = "../.cache/bin/oras"
+	}
+	oras, err := filepath.Abs(oras)
+	if err == nil {
+		_, err = os.Stat(oras)
+	}
+	if err != nil {
+		t.Fatalf("oras: %v (scripts/browser-e2e.sh builds it)", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	cmd := exec.Command(oras, "attach", "--plain-http", "--no-tty", "-u", user, "-p", pw, "--artifact-type", artifactType,
+		host+"/"+ref, name+":"+artifactType)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "DOCKER_CONFIG="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oras attach: %v\n%s", err, out)
+	}
 }
 
 func chromiumPath() string {

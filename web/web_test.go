@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -44,6 +45,15 @@ func configEnv(t *testing.T, set func(*config.Config), opts server.Options, user
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: "http://wharf.test", LogLevel: "error",
 		DefaultVisibility: "public", AllowSignup: true, Database: testutil.Database(t)}
 	set(cfg)
+	// An empty BaseURL is the test server's own address, for clients
+	// that follow the token realm (oras, docker).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + ln.Addr().String()
+	}
 	logw := io.Discard
 	if os.Getenv("WHARF_TEST_LOG") != "" {
 		logw = os.Stderr
@@ -57,7 +67,11 @@ func configEnv(t *testing.T, set func(*config.Config), opts server.Options, user
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, app: app, srv: httptest.NewServer(servertest.Handler(t, app))}
+	srv := httptest.NewUnstartedServer(servertest.Handler(t, app))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	e := &env{t: t, app: app, srv: srv}
 	t.Cleanup(func() { e.srv.Close(); app.Close() })
 	return e
 }

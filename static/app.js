@@ -4,6 +4,9 @@
   // A refused form is shown again with its error next to it: bring it
   // into view, and put the cursor in the form.
   var refused = document.querySelector(".form-error");
+  // A preview is shown where its form is: bring it into view.
+  var preview = document.querySelector("section.preview");
+  if (preview && !refused) preview.scrollIntoView({ block: "start" });
   if (refused) {
     refused.scrollIntoView({ block: "center" });
     var field = refused.parentNode.querySelector("form input:not([type=hidden]), form textarea");

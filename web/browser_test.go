@@ -212,9 +212,16 @@ func TestBrowserJourney(t *testing.T) {
 	if n := text("#star-count"); n != "1" {
 		t.Fatalf("star count %q", n)
 	}
-	run("comment",
+	run("preview a comment",
 		chromedp.Navigate(base+"/r/bob/toolbox/comments"), chromedp.WaitVisible(chromedp.CSS(`textarea[name=body]`)),
 		chromedp.SendKeys(chromedp.CSS(`form[action="/r/bob/toolbox/comments"] textarea`), "Works great with **dig**!"),
+		chromedp.Click(chromedp.CSS(`#comment-form button[name=preview]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.preview strong`)), shot("08a-comment-preview"))
+	checkAxe(t, ctx, "a comment's preview")
+	if p := text(".preview"); !strings.Contains(p, "Works great with dig!") {
+		t.Fatalf("preview: %q", p)
+	}
+	run("comment",
 		chromedp.Submit(chromedp.CSS(`form[action="/r/bob/toolbox/comments"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.comment strong`)), shot("08-comments"))
 	checkAxe(t, ctx, "comments")

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -175,5 +176,78 @@ func TestQuotaRefusedPushListsNothing(t *testing.T) {
 	}
 	if p := a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"refused"}, "visibility": {"public"}}), http.StatusBadRequest, "create it twice"); !strings.Contains(p.body, "already exists") {
 		t.Errorf("a second creation is not refused as a conflict")
+	}
+}
+
+// README and comments can be previewed before saving: the page comes back
+// with the text rendered above the form, what was typed kept, nothing
+// saved; a refused comment keeps its text too.
+func TestMarkdownPreview(t *testing.T) {
+	e := newEnv(t, "alice", "eve")
+	a := e.browser()
+	a.signin("alice")
+	a.must(a.post("/new", "/new", url.Values{"namespace": {"alice"}, "name": {"app"}, "visibility": {"public"}}), http.StatusSeeOther, "create")
+	p := a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"readme": {"# Draft\n\n**bold** <script>x()</script>"},
+		"description": {"kept"}, "visibility": {"public"}, "preview": {"1"}}), http.StatusOK, "preview the README")
+	for _, w := range []string{`README preview`, "<h1", "Draft", "<strong>bold</strong>", `value="kept"`, "# Draft"} {
+		if !strings.Contains(p.body, w) {
+			t.Errorf("README preview: no %q", w)
+		}
+	}
+	if strings.Contains(p.body, "<script>x()") {
+		t.Errorf("the preview is not sanitized")
+	}
+	if r := a.get("/r/alice/app"); strings.Contains(r.body, "Draft") {
+		t.Errorf("a preview saved the README")
+	}
+	p = a.must(a.post("/r/alice/app/comments", "/r/alice/app/comments", url.Values{"body": {"looks *good*"}, "preview": {"1"}}), http.StatusOK, "preview a comment")
+	if !strings.Contains(p.body, "<em>good</em>") || !strings.Contains(p.body, ">looks *good*</textarea>") {
+		t.Errorf("comment preview:\n%.3000s", p.body)
+	}
+	if r := a.get("/r/alice/app/comments"); !strings.Contains(r.body, "No comments yet") {
+		t.Errorf("a preview saved the comment")
+	}
+	p = a.must(a.post("/r/alice/app/comments", "/r/alice/app/comments", url.Values{"body": {"   "}}), http.StatusBadRequest, "an empty comment")
+	if !strings.Contains(p.body, `id="comment-error"`) {
+		t.Errorf("a refused comment has no error next to its form")
+	}
+	p = a.must(a.post("/r/alice/app/comments", "/r/alice/app/comments", url.Values{"body": {strings.Repeat("x", 10_001)}}), http.StatusBadRequest, "a long comment")
+	if !strings.Contains(p.body, strings.Repeat("x", 10_001)+"</textarea>") {
+		t.Errorf("a refused comment lost its text")
+	}
+	// Someone who may not manage the repository cannot preview its README.
+	ev := e.browser()
+	ev.signin("eve")
+	if p := ev.post("/r/alice/app/comments", "/r/alice/app/settings", url.Values{"readme": {"# x"}, "preview": {"1"}}); p.status == http.StatusOK {
+		t.Errorf("eve previews alice's README: %d", p.status)
+	}
+	// The API previews too.
+	for _, c := range []struct {
+		user, body string
+		want       int
+		has        string
+	}{
+		{"alice", `{"text":"# hi","kind":"readme"}`, 200, `<h1`},
+		{"alice", `{"text":"*hi*"}`, 200, `<em>hi</em>`},
+		{"eve", `{"text":"*hi*"}`, 200, `<em>hi</em>`},
+		{"eve", `{"text":"# hi","kind":"readme"}`, 403, `forbidden`},
+		{"alice", `{"text":"x","kind":"poem"}`, 400, `not \"poem\"`},
+	} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/repositories/alice/app/preview", strings.NewReader(c.body))
+		req.SetBasicAuth(c.user, pw)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var out struct{ HTML string }
+		if json.Unmarshal(b, &out) == nil && out.HTML != "" {
+			b = []byte(out.HTML)
+		}
+		if res.StatusCode != c.want || !strings.Contains(string(b), c.has) {
+			t.Errorf("API preview %s as %s: %d %s", c.body, c.user, res.StatusCode, b)
+		}
 	}
 }

@@ -99,6 +99,17 @@ type formState struct {
 	Form string // which form of the page
 	Err  string
 	Sent url.Values
+	// Preview is the Markdown of the form as it would show once saved,
+	// when the form asked for a preview rather than to be saved.
+	Preview template.HTML
+}
+
+// PreviewOf is the preview of form, if form asked for one.
+func (f formState) PreviewOf(form string) template.HTML {
+	if f.Form != form {
+		return ""
+	}
+	return f.Preview
 }
 
 // Error is the form's error, if form is the refused one.

@@ -85,11 +85,11 @@ func TestMarkdownLimitsInForms(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "README" {
+			if inline := map[string]string{"README": "general-error", "new comment": "comment-error"}[tc.name]; inline != "" {
 				// Shown again at once, the error next to the form and the
 				// text kept.
 				p := b.must(b.post(tc.from, tc.action, tc.form), http.StatusBadRequest, "submit")
-				if !strings.Contains(p.body, `role="alert" id="general-error">`+tc.message+"</p>") || !strings.Contains(p.body, strings.Repeat("a", 1000)) {
+				if !strings.Contains(p.body, `role="alert" id="`+inline+`">`+tc.message+"</p>") || !strings.Contains(p.body, strings.Repeat("a", 1000)) {
 					t.Errorf("no %q next to the form, or the text is gone: %.3000s", tc.message, p.body)
 				}
 				return

@@ -236,12 +236,13 @@ func TestRefusalsReadAsSentences(t *testing.T) {
 			url.Values{"name": {"Bad Name"}}, "/settings",
 			"An organization name must be 2 to 64 characters: lowercase letters, digits, &#39;-&#39; or &#39;_&#39;, starting with a letter or digit.", ""},
 		{"empty comment", "/r/alice/app/comments", "/r/alice/app/comments",
-			url.Values{"body": {"  "}}, "/r/alice/app/comments", "A comment cannot be empty.", ""},
+			url.Values{"body": {"  "}}, "/r/alice/app/comments", "A comment cannot be empty.", "comment-error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// A settings form is shown again, refused, with the message
-			// next to it; other forms flash it on the page they lead to.
+			// A settings or comment form is shown again, refused, with the
+			// message next to it; other forms flash it on the page they
+			// lead to.
 			if tc.inline != "" {
 				p := b.must(b.post(tc.from, tc.action, tc.form), http.StatusBadRequest, "submit")
 				if !strings.Contains(p.body, `role="alert" id="`+tc.inline+`">`+tc.message+"</p>") {

@@ -115,6 +115,23 @@ func (w *repoPages) refused(c *gin.Context, name, form, msg string) {
 	w.showRepo(c, name, "settings", http.StatusBadRequest, formState{Form: form, Err: msg, Sent: c.Request.PostForm})
 }
 
+// preview shows tab again with form as it was sent, and its Markdown
+// text as it would show once saved above it; nothing is saved.
+func (w *repoPages) preview(c *gin.Context, name, tab, form, kind, text string) {
+	html, err := w.social.Preview(c.Request.Context(), pc(c).User, name, kind, text)
+	state := formState{Form: form, Sent: c.Request.PostForm, Preview: html}
+	status := http.StatusOK
+	if err != nil {
+		var inv *hub.Invalid
+		if !asInvalid(err, &inv) {
+			w.fail(c, err)
+			return
+		}
+		state.Err, status = inv.Msg, http.StatusBadRequest
+	}
+	w.showRepo(c, name, tab, status, state)
+}
+
 // showRepo renders a tab of a repository's page.
 func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form formState) {
 	ctx := c.Request.Context()
@@ -231,12 +248,17 @@ func (w *repoPages) addComment(c *gin.Context, name string) {
 	if id == nil {
 		return
 	}
-	cm, err := w.social.AddComment(c.Request.Context(), id, name, c.PostForm("body"))
+	body := c.PostForm("body")
+	if c.PostForm("preview") != "" {
+		w.preview(c, name, "comments", "comment", hub.PreviewComment, body)
+		return
+	}
+	cm, err := w.social.AddComment(c.Request.Context(), id, name, body)
 	if err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
-			redirectTo(c, repoURL(name, "comments"))
+			// Shown again with the comment as typed, and the error next to it.
+			w.showRepo(c, name, "comments", http.StatusBadRequest, formState{Form: "comment", Err: inv.Msg, Sent: c.Request.PostForm})
 			return
 		}
 		w.fail(c, err)
@@ -296,6 +318,10 @@ func (w *repoPages) commentAction(c *gin.Context, name, idStr, ok string, do fun
 func (w *repoPages) saveRepoSettings(c *gin.Context, name string) {
 	id := w.requireUser(c)
 	if id == nil {
+		return
+	}
+	if c.PostForm("preview") != "" {
+		w.preview(c, name, "settings", "general", hub.PreviewReadme, c.PostForm("readme"))
 		return
 	}
 	var p hub.RepositoryPatch

@@ -26,9 +26,6 @@ func (w *manifestPages) deleteTags(c *gin.Context, name string) {
 	if id == nil {
 		return
 	}
-	if w.limitBody(c); c.IsAborted() {
-		return
-	}
 	tags := c.PostFormArray("tag")
 	list := repoURL(name, "tags")
 	// Back is the tags tab as it was (its filter and page), or a tag's page.

@@ -139,7 +139,7 @@ func (a *API) routes() []route {
 
 		withBody(POST, "/repositories", needWrite, a.repos.createRepository),
 		plain(GET, repoPrefix, needRead, a.repos.getRepository),
-		// The one body that carries a README.
+		// The bodies that carry a README: this one, and a preview.
 		withBody(PATCH, repoPrefix, needAdmin, a.repos.patchRepository).limited(bodylimit.Readme),
 		plain(DELETE, repoPrefix, needAdmin, a.repos.deleteRepository),
 		plain(GET, repoPrefix+"/tags", needRead, a.repos.listTags),
@@ -155,6 +155,8 @@ func (a *API) routes() []route {
 		plain(GET, repoPrefix+"/stargazers", needRead, a.social.listStargazers),
 		plain(GET, repoPrefix+"/comments", needRead, a.social.listComments),
 		withBody(POST, repoPrefix+"/comments", needWrite, a.social.createComment),
+		// A preview may be of a README: it takes what a README route does.
+		withBody(POST, repoPrefix+"/preview", needWrite, a.social.preview).limited(bodylimit.Readme),
 		plain(GET, repoPrefix+"/comments/:comment", needRead, a.social.getComment),
 		withBody(PATCH, repoPrefix+"/comments/:comment", needWrite, a.social.editComment),
 		plain(DELETE, repoPrefix+"/comments/:comment", needWrite, a.social.deleteComment),

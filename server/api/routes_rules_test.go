@@ -159,10 +159,11 @@ func TestEveryRouteIsInTheTable(t *testing.T) {
 			t.Errorf("%s is in the table but gin does not serve it", key)
 		}
 	}
-	// Only the route that carries a README has a larger body limit.
+	// Only the routes that carry a README (to save, or to preview) have a
+	// larger body limit.
 	for _, r := range table {
 		want := bodylimit.Default
-		if r.String() == "PATCH /api/v1/repositories/{repo}" {
+		if r.String() == "PATCH /api/v1/repositories/{repo}" || r.String() == "POST /api/v1/repositories/{repo}/preview" {
 			want = bodylimit.Readme
 		}
 		if r.Limit != want {
@@ -382,6 +383,7 @@ var baseBodies = map[string]string{
 	"PUT /api/v1/repositories/{repo}/collaborators/:user": `{"permission":"read"}`,
 	"POST /api/v1/repositories/{repo}/comments":           `{"body":"hi"}`,
 	"POST /api/v1/repositories/{repo}/tags/delete":        `{"tags":["nope"],"dry_run":true}`,
+	"POST /api/v1/repositories/{repo}/preview":            `{"text":"# hi","kind":"readme"}`,
 	"PATCH /api/v1/repositories/{repo}/comments/:comment": `{"body":"hi again"}`,
 	"POST /api/v1/repositories/{repo}/webhooks":           `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
 	"PATCH /api/v1/repositories/{repo}/webhooks/:hook":    `{"active":true}`,

@@ -196,3 +196,24 @@ func (a *socialAPI) deleteComment(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+type previewBody struct {
+	Text string `json:"text"`
+	// Kind is "comment" (the default) or "readme".
+	Kind string `json:"kind"`
+}
+
+// preview renders Markdown as a comment or the README would show once
+// saved, saving nothing.
+func (a *socialAPI) preview(c *gin.Context, body *previewBody) {
+	kind := body.Kind
+	if kind == "" {
+		kind = hub.PreviewComment
+	}
+	html, err := a.social.Preview(c.Request.Context(), identity(c), c.Param("repo"), kind, body.Text)
+	if err != nil {
+		a.error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"html": string(html)})
+}

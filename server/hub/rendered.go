@@ -8,6 +8,7 @@ import (
 	"html/template"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/markdown"
 )
 
@@ -71,4 +72,39 @@ func (s *base) commentHTML(ctx context.Context, c *models.Comment) (template.HTM
 	_, _ = s.db.Comments.SetHTML(ctx, c.ID, c.Body, string(html), s.md.Version)
 	c.BodyHTML, c.BodyHTMLVersion = string(html), s.md.Version
 	return html, nil
+}
+
+// What Preview renders.
+const (
+	PreviewComment = "comment"
+	PreviewReadme  = "readme"
+)
+
+// Preview renders text as a comment on repository name (kind
+// PreviewComment) or as its README (PreviewReadme) would show once saved,
+// and saves nothing. It asks what saving would: a signed-in caller who may
+// comment, or who may manage the repository, and text the validator takes.
+func (s *Social) Preview(ctx context.Context, id *auth.Identity, name, kind, text string) (template.HTML, error) {
+	switch kind {
+	case PreviewComment:
+		if _, err := s.commentTarget(ctx, id, name); err != nil {
+			return "", err
+		}
+		if err := checkComment(text); err != nil {
+			return "", err
+		}
+	case PreviewReadme:
+		if _, err := s.authorizeRepo(ctx, id, name, auth.ActionManage); err != nil {
+			return "", err
+		}
+		if err := checkText(readmeText, text); err != nil {
+			return "", err
+		}
+	default:
+		if !sayable(kind, 32) {
+			return "", invalid("A preview is of a comment or a readme.")
+		}
+		return "", invalid("A preview is of a comment or a readme, not %q.", kind)
+	}
+	return s.md.Render(text), nil
 }

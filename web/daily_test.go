@@ -39,17 +39,7 @@ func TestTagsPagerFilterAndSort(t *testing.T) {
 		{"/r/alice/app/tags?q=nothing_like", []string{"0 tags match", "No tag matches"}, nil},
 		{"/r/alice/app/tags?sort=name", []string{"latest", "v000"}, []string{"v999"}},
 	} {
-		p := a.must(a.get(c.path), http.StatusOK, c.path)
-		for _, w := range c.want {
-			if !strings.Contains(p.body, w) {
-				t.Errorf("%s: no %q", c.path, w)
-			}
-		}
-		for _, w := range c.not {
-			if strings.Contains(p.body, w) {
-				t.Errorf("%s: %q shows", c.path, w)
-			}
-		}
+		a.shows(c.path, c.want, c.not)
 	}
 	if p := a.get("/r/alice/app/tags?sort=bogus"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "pushed, name or size") {
 		t.Errorf("a bad sort: %d", p.status)

@@ -146,17 +146,7 @@ func TestManifestPages(t *testing.T) {
 		{"/r/alice/shop/digests/" + s.sbom, []string{"SBOM</span>", "oras pull wharf.test/alice/shop@" + s.sbom,
 			"sbom.spdx.json", "Files", "Attached to", "Signature</span>"}, []string{"docker pull"}},
 	} {
-		p := a.must(a.get(c.path), http.StatusOK, c.path)
-		for _, w := range c.want {
-			if !strings.Contains(p.body, w) {
-				t.Errorf("%s: no %q", c.path, w)
-			}
-		}
-		for _, w := range c.not {
-			if strings.Contains(p.body, w) {
-				t.Errorf("%s: %q shows", c.path, w)
-			}
-		}
+		a.shows(c.path, c.want, c.not)
 	}
 	for _, c := range []struct {
 		path string

@@ -149,3 +149,20 @@ func (b *browser) must(p page, status int, what string) page {
 	}
 	return p
 }
+
+// shows fails t unless the page at path (200) has every string of want
+// and none of not.
+func (b *browser) shows(path string, want, not []string) {
+	b.e.t.Helper()
+	p := b.must(b.get(path), http.StatusOK, path)
+	for _, w := range want {
+		if !strings.Contains(p.body, w) {
+			b.e.t.Errorf("%s: no %q", path, w)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(p.body, w) {
+			b.e.t.Errorf("%s: %q shows", path, w)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/wharfhub/wharf/server/artifact"
 )
 
 // Platform is one os/architecture a manifest runs on; in an index, with
@@ -34,7 +36,7 @@ var imageConfigTypes = map[string]bool{
 func (s *base) describe(ctx context.Context, name string, doc *manifestDoc, mediaType string) (int64, string) {
 	var size int64
 	var platforms []Platform
-	if isIndex(mediaType) {
+	if artifact.IsIndexType(mediaType) {
 		var digests []string
 		for _, d := range doc.manifests {
 			digests = append(digests, d.Digest.String())

@@ -62,7 +62,7 @@ func record(doc *manifestDoc, mediaType string, payload []byte, dgst digest.Dige
 	}
 	if doc.Config != nil {
 		m.ConfigDigest = doc.Config.Digest.String()
-		if m.ArtifactType == "" && !isIndex(mediaType) {
+		if m.ArtifactType == "" && !artifact.IsIndexType(mediaType) {
 			// The referrers API reports an image's config media type when
 			// it declares no artifactType.
 			m.ArtifactType = doc.Config.MediaType

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/artifact"
 	"github.com/wharfhub/wharf/server/events"
 )
 
@@ -30,8 +31,6 @@ const (
 	mediaTypeDockerSigned   = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 	mediaTypeDockerForeign  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 )
-
-func isIndex(mt string) bool { return mt == MediaTypeOCIIndex || mt == MediaTypeDockerList }
 
 // manifestDoc is the union of the manifest shapes Wharf accepts. Raw
 // fields tell whether a key was present at all.
@@ -204,7 +203,7 @@ func parseManifest(contentType string, payload []byte) (*manifestDoc, string, er
 	if doc.SchemaVersion == nil || *doc.SchemaVersion != 2 {
 		return nil, "", detailf(ErrManifestInvalid, nil, "schemaVersion must be 2")
 	}
-	if isIndex(mediaType) {
+	if artifact.IsIndexType(mediaType) {
 		if doc.Layers != nil || doc.Config != nil {
 			return nil, "", detailf(ErrManifestInvalid, nil, "an index cannot carry layers or a config")
 		}
@@ -269,7 +268,7 @@ func checkDescriptor(d ocispec.Descriptor, where string) error {
 // references lists the blobs and child manifests a manifest needs present.
 // Non-distributable layers and the subject are exempt, as the spec says.
 func references(doc *manifestDoc, mediaType string) (blobs, children []string, err error) {
-	if isIndex(mediaType) {
+	if artifact.IsIndexType(mediaType) {
 		for _, d := range doc.manifests {
 			children = append(children, d.Digest.String())
 		}

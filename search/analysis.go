@@ -29,11 +29,21 @@ const (
 	maxPrefix = 24
 )
 
+// anWords analyzes a name into its whole words, and the short name with
+// its separators taken out when it has more than one: "acme/my-app" is
+// "acme", "my", "app", "myapp". A query word that matches no name exactly
+// is compared with these, allowing a typo or two (fuzzyClause): whole
+// words, as the prefixes of anName would match almost anything once
+// fuzzy.
+const anWords = "wharf_name_words"
+
 func init() {
-	if err := registry.RegisterAnalyzer(anName, func(map[string]any, *registry.Cache) (analysis.Analyzer, error) {
-		return nameAnalyzer{}, nil
-	}); err != nil {
-		panic(err)
+	for name, a := range map[string]analysis.Analyzer{anName: nameAnalyzer{}, anWords: wordsAnalyzer{}} {
+		if err := registry.RegisterAnalyzer(name, func(map[string]any, *registry.Cache) (analysis.Analyzer, error) {
+			return a, nil
+		}); err != nil {
+			panic(err)
+		}
 	}
 }
 
@@ -105,6 +115,28 @@ func (nameAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	}
 	if join != "" {
 		emit(join, max(utf8.RuneCountInString(short[0]), minPrefix-1))
+	}
+	return out
+}
+
+type wordsAnalyzer struct{}
+
+func (wordsAnalyzer) Analyze(input []byte) analysis.TokenStream {
+	name := string(input)
+	words := nameWords(name)
+	short := words
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		short = nameWords(name[i+1:])
+	}
+	out := make(analysis.TokenStream, 0, len(words)+1)
+	emit := func(w string) {
+		out = append(out, &analysis.Token{Term: []byte(w), Start: 0, End: len(input), Position: len(out) + 1, Type: analysis.AlphaNumeric})
+	}
+	for _, w := range words {
+		emit(w)
+	}
+	if len(short) > 1 {
+		emit(strings.Join(short, ""))
 	}
 	return out
 }

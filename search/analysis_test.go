@@ -53,7 +53,7 @@ func TestRepoDocumentIsMapped(t *testing.T) {
 		Readers: []string{PublicReader, NamespaceReader("acme"), CollaboratorReader(3)}}
 	mapped := document.NewDocument(repoID(r.Name))
 	err := b.idx.Mapping().MapDocument(mapped, map[string]any{
-		fType: "repo", fExact: []string{r.Name, shortName(r.Name)}, fNamespace: r.Namespace, fNamePrefix: r.Name,
+		fType: "repo", fExact: []string{r.Name, shortName(r.Name)}, fNamespace: r.Namespace, fNamePrefix: r.Name, fNameWord: r.Name,
 		fProse:   r.Description + "\n" + r.Description + "\n" + r.Readme + " " + strings.Join(r.Tags, " "),
 		fReaders: r.Readers, fStars: sortKey(r.Stars), fPulls: sortKey(r.Pulls), fUpdated: sortKey(r.Updated.UnixNano()),
 	})

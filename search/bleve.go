@@ -22,7 +22,7 @@ import (
 
 // mappingVersion changes with the index mapping: an index built with
 // another one is rebuilt, as a corrupt one is.
-const mappingVersion = "3"
+const mappingVersion = "4"
 
 var mappingKey = []byte("wharf_mapping_version")
 
@@ -31,18 +31,20 @@ type Bleve struct {
 	idx bleve.Index
 	// lock holds the index directory's lock (lockDir) until Close.
 	lock *os.File
-	// The mapping's analyzers of names and of prose, which repository
-	// documents are built with; query words are analyzed by the prose one
-	// and split by nameWords, as anName splits names.
-	name, prose analysis.Analyzer
+	// The mapping's analyzers of names (prefixes and whole words) and of
+	// prose, which repository documents are built with; query words are
+	// analyzed by the prose one and split by nameWords, as anName and
+	// anWords split names.
+	name, words, prose analysis.Analyzer
 }
 
 var _ Index = (*Bleve)(nil)
 
 // Fields of a repository document. Names match by prefixes of their
 // words and of the name with its separators taken out, all terms of one
-// field (anName), so that a query word is one term query, not two; the
-// prose is stemmed English. Nothing is stored, and nothing keeps term
+// field (anName), so that a query word is one term query, not two, and
+// by their whole words allowing a typo (anWords, searched only by the
+// fuzzy tier); the prose is stemmed English. Nothing is stored, and nothing keeps term
 // vectors: the results page highlights the description itself
 // (web.highlight), not from the index.
 const (
@@ -50,6 +52,7 @@ const (
 	fExact      = "exact" // the full name and the short name
 	fNamespace  = "namespace"
 	fNamePrefix = "name_prefix"
+	fNameWord   = "name_word" // whole words, for typos (anWords)
 	fProse      = "prose"
 	fReaders    = "readers"
 	fStars      = "stars"
@@ -87,6 +90,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	repo.AddFieldMappingsAt(fExact, field(bleve.NewKeywordFieldMapping(), keyword.Name))
 	repo.AddFieldMappingsAt(fNamespace, filter())
 	repo.AddFieldMappingsAt(fNamePrefix, field(bleve.NewTextFieldMapping(), anName))
+	repo.AddFieldMappingsAt(fNameWord, field(bleve.NewTextFieldMapping(), anWords))
 	// Description, README and tag names are searched as one stemmed field:
 	// one clause per query word instead of three.
 	repo.AddFieldMappingsAt(fProse, field(bleve.NewTextFieldMapping(), en.AnalyzerName))
@@ -192,8 +196,9 @@ func OpenBleve(dir string) (b *Bleve, created bool, err error) {
 }
 
 func newBleve(idx bleve.Index, lock *os.File) (*Bleve, error) {
-	b := &Bleve{idx: idx, lock: lock, name: idx.Mapping().AnalyzerNamed(anName), prose: idx.Mapping().AnalyzerNamed(en.AnalyzerName)}
-	if b.name == nil || b.prose == nil {
+	m := idx.Mapping()
+	b := &Bleve{idx: idx, lock: lock, name: m.AnalyzerNamed(anName), words: m.AnalyzerNamed(anWords), prose: m.AnalyzerNamed(en.AnalyzerName)}
+	if b.name == nil || b.words == nil || b.prose == nil {
 		idx.Close()
 		return nil, fmt.Errorf("%w: its mapping lacks an analyzer", ErrCorrupt)
 	}
@@ -238,6 +243,7 @@ func (b *Bleve) repoDocument(r Repo) *document.Document {
 	add(fExact, []uint64{1}, shortName(r.Name), optText, nil)
 	add(fNamespace, nil, r.Namespace, optFilter, nil)
 	add(fNamePrefix, nil, r.Name, optText, b.name)
+	add(fNameWord, nil, r.Name, optText, b.words)
 	var prose strings.Builder
 	prose.Grow(len(r.Description) + len(r.Readme) + 16*len(r.Tags) + 1)
 	prose.WriteString(r.Description)

@@ -158,8 +158,8 @@ func within(set query.Query, text query.Query) query.Query {
 // rerankWindow is how many top hits are re-ranked with popularity.
 const rerankWindow = 50
 
-// tieredHit is a hit of the first tier (a name matches) or the second
-// (only the prose does).
+// tieredHit is a hit of the first tier (a name matches), the second
+// (only the prose does) or the fuzzy one (tierFuzzy: a name with a typo).
 type tieredHit struct {
 	Hit
 	tier int
@@ -167,9 +167,11 @@ type tieredHit struct {
 
 // Search implements Index.
 //
-// Relevance comes first, in two tiers: repositories whose name matches a
-// word of the text, then those that match only in their description,
-// README or tags; within a tier, the text's score orders them. This is
+// Relevance comes first, in three tiers: repositories whose name matches
+// a word of the text, then those that match only in their description,
+// README or tags, then those whose name matches only with a typo
+// (fuzzyTier, which comes last in the other sorts too); within a tier,
+// the text's score orders them. This is
 // also what keeps typical queries fast: a name tier that fills the page
 // is all that is scored, the (much larger) prose-only tier is searched
 // only when the page reaches it, and the total is a count that needs no
@@ -212,7 +214,8 @@ func (b *Bleve) Search(ctx context.Context, sq Query) (*Result, error) {
 	return &Result{Total: total, Hits: out}, nil
 }
 
-// searchTiers finds the hits from lo to hi of the tiered relevance order.
+// searchTiers finds the hits from lo to hi of the tiered relevance order,
+// and how many there are in all.
 func (b *Bleve) searchTiers(ctx context.Context, words []string, filter query.Query, lo, hi int) ([]tieredHit, uint64, error) {
 	text := b.textQuery(words)
 	visibleText := bleve.NewConjunctionQuery(text, filter)
@@ -225,17 +228,30 @@ func (b *Bleve) searchTiers(ctx context.Context, words []string, filter query.Qu
 		return nil, 0, err
 	}
 	total := res.Total
-	if total == 0 {
-		return nil, 0, nil
+	var hits []tieredHit
+	if total > 0 {
+		if hits, err = b.exactTiers(ctx, words, text, visibleText, total, lo, hi); err != nil {
+			return nil, 0, err
+		}
 	}
-	names := b.nameQuery(words)
-	first, err := b.scored(ctx, within(bleve.NewConjunctionQuery(names, visibleText), text), lo, hi-lo, 1)
+	fuzzy, n, err := b.fuzzyTier(ctx, words, text, filter, []string{"-_score"}, total, lo, hi)
 	if err != nil {
 		return nil, 0, err
 	}
+	return append(hits, fuzzy...), total + n, nil
+}
+
+// exactTiers finds the hits from lo to hi of the name tier and the prose
+// tier, which visibleText matches, total of them.
+func (b *Bleve) exactTiers(ctx context.Context, words []string, text, visibleText query.Query, total uint64, lo, hi int) ([]tieredHit, error) {
+	names := b.nameQuery(words)
+	first, err := b.scored(ctx, within(bleve.NewConjunctionQuery(names, visibleText), text), lo, hi-lo, 1)
+	if err != nil {
+		return nil, err
+	}
 	hits, n1 := first.hits, int(first.total)
 	if hi <= n1 || uint64(n1) >= total {
-		return hits, total, nil
+		return hits, nil
 	}
 	// The page reaches the prose-only tier: what matches but not by name.
 	var rest query.Query = visibleText
@@ -247,9 +263,9 @@ func (b *Bleve) searchTiers(ctx context.Context, words []string, filter query.Qu
 	}
 	second, err := b.scored(ctx, within(rest, text), max(lo-n1, 0), hi-max(lo, n1), 2)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	return append(hits, second.hits...), total, nil
+	return append(hits, second.hits...), nil
 }
 
 type page struct {
@@ -278,23 +294,14 @@ func (b *Bleve) scored(ctx context.Context, q query.Query, from, size, tier int)
 func (b *Bleve) searchSorted(ctx context.Context, words []string, filter query.Query, by string, lo, hi int) ([]tieredHit, uint64, error) {
 	// No words match (and score) everything alike.
 	q := within(filter, bleve.NewMatchAllQuery())
+	var text query.Query
 	if len(words) > 0 {
-		text := b.textQuery(words)
+		text = b.textQuery(words)
 		q = within(bleve.NewConjunctionQuery(text, filter), text)
 	}
 	req := bleve.NewSearchRequestOptions(q, hi-lo, lo, false)
-	// Ties keep the index's order, which is stable from page to page; a
-	// last key of _id would read the id of every match.
-	switch by {
-	case SortStars:
-		req.SortBy([]string{"-" + fStars, "-" + fPulls, "-_score"})
-	case SortPulls:
-		req.SortBy([]string{"-" + fPulls, "-" + fStars, "-_score"})
-	case SortUpdated:
-		req.SortBy([]string{"-" + fUpdated, "-_score"})
-	default:
-		req.SortBy([]string{"-_score"})
-	}
+	keys := sortKeys(by)
+	req.SortBy(keys)
 	res, err := b.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, 0, err
@@ -303,7 +310,31 @@ func (b *Bleve) searchSorted(ctx context.Context, words []string, filter query.Q
 	for _, h := range res.Hits {
 		hits = append(hits, tieredHit{Hit{Name: strings.TrimPrefix(h.ID, "r:"), Score: h.Score}, 1})
 	}
-	return hits, res.Total, nil
+	if text == nil {
+		return hits, res.Total, nil
+	}
+	// Names with a typo come after what the text matches as typed, sorted
+	// the same way.
+	fuzzy, n, err := b.fuzzyTier(ctx, words, text, filter, keys, res.Total, lo, hi)
+	if err != nil {
+		return nil, 0, err
+	}
+	return append(hits, fuzzy...), res.Total + n, nil
+}
+
+// sortKeys are the keys a search sorts by. Ties keep the index's order,
+// which is stable from page to page; a last key of _id would read the id
+// of every match.
+func sortKeys(by string) []string {
+	switch by {
+	case SortStars:
+		return []string{"-" + fStars, "-" + fPulls, "-_score"}
+	case SortPulls:
+		return []string{"-" + fPulls, "-" + fStars, "-_score"}
+	case SortUpdated:
+		return []string{"-" + fUpdated, "-_score"}
+	}
+	return []string{"-_score"}
 }
 
 // rerank lifts popular repositories within each tier of the top hits,

@@ -38,36 +38,107 @@
     }
   });
 
-  // Search suggestions as you type, debounced.
+  // Search suggestions as you type, debounced: an ARIA 1.2 combobox.
+  // Focus stays in the box; the arrow keys move the active option
+  // (aria-activedescendant), Enter opens it, or searches when none is
+  // active, and Escape closes the list. The status region says how many
+  // suggestions there are.
   var input = document.querySelector("[data-suggest]");
   if (!input) return;
-  var list = input.parentNode.querySelector(".suggest");
-  var timer = null, seq = 0;
-  function hide() { list.hidden = true; list.textContent = ""; }
+  var form = input.form;
+  var list = document.getElementById(input.getAttribute("aria-controls"));
+  var status = form.querySelector("[role=status]");
+  var timer = null, seq = 0, active = -1;
+  function options() { return list.querySelectorAll("[role=option]"); }
+  function say(text) { if (status && status.textContent !== text) status.textContent = text; }
+  function setActive(i) {
+    var opts = options();
+    active = i;
+    for (var k = 0; k < opts.length; k++) opts[k].setAttribute("aria-selected", k === i ? "true" : "false");
+    if (i < 0) {
+      input.removeAttribute("aria-activedescendant");
+      return;
+    }
+    input.setAttribute("aria-activedescendant", opts[i].id);
+    opts[i].scrollIntoView({ block: "nearest" });
+  }
+  function hide() {
+    seq++; // an answer on its way is not shown
+    clearTimeout(timer);
+    setActive(-1);
+    list.hidden = true;
+    list.textContent = "";
+    input.setAttribute("aria-expanded", "false");
+  }
+  function show(items) {
+    list.textContent = "";
+    active = -1;
+    input.removeAttribute("aria-activedescendant");
+    items.forEach(function (it, i) {
+      var li = document.createElement("li");
+      li.id = list.id + "-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      var a = document.createElement("a");
+      a.href = "/r/" + it.name;
+      a.tabIndex = -1;
+      a.textContent = it.name;
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    var n = items.length;
+    list.hidden = n === 0;
+    input.setAttribute("aria-expanded", n > 0 ? "true" : "false");
+    say(n === 0 ? "No suggestions." : n === 1 ? "1 suggestion." : n + " suggestions.");
+  }
+  function ask(q) {
+    var mine = ++seq;
+    fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (items) { if (mine === seq) show(items || []); })
+      .catch(function () { if (mine === seq) hide(); });
+  }
   input.addEventListener("input", function () {
     clearTimeout(timer);
     var q = input.value.trim();
-    if (q.length < 2) { hide(); return; }
-    timer = setTimeout(function () {
-      var mine = ++seq;
-      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : []; })
-        .then(function (items) {
-          if (mine !== seq) return;
-          list.textContent = "";
-          (items || []).forEach(function (it) {
-            var li = document.createElement("li");
-            var a = document.createElement("a");
-            a.href = "/r/" + it.name;
-            a.textContent = it.name;
-            li.appendChild(a);
-            list.appendChild(li);
-          });
-          list.hidden = list.children.length === 0;
-        })
-        .catch(hide);
-    }, 200);
+    if (q.length < 2) { hide(); say(""); return; }
+    timer = setTimeout(function () { ask(q); }, 200);
   });
-  input.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
-  document.addEventListener("click", function (e) { if (!input.parentNode.contains(e.target)) hide(); });
+  input.addEventListener("keydown", function (e) {
+    var n = list.hidden ? 0 : options().length;
+    switch (e.key) {
+    case "ArrowDown":
+    case "ArrowUp":
+      e.preventDefault();
+      if (n === 0) {
+        // A closed list opens, asked at once.
+        var q = input.value.trim();
+        if (q.length >= 2) { clearTimeout(timer); ask(q); }
+        return;
+      }
+      if (e.key === "ArrowDown") setActive(active + 1 < n ? active + 1 : 0);
+      else setActive(active > 0 ? active - 1 : n - 1);
+      return;
+    case "Enter":
+      if (active >= 0 && n > 0) {
+        e.preventDefault();
+        window.location.assign(options()[active].querySelector("a").href);
+      }
+      return; // otherwise the form searches
+    case "Escape":
+      if (n > 0) { e.preventDefault(); hide(); }
+      return; // otherwise the box clears, as a search box does
+    }
+  });
+  list.addEventListener("mousemove", function (e) {
+    var li = e.target.closest("[role=option]");
+    if (!li) return;
+    var opts = options();
+    for (var k = 0; k < opts.length; k++) if (opts[k] === li && k !== active) setActive(k);
+  });
+  // A press on the list keeps the focus in the box, so the list is still
+  // there for the click.
+  list.addEventListener("mousedown", function (e) { e.preventDefault(); });
+  form.addEventListener("focusout", function (e) { if (!form.contains(e.relatedTarget)) hide(); });
+  document.addEventListener("click", function (e) { if (!form.contains(e.target)) hide(); });
 })();

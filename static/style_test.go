@@ -183,3 +183,34 @@ func TestMarkdownStyles(t *testing.T) {
 		}
 	}
 }
+
+// The search box's active suggestion (aria-selected, which the arrow keys
+// move) is marked by more than a hover's tint: a bar of the accent color,
+// which stands out from the tint, and text that keeps AA contrast on it,
+// in both themes.
+func TestActiveSuggestion(t *testing.T) {
+	css, err := FS.ReadFile("style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := parseCSS(t, string(css), "")
+	const sel = `.suggest [aria-selected="true"] a`
+	for prop, want := range map[string]string{"background": "var(--accent-soft)", "color": "var(--text)", "box-shadow": "inset 3px 0 0 var(--accent)"} {
+		if got := declared(rules, sel, prop); got != want {
+			t.Errorf("%s { %s: %q }, want %q", sel, prop, got, want)
+		}
+	}
+	for _, dark := range []bool{false, true} {
+		vars := variables(rules, dark)
+		for _, c := range []struct {
+			fg, bg string
+			min    float64
+		}{
+			{"--text", "--accent-soft", 4.5}, {"--accent", "--accent-soft", 3}, {"--accent", "--panel", 3},
+		} {
+			if r := contrast(t, vars[c.fg], vars[c.bg]); r < c.min {
+				t.Errorf("dark=%v: %s on %s has contrast %.2f, want at least %.1f", dark, c.fg, c.bg, r, c.min)
+			}
+		}
+	}
+}

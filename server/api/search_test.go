@@ -106,3 +106,32 @@ func TestSearchPrivacyAndFreshness(t *testing.T) {
 		}
 	}
 }
+
+// A name with a typo is found through the API as through the pages, and
+// only by who may see it: the total counts nothing else.
+func TestSearchTypos(t *testing.T) {
+	e := openEnv(t, server.Options{Search: true}, "alice", "mallory")
+	servertest.Run(t, e.app)
+	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "nginx", "visibility": "public", "description": "a web server"}, 201)
+	e.must("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "nginx-vault", "visibility": "private", "description": "keys"}, 201)
+	eventually(t, "the owner finds both with a typo", func() bool { return e.search("alice", "nignx").Total == 2 })
+	for _, who := range []string{"", "mallory"} {
+		r := e.search(who, "nignx")
+		if !r.has("alice/nginx") || r.has("alice/nginx-vault") || r.Total != 1 || len(r.Results) != 1 {
+			t.Errorf("%q searching nignx: %+v, want alice/nginx alone", who, r)
+		}
+		for _, s := range []string{"stars", "pulls", "updated"} {
+			var r searchResult
+			e.must("GET", "/api/v1/search?q=nignx&sort="+s, who, nil, 200).json(&r)
+			if !r.has("alice/nginx") || r.Total != 1 || len(r.Results) != 1 {
+				t.Errorf("%q sort %s: %+v", who, s, r)
+			}
+		}
+	}
+	if r := e.search("alice", "nginx-vualt"); !r.has("alice/nginx-vault") || r.Total != 1 {
+		t.Errorf("owner searching nginx-vualt: %+v", r)
+	}
+	if r := e.search("mallory", "nginx-vualt"); r.Total != 0 || len(r.Results) != 0 {
+		t.Errorf("outsider searching nginx-vualt: %+v", r)
+	}
+}

@@ -203,6 +203,27 @@ func TestSearchPrivacy(t *testing.T) {
 	}
 }
 
+// docker search goes through the hub's search, typos and privacy
+// included: a name with a typo is found, by who may see it.
+func TestSearchTypos(t *testing.T) {
+	e := newSearchEnv(t)
+	for _, c := range []struct {
+		name  string
+		authz string
+		want  []string
+	}{
+		{"anonymous", "", []string{"alice/zebra-public"}},
+		{"outsider", e.basic(bob, bobPw), []string{"alice/zebra-public"}},
+		{"organization member", e.basic(carol, carolPw), []string{"alice/zebra-public", "zoo/zebra-org"}},
+		{"owner", e.basic(alice, alicePw), []string{"alice/zebra-public", "alice/zebra-secret", "zoo/zebra-org"}},
+	} {
+		r, a := e.search(c.authz, "q=zerba")
+		if r.status != 200 || !slices.Equal(a.names(), c.want) || a.NumResults != len(c.want) {
+			t.Errorf("%s: %d, %d results %v, want %v", c.name, r.status, a.NumResults, a.names(), c.want)
+		}
+	}
+}
+
 // The answer is Docker Hub's shape, with descriptions and stars, paged by
 // n and page.
 func TestSearchAnswerAndPaging(t *testing.T) {

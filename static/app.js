@@ -122,7 +122,7 @@
     case "Enter":
       if (active >= 0 && n > 0) {
         e.preventDefault();
-        window.location.assign(options()[active].querySelector("a").href);
+        openActive();
       }
       return; // otherwise the form searches
     case "Escape":
@@ -139,6 +139,19 @@
   // A press on the list keeps the focus in the box, so the list is still
   // there for the click.
   list.addEventListener("mousedown", function (e) { e.preventDefault(); });
+  // Opens the active suggestion. The form's own submission (Enter's
+  // implicit one, which some input methods send apart from the key) opens
+  // it too while one is active, rather than searching.
+  function openActive() {
+    var a = options()[active].querySelector("a");
+    if (a) window.location.assign(a.href);
+  }
+  form.addEventListener("submit", function (e) {
+    if (active >= 0 && !list.hidden && options().length > 0) {
+      e.preventDefault();
+      openActive();
+    }
+  });
   form.addEventListener("focusout", function (e) { if (!form.contains(e.relatedTarget)) hide(); });
   document.addEventListener("click", function (e) { if (!form.contains(e.target)) hide(); });
 })();

@@ -32,7 +32,7 @@ if ! "$WHARF_ORAS" version 2>/dev/null | grep -q "${oras_version#v}"; then
 fi
 shots=${WHARF_SCREENSHOTS:-$PWD/.cache/screenshots}
 mkdir -p "$shots"
-WHARF_BROWSER_E2E=1 WHARF_SCREENSHOTS="$shots" go test -count=1 -timeout 10m -run '^(TestBrowserJourney|TestBrowserHTTPS)$' -v ./web/ 2>&1 |
+WHARF_BROWSER_E2E=1 WHARF_SCREENSHOTS="$shots" go test -count=1 -timeout 10m -run '^TestBrowser' -v ./web/ 2>&1 |
 	grep -E '^(=== RUN|--- |\s+---|ok|FAIL|PASS|panic)|_test.go'
 status=${PIPESTATUS[0]}
 echo "browser-e2e: screenshots in $shots"

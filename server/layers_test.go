@@ -71,7 +71,7 @@ var allowed = map[string]layer{
 		Test: []string{"server/servertest"},
 	},
 	// The settings: they check a mirror's URL by the upstream client's one rule.
-	"server/config": {Imports: []string{"server/clientaddr", "server/mirror/upstream"}},
+	"server/config": {Imports: []string{"server/clientaddr", "server/mirror/upstream", "server/textcheck"}},
 
 	// HTTP layers.
 	"server/api": {
@@ -134,7 +134,7 @@ var allowed = map[string]layer{
 	},
 	// Pull-through caches: the content service, filled from an upstream.
 	"server/mirror": {
-		Imports: []string{"models", "server/auth", "server/content", "server/events", "server/mirror/upstream", "server/textcheck"},
+		Imports: []string{"models", "server/auth", "server/content", "server/events", "server/mirror/upstream", "server/storage", "server/textcheck"},
 		Test:    []string{"server/mirror/mirrortest", "server/storage/filesystem", "server/testutil", "migrations", "server/events"},
 	},
 	// The client of one upstream registry (stdlib and go-digest only).

@@ -35,7 +35,6 @@ var (
 )
 
 var (
-	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
@@ -55,7 +54,7 @@ func validEmail(s string) bool { return emailText.Valid(s) && emailRE.MatchStrin
 
 // ValidNamespaceName reports whether s is a valid user or organization
 // name (Docker Hub's rules).
-func ValidNamespaceName(s string) bool { return nameRE.MatchString(s) }
+func ValidNamespaceName(s string) bool { return textcheck.NamespaceName(s) }
 
 // bcryptCost is the work factor for password hashes.
 const bcryptCost = 11

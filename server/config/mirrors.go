@@ -2,11 +2,11 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/wharfhub/wharf/server/mirror/upstream"
+	"github.com/wharfhub/wharf/server/textcheck"
 )
 
 // Mirror is an upstream registry that a namespace mirrors.
@@ -19,9 +19,6 @@ type Mirror struct {
 	// environment or the config file, never from a flag.
 	Username, Password string
 }
-
-// mirrorName is what a mirror's namespace may be called: a namespace name.
-var mirrorName = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 
 var mirrorSettings = []Setting{
 	{Name: "mirror", env: "WHARF_MIRRORS", fileKey: "mirrors", multi: true,
@@ -38,8 +35,8 @@ var mirrorSettings = []Setting{
 				if !ok {
 					return fmt.Errorf("mirror %q: want NAME=URL, such as hub=https://registry-1.docker.io", item)
 				}
-				if !mirrorName.MatchString(name) || len(name) > 64 {
-					return fmt.Errorf("mirror %q: %q is not a namespace name (lowercase letters, digits and . _ -)", item, name)
+				if !textcheck.NamespaceName(name) {
+					return fmt.Errorf("mirror %q: %q is not a namespace name (2 to 64 lowercase letters, digits, - and _)", item, name)
 				}
 				if seen[name] {
 					return fmt.Errorf("mirror %q is given twice", name)

@@ -43,6 +43,9 @@ func TestMirrorSettings(t *testing.T) {
 			env: map[string]string{"WHARF_MIRROR_MY_HUB_USERNAME": "u", "WHARF_MIRROR_MY_HUB_PASSWORD": "p"}, want: "my-hub=http://127.0.0.1:5000:u:p"},
 		{name: "no equals", args: []string{"--mirror", "https://registry-1.docker.io"}, err: "want NAME=URL"},
 		{name: "bad name", args: []string{"--mirror", "Hub=https://x.example"}, err: "not a namespace name"},
+		// The namespace rule of users and organizations, not one of its own.
+		{name: "a dotted name", args: []string{"--mirror", "docker.io=https://x.example"}, err: "not a namespace name"},
+		{name: "a one-letter name", args: []string{"--mirror", "h=https://x.example"}, err: "not a namespace name"},
 		{name: "twice", args: []string{"--mirror", hub, "--mirror", hub}, err: "given twice"},
 		{name: "credentials in the URL", args: []string{"--mirror", "hub=https://u:p@registry-1.docker.io"}, err: "credentials go in the environment"},
 		{name: "a path", args: []string{"--mirror", "hub=https://registry-1.docker.io/v2/"}, err: "not a registry URL"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/mirror/upstream"
+	"github.com/wharfhub/wharf/server/storage"
 )
 
 // ErrBlobCorrupt is the upstream sending a blob that does not match its
@@ -88,29 +89,29 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 	}
 	tee := newTee(w)
 	defer tee.close()
-	counted := &countingReader{r: body}
+	counted := &storage.CountingReader{R: body}
 	// The client gets the last bytes once they are verified, not once they
 	// are on disk: a cold pull is not held to the disk's pace.
 	err = s.content.Uploads.Put(ctx, name, d, content.Chunk{Start: -1, Length: size, Body: io.TeeReader(counted, tee), Verified: tee.flush})
-	if errors.Is(err, content.ErrQuotaExceeded) && counted.n == 0 {
+	if errors.Is(err, content.ErrQuotaExceeded) && counted.N == 0 {
 		// The mirror's quota is full: the client gets the blob, verified
 		// the same way, and nothing is stored.
 		s.opts.Log.Warn("mirror: the quota is full; serving a blob without caching it", "mirror", m.Name,
 			"repository", name, "digest", d)
 		v := d.Verifier()
 		_, err = io.Copy(io.MultiWriter(tee, v), counted)
-		s.stats.BytesFetched.Add(counted.n)
+		s.stats.BytesFetched.Add(counted.N)
 		if err != nil {
 			return fmt.Errorf("mirror: pass a blob through: %w", err)
 		}
-		if !v.Verified() || (size >= 0 && counted.n != size) {
+		if !v.Verified() || (size >= 0 && counted.N != size) {
 			s.stats.UpstreamErrors.Add(1)
 			return ErrBlobCorrupt
 		}
 		tee.flush()
 		return nil
 	}
-	s.stats.BytesFetched.Add(counted.n)
+	s.stats.BytesFetched.Add(counted.N)
 	if err != nil && tee.flushed {
 		// The client has the blob, verified; only the cache missed it.
 		s.opts.Log.Warn("mirror: served a blob but could not cache it", "mirror", m.Name,
@@ -128,15 +129,4 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 	}
 	tee.flush()
 	return nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -74,7 +74,7 @@ func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io
 		}
 	}
 
-	br := &countingReader{r: r}
+	br := &storage.CountingReader{R: r}
 	// An empty append changes nothing, but makes a new upload exist.
 	first := make([]byte, 1)
 	n, rerr := io.ReadFull(br, first)
@@ -114,7 +114,7 @@ func (d *Driver) AppendUpload(ctx context.Context, id string, offset int64, r io
 	if err := d.putStream(ctx, key, body); err != nil {
 		return 0, err
 	}
-	return br.n, nil
+	return br.N, nil
 }
 
 // readRange opens the first n bytes of an object.
@@ -134,17 +134,6 @@ func (d *Driver) readRange(ctx context.Context, key string, n int64) (io.ReadClo
 		io.Reader
 		io.Closer
 	}{io.LimitReader(rc, n), rc}, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // ReadUpload implements storage.Driver.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -155,15 +156,33 @@ func (c *Client) token(ctx context.Context, repo string, params map[string]strin
 	}
 }
 
-// prune drops expired tokens, and the repositories that pointed at them,
-// once the cache holds many. c.mu is held.
+// The token cache's bounds: it is pruned of expired tokens once it holds
+// pruneAt, and never holds more than maxTokens (past that, the tokens
+// nearest their end go first). Repositories pointing at a token that went
+// go with it.
+const (
+	pruneAt   = 64
+	maxTokens = 1024
+)
+
+// prune makes room for one more token. c.mu is held.
 func (c *Client) prune() {
-	if len(c.tokens) < 64 {
+	if len(c.tokens) < pruneAt {
 		return
 	}
 	now := c.now()
 	for k, t := range c.tokens {
 		if !now.Before(t.use) {
+			delete(c.tokens, k)
+		}
+	}
+	if over := len(c.tokens) - (maxTokens - 1); over > 0 {
+		keys := make([]string, 0, len(c.tokens))
+		for k := range c.tokens {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return c.tokens[a].use.Compare(c.tokens[b].use) })
+		for _, k := range keys[:over] {
 			delete(c.tokens, k)
 		}
 	}

@@ -64,10 +64,7 @@ func (s *Service) StatBlob(ctx context.Context, name string, d digest.Digest) (i
 		return -1, content.ErrBlobUnknown
 	}
 	if err != nil {
-		s.stats.UpstreamErrors.Add(1)
-		s.opts.Log.Warn("mirror: the upstream did not answer for a blob not cached", "mirror", m.Name,
-			"upstream", m.URL, "repository", name, "digest", d, "err", err)
-		return -1, ErrUnavailable
+		return -1, s.unavailable(m, name, d.String(), err)
 	}
 	return size, nil
 }
@@ -78,10 +75,7 @@ func (s *Service) fetchBlob(ctx context.Context, m *Mirror, name, up string, d d
 		return content.ErrBlobUnknown
 	}
 	if err != nil {
-		s.stats.UpstreamErrors.Add(1)
-		s.opts.Log.Warn("mirror: the upstream did not answer for a blob not cached", "mirror", m.Name,
-			"upstream", m.URL, "repository", name, "digest", d, "err", err)
-		return ErrUnavailable
+		return s.unavailable(m, name, d.String(), err)
 	}
 	defer body.Close()
 	if start != nil {

@@ -306,12 +306,19 @@ func (s *Service) fill(ctx context.Context, m *Mirror, name, up, tag, fetch stri
 	case errors.Is(err, upstream.ErrNotFound):
 		return nil, content.ErrManifestUnknown
 	case errors.As(err, new(*upstreamError)):
-		s.stats.UpstreamErrors.Add(1)
-		s.opts.Log.Warn("mirror: the upstream did not answer for content not cached", "mirror", m.Name,
-			"upstream", m.URL, "repository", name, "reference", fetch, "err", err)
-		return nil, ErrUnavailable
+		return nil, s.unavailable(m, name, fetch, err)
 	}
 	return nil, err
+}
+
+// unavailable counts and logs an upstream that did not answer for ref
+// (a tag or a digest) of repository name, which is not cached, and is the
+// error the client gets for it.
+func (s *Service) unavailable(m *Mirror, name, ref string, err error) error {
+	s.stats.UpstreamErrors.Add(1)
+	s.opts.Log.Warn("mirror: the upstream did not answer for content not cached", "mirror", m.Name,
+		"upstream", m.URL, "repository", name, "reference", ref, "err", err)
+	return ErrUnavailable
 }
 
 // upstreamError is an error of the upstream's (unreachable, an error

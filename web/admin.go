@@ -37,7 +37,7 @@ func (w *adminPages) requireAdmin(c *gin.Context) bool {
 	if id == nil {
 		return false
 	}
-	if !id.IsAdmin || !id.CanManageAccount() {
+	if !id.CanAdministerSite() {
 		w.renderError(c, http.StatusNotFound, "There is no such page.")
 		return false
 	}

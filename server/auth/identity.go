@@ -67,3 +67,8 @@ func (id *Identity) HasScope(scope string) bool {
 func (id *Identity) CanManageAccount() bool {
 	return id != nil && (id.Scopes == nil || (slices.Contains(id.Scopes, ScopeAdmin) && len(id.Repos) == 0))
 }
+
+// CanAdministerSite reports whether the caller may do what only site
+// administrators do (mirrors, quotas, the admin pages): a site admin, as
+// a session, a password login or an unlimited admin-scope token.
+func (id *Identity) CanAdministerSite() bool { return id != nil && id.IsAdmin && id.CanManageAccount() }

@@ -45,7 +45,7 @@ func (s *Namespaces) SetQuota(ctx context.Context, id *auth.Identity, ns string,
 	if id == nil {
 		return auth.ErrUnauthenticated
 	}
-	if !id.IsAdmin || !id.CanManageAccount() {
+	if !id.CanAdministerSite() {
 		return auth.ErrDenied
 	}
 	if bytes < 0 {
@@ -80,7 +80,7 @@ func (s *Namespaces) Mirrors(ctx context.Context, id *auth.Identity) ([]MirrorIn
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
 	}
-	if !id.IsAdmin || !id.CanManageAccount() {
+	if !id.CanAdministerSite() {
 		return nil, auth.ErrDenied
 	}
 	names := s.mirrors.Names()

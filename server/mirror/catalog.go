@@ -197,7 +197,7 @@ func admin(id *auth.Identity) error {
 	switch {
 	case id == nil:
 		return auth.ErrUnauthenticated
-	case !id.IsAdmin || !id.CanManageAccount():
+	case !id.CanAdministerSite():
 		return auth.ErrDenied
 	}
 	return nil

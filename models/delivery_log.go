@@ -45,16 +45,16 @@ func (d *Delivery) NextTry() *time.Time {
 
 // DeliveryAttempt is one attempt at a delivery, in its history.
 type DeliveryAttempt struct {
-	ID         int64     `json:"-"`
-	DeliveryID string    `json:"-"`
-	Number     int       `json:"number"`
-	SentAt     time.Time `json:"sent_at"`
-	StatusCode int       `json:"status_code"`
-	DurationMS int64     `gorm:"column:duration_ms" json:"duration_ms"`
-	Error      string    `json:"error,omitempty"`
+	ID         int64
+	DeliveryID string
+	Number     int
+	SentAt     time.Time
+	StatusCode int
+	DurationMS int64 `gorm:"column:duration_ms"`
+	Error      string
 	// RetryAt is when the attempt was to be followed by another (nil when
 	// it ended the delivery).
-	RetryAt *time.Time `json:"retry_at"`
+	RetryAt *time.Time
 }
 
 // TableName names the attempts table.

@@ -63,7 +63,16 @@ type deliveryJSON struct {
 	ResponseBody    string `json:"response_body,omitempty"`
 	// History is every attempt recorded, oldest first (deliveries from
 	// before it was kept have none).
-	History []models.DeliveryAttempt `json:"history,omitempty"`
+	History []attemptJSON `json:"history,omitempty"`
+}
+
+type attemptJSON struct {
+	Number     int        `json:"number"`
+	SentAt     time.Time  `json:"sent_at"`
+	StatusCode int        `json:"status_code"`
+	DurationMS int64      `json:"duration_ms"`
+	Error      string     `json:"error,omitempty"`
+	RetryAt    *time.Time `json:"retry_at"`
 }
 
 func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
@@ -221,7 +230,10 @@ func (a *hooksAPI) getDelivery(c *gin.Context) {
 		return
 	}
 	j := toDeliveryJSON(&d.Delivery, true)
-	j.History = d.History
+	for _, h := range d.History {
+		j.History = append(j.History, attemptJSON{Number: h.Number, SentAt: h.SentAt, StatusCode: h.StatusCode,
+			DurationMS: h.DurationMS, Error: h.Error, RetryAt: h.RetryAt})
+	}
 	c.JSON(http.StatusOK, j)
 }
 

@@ -30,8 +30,9 @@ type deliveryView struct {
 // attemptView is one attempt in a delivery's history.
 type attemptView struct {
 	models.DeliveryAttempt
-	// Then is what came next: a retry, and when.
-	Then string
+	// Sent is when it was sent; Then is what came next: a retry, and
+	// when.
+	Sent, Then string
 }
 
 // prettyLimit bounds the bodies indented: a longer one is shown as stored.
@@ -57,7 +58,7 @@ func deliveryViews(logs []hub.DeliveryLog, now time.Time) []deliveryView {
 		v := deliveryView{DeliveryLog: l, State: l.State(), RequestText: prettyJSON(l.RequestBody), ResponseText: prettyJSON(l.ResponseBody)}
 		v.Mark, v.Label = stateLabel(&l.Delivery, now)
 		for _, a := range l.History {
-			av := attemptView{DeliveryAttempt: a}
+			av := attemptView{DeliveryAttempt: a, Sent: clock(a.SentAt, now)}
 			if a.RetryAt != nil {
 				av.Then = "retry at " + clock(*a.RetryAt, now)
 			}

@@ -87,7 +87,12 @@ func stateLabel(d *models.Delivery, now time.Time) (mark, label string) {
 	}
 	next := "first try"
 	mark, label = "…", "Queued — "
-	if d.Attempts > 0 {
+	switch {
+	case d.Attempts > 0 && d.Error == "":
+		// Redelivered after it went through.
+		next = "next try"
+		mark, label = "↻", fmt.Sprintf("Queued again after %s — ", plural(d.Attempts, "attempt"))
+	case d.Attempts > 0:
 		next = "next try"
 		mark, label = "↻", fmt.Sprintf("Retrying — attempt %d failed, ", d.Attempts)
 	}

@@ -118,14 +118,18 @@ type Attempt struct {
 	// retried at RetryAt.
 	Done, Success bool
 	RetryAt       time.Time
+	// SentAt is when the attempt was sent (the time it was recorded, if
+	// zero).
+	SentAt time.Time
 }
 
 // webhookFailureLimit disables a webhook after this many failed
 // deliveries in a row.
 const webhookFailureLimit = 20
 
-// RecordAttempt stores an attempt's outcome and keeps the webhook's
-// failure streak, disabling it after a long run of failures.
+// RecordAttempt stores an attempt's outcome, on the delivery and in its
+// history, and keeps the webhook's failure streak, disabling it after a
+// long run of failures.
 func (s *DeliveryStore) RecordAttempt(ctx context.Context, d *Delivery, a Attempt, now time.Time) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		f := map[string]any{
@@ -142,6 +146,9 @@ func (s *DeliveryStore) RecordAttempt(ctx context.Context, d *Delivery, a Attemp
 			f["status"], f["next_attempt_at"] = DeliveryPending, a.RetryAt
 		}
 		if err := tx.Model(&Delivery{}).Where("id = ?", d.ID).Updates(f).Error; err != nil {
+			return err
+		}
+		if err := recordHistory(tx, d.ID, a, now); err != nil {
 			return err
 		}
 		switch {
@@ -178,4 +185,23 @@ func (s *DeliveryStore) Count(ctx context.Context, states ...string) (int64, err
 	var n int64
 	err := s.read(ctx).Model(&Delivery{}).Where("status IN ?", states).Count(&n).Error
 	return n, err
+}
+
+// recordHistory adds the attempt to the delivery's history, numbered as the
+// delivery now counts it.
+func recordHistory(tx *gorm.DB, id string, a Attempt, now time.Time) error {
+	var n int
+	if err := tx.Model(&Delivery{}).Select("attempts").Where("id = ?", id).Scan(&n).Error; err != nil {
+		return err
+	}
+	h := DeliveryAttempt{DeliveryID: id, Number: n, SentAt: a.SentAt, StatusCode: a.StatusCode,
+		DurationMS: a.Duration.Milliseconds(), Error: a.Error}
+	if h.SentAt.IsZero() {
+		h.SentAt = now
+	}
+	if !a.Done {
+		at := a.RetryAt
+		h.RetryAt = &at
+	}
+	return tx.Create(&h).Error
 }

@@ -214,3 +214,35 @@ func TestActiveSuggestion(t *testing.T) {
 		}
 	}
 }
+
+// A webhook delivery's state reads in both themes: each state's text on
+// its own background, and on the panel its row's border stands on.
+func TestDeliveryStateStyles(t *testing.T) {
+	css, err := FS.ReadFile("style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := parseCSS(t, string(css), "")
+	for _, state := range []struct{ selector, fg, bg string }{
+		{".state-delivered .state", "--ok-text", "--ok-bg"},
+		{".state-retrying .state", "--warn-text", "--warn-bg"},
+		{".state-failed .state", "--err-text", "--err-bg"},
+		{".state", "--text", "--code"},
+	} {
+		if got := declared(rules, state.selector, "color"); got != "var("+state.fg+")" {
+			t.Errorf("%s { color: %q }, want var(%s)", state.selector, got, state.fg)
+		}
+		if got := declared(rules, state.selector, "background"); got != "var("+state.bg+")" {
+			t.Errorf("%s { background: %q }, want var(%s)", state.selector, got, state.bg)
+		}
+		for _, dark := range []bool{false, true} {
+			vars := variables(rules, dark)
+			if r := contrast(t, vars[state.fg], vars[state.bg]); r < 4.5 {
+				t.Errorf("dark=%v: %s on %s has contrast %.2f, want at least 4.5", dark, state.fg, state.bg, r)
+			}
+			if r := contrast(t, vars[state.fg], vars["--panel"]); r < 3 {
+				t.Errorf("dark=%v: the %s border on --panel has contrast %.2f, want at least 3", dark, state.fg, r)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -115,7 +116,7 @@ func (w *renderer) formError(c *gin.Context, err error, back string) {
 type webhookPageData struct {
 	Base, BackURL, BackLabel string
 	Hook                     *models.Webhook
-	Deliveries               []models.Delivery
+	Deliveries               []deliveryView
 }
 
 func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTarget, hookID int64, base, back string) {
@@ -125,7 +126,7 @@ func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTar
 		w.fail(c, err)
 		return
 	}
-	ds, err := w.hooks.Deliveries(ctx, id, t, hookID, 50, 0)
+	ds, err := w.hooks.DeliveryLogs(ctx, id, t, hookID, 50, 0)
 	if err != nil {
 		w.fail(c, err)
 		return
@@ -134,5 +135,5 @@ func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTar
 	if t.Namespace != "" {
 		label = t.Namespace
 	}
-	w.render(c, http.StatusOK, "webhook.html", h.Name, webhookPageData{Base: base, BackURL: back, BackLabel: label, Hook: h, Deliveries: ds})
+	w.render(c, http.StatusOK, "webhook.html", h.Name, webhookPageData{Base: base, BackURL: back, BackLabel: label, Hook: h, Deliveries: deliveryViews(ds, time.Now())})
 }

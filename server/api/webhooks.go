@@ -51,17 +51,34 @@ type deliveryJSON struct {
 	Error       string        `json:"error,omitempty"`
 	CreatedAt   time.Time     `json:"created_at"`
 	Callback    *callbackJSON `json:"callback,omitempty"`
+	// State is what the log says of it: pending (not tried yet),
+	// retrying, delivered or failed; NextAttemptAt is when it is tried
+	// next (null when delivered, failed, or being sent right now).
+	State         string     `json:"state"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
 	// Detail fields, for one delivery.
 	RequestHeaders  string `json:"request_headers,omitempty"`
 	RequestBody     string `json:"request_body,omitempty"`
 	ResponseHeaders string `json:"response_headers,omitempty"`
 	ResponseBody    string `json:"response_body,omitempty"`
+	// History is every attempt recorded, oldest first (deliveries from
+	// before it was kept have none).
+	History []attemptJSON `json:"history,omitempty"`
+}
+
+type attemptJSON struct {
+	Number     int        `json:"number"`
+	SentAt     time.Time  `json:"sent_at"`
+	StatusCode int        `json:"status_code"`
+	DurationMS int64      `json:"duration_ms"`
+	Error      string     `json:"error,omitempty"`
+	RetryAt    *time.Time `json:"retry_at"`
 }
 
 func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
 	j := deliveryJSON{ID: d.ID, Event: d.Event, Action: d.Action, Repository: d.Repository, Tag: d.Tag, Digest: d.Digest,
 		Status: d.Status, StatusCode: d.StatusCode, Attempts: d.Attempts, DeliveredAt: d.DeliveredAt,
-		DurationMS: d.DurationMS, Error: d.Error, CreatedAt: d.CreatedAt}
+		DurationMS: d.DurationMS, Error: d.Error, CreatedAt: d.CreatedAt, State: d.State(), NextAttemptAt: d.NextTry()}
 	if d.CallbackState != "" {
 		j.Callback = &callbackJSON{State: d.CallbackState, Description: d.CallbackDescription, Context: d.CallbackContext,
 			TargetURL: d.CallbackTargetURL, At: d.CallbackAt}
@@ -207,12 +224,17 @@ func (a *hooksAPI) getDelivery(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := a.hooks.Delivery(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
+	d, err := a.hooks.DeliveryLog(c.Request.Context(), identity(c), hookTarget(c), n, c.Param("delivery"))
 	if err != nil {
 		a.error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toDeliveryJSON(d, true))
+	j := toDeliveryJSON(&d.Delivery, true)
+	for _, h := range d.History {
+		j.History = append(j.History, attemptJSON{Number: h.Number, SentAt: h.SentAt, StatusCode: h.StatusCode,
+			DurationMS: h.DurationMS, Error: h.Error, RetryAt: h.RetryAt})
+	}
+	c.JSON(http.StatusOK, j)
 }
 
 func (a *hooksAPI) redeliver(c *gin.Context) {

@@ -142,13 +142,13 @@ func (w *Worker) deliver(ctx context.Context, d models.Delivery) {
 	}
 	var a models.Attempt
 	if !h.Active && d.Event != "test" {
-		a = models.Attempt{RequestBody: body, Error: "the webhook is disabled", Done: true}
+		a = models.Attempt{RequestBody: body, Error: "the webhook is disabled", Done: true, SentAt: w.now()}
 	} else {
 		// Every attempt is signed at its own time; the id stays.
 		ts := w.now()
 		res := Send(ctx, w.client, Request{URL: h.URL, Secret: h.Secret, Event: d.Event, DeliveryID: d.ID, Body: []byte(body), Timestamp: ts})
 		a = w.judge(&d, res)
-		a.RequestBody = body
+		a.RequestBody, a.SentAt = body, ts
 		a.RequestHeaders = headerText(sentHeaders(d, h.Secret != "", ts))
 	}
 	if err := w.db.Deliveries.RecordAttempt(context.WithoutCancel(ctx), &d, a, w.now()); err != nil {

@@ -1,0 +1,92 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserWebhookLog opens a webhook's page with a delivered, a
+// retrying and a failed delivery in Chromium, opens the retrying one's
+// details, and screenshots it wide and on a phone, light and dark, into
+// WHARF_SCREENSHOTS (default /tmp/hook-shots): the page never scrolls
+// sideways, and the states keep WCAG AA contrast.
+func TestBrowserWebhookLog(t *testing.T) {
+	if os.Getenv("WHARF_BROWSER_E2E") == "" {
+		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
+	}
+	shots := os.Getenv("WHARF_SCREENSHOTS")
+	if shots == "" {
+		shots = "/tmp/hook-shots"
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "alice")
+	a := e.browser()
+	a.signin("alice")
+	l := seedHookLog(t, e, a)
+
+	exec := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		})
+	}
+
+	// A full screenshot of the page from its top (the header is sticky).
+	top := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)(ctx, tg)
+		return err
+	})
+	base := e.srv.URL
+	run("sign in", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Submit(chromedp.CSS(`form[action="/signin"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	open := `#delivery-` + l.retrying
+	run("the webhook's page", chromedp.Navigate(base+l.page), chromedp.WaitVisible(chromedp.CSS(".deliveries")),
+		chromedp.Click(chromedp.CSS(open+" > summary")), chromedp.WaitVisible(chromedp.CSS(open+" .delivery-body pre.payload")))
+	for _, size := range []struct {
+		name          string
+		width, height int64
+	}{{"wide", 1280, 900}, {"phone", 390, 844}} {
+		for _, scheme := range []string{"light", "dark"} {
+			run(size.name+" "+scheme, chromedp.EmulateViewport(size.width, size.height), colorScheme(scheme),
+				top, shot("webhook-"+size.name+"-"+scheme))
+			overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if overflow {
+				t.Errorf("%s, %s: the page scrolls sideways", size.name, scheme)
+			}
+		}
+	}
+	checkContrast(t, ctx, "the webhook's page", ".state, .delivery-meta, .delivery-body h3, .delivery-body dd")
+}

@@ -6,7 +6,8 @@ package migrations
 // delivery log shows every try and not only the last. A delivery goes with
 // its history. Deliveries from before have no history: their rows still
 // hold their last attempt, and the log says how many earlier ones it does
-// not know.
+// not know. A redelivery starts its retries afresh: round_start is how
+// many attempts came before it.
 func init() {
 	register(Migration{Version: 20, Name: "delivery_attempts", SQL: []string{
 		`CREATE TABLE webhook_delivery_attempts (
@@ -19,5 +20,6 @@ func init() {
 			error TEXT NOT NULL DEFAULT '',
 			retry_at {{time}})`,
 		`CREATE INDEX idx_delivery_attempts_delivery ON webhook_delivery_attempts (delivery_id, number)`,
+		`ALTER TABLE webhook_deliveries ADD COLUMN round_start INTEGER NOT NULL DEFAULT 0`,
 	}})
 }

@@ -21,17 +21,20 @@ const (
 
 // Delivery is one event for one webhook: the outbox row, then its log.
 type Delivery struct {
-	ID                  string `gorm:"primaryKey"`
-	WebhookID           int64
-	Event               string // push, delete or test
-	Action              string // tag_deleted, repository_deleted
-	Repository          string
-	Tag                 string
-	Digest              string
-	Actor               string
-	OccurredAt          time.Time
-	Status              string
-	Attempts            int
+	ID         string `gorm:"primaryKey"`
+	WebhookID  int64
+	Event      string // push, delete or test
+	Action     string // tag_deleted, repository_deleted
+	Repository string
+	Tag        string
+	Digest     string
+	Actor      string
+	OccurredAt time.Time
+	Status     string
+	Attempts   int
+	// RoundStart is how many attempts came before the delivery was last
+	// queued (by a redelivery): its retries count from there.
+	RoundStart          int
 	NextAttemptAt       time.Time
 	RequestHeaders      string
 	RequestBody         string
@@ -166,10 +169,11 @@ func (s *DeliveryStore) RecordAttempt(ctx context.Context, d *Delivery, a Attemp
 	})
 }
 
-// Redeliver queues a delivery again, under the same id.
+// Redeliver queues a delivery again, under the same id, with its retries
+// afresh (its history keeps the attempts before).
 func (s *DeliveryStore) Redeliver(ctx context.Context, id string, now time.Time) error {
 	return s.write(ctx).Model(&Delivery{}).Where("id = ?", id).
-		Updates(map[string]any{"status": DeliveryPending, "next_attempt_at": now}).Error
+		Updates(map[string]any{"status": DeliveryPending, "next_attempt_at": now, "round_start": gorm.Expr("attempts")}).Error
 }
 
 // SetCallback records what a receiver reported about a delivery.
@@ -187,11 +191,11 @@ func (s *DeliveryStore) Count(ctx context.Context, states ...string) (int64, err
 	return n, err
 }
 
-// recordHistory adds the attempt to the delivery's history, numbered as the
-// delivery now counts it.
+// recordHistory adds the attempt to the delivery's history, numbered after
+// every attempt before it, those before a redelivery included.
 func recordHistory(tx *gorm.DB, id string, a Attempt, now time.Time) error {
 	var n int
-	if err := tx.Model(&Delivery{}).Select("attempts").Where("id = ?", id).Scan(&n).Error; err != nil {
+	if err := tx.Model(&DeliveryAttempt{}).Select("COALESCE(MAX(number), 0) + 1").Where("delivery_id = ?", id).Scan(&n).Error; err != nil {
 		return err
 	}
 	h := DeliveryAttempt{DeliveryID: id, Number: n, SentAt: a.SentAt, StatusCode: a.StatusCode,

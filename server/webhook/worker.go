@@ -175,11 +175,12 @@ func (w *Worker) judge(d *models.Delivery, res Response) models.Attempt {
 	default:
 		a.Error = fmt.Sprintf("the receiver answered %d; not retried", res.Status)
 	}
-	if !retry || d.Attempts >= len(w.opts.Backoff) {
+	tried := max(d.Attempts-d.RoundStart, 0) // since it was last queued
+	if !retry || tried >= len(w.opts.Backoff) {
 		a.Done = true
 		return a
 	}
-	wait := w.opts.Backoff[d.Attempts]
+	wait := w.opts.Backoff[tried]
 	jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
 	a.RetryAt = w.now().Add(wait - wait/10 + jitter)
 	return a

@@ -94,4 +94,30 @@ func TestWorkerKeepsAttemptHistory(t *testing.T) {
 			clock = clock.Add(time.Hour)
 		}
 	}
+	// Redelivered, it gets its retries afresh, and its history goes on.
+	if err := db.Deliveries.Redeliver(ctx, d.ID, clock); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{models.StateRetrying, models.StateRetrying, models.StateFailed} {
+		cur, err := db.Deliveries.Get(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.deliver(ctx, *cur)
+		got, err := db.Deliveries.Get(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State() != want || got.Attempts != 4+i {
+			t.Fatalf("redelivery, attempt %d: state %q with %d attempts; want %q", i+1, got.State(), got.Attempts, want)
+		}
+		clock = clock.Add(time.Hour)
+	}
+	history, err := db.Deliveries.History(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := history[d.ID]; len(h) != 6 || h[5].Number != 6 {
+		t.Errorf("history after the redelivery: %+v", h)
+	}
 }

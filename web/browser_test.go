@@ -203,7 +203,9 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#webhooks table a`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/test"] button`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`.table code`)), shot("06b-webhook"))
+		chromedp.WaitVisible(chromedp.CSS(`.deliveries .delivery summary`)),
+		chromedp.Click(chromedp.CSS(`.deliveries .delivery summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.deliveries .delivery .delivery-body`)), shot("06b-webhook"))
 	checkAxe(t, ctx, "a webhook")
 	run("star a public repository",
 		chromedp.Navigate(base+"/r/bob/toolbox"), chromedp.WaitVisible(chromedp.CSS("#star-button")),

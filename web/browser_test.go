@@ -245,13 +245,16 @@ func TestBrowserJourney(t *testing.T) {
 	shop := e.stock("journey", "journey/shop")
 	// And a CycloneDX SBOM attached with the oras CLI, as a team would.
 	orasAttach(t, e, "journey", "journey/shop@"+shop.image, "application/vnd.cyclonedx+json", "bom.cdx.json", `{"bomFormat":"CycloneDX","specVersion":"1.5"}`)
+	// And a Sigstore bundle, the way cosign 2 attaches a signature.
+	orasAttach(t, e, "journey", "journey/shop@"+shop.image, "application/vnd.dev.sigstore.bundle.v0.3+json", "sig.sigstore.json", `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)
 	run("a multi-platform tag", chromedp.Navigate(base+"/r/journey/shop/tags/multi"), chromedp.WaitVisible(chromedp.CSS("table.platforms")), shot("14-multi-platform"))
 	checkAxe(t, ctx, "a multi-platform tag")
 	if p := text("table.platforms"); !strings.Contains(p, "linux/arm64") || !strings.Contains(p, "attestation of") {
 		t.Fatalf("platforms: %q", p)
 	}
 	run("an image, its history and what is attached", chromedp.Navigate(base+"/r/journey/shop/tags/v1"), chromedp.WaitVisible(chromedp.CSS("table.history")), shot("15-image"))
-	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") || !strings.Contains(r, "cyclonedx") {
+	if r := text(".referrers"); !strings.Contains(r, "SBOM") || !strings.Contains(r, "Signature") || !strings.Contains(r, "cyclonedx") ||
+		strings.Count(r, "sigstore.bundle") < 2 {
 		t.Fatalf("referrers: %q", r)
 	}
 	checkAxe(t, ctx, "an image's page")

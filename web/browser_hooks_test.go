@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,47 +14,15 @@ import (
 // WHARF_SCREENSHOTS (default /tmp/hook-shots): the page never scrolls
 // sideways, and the states keep WCAG AA contrast.
 func TestBrowserWebhookLog(t *testing.T) {
-	if os.Getenv("WHARF_BROWSER_E2E") == "" {
-		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
-	}
-	shots := os.Getenv("WHARF_SCREENSHOTS")
-	if shots == "" {
-		shots = "/tmp/hook-shots"
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := browserE2E(t, "/tmp/hook-shots")
 	e := newEnv(t, "alice")
 	a := e.browser()
 	a.signin("alice")
 	l := seedHookLog(t, e, a)
 
-	exec := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
+	ctx := chrome(t, 2*time.Minute)
+	run := runner(t, ctx)
+	shot := shooter(shots, false)
 
 	// A full screenshot of the page from its top (the header is sticky).
 	top := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -26,16 +23,7 @@ import (
 // light and dark, in WHARF_SCREENSHOTS. make test installs Chromium and
 // sets WHARF_BROWSER_E2E=1.
 func TestBrowserSearch(t *testing.T) {
-	if os.Getenv("WHARF_BROWSER_E2E") == "" {
-		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
-	}
-	shots := os.Getenv("WHARF_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := browserE2E(t, "")
 	e := openEnv(t, server.Options{Search: true}, "bob")
 	servertest.Run(t, e.app)
 	bob := e.browser()
@@ -60,25 +48,10 @@ func TestBrowserSearch(t *testing.T) {
 		}
 	}
 
-	exec := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	ctx := chrome(t, 2*time.Minute)
 
 	base := e.srv.URL
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := runner(t, ctx)
 	// until waits for a JavaScript condition on the page.
 	until := func(step, cond string) {
 		t.Helper()
@@ -113,15 +86,7 @@ func TestBrowserSearch(t *testing.T) {
 		}
 		return s
 	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
+	shot := shooter(shots, true)
 	const (
 		expanded = `document.querySelector("#q").getAttribute("aria-expanded")`
 		activeID = `(document.querySelector("#q").getAttribute("aria-activedescendant") || "")`

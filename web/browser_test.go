@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -89,16 +88,7 @@ func (r *pusher) manifest(ref, mediaType string, fields map[string]any) map[stri
 // saves screenshots of the main pages. make test installs Chromium and
 // sets WHARF_BROWSER_E2E=1.
 func TestBrowserJourney(t *testing.T) {
-	if os.Getenv("WHARF_BROWSER_E2E") == "" {
-		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
-	}
-	shots := os.Getenv("WHARF_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := browserE2E(t, "")
 	e := configEnv(t, func(c *config.Config) { c.BaseURL = "" }, server.Options{Search: true}, "friend", "bob")
 	servertest.Run(t, e.app)
 	// Something public to find, star and discuss.
@@ -111,34 +101,11 @@ func TestBrowserJourney(t *testing.T) {
 		"readme":      {"# Toolbox\n\nA small image with **curl**, `dig` and friends.\n\n```sh\ndocker run --rm -it toolbox\n```\n\n| tool | why |\n|---|---|\n| curl | HTTP |\n| dig | DNS |\n"}}), http.StatusSeeOther, "readme")
 	e.pushImage("bob", "bob/toolbox", "latest")
 
-	exec := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
+	ctx := chrome(t, 3*time.Minute)
 
 	base := e.srv.URL
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	shot := shooter(shots, false)
+	run := runner(t, ctx)
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))

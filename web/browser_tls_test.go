@@ -29,9 +29,7 @@ import (
 // pages carry HSTS, and the session cookie it gets by signing in is
 // Secure.
 func TestBrowserHTTPS(t *testing.T) {
-	if os.Getenv("WHARF_BROWSER_E2E") == "" {
-		t.Skip("set WHARF_BROWSER_E2E=1 with Chromium installed (make test does)")
-	}
+	browserE2E(t, "")
 	ca := testutil.NewCA(t)
 	leaf := ca.Issue(t, "127.0.0.1")
 	certFile, keyFile := leaf.Write(t, t.TempDir())
@@ -74,19 +72,8 @@ func TestBrowserHTTPS(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	exec := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath()), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		// Trust this one certificate, and no other that the system does not.
-		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), exec...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	// Trust this one certificate, and no other that the system does not.
+	ctx := chrome(t, 2*time.Minute, chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
 
 	res, err := chromedp.RunResponse(ctx, chromedp.Navigate(base+"/signin"))
 	if err != nil {

@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"gorm.io/gorm"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,4 +77,14 @@ func openDB(t *testing.T) *models.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// execer runs SQL on db, failing t with the statement.
+func execer(t *testing.T, db *gorm.DB) func(sql string, args ...any) {
+	return func(sql string, args ...any) {
+		t.Helper()
+		if err := db.Exec(sql, args...).Error; err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
 }

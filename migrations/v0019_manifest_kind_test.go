@@ -18,12 +18,7 @@ func TestV19RecordsKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if err := w.Exec(sql, args...).Error; err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	exec := execer(t, w)
 	exec("INSERT INTO repositories (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 		"alice/app", "alice", "public", now, now)
 	const (

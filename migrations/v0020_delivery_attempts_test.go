@@ -19,12 +19,7 @@ func TestV20DeliveryAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if err := w.Exec(sql, args...).Error; err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	exec := execer(t, w)
 	exec("INSERT INTO repositories (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 		"alice/app", "alice", "public", now, now)
 	exec(`INSERT INTO webhooks (repository_id, name, url, events, created_at, updated_at)

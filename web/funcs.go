@@ -46,6 +46,8 @@ func funcs(w *renderer) template.FuncMap {
 			_ = enc.Encode(v)
 			return strings.TrimSpace(b.String())
 		},
+		// kv is the argument of the "kv" template: a table of rows.
+		"kv":        func(class string, rows []keyValue) kvView { return kvView{Class: class, Rows: rows} },
 		"tagURL":    tagURL,
 		"digestURL": digestURL,
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
@@ -76,6 +78,12 @@ func funcs(w *renderer) template.FuncMap {
 			return fmt.Sprint(n)
 		},
 	}
+}
+
+// kvView is a table of keys and values (labels, annotations).
+type kvView struct {
+	Class string
+	Rows  []keyValue
 }
 
 // referrersView is one level of a referrers tree, in a repository.

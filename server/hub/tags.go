@@ -37,21 +37,17 @@ const (
 // TagKinds are the manifest kinds that show picks (ShowAll: none, every
 // tag).
 func TagKinds(show string) ([]string, error) {
+	switch show {
+	case ShowAll:
+		return nil, nil
+	case ShowImages, ShowArtifacts:
+	default:
+		return nil, invalid("Tags can be shown as images or artifacts, not %q.", show)
+	}
 	var out []string
 	for _, k := range artifact.Kinds {
-		switch show {
-		case ShowAll:
-			return nil, nil
-		case ShowImages:
-			if k.IsImage() {
-				out = append(out, string(k))
-			}
-		case ShowArtifacts:
-			if !k.IsImage() {
-				out = append(out, string(k))
-			}
-		default:
-			return nil, invalid("Tags can be shown as images or artifacts, not %q.", show)
+		if k.IsImage() == (show == ShowImages) {
+			out = append(out, string(k))
 		}
 	}
 	if show == ShowArtifacts {

@@ -41,15 +41,9 @@ func TestWorkerKeepsAttemptHistory(t *testing.T) {
 		slog.New(slog.NewTextHandler(io.Discard, nil)), WorkerOptions{Backoff: backoff})
 	clock := time.Unix(1700000000, 0).UTC()
 	w.now = func() time.Time { return clock }
-
-	for i, tc := range []struct {
-		state string
-		wait  time.Duration // the backoff before the next try; 0: none
-	}{
-		{models.StateRetrying, time.Minute},
-		{models.StateRetrying, 10 * time.Minute},
-		{models.StateFailed, 0},
-	} {
+	// attempt makes the delivery's next attempt, and reads it back.
+	attempt := func() *models.Delivery {
+		t.Helper()
 		cur, err := db.Deliveries.Get(ctx, d.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -59,6 +53,18 @@ func TestWorkerKeepsAttemptHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return got
+	}
+
+	for i, tc := range []struct {
+		state string
+		wait  time.Duration // the backoff before the next try; 0: none
+	}{
+		{models.StateRetrying, time.Minute},
+		{models.StateRetrying, 10 * time.Minute},
+		{models.StateFailed, 0},
+	} {
+		got := attempt()
 		if got.State() != tc.state || got.Attempts != i+1 {
 			t.Fatalf("after attempt %d: state %q with %d attempts; want %q", i+1, got.State(), got.Attempts, tc.state)
 		}
@@ -99,15 +105,7 @@ func TestWorkerKeepsAttemptHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []string{models.StateRetrying, models.StateRetrying, models.StateFailed} {
-		cur, err := db.Deliveries.Get(ctx, d.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.deliver(ctx, *cur)
-		got, err := db.Deliveries.Get(ctx, d.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := attempt()
 		if got.State() != want || got.Attempts != 4+i {
 			t.Fatalf("redelivery, attempt %d: state %q with %d attempts; want %q", i+1, got.State(), got.Attempts, want)
 		}

@@ -54,6 +54,13 @@ type DB struct {
 	Changes    *ChangeStore
 	Site       *SiteStore
 	Mirrors    *MirrorStore
+
+	// What to trust: signing keys, what verifying signatures found, the
+	// policies pulls must pass, and the queue of that work.
+	SigningKeys *SigningKeyStore
+	Signatures  *SignatureStore
+	Policies    *PolicyStore
+	Jobs        *JobStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -103,6 +110,10 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Changes:      &ChangeStore{c},
 		Site:         &SiteStore{c},
 		Mirrors:      &MirrorStore{c},
+		SigningKeys:  &SigningKeyStore{c},
+		Signatures:   &SignatureStore{c},
+		Policies:     &PolicyStore{c},
+		Jobs:         &JobStore{c},
 	}
 }
 

@@ -128,8 +128,10 @@ func (s *ManifestStore) MissingReferences(ctx context.Context, name string, blob
 // garbage collection that got there first has marked or removed them, and
 // the put fails with a MissingReferenceError instead of referencing
 // content that is going away.
-func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string) error {
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, pusher, time.Time{}) })
+//
+// jobs are queued (signatures to verify, say) in the same transaction.
+func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, jobs ...JobRequest) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, pusher, time.Time{}, jobs) })
 }
 
 // putManifest is Put in a transaction. A cache fill (a mirror storing
@@ -137,7 +139,7 @@ func (s *ManifestStore) Put(ctx context.Context, name string, m *Manifest, refs 
 // the repository public, records refs without asking that they be present
 // (a mirror fetches blobs and child manifests as clients ask for them),
 // marks the tags checked then, and queues no webhook: nobody pushed.
-func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, checked time.Time) error {
+func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []ManifestReference, tags []string, pusher string, checked time.Time, jobs []JobRequest) error {
 	fill := !checked.IsZero()
 	var blobs, children []string
 	for _, r := range refs {
@@ -215,6 +217,9 @@ func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []Manifes
 			return err
 		}
 	}
+	if err := enqueueJobs(tx, repoID, jobs); err != nil {
+		return err
+	}
 	return touchRepository(tx, repoID)
 }
 
@@ -239,6 +244,22 @@ func (s *ManifestStore) Delete(ctx context.Context, name, digest, actor string) 
 			if err := enqueue(tx, m.RepositoryID, outboxEvent{Event: "delete", Action: "tag_deleted", Repository: name, Tag: t, Digest: digest, Actor: actor}, false); err != nil {
 				return err
 			}
+		}
+		// What it signed is verified again, without it; what signed it
+		// goes with it.
+		var subjects []string
+		if err := tx.Table("signatures").Where("repository_id = ? AND signature_digest = ?", m.RepositoryID, digest).
+			Distinct().Pluck("subject_digest", &subjects).Error; err != nil {
+			return err
+		}
+		for _, sub := range subjects {
+			if err := enqueueJobs(tx, m.RepositoryID, []JobRequest{{Kind: JobVerify, Digest: sub}}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Exec("DELETE FROM signatures WHERE repository_id = ? AND (signature_digest = ? OR subject_digest = ?)",
+			m.RepositoryID, digest, digest).Error; err != nil {
+			return err
 		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE manifest_id = ?",
@@ -302,4 +323,14 @@ func (s *ManifestStore) Summaries(ctx context.Context, name string, digests []st
 		Joins("JOIN repositories r ON r.id = m.repository_id").
 		Where("r.name = ? AND m.digest IN ?", name, digests).Find(&ms).Error
 	return ms, err
+}
+
+// Parents lists the digests of the indexes of repository repoID that hold
+// the manifest digest.
+func (s *ManifestStore) Parents(ctx context.Context, repoID int64, digest string) ([]string, error) {
+	var out []string
+	err := s.read(ctx).Table("manifests m").Joins("JOIN manifest_references r ON r.manifest_id = m.id").
+		Where("m.repository_id = ? AND r.digest = ? AND r.kind = ?", repoID, digest, RefManifest).
+		Pluck("m.digest", &out).Error
+	return out, err
 }

@@ -15,12 +15,12 @@ type MirrorStore struct{ *conn }
 // refs (present or not: a mirror fetches them as clients ask), pointing
 // tag at it (none for a fill by digest), as the upstream confirmed it at
 // checked.
-func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tag string, checked time.Time) error {
+func (s *MirrorStore) Fill(ctx context.Context, name string, m *Manifest, refs []ManifestReference, tag string, checked time.Time, jobs ...JobRequest) error {
 	var tags []string
 	if tag != "" {
 		tags = []string{tag}
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, "", checked) })
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.putManifest(tx, name, m, refs, tags, "", checked, jobs) })
 }
 
 // MirroredTag is a tag as a mirror holds it.

@@ -24,8 +24,10 @@ const (
 
 // Namespace is a name that repositories live under.
 type Namespace struct {
-	Name      string `gorm:"primaryKey"`
-	Kind      string
+	Name string `gorm:"primaryKey"`
+	Kind string
+	// Policy is what a pull of its repositories' manifests must pass.
+	Policy    Policy `gorm:"embedded"`
 	CreatedAt time.Time
 }
 

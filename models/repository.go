@@ -29,7 +29,10 @@ type Repository struct {
 	PulledAt *time.Time
 	// Implicit marks a repository only blob uploads made: listings leave
 	// it out until a manifest lands in it (or it is created by name).
-	Implicit  bool
+	Implicit bool
+	// Policy is what a pull of its manifests must pass (with the
+	// namespace's).
+	Policy    Policy `gorm:"embedded"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

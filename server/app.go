@@ -30,6 +30,7 @@ import (
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/storage"
+	"github.com/wharfhub/wharf/server/trust"
 	"github.com/wharfhub/wharf/server/webhook"
 	"github.com/wharfhub/wharf/web"
 )
@@ -62,6 +63,10 @@ type App struct {
 	// (--mirror, and the API).
 	Mirrors       *mirror.Service
 	MirrorCatalog *mirror.Catalog
+	// Gate holds pulls to their repository's policy; Jobs runs the work
+	// queued off the request path (verifying signatures).
+	Gate *trust.Gate
+	Jobs *trust.Worker
 
 	gcMetrics   *metrics.GC
 	searchIndex search.Index
@@ -92,6 +97,8 @@ type Options struct {
 	// ACMEClient, if set, talks to the ACME server (tests trust their
 	// test server's root with it).
 	ACMEClient *http.Client
+	// Jobs tune the job worker (tests poll faster).
+	Jobs trust.WorkerOptions
 }
 
 // Open opens the data directory (creating it), migrates the database and
@@ -164,6 +171,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 			return a.Content.Blobs.Open(ctx, name, d)
 		}})
 	a.Webhooks = a.newWebhooks(guard, opts)
+	a.Gate, a.Jobs = a.newTrust(opts)
 	if cfg.BaseURL != "" {
 		if err := a.openSite(); err != nil {
 			return nil, err
@@ -200,6 +208,31 @@ func (a *App) newWebhooks(guard *webhook.Guard, opts Options) *webhook.Worker {
 		}
 	})
 	return w
+}
+
+// newTrust makes the policy gate and the job worker with the signature
+// jobs; a push or a change of keys or policy wakes the worker, and a
+// change of a repository's (or a namespace's) keys or policy makes the
+// gate read its policy again.
+func (a *App) newTrust(opts Options) (*trust.Gate, *trust.Worker) {
+	gate := trust.NewGate(a.DB, a.Log)
+	w := trust.NewWorker(a.DB, a.Log, opts.Jobs)
+	v := trust.NewVerifier(a.DB, func(ctx context.Context, name string, d digest.Digest) (io.ReadCloser, error) {
+		return a.Content.Blobs.Open(ctx, name, d)
+	})
+	for kind, h := range v.Handlers(a.Log) {
+		w.Handle(kind, h)
+	}
+	a.Events.Subscribe(func(e events.Event) {
+		switch e.Kind {
+		case events.Push:
+			w.Wake()
+		case events.TrustChanged:
+			gate.Forget(e.Repository) // all, for a namespace's
+			w.Wake()
+		}
+	})
+	return gate, w
 }
 
 // openSite sets up what serving needs to know the public URL for: the

@@ -74,7 +74,7 @@ func (a *App) Handler() (http.Handler, error) {
 	r.Use(m.Middleware(), a.hsts(), a.clientCertificate(), a.requestLog(), a.recovery(), a.readDeadline())
 	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 
-	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log, a.Mirrors)
+	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log, a.Mirrors, a.Gate)
 	r.Any("/v2/*path", gin.WrapH(reg))
 	r.Any("/v2", gin.WrapH(reg))
 	// docker search HOST/TEXT: Docker's v1 index search, authenticated as /v2/ is.

@@ -64,7 +64,7 @@ var allowed = map[string]layer{
 			"server/indexer", "server/metrics", "server/mirror", "server/mirror/upstream",
 			"server/registry", "server/reqlog",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
-			"server/webhook", "web",
+			"server/trust", "server/webhook", "web",
 		},
 		// Known exception: server/servertest builds the app on server, so
 		// server's external tests import a package above server.
@@ -94,7 +94,7 @@ var allowed = map[string]layer{
 	"server/registry": {
 		Imports: []string{
 			"server/auth", "server/clientaddr", "server/content", "server/hub", "server/mirror",
-			"server/registry/errcode", "server/reqlog",
+			"server/registry/errcode", "server/reqlog", "server/trust",
 		},
 		Test: []string{
 			"server/config", "server/testutil",
@@ -139,6 +139,12 @@ var allowed = map[string]layer{
 	},
 	// The client of one upstream registry (stdlib and go-digest only).
 	"server/mirror/upstream": leaf,
+	// What to trust: signature verification, the job queue, the policy
+	// gate.
+	"server/trust": {
+		Imports: []string{"models", "server/artifact"},
+		Test:    []string{"migrations", "server/testutil"},
+	},
 	"server/gc": {
 		Imports: []string{"models", "server/events", "server/storage"},
 		Test: []string{
@@ -152,7 +158,7 @@ var allowed = map[string]layer{
 	"server/hub": {
 		Imports: []string{
 			"models", "search", "server/artifact", "server/auth", "server/content", "server/events",
-			"server/markdown", "server/textcheck",
+			"server/markdown", "server/textcheck", "server/trust",
 		},
 		Test: []string{"migrations"},
 	},

@@ -18,7 +18,8 @@ const ShutdownTimeout = 30 * time.Second
 
 // Run runs the background workers until ctx ends, and returns when every
 // one has stopped. They stop in two steps: first those that cause events
-// (garbage collection, the upload janitor, the session sweeper) and the
+// (garbage collection, the upload janitor, the session sweeper, the job
+// worker) and the
 // pull flusher, which flushes once more; then those that carry events
 // out (the indexer flushes its batch and saves its place in the change
 // log; the webhook worker finishes the deliveries it is sending), so that
@@ -48,6 +49,7 @@ func (a *App) Run(ctx context.Context) error {
 		pg.Go(func() error { a.Mirrors.RunRetention(pctx, r, max(min(r/10, time.Hour), time.Second)); return nil })
 	}
 	pg.Go(func() error { a.Content.Pulls.Run(pctx, 2*time.Second); return nil })
+	pg.Go(func() error { return a.Jobs.Run(pctx) })
 	if a.web != nil {
 		pg.Go(func() error { a.web.Run(pctx); return nil })
 	}

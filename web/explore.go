@@ -138,7 +138,7 @@ func (w *explorePages) namespacePage(c *gin.Context) {
 		d.Usage, _ = w.namespaces.Usage(ctx, pc(c).User, ns.Name) // only members get one
 	}
 	if ns.IsOwner && pc(c).User != nil {
-		if d.Hooks, err = w.hooks.List(ctx, pc(c).User, hub.HookTarget{Namespace: ns.Name}); err != nil {
+		if d.Hooks, err = w.hooks.List(ctx, pc(c).User, hub.Target{Namespace: ns.Name}); err != nil {
 			w.fail(c, err)
 			return
 		}

@@ -16,4 +16,4 @@ func mustID(t *testing.T, e *env, user string) *auth.Identity {
 	return &auth.Identity{UserID: u.ID, Username: u.Username}
 }
 
-func hubTarget(repo string) hub.HookTarget { return hub.HookTarget{Repository: repo} }
+func hubTarget(repo string) hub.Target { return hub.Target{Repository: repo} }

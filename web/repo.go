@@ -217,7 +217,7 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 		}
 		d.Collabs = collabs
 		d.Levels = []string{"read", "write", "admin"}
-		if d.Hooks, err = w.hooks.List(ctx, id, hub.HookTarget{Repository: name}); err != nil {
+		if d.Hooks, err = w.hooks.List(ctx, id, hub.Target{Repository: name}); err != nil {
 			w.fail(c, err)
 			return
 		}

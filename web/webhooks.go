@@ -23,7 +23,7 @@ func rest0(rest []string) string {
 // webhookRoute serves /r/{name}/webhooks/...: create, the delivery log,
 // test, enable, delete and redeliver.
 func (w *hookPages) webhookRoute(c *gin.Context, name string, rest []string) {
-	w.targetHooks(c, hub.HookTarget{Repository: name}, repoURL(name), repoURL(name, "settings")+"#webhooks", rest)
+	w.targetHooks(c, hub.Target{Repository: name}, repoURL(name), repoURL(name, "settings")+"#webhooks", rest)
 }
 
 // namespaceWebhooks serves /u/{name}/webhooks/... for a namespace's owner.
@@ -33,10 +33,10 @@ func (w *hookPages) namespaceWebhooks(c *gin.Context) {
 		rest = rest[:len(rest)-1]
 	}
 	ns := c.Param("name")
-	w.targetHooks(c, hub.HookTarget{Namespace: ns}, "/u/"+ns, "/u/"+ns+"#webhooks", rest)
+	w.targetHooks(c, hub.Target{Namespace: ns}, "/u/"+ns, "/u/"+ns+"#webhooks", rest)
 }
 
-func (w *hookPages) targetHooks(c *gin.Context, t hub.HookTarget, base, back string, rest []string) {
+func (w *hookPages) targetHooks(c *gin.Context, t hub.Target, base, back string, rest []string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -119,7 +119,7 @@ type webhookPageData struct {
 	Deliveries               []deliveryView
 }
 
-func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.HookTarget, hookID int64, base, back string) {
+func (w *hookPages) webhookPage(c *gin.Context, id *auth.Identity, t hub.Target, hookID int64, base, back string) {
 	ctx := c.Request.Context()
 	h, err := w.hooks.Get(ctx, id, t, hookID)
 	if err != nil {

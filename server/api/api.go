@@ -37,6 +37,7 @@ type API struct {
 	hooks    *hooksAPI
 	discover *searchAPI
 	mirrors  *mirrorsAPI
+	trust    *trustAPI
 	replier
 }
 
@@ -53,6 +54,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
 		discover: &searchAPI{replier: r, discover: h.Discover},
 		mirrors:  &mirrorsAPI{replier: r, catalog: catalog, namespaces: h.Namespaces},
+		trust:    &trustAPI{replier: r, trust: h.Trust},
 		replier:  r,
 	}
 }
@@ -87,6 +89,10 @@ type (
 	searchAPI struct {
 		replier
 		discover *hub.Discover
+	}
+	trustAPI struct {
+		replier
+		trust *hub.Trust
 	}
 )
 

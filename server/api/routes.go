@@ -161,8 +161,9 @@ func (a *API) routes() []route {
 		withBody(PATCH, repoPrefix+"/comments/:comment", needWrite, a.social.editComment),
 		plain(DELETE, repoPrefix+"/comments/:comment", needWrite, a.social.deleteComment),
 	}
-	// Webhooks are the same under a repository (its admins) and under a
-	// namespace (its owners, through the account).
+	// Webhooks, signing keys and policies are the same under a repository
+	// (its admins) and under a namespace (its owners, through the
+	// account).
 	for _, owner := range []struct {
 		prefix string
 		need   need
@@ -178,6 +179,19 @@ func (a *API) routes() []route {
 			plain(GET, p+"/:hook/deliveries", n, a.hooks.listDeliveries),
 			plain(GET, p+"/:hook/deliveries/:delivery", n, a.hooks.getDelivery),
 			plain(POST, p+"/:hook/deliveries/:delivery/redeliver", n, a.hooks.redeliver),
+		)
+		// Signing keys and the policy: managed by the same callers; a
+		// repository's policy is read by whoever may read it.
+		read := n
+		if owner.prefix == repoPrefix {
+			read = needRead
+		}
+		rs = append(rs,
+			plain(GET, owner.prefix+"/signing-keys", n, a.trust.listKeys),
+			withBody(POST, owner.prefix+"/signing-keys", n, a.trust.createKey),
+			plain(DELETE, owner.prefix+"/signing-keys/:key", n, a.trust.deleteKey),
+			plain(GET, owner.prefix+"/policy", read, a.trust.getPolicy),
+			withBody(PUT, owner.prefix+"/policy", n, a.trust.setPolicy),
 		)
 	}
 	return rs

@@ -97,6 +97,7 @@ func (e *rulesEnv) path(r api.RouteRule, values map[string]string) string {
 	real := map[string]string{
 		"user": "bob", "org": "acme", "ns": "alice", "id": "999999",
 		"ref": "latest", "comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
+		"key": "999999",
 	}
 	if strings.HasPrefix(r.Path, "/api/v1/namespaces/") {
 		real["hook"], real["delivery"] = itoa(e.nsHook), e.nsDelivery
@@ -281,7 +282,7 @@ func TestEveryRouteChecksItsScope(t *testing.T) {
 		for _, r := range e.rules {
 			// Objects that do not exist, so that an allowed call changes
 			// nothing; a public repository, so that a refusal is 403.
-			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope"}
+			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999"}
 			if strings.Contains(r.Path, "/webhooks/callback/") {
 				values = nil // the callback's own credential must pass
 			}
@@ -389,7 +390,15 @@ var baseBodies = map[string]string{
 	"PATCH /api/v1/repositories/{repo}/webhooks/:hook":    `{"active":true}`,
 	"POST /api/v1/namespaces/:ns/webhooks":                `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
 	"PATCH /api/v1/namespaces/:ns/webhooks/:hook":         `{"active":true}`,
+	"POST /api/v1/repositories/{repo}/signing-keys":       `{"name":"ci","public_key":` + walkKey + `}`,
+	"POST /api/v1/namespaces/:ns/signing-keys":            `{"name":"ci","public_key":` + walkKey + `}`,
+	"PUT /api/v1/repositories/{repo}/policy":              `{"require_signature":false,"block_severity":""}`,
+	"PUT /api/v1/namespaces/:ns/policy":                   `{"require_signature":false,"block_severity":""}`,
 }
+
+// walkKey is a cosign public key (JSON-quoted), for the routes that take one.
+const walkKey = `"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuLeHbWLNazt7f5ybXZI1rpXCLSCG\n` +
+	`/RY/Y2bCSDSK/hJEPPxdSubZqtvH3idhtGITj5EnvYLp5dVY2Rrny+eu2w==\n-----END PUBLIC KEY-----\n"`
 
 // textFields lists the JSON paths of every string in a body type: its
 // string fields, *string fields and the elements of []string fields.

@@ -93,11 +93,11 @@ func toDeliveryJSON(d *models.Delivery, detail bool) deliveryJSON {
 // .../webhooks[/{hook}[/test|/deliveries[/{delivery}[/redeliver]]]].
 
 // hookTarget is what the webhook routes are under.
-func hookTarget(c *gin.Context) hub.HookTarget {
+func hookTarget(c *gin.Context) hub.Target {
 	if repo := c.Param("repo"); repo != "" {
-		return hub.HookTarget{Repository: repo}
+		return hub.Target{Repository: repo}
 	}
-	return hub.HookTarget{Namespace: c.Param("ns")}
+	return hub.Target{Namespace: c.Param("ns")}
 }
 
 // hookID parses the webhook id; anything else is a webhook that does not

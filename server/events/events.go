@@ -25,6 +25,9 @@ const (
 	NamespaceDeleted Kind = "namespace_deleted"
 	// NamespaceCreated: a new account or organization.
 	NamespaceCreated Kind = "namespace_created"
+	// TrustChanged: the signing keys or the policy of Repository, or of
+	// Namespace (Repository empty), changed.
+	TrustChanged Kind = "trust_changed"
 )
 
 // Event is one thing that happened.

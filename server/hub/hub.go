@@ -70,6 +70,9 @@ type Service struct {
 	// Inspect looks inside manifests: platforms, layers, config,
 	// referrers.
 	Inspect *Inspect
+	// Trust holds signing keys and policies, and what verifying
+	// signatures found.
+	Trust *Trust
 
 	base *base
 }
@@ -162,6 +165,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Webhooks:   &Webhooks{base: b, checkURL: opts.CheckWebhookURL},
 		Discover:   &Discover{base: b, index: opts.Search},
 		Inspect:    &Inspect{base: b, blobs: opts.Blobs},
+		Trust:      &Trust{b},
 		base:       b,
 	}
 }

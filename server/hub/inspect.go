@@ -77,6 +77,9 @@ type Manifest struct {
 	Chart *Chart `json:"chart,omitempty"`
 	// Referrers are what is attached to this manifest, as a tree.
 	Referrers []Referrer `json:"referrers"`
+	// Signature is what its signatures say; Scan what scanning found.
+	Signature SignatureSummary `json:"signature"`
+	Scan      ScanSummary      `json:"scan"`
 }
 
 // PlatformEntry is one manifest of an index.
@@ -164,6 +167,10 @@ func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, 
 	if m.Tags, err = s.db.Tags.OfManifest(ctx, row.ID, maxTagsShown); err != nil {
 		return nil, err
 	}
+	if m.Signature, err = s.signatures(ctx, r.ID, row.Digest); err != nil {
+		return nil, err
+	}
+	m.Scan = ScanSummary{Status: ScanNone}
 	var doc struct {
 		ArtifactType string               `json:"artifactType"`
 		Config       *ocispec.Descriptor  `json:"config"`

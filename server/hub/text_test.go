@@ -22,7 +22,7 @@ func TestInvalidMessagesAreSentences(t *testing.T) {
 		t.Fatal(err)
 	}
 	perm := func(s string) *string { return &s }
-	repo := hub.HookTarget{Repository: "alice/app"}
+	repo := hub.Target{Repository: "alice/app"}
 	tests := []struct {
 		name string
 		do   func() error
@@ -87,7 +87,7 @@ func TestInvalidMessagesAreSentences(t *testing.T) {
 		{"webhook events", func() error {
 			_, err := f.hub.Webhooks.Create(ctx, f.alice, repo, hub.WebhookInput{Name: "ci", URL: "https://ci.example.com/", Events: []string{"pull"}})
 			return err
-		}, "Events must be among push and delete."},
+		}, "Events must be among push, delete and signature."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 )
 
 // WebhookEvents are the events a webhook may ask for.
-var WebhookEvents = []string{"push", "delete"}
+var WebhookEvents = []string{"push", "delete", "signature"}
 
 // WebhookInput is a new webhook.
 type WebhookInput struct {
@@ -44,7 +44,7 @@ func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error 
 	}
 	for _, e := range in.Events {
 		if !slices.Contains(WebhookEvents, e) {
-			return invalid("Events must be among push and delete.")
+			return invalid("Events must be among push, delete and signature.")
 		}
 	}
 	if s.checkURL != nil {
@@ -55,15 +55,16 @@ func (s *Webhooks) validateWebhook(ctx context.Context, in *WebhookInput) error 
 	return nil
 }
 
-// HookTarget is what a webhook belongs to: a repository, or a namespace.
-type HookTarget struct {
+// Target is what a webhook, a signing key or a policy belongs to: a
+// repository, or a namespace.
+type Target struct {
 	Repository string // full name, for a repository's webhooks
 	Namespace  string // for a namespace's webhooks
 }
 
-// authorizeHooks checks that the caller manages the target, and returns
+// authorizeTarget checks that the caller manages the target, and returns
 // the repository id (0 for a namespace).
-func (s *Webhooks) authorizeHooks(ctx context.Context, id *auth.Identity, t HookTarget) (int64, error) {
+func (s *base) authorizeTarget(ctx context.Context, id *auth.Identity, t Target) (int64, error) {
 	if t.Repository != "" {
 		r, err := s.authorizeRepo(ctx, id, t.Repository, auth.ActionManage)
 		if err != nil {
@@ -85,8 +86,8 @@ func (s *Webhooks) authorizeHooks(ctx context.Context, id *auth.Identity, t Hook
 }
 
 // Create adds a webhook to a repository or a namespace.
-func (s *Webhooks) Create(ctx context.Context, id *auth.Identity, t HookTarget, in WebhookInput) (*models.Webhook, error) {
-	repoID, err := s.authorizeHooks(ctx, id, t)
+func (s *Webhooks) Create(ctx context.Context, id *auth.Identity, t Target, in WebhookInput) (*models.Webhook, error) {
+	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +108,8 @@ func (s *Webhooks) Create(ctx context.Context, id *auth.Identity, t HookTarget, 
 }
 
 // List lists the webhooks of a repository or namespace.
-func (s *Webhooks) List(ctx context.Context, id *auth.Identity, t HookTarget) ([]models.Webhook, error) {
-	repoID, err := s.authorizeHooks(ctx, id, t)
+func (s *Webhooks) List(ctx context.Context, id *auth.Identity, t Target) ([]models.Webhook, error) {
+	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +121,8 @@ func (s *Webhooks) List(ctx context.Context, id *auth.Identity, t HookTarget) ([
 
 // webhook loads a webhook that belongs to the target: another target's
 // webhook id is not found (an object-level check on every id).
-func (s *Webhooks) webhook(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
-	repoID, err := s.authorizeHooks(ctx, id, t)
+func (s *Webhooks) webhook(ctx context.Context, id *auth.Identity, t Target, hookID int64) (*models.Webhook, error) {
+	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
 	}
@@ -142,12 +143,12 @@ func (s *Webhooks) webhook(ctx context.Context, id *auth.Identity, t HookTarget,
 }
 
 // Get returns one webhook of the target.
-func (s *Webhooks) Get(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Webhook, error) {
+func (s *Webhooks) Get(ctx context.Context, id *auth.Identity, t Target, hookID int64) (*models.Webhook, error) {
 	return s.webhook(ctx, id, t, hookID)
 }
 
 // Delete removes a webhook and its delivery log.
-func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) error {
+func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t Target, hookID int64) error {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return err
@@ -157,7 +158,7 @@ func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t HookTarget, 
 
 // SetActive turns a webhook on (also after it was disabled for
 // failing) or off.
-func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, active bool) (*models.Webhook, error) {
+func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t Target, hookID int64, active bool) (*models.Webhook, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t HookTarge
 
 // Test queues a test delivery to the webhook's stored URL (never to
 // another URL, so its secret signs nothing sent elsewhere).
-func (s *Webhooks) Test(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64) (*models.Delivery, error) {
+func (s *Webhooks) Test(ctx context.Context, id *auth.Identity, t Target, hookID int64) (*models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -183,7 +184,7 @@ func (s *Webhooks) Test(ctx context.Context, id *auth.Identity, t HookTarget, ho
 }
 
 // Deliveries lists a webhook's deliveries, newest first.
-func (s *Webhooks) Deliveries(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, limit, offset int) ([]models.Delivery, error) {
+func (s *Webhooks) Deliveries(ctx context.Context, id *auth.Identity, t Target, hookID int64, limit, offset int) ([]models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -192,7 +193,7 @@ func (s *Webhooks) Deliveries(ctx context.Context, id *auth.Identity, t HookTarg
 }
 
 // Delivery returns one delivery of a webhook.
-func (s *Webhooks) Delivery(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+func (s *Webhooks) Delivery(ctx context.Context, id *auth.Identity, t Target, hookID int64, deliveryID string) (*models.Delivery, error) {
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func (s *Webhooks) Delivery(ctx context.Context, id *auth.Identity, t HookTarget
 }
 
 // Redeliver sends a delivery again, keeping its id.
-func (s *Webhooks) Redeliver(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*models.Delivery, error) {
+func (s *Webhooks) Redeliver(ctx context.Context, id *auth.Identity, t Target, hookID int64, deliveryID string) (*models.Delivery, error) {
 	d, err := s.Delivery(ctx, id, t, hookID, deliveryID)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ type DeliveryLog struct {
 
 // DeliveryLogs lists a webhook's deliveries, newest first, each with its
 // attempts.
-func (s *Webhooks) DeliveryLogs(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, limit, offset int) ([]DeliveryLog, error) {
+func (s *Webhooks) DeliveryLogs(ctx context.Context, id *auth.Identity, t Target, hookID int64, limit, offset int) ([]DeliveryLog, error) {
 	ds, err := s.Deliveries(ctx, id, t, hookID, limit, offset)
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func (s *Webhooks) DeliveryLogs(ctx context.Context, id *auth.Identity, t HookTa
 }
 
 // DeliveryLog returns one delivery of a webhook with its attempts.
-func (s *Webhooks) DeliveryLog(ctx context.Context, id *auth.Identity, t HookTarget, hookID int64, deliveryID string) (*DeliveryLog, error) {
+func (s *Webhooks) DeliveryLog(ctx context.Context, id *auth.Identity, t Target, hookID int64, deliveryID string) (*DeliveryLog, error) {
 	d, err := s.Delivery(ctx, id, t, hookID, deliveryID)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/registry/errcode"
+	"github.com/wharfhub/wharf/server/trust"
 )
 
 // manifest serves GET, HEAD, PUT and DELETE /v2/<name>/manifests/<ref>.
@@ -34,6 +35,15 @@ func (h *Handler) manifest(q *request) error {
 		m, err := get(q.ctx(), q.route.name, ref)
 		if err != nil {
 			return err
+		}
+		if h.gate != nil {
+			caller := trust.Caller{}
+			if q.id != nil {
+				caller = trust.Caller{Name: q.id.Username, Admin: q.id.IsAdmin}
+			}
+			if err := h.gate.Check(q.ctx(), q.route.name, m, caller); err != nil {
+				return err
+			}
 		}
 		if !accepts(q.r, m.MediaType) {
 			return errcode.ManifestUnknown.WithMessage("the manifest is %s, which the Accept header does not allow", m.MediaType)

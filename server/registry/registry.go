@@ -16,6 +16,7 @@ import (
 	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/registry/errcode"
 	"github.com/wharfhub/wharf/server/reqlog"
+	"github.com/wharfhub/wharf/server/trust"
 )
 
 // Handler serves /v2/.
@@ -30,15 +31,18 @@ type Handler struct {
 	clientAddr *clientaddr.Resolver
 	// mirrors serve the mirror namespaces (nil: none).
 	mirrors *mirror.Service
+	// gate holds pulls to their repository's policy (nil: no policies).
+	gate *trust.Gate
 }
 
 // New makes the /v2/ handler; baseURL is the server's public URL, whose
 // /v2/token is the token realm, addr finds each caller's address, and
-// mirrors (which may be nil) serve the mirror namespaces.
+// mirrors (which may be nil) serve the mirror namespaces, and gate (which
+// may be nil) holds manifest pulls to their repository's policy.
 func New(c *content.Service, accounts *auth.Accounts, policy *auth.Policy, tokens *auth.Tokens, baseURL string,
-	addr *clientaddr.Resolver, log *slog.Logger, mirrors *mirror.Service) *Handler {
+	addr *clientaddr.Resolver, log *slog.Logger, mirrors *mirror.Service, gate *trust.Gate) *Handler {
 	return &Handler{content: c, accounts: accounts, policy: policy, tokens: tokens, log: log, realm: baseURL + "/v2/token",
-		clientAddr: addr, mirrors: mirrors}
+		clientAddr: addr, mirrors: mirrors, gate: gate}
 }
 
 // mirrored reports whether repository name is in a mirror namespace.
@@ -308,6 +312,10 @@ func toOCI(err error) *errcode.Error {
 	var e *errcode.Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var refused *trust.Refused
+	if errors.As(err, &refused) {
+		return errcode.Denied.WithMessage("%s", refused.Reason)
 	}
 	var code errcode.Code
 	switch {

@@ -1,0 +1,157 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// JobStore is the durable queue of work done off the request path:
+// verifying signatures and scanning. There is one row per kind of work
+// and target; queuing work for a target that has a row re-arms it.
+type JobStore struct{ *conn }
+
+// Job kinds.
+const (
+	// JobVerify verifies the signatures of the manifest Digest.
+	JobVerify = "verify"
+	// JobVerifyAll verifies every signed manifest of the repository (a key
+	// came or went); Digest is "".
+	JobVerifyAll = "verify-all"
+)
+
+// Job states.
+const (
+	JobPending = "pending"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is one piece of work for one target.
+type Job struct {
+	ID           int64
+	Kind         string
+	RepositoryID int64
+	Digest       string
+	State        string
+	// Gen moves on each time the job is queued again: a run that
+	// finishes an older generation leaves the job pending.
+	Gen       int64
+	Attempts  int
+	RunAfter  time.Time
+	Error     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Repository is the repository's name (filled by ClaimDue).
+	Repository string `gorm:"-"`
+}
+
+// JobRequest asks for work on a target of a repository.
+type JobRequest struct {
+	Kind   string
+	Digest string
+}
+
+// enqueueJobs queues work on repository repoID inside the caller's
+// transaction.
+func enqueueJobs(tx *gorm.DB, repoID int64, reqs []JobRequest) error {
+	now := time.Now().UTC()
+	for _, r := range reqs {
+		j := Job{Kind: r.Kind, RepositoryID: repoID, Digest: r.Digest, State: JobPending, Gen: 1, RunAfter: now, CreatedAt: now, UpdatedAt: now}
+		err := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "kind"}, {Name: "repository_id"}, {Name: "digest"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"state": JobPending, "gen": gorm.Expr("jobs.gen + 1"), "attempts": 0, "error": "",
+				"run_after": now, "updated_at": now,
+			}),
+		}).Create(&j).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Enqueue queues work on repository repoID.
+func (s *JobStore) Enqueue(ctx context.Context, repoID int64, reqs ...JobRequest) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return enqueueJobs(tx, repoID, reqs) })
+}
+
+// EnqueueAll queues work of kind for every manifest of one of
+// manifestKinds, in every repository (a rescan).
+func (s *JobStore) EnqueueAll(ctx context.Context, kind string, manifestKinds []string) (int64, error) {
+	now := time.Now().UTC()
+	res := s.write(ctx).Exec(`INSERT INTO jobs (kind, repository_id, digest, state, gen, attempts, run_after, error, created_at, updated_at)
+		SELECT ?, m.repository_id, m.digest, ?, 1, 0, ?, '', ?, ? FROM manifests m WHERE m.kind IN ?
+		ON CONFLICT (kind, repository_id, digest) DO UPDATE SET state = ?, gen = jobs.gen + 1, attempts = 0,
+			error = '', run_after = ?, updated_at = ?`,
+		kind, JobPending, now, now, now, manifestKinds, JobPending, now, now)
+	return res.RowsAffected, res.Error
+}
+
+// ClaimDue takes up to limit due jobs of kinds for lease: pending ones,
+// and running ones whose lease ran out (their runner died).
+func (s *JobStore) ClaimDue(ctx context.Context, kinds []string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	states := []string{JobPending, JobRunning}
+	var due int64
+	if err := s.read(ctx).Model(&Job{}).Where("kind IN ? AND state IN ? AND run_after <= ?", kinds, states, now).
+		Limit(1).Count(&due).Error; err != nil || due == 0 {
+		return nil, err
+	}
+	var out []Job
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("kind IN ? AND state IN ? AND run_after <= ?", kinds, states, now).
+			Order("run_after").Limit(limit).Find(&out).Error; err != nil {
+			return err
+		}
+		claimed := out[:0]
+		for _, j := range out {
+			res := tx.Model(&Job{}).Where("id = ? AND gen = ? AND state IN ? AND run_after <= ?", j.ID, j.Gen, states, now).
+				Updates(map[string]any{"state": JobRunning, "run_after": now.Add(lease), "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				j.State, j.RunAfter, j.Attempts = JobRunning, now.Add(lease), j.Attempts+1
+				var names []string
+				if err := tx.Table("repositories").Where("id = ?", j.RepositoryID).Pluck("name", &names).Error; err != nil {
+					return err
+				}
+				if len(names) == 1 {
+					j.Repository = names[0]
+				}
+				claimed = append(claimed, j)
+			}
+		}
+		out = claimed
+		return nil
+	})
+	return out, err
+}
+
+// Finish records a claimed job's run: done, or failed (errText set) with
+// a retry at retryAt (zero: never). A job queued again while it ran stays
+// pending for its new generation.
+func (s *JobStore) Finish(ctx context.Context, j *Job, errText string, retryAt time.Time) error {
+	now := time.Now().UTC()
+	fields := map[string]any{"state": JobDone, "error": "", "updated_at": now}
+	switch {
+	case errText != "" && !retryAt.IsZero():
+		fields = map[string]any{"state": JobPending, "error": errText, "run_after": retryAt, "updated_at": now}
+	case errText != "":
+		fields = map[string]any{"state": JobFailed, "error": errText, "updated_at": now}
+	}
+	return s.write(ctx).Model(&Job{}).Where("id = ? AND gen = ?", j.ID, j.Gen).Updates(fields).Error
+}
+
+// Get finds the job of kind for a target.
+func (s *JobStore) Get(ctx context.Context, kind string, repoID int64, digest string) (*Job, error) {
+	var j Job
+	if err := s.read(ctx).Where("kind = ? AND repository_id = ? AND digest = ?", kind, repoID, digest).Take(&j).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &j, nil
+}

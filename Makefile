@@ -25,9 +25,10 @@ unit:
 conformance:
 	bash scripts/conformance.sh
 
-# Installs Debian's docker.io and starts dockerd if needed.
+# Installs Debian's docker.io and starts dockerd if needed; cosign is
+# built once with go install into .cache/bin.
 e2e-docker:
-	bash scripts/dockerd.sh bash scripts/distribution.sh bash scripts/docker-e2e.sh
+	bash scripts/dockerd.sh bash scripts/distribution.sh bash scripts/cosign.sh bash scripts/docker-e2e.sh
 
 # HTTPS: the conformance suite over TLS, and certificates got and renewed
 # by ACME from Pebble (built once with go install into .cache/bin).

@@ -19,7 +19,7 @@ import (
 // repoPaths reads and builds /r/ paths: the words are the resources
 // under a repository.
 var repoPaths = repopath.New("tags", "digests", "comments", "stargazers", "settings",
-	"star", "unstar", "collaborators", "delete", "webhooks")
+	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy")
 
 // splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
 func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
@@ -52,6 +52,8 @@ type repoData struct {
 	Stargazers []string
 	Collabs    []models.CollaboratorName
 	Hooks      []models.Webhook
+	Keys       []models.SigningKey
+	Policy     *hub.PolicyView
 	Hook       *models.Webhook
 	Deliveries []models.Delivery
 	Pager      pager
@@ -100,6 +102,8 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 		w.deleteRepo(c, name)
 	case rest0(rest) == "webhooks":
 		w.webhooks.webhookRoute(c, name, rest)
+	case post && (rest0(rest) == "signing-keys" || rest0(rest) == "policy"):
+		w.trust.trustRoute(c, name, rest)
 	default:
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
 	}
@@ -154,6 +158,10 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 			w.fail(c, err)
 			return
 		}
+	}
+	if d.Policy, err = w.trustView.Policy(ctx, id, hub.Target{Repository: name}); err != nil {
+		w.fail(c, err)
+		return
 	}
 	page := pageNum(c)
 	switch tab {
@@ -218,6 +226,10 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 		d.Collabs = collabs
 		d.Levels = []string{"read", "write", "admin"}
 		if d.Hooks, err = w.hooks.List(ctx, id, hub.Target{Repository: name}); err != nil {
+			w.fail(c, err)
+			return
+		}
+		if d.Keys, err = w.trustView.Keys(ctx, id, hub.Target{Repository: name}); err != nil {
 			w.fail(c, err)
 			return
 		}

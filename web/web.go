@@ -91,6 +91,9 @@ type (
 		hooks     *hub.Webhooks
 		webhooks  *hookPages
 		manifests *manifestPages
+		trust     *trustPages
+		// trustView reads the policy and keys the pages show.
+		trustView *hub.Trust
 	}
 	searchPages struct {
 		*renderer
@@ -119,9 +122,10 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		return nil, err
 	}
 	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
+	trust := &trustPages{renderer: r, trust: h.Trust}
 	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks,
-		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect}}
-	hooks.refusedRepo = repo.refused
+		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect}, trust: trust, trustView: h.Trust}
+	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
 	return &Web{
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},

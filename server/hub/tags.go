@@ -25,6 +25,9 @@ type Tag struct {
 	// attestation, sbom, wasm or artifact.
 	Kind         artifact.Kind `json:"kind"`
 	ArtifactType string        `json:"artifact_type,omitempty"`
+	// Signature is what the manifest's signatures say: verified,
+	// unverified or unsigned.
+	Signature string `json:"signature"`
 }
 
 // Which tags a listing shows, by what they hold.
@@ -88,7 +91,19 @@ func (s *Repos) TagPage(ctx context.Context, id *auth.Identity, name string, q T
 	if err != nil {
 		return nil, 0, err
 	}
-	return tagsOf(rows), total, nil
+	tags := tagsOf(rows)
+	digests := make([]string, len(tags))
+	for i, t := range tags {
+		digests[i] = t.Digest
+	}
+	st, err := s.db.Signatures.Statuses(ctx, r.ID, digests)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range tags {
+		tags[i].Signature = st[tags[i].Digest]
+	}
+	return tags, total, nil
 }
 
 // PullTag is the tag a pull command names: latest if there is one, else

@@ -1,0 +1,79 @@
+package web_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/servertest"
+	"github.com/wharfhub/wharf/server/trust"
+)
+
+// TestTrustPages registers a key and a policy through the settings forms
+// and checks what the tags list, the tag page and the repository page
+// then say of a cosign-signed image.
+func TestTrustPages(t *testing.T) {
+	e := openEnv(t, server.Options{Jobs: trust.WorkerOptions{Poll: 20 * time.Millisecond}}, "alice")
+	servertest.Run(t, e.app)
+	a := e.browser()
+	a.signin("alice")
+	e.pushImage("alice", "alice/app", "v1")
+	img, err := e.app.DB.Manifests.GetTagged(t.Context(), "alice/app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sv, _ := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	pub, _ := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	payload, _ := json.Marshal(map[string]any{"critical": map[string]any{
+		"identity": map[string]string{"docker-reference": "wharf.test/alice/app"},
+		"image":    map[string]string{"docker-manifest-digest": img.Digest}, "type": "cosign container image signature"}})
+	sig, _ := sv.SignMessage(bytes.NewReader(payload))
+	p := e.pusher("alice", "alice/app")
+	layer := p.blob(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
+	layer["annotations"] = map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}
+	p.manifest("sha256-"+strings.TrimPrefix(img.Digest, "sha256:")+".sig", ociManifest,
+		map[string]any{"config": p.blob([]byte(`{}`), ociConfig), "layers": []any{layer}})
+
+	refused := a.must(a.post("/r/alice/app/settings", "/r/alice/app/signing-keys", url.Values{"name": {"ci"}, "public_key": {"not a key"}}),
+		http.StatusBadRequest, "a bad key")
+	if !strings.Contains(refused.body, `id="keys-error"`) || !strings.Contains(refused.body, "not a PEM public key") {
+		t.Errorf("the bad key's error is not next to its form:\n%.3000s", refused.body)
+	}
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/signing-keys", url.Values{"name": {"ci"}, "public_key": {string(pub)}}),
+		http.StatusSeeOther, "add key")
+	if !strings.Contains(a.get("/r/alice/app/settings").body, "<b>ci</b>") {
+		t.Error("the settings do not list the key")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(a.get("/r/alice/app/tags").body, "✓ Signed") {
+		if time.Now().After(deadline) {
+			t.Fatal("the tags list never shows the image as signed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tag := a.get("/r/alice/app/tags/v1").body
+	if !strings.Contains(tag, `id="signatures"`) || !strings.Contains(tag, "✓ Verified") || !strings.Contains(tag, "key ci") {
+		t.Errorf("the tag page does not list the verified signature:\n%.6000s", tag)
+	}
+	if strings.Contains(a.get("/r/alice/app").body, `id="policy-note"`) {
+		t.Error("a policy note without a policy")
+	}
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/policy", url.Values{"require_signature": {"on"}}), http.StatusSeeOther, "policy")
+	if !strings.Contains(a.get("/r/alice/app").body, `id="policy-note"`) {
+		t.Error("the repository page does not show its policy")
+	}
+}

@@ -80,18 +80,6 @@ func (s *JobStore) Enqueue(ctx context.Context, repoID int64, reqs ...JobRequest
 	return s.tx(ctx, func(tx *gorm.DB) error { return enqueueJobs(tx, repoID, reqs) })
 }
 
-// EnqueueAll queues work of kind for every manifest of one of
-// manifestKinds, in every repository (a rescan).
-func (s *JobStore) EnqueueAll(ctx context.Context, kind string, manifestKinds []string) (int64, error) {
-	now := time.Now().UTC()
-	res := s.write(ctx).Exec(`INSERT INTO jobs (kind, repository_id, digest, state, gen, attempts, run_after, error, created_at, updated_at)
-		SELECT ?, m.repository_id, m.digest, ?, 1, 0, ?, '', ?, ? FROM manifests m WHERE m.kind IN ?
-		ON CONFLICT (kind, repository_id, digest) DO UPDATE SET state = ?, gen = jobs.gen + 1, attempts = 0,
-			error = '', run_after = ?, updated_at = ?`,
-		kind, JobPending, now, now, now, manifestKinds, JobPending, now, now)
-	return res.RowsAffected, res.Error
-}
-
 // ClaimDue takes up to limit due jobs of kinds for lease: pending ones,
 // and running ones whose lease ran out (their runner died).
 func (s *JobStore) ClaimDue(ctx context.Context, kinds []string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
@@ -145,13 +133,4 @@ func (s *JobStore) Finish(ctx context.Context, j *Job, errText string, retryAt t
 		fields = map[string]any{"state": JobFailed, "error": errText, "updated_at": now}
 	}
 	return s.write(ctx).Model(&Job{}).Where("id = ? AND gen = ?", j.ID, j.Gen).Updates(fields).Error
-}
-
-// Get finds the job of kind for a target.
-func (s *JobStore) Get(ctx context.Context, kind string, repoID int64, digest string) (*Job, error) {
-	var j Job
-	if err := s.read(ctx).Where("kind = ? AND repository_id = ? AND digest = ?", kind, repoID, digest).Take(&j).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &j, nil
 }

@@ -313,6 +313,17 @@ func TestPolicyRefusesUnsignedPulls(t *testing.T) {
 	if r := pull(alice, alicePw, "unsigned"); r.status != http.StatusForbidden {
 		t.Errorf("under the namespace's policy: %d %s", r.status, r.body)
 	}
+	// A platform of a signed multi-platform image passes with it.
+	idx := mustJSON(t, map[string]any{"schemaVersion": 2, "mediaType": ociIndex, "manifests": []any{
+		map[string]any{"mediaType": ociImage, "digest": unsigned, "size": 1, "platform": map[string]string{"os": "linux", "architecture": "amd64"}}}})
+	if r := e.putManifest(repo, "multi", idx, ociIndex); r.status != http.StatusCreated {
+		t.Fatalf("index: %d %s", r.status, r.body)
+	}
+	e.sign(ci, repo, digest.FromBytes(idx), false)
+	e.waitStatus(repo, digest.FromBytes(idx), "verified")
+	if r := pull(alice, alicePw, unsigned.String()); r.status != http.StatusOK {
+		t.Errorf("a platform of a signed index: %d %s", r.status, r.body)
+	}
 	var p struct {
 		RequireSignature bool `json:"require_signature"`
 		Effective        struct {

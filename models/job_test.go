@@ -1,0 +1,80 @@
+package models_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+)
+
+func TestJobQueue(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	r := &models.Repository{Name: "alice/app", Namespace: "alice", Visibility: models.VisibilityPublic}
+	if err := db.Repositories.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{models.JobVerify}
+	const lease = time.Minute
+	claim := func(at time.Time, want int) []models.Job {
+		t.Helper()
+		js, err := db.Jobs.ClaimDue(ctx, kinds, at, lease, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(js) != want {
+			t.Fatalf("claimed %d jobs at %s, want %d: %+v", len(js), at, want, js)
+		}
+		return js
+	}
+	enqueue := func() {
+		t.Helper()
+		if err := db.Jobs.Enqueue(ctx, r.ID, models.JobRequest{Kind: models.JobVerify, Digest: "sha256:aa"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish := func(j models.Job, errText string, retry time.Time) {
+		t.Helper()
+		if err := db.Jobs.Finish(ctx, &j, errText, retry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC().Add(time.Second)
+
+	// One row per target: queued twice, claimed once; a claimed job is
+	// held for its lease.
+	enqueue()
+	enqueue()
+	j := claim(now, 1)[0]
+	if j.Repository != "alice/app" || j.Attempts != 1 || j.State != models.JobRunning {
+		t.Fatalf("claimed: %+v", j)
+	}
+	claim(now, 0)
+
+	// Work queued while it runs is not lost when the run finishes.
+	enqueue()
+	finish(j, "", time.Time{})
+	j = claim(now.Add(time.Second), 1)[0]
+	finish(j, "", time.Time{})
+	claim(now.Add(2*time.Second), 0)
+
+	// A runner that died: its job is taken again once the lease ends, and
+	// done once.
+	enqueue()
+	claim(now.Add(3*time.Second), 1)
+	j = claim(now.Add(3*time.Second+lease+time.Second), 1)[0]
+	if j.Attempts != 2 {
+		t.Errorf("attempts after a crash: %d", j.Attempts)
+	}
+	finish(j, "", time.Time{})
+	claim(now.Add(10*lease), 0)
+
+	// A failed run is retried at its time, and a last failure stays failed.
+	enqueue()
+	j = claim(now.Add(11*lease), 1)[0]
+	finish(j, "boom", now.Add(12*lease))
+	claim(now.Add(11*lease+time.Second), 0)
+	j = claim(now.Add(12*lease), 1)[0]
+	finish(j, "boom again", time.Time{})
+	claim(now.Add(100*lease), 0)
+}

@@ -19,14 +19,14 @@ import (
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/servertest"
-	"github.com/wharfhub/wharf/server/trust"
 )
 
 // TestTrustPages registers a key and a policy through the settings forms
 // and checks what the tags list, the tag page and the repository page
 // then say of a cosign-signed image.
 func TestTrustPages(t *testing.T) {
-	e := openEnv(t, server.Options{Jobs: trust.WorkerOptions{Poll: 20 * time.Millisecond}}, "alice")
+	// The job worker wakes on the push and on the new key: no polling.
+	e := openEnv(t, server.Options{}, "alice")
 	servertest.Run(t, e.app)
 	a := e.browser()
 	a.signin("alice")

@@ -73,7 +73,14 @@ func TestTrustPages(t *testing.T) {
 		t.Error("a policy note without a policy")
 	}
 	a.must(a.post("/r/alice/app/settings", "/r/alice/app/policy", url.Values{"require_signature": {"on"}}), http.StatusSeeOther, "policy")
-	if !strings.Contains(a.get("/r/alice/app").body, `id="policy-note"`) {
+	p.manifest("unsigned-newer", ociManifest, map[string]any{"config": p.blob([]byte(`{"architecture":"arm64","os":"linux"}`), ociConfig),
+		"layers": []any{p.blob([]byte("other bytes"), ociLayer)}})
+	repo := a.get("/r/alice/app").body
+	if !strings.Contains(repo, `id="policy-note"`) {
 		t.Error("the repository page does not show its policy")
+	}
+	// The pull command names what the policy lets through.
+	if !strings.Contains(repo, "alice/app:v1</code>") {
+		t.Errorf("the pull command does not name the signed tag:\n%.3000s", repo)
 	}
 }

@@ -108,13 +108,17 @@ func (s *Repos) TagPage(ctx context.Context, id *auth.Identity, name string, q T
 
 // PullTag is the tag a pull command names: latest if there is one, else
 // the newest image pushed, else the newest push (a chart, an artifact);
-// nil for a repository with no tags.
+// nil for a repository with no tags. Under a policy that requires a
+// signature it is the newest signed image (latest first), if any.
 func (s *Repos) PullTag(ctx context.Context, id *auth.Identity, name string) (*Tag, error) {
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
 	if err != nil {
 		return nil, err
 	}
 	images, _ := TagKinds(ShowImages)
+	if t, err := s.signedPullTag(ctx, &r.Repository, images); t != nil || err != nil {
+		return t, err
+	}
 	for _, q := range []TagQuery{{Name: "latest", Limit: 1}, {Kinds: images, Limit: 1}, {Limit: 1}} {
 		rows, err := s.db.Tags.Details(ctx, r.ID, q)
 		if err != nil {
@@ -125,6 +129,39 @@ func (s *Repos) PullTag(ctx context.Context, id *auth.Identity, name string) (*T
 		}
 	}
 	return nil, nil
+}
+
+// signedPullTag is the pull tag under a policy that requires a
+// signature: latest if it is signed, else the newest signed of the 100
+// newest images; nil if there is no such policy or no such tag.
+func (s *Repos) signedPullTag(ctx context.Context, r *models.Repository, images []string) (*Tag, error) {
+	ns, err := s.db.Policies.Namespace(ctx, r.Namespace)
+	if err != nil || !r.Policy.Join(ns).RequireSignature {
+		return nil, err
+	}
+	rows, err := s.db.Tags.Details(ctx, r.ID, TagQuery{Kinds: images, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	tags := tagsOf(rows)
+	digests := make([]string, len(tags))
+	for i, t := range tags {
+		digests[i] = t.Digest
+	}
+	st, err := s.db.Signatures.Statuses(ctx, r.ID, digests)
+	if err != nil {
+		return nil, err
+	}
+	var pick *Tag
+	for i := range tags {
+		if t := &tags[i]; st[t.Digest] == models.SignatureVerified && (pick == nil || t.Name == "latest") {
+			t.Signature = models.SignatureVerified
+			if pick = t; t.Name == "latest" {
+				break
+			}
+		}
+	}
+	return pick, nil
 }
 
 func tagsOf(rows []models.TagDetail) []Tag {

@@ -204,12 +204,33 @@ func TestSignaturesAreVerifiedByRegisteredKeys(t *testing.T) {
 		t.Fatalf("before a key: %+v", m.Signature)
 	}
 
+	hook := e.do(as("POST", "/api/v1/repositories/"+repo+"/webhooks", []byte(`{"name":"sig","url":"https://hooks.example.com/x","events":["signature"]}`)))
+	if hook.status != http.StatusCreated {
+		t.Fatalf("webhook: %d %s", hook.status, hook.body)
+	}
+	var h struct{ ID int64 }
+	_ = json.Unmarshal(hook.body, &h)
 	keyID := e.addKey("/api/v1/repositories/"+repo, "ci", ci.pem)
 	for _, d := range []digest.Digest{tagged, referred, attested} {
 		m := e.waitStatus(repo, d, "verified")
 		if s := m.Signature.Signatures[0]; s.Key != "ci" || s.Identity != "key ci" {
 			t.Errorf("%s: %+v", d, s)
 		}
+	}
+	// Each change of status is a signature event for the webhooks that
+	// ask for it.
+	ds, err := e.app.DB.Deliveries.List(context.Background(), h.ID, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := map[string]string{}
+	for _, d := range ds {
+		if d.Event == "signature" {
+			events[d.Digest] = d.Action
+		}
+	}
+	if events[tagged.String()] != "verified" || events[referred.String()] != "verified" || len(events) < 3 {
+		t.Errorf("signature events: %v", events)
 	}
 	if s := e.trustOf(repo, attested).Signature.Signatures[0]; s.Kind != "attestation" || s.PredicateType != "https://slsa.dev/provenance/v0.2" {
 		t.Errorf("attestation: %+v", s)

@@ -112,12 +112,14 @@ func (w *explorePages) explore(c *gin.Context) {
 }
 
 type namespaceData struct {
-	NS    *hub.Namespace
-	Hooks []models.Webhook
-	Usage *models.Usage
-	Repos []models.Repository
-	Total int64
-	Pager pager
+	NS     *hub.Namespace
+	Hooks  []models.Webhook
+	Keys   []models.SigningKey
+	Policy *hub.PolicyView
+	Usage  *models.Usage
+	Repos  []models.Repository
+	Total  int64
+	Pager  pager
 }
 
 func (w *explorePages) namespacePage(c *gin.Context) {
@@ -138,7 +140,16 @@ func (w *explorePages) namespacePage(c *gin.Context) {
 		d.Usage, _ = w.namespaces.Usage(ctx, pc(c).User, ns.Name) // only members get one
 	}
 	if ns.IsOwner && pc(c).User != nil {
-		if d.Hooks, err = w.hooks.List(ctx, pc(c).User, hub.Target{Namespace: ns.Name}); err != nil {
+		t := hub.Target{Namespace: ns.Name}
+		if d.Hooks, err = w.hooks.List(ctx, pc(c).User, t); err != nil {
+			w.fail(c, err)
+			return
+		}
+		if d.Keys, err = w.trust.Keys(ctx, pc(c).User, t); err != nil {
+			w.fail(c, err)
+			return
+		}
+		if d.Policy, err = w.trust.Policy(ctx, pc(c).User, t); err != nil {
 			w.fail(c, err)
 			return
 		}

@@ -57,6 +57,13 @@ func funcs(w *renderer) template.FuncMap {
 			}
 			return v
 		},
+		"trustForms": func(base, parent string, keys []models.SigningKey, policy *hub.PolicyView, csrf string, form ...formState) trustView {
+			v := trustView{Base: base, Parent: parent, Keys: keys, Policy: policy, CSRF: csrf}
+			if len(form) > 0 {
+				v.Form = form[0]
+			}
+			return v
+		},
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
@@ -99,6 +106,17 @@ type hooksView struct {
 	CSRF  string
 	// Form is the add form as sent, when it was refused.
 	Form formState
+}
+
+// trustView is the argument of the "trust" template: the signing keys
+// and policy forms of a repository (Parent is its namespace) or of a
+// namespace (Parent "").
+type trustView struct {
+	Base, Parent string
+	Keys         []models.SigningKey
+	Policy       *hub.PolicyView
+	CSRF         string
+	Form         formState
 }
 
 // formState is a refused form (the zero value: none), to show again with its error next to it

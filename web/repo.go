@@ -103,7 +103,7 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 	case rest0(rest) == "webhooks":
 		w.webhooks.webhookRoute(c, name, rest)
 	case post && (rest0(rest) == "signing-keys" || rest0(rest) == "policy"):
-		w.trust.trustRoute(c, name, rest)
+		w.trust.repoTrust(c, name, rest)
 	default:
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
 	}

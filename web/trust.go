@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -9,8 +10,9 @@ import (
 	"github.com/wharfhub/wharf/server/hub"
 )
 
-// trustPages are a repository's signing keys and policy, in its
-// settings: .../signing-keys, .../signing-keys/{id}/delete and .../policy.
+// trustPages are the signing keys and the policy of a repository (in its
+// settings) or of a namespace (on its page, for its owners):
+// .../signing-keys, .../signing-keys/{id}/delete and .../policy.
 type trustPages struct {
 	*renderer
 	trust *hub.Trust
@@ -19,41 +21,74 @@ type trustPages struct {
 	refusedRepo func(c *gin.Context, name, form, msg string)
 }
 
-// trustRoute serves the POSTs under .../signing-keys and .../policy.
-func (w *trustPages) trustRoute(c *gin.Context, name string, rest []string) {
+// trustTarget is what a trust form is about, and where it leads back.
+type trustTarget struct {
+	t    hub.Target
+	back string // the page with the forms, without its #fragment
+	// refused shows a refused form's message (form is "keys" or
+	// "policy").
+	refused func(c *gin.Context, form, msg string)
+}
+
+// repoTrust serves the trust forms of repository name.
+func (w *trustPages) repoTrust(c *gin.Context, name string, rest []string) {
+	w.route(c, trustTarget{t: hub.Target{Repository: name}, back: repoURL(name, "settings"),
+		refused: func(c *gin.Context, form, msg string) { w.refusedRepo(c, name, form, msg) }}, rest)
+}
+
+// namespaceTrust serves POST /u/{name}/signing-keys... and /u/{name}/policy.
+func (w *trustPages) namespaceTrust(c *gin.Context) {
+	ns := c.Param("name")
+	rest := strings.Split(strings.Trim(strings.TrimPrefix(c.Request.URL.Path, "/u/"+ns), "/"), "/")
+	back := "/u/" + ns
+	w.route(c, trustTarget{t: hub.Target{Namespace: ns}, back: back, refused: func(c *gin.Context, form, msg string) {
+		w.addFlash(c, "error", msg)
+		redirectTo(c, back+"#"+map[string]string{"keys": "signing-keys", "policy": "policy"}[form])
+	}}, rest)
+}
+
+func (w *trustPages) route(c *gin.Context, tt trustTarget, rest []string) {
 	switch {
 	case len(rest) == 1 && rest[0] == "signing-keys":
-		w.addKey(c, name)
+		w.addKey(c, tt)
 	case len(rest) == 3 && rest[0] == "signing-keys" && rest[2] == "delete":
-		w.deleteKey(c, name, rest[1])
+		w.deleteKey(c, tt, rest[1])
 	case len(rest) == 1 && rest[0] == "policy":
-		w.setPolicy(c, name)
+		w.setPolicy(c, tt)
 	default:
 		w.renderError(c, 404, "There is nothing here, or it is private.")
 	}
 }
 
-func (w *trustPages) addKey(c *gin.Context, name string) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
-	k, err := w.trust.AddKey(c.Request.Context(), id, hub.Target{Repository: name},
-		hub.KeyInput{Name: c.PostForm("name"), PublicKey: c.PostForm("public_key")})
+// done answers a trust form: the refusal next to it, or the page again.
+func (w *trustPages) done(c *gin.Context, tt trustTarget, form, fragment, ok string, err error) {
 	if err != nil {
 		var inv *hub.Invalid
 		if asInvalid(err, &inv) {
-			w.refusedRepo(c, name, "keys", inv.Msg)
+			tt.refused(c, form, inv.Msg)
 			return
 		}
 		w.fail(c, err)
 		return
 	}
-	w.addFlash(c, "ok", "Key "+k.Name+" added: signatures are being verified with it.")
-	redirectTo(c, repoURL(name, "settings")+"#signing-keys")
+	w.addFlash(c, "ok", ok)
+	redirectTo(c, tt.back+"#"+fragment)
 }
 
-func (w *trustPages) deleteKey(c *gin.Context, name, rawID string) {
+func (w *trustPages) addKey(c *gin.Context, tt trustTarget) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	k, err := w.trust.AddKey(c.Request.Context(), id, tt.t, hub.KeyInput{Name: c.PostForm("name"), PublicKey: c.PostForm("public_key")})
+	msg := ""
+	if err == nil {
+		msg = "Key " + k.Name + " added: signatures are being verified with it."
+	}
+	w.done(c, tt, "keys", "signing-keys", msg, err)
+}
+
+func (w *trustPages) deleteKey(c *gin.Context, tt trustTarget, rawID string) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
@@ -63,29 +98,16 @@ func (w *trustPages) deleteKey(c *gin.Context, name, rawID string) {
 		w.renderError(c, 404, "There is nothing here, or it is private.")
 		return
 	}
-	if err := w.trust.DeleteKey(c.Request.Context(), id, hub.Target{Repository: name}, n); err != nil {
-		w.fail(c, err)
-		return
-	}
-	w.addFlash(c, "ok", "Key removed: what it verified is verified again without it.")
-	redirectTo(c, repoURL(name, "settings")+"#signing-keys")
+	err = w.trust.DeleteKey(c.Request.Context(), id, tt.t, n)
+	w.done(c, tt, "keys", "signing-keys", "Key removed: what it verified is verified again without it.", err)
 }
 
-func (w *trustPages) setPolicy(c *gin.Context, name string) {
+func (w *trustPages) setPolicy(c *gin.Context, tt trustTarget) {
 	id := w.requireUser(c)
 	if id == nil {
 		return
 	}
 	p := models.Policy{RequireSignature: c.PostForm("require_signature") == "on", BlockSeverity: c.PostForm("block_severity")}
-	if _, err := w.trust.SetPolicy(c.Request.Context(), id, hub.Target{Repository: name}, p); err != nil {
-		var inv *hub.Invalid
-		if asInvalid(err, &inv) {
-			w.refusedRepo(c, name, "policy", inv.Msg)
-			return
-		}
-		w.fail(c, err)
-		return
-	}
-	w.addFlash(c, "ok", "Policy saved.")
-	redirectTo(c, repoURL(name, "settings")+"#policy")
+	_, err := w.trust.SetPolicy(c.Request.Context(), id, tt.t, p)
+	w.done(c, tt, "policy", "policy", "Policy saved.", err)
 }

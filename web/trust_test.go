@@ -26,7 +26,7 @@ import (
 // then say of a cosign-signed image.
 func TestTrustPages(t *testing.T) {
 	// The job worker wakes on the push and on the new key: no polling.
-	e := openEnv(t, server.Options{}, "alice")
+	e := openEnv(t, server.Options{}, "alice", "mallory")
 	servertest.Run(t, e.app)
 	a := e.browser()
 	a.signin("alice")
@@ -82,5 +82,31 @@ func TestTrustPages(t *testing.T) {
 	// The pull command names what the policy lets through.
 	if !strings.Contains(repo, "alice/app:v1</code>") {
 		t.Errorf("the pull command does not name the signed tag:\n%.3000s", repo)
+	}
+	// The namespace's owner manages its keys and policy on its page.
+	a.must(a.post("/u/alice", "/u/alice/signing-keys", url.Values{"name": {"org-ci"}, "public_key": {"nope"}}), http.StatusSeeOther, "a bad namespace key")
+	if body := a.get("/u/alice").body; !strings.Contains(body, "not a PEM public key") {
+		t.Errorf("the namespace page does not say why the key was refused:\n%.3000s", body)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	otherPub, _ := cryptoutils.MarshalPublicKeyToPEM(other.Public())
+	a.must(a.post("/u/alice", "/u/alice/signing-keys", url.Values{"name": {"org-ci"}, "public_key": {string(otherPub)}}), http.StatusSeeOther, "namespace key")
+	a.must(a.post("/u/alice", "/u/alice/policy", url.Values{"require_signature": {"on"}}), http.StatusSeeOther, "namespace policy")
+	ns := a.get("/u/alice").body
+	if !strings.Contains(ns, "<b>org-ci</b>") || !strings.Contains(ns, `name="require_signature" checked`) {
+		t.Errorf("the namespace page does not show its key and policy:\n%.6000s", ns)
+	}
+	keys, err := e.app.Hub.Trust.Keys(t.Context(), mustID(t, e, "alice"), hubTarget("alice/app"))
+	if err != nil || len(keys) != 1 {
+		t.Errorf("the repository's own keys: %v %v", keys, err)
+	}
+	// Nobody else sees or changes them.
+	m := e.browser()
+	m.signin("mallory")
+	if body := m.get("/u/alice").body; strings.Contains(body, "org-ci") || strings.Contains(body, `id="signing-keys"`) {
+		t.Error("another user sees alice's signing keys")
+	}
+	if p := m.post("/u/mallory", "/u/alice/policy", url.Values{}); p.status < 400 {
+		t.Errorf("mallory changes alice's policy: %d", p.status)
 	}
 }

@@ -47,6 +47,7 @@ type Web struct {
 	repo     *repoPages
 	search   *searchPages
 	webhooks *hookPages
+	trust    *trustPages
 	admin    *adminPages
 }
 
@@ -77,6 +78,7 @@ type (
 		social     *hub.Social
 		namespaces *hub.Namespaces
 		hooks      *hub.Webhooks
+		trust      *hub.Trust
 		users      *models.UserStore
 		orgs       *models.OrgStore
 	}
@@ -130,11 +132,12 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
-			namespaces: h.Namespaces, hooks: h.Webhooks, users: db.Users, orgs: db.Orgs},
+			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, users: db.Users, orgs: db.Orgs},
 		org:      &orgPages{renderer: r, orgs: h.Orgs},
 		repo:     repo,
 		search:   &searchPages{renderer: r, discover: h.Discover},
 		webhooks: hooks,
+		trust:    trust,
 		admin:    &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors},
 	}, nil
 }
@@ -228,6 +231,9 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/delete", w.org.deleteOrg)
 	g.Any("/u/:name/webhooks", w.webhooks.namespaceWebhooks)
 	g.Any("/u/:name/webhooks/*rest", w.webhooks.namespaceWebhooks)
+	g.POST("/u/:name/signing-keys", w.trust.namespaceTrust)
+	g.POST("/u/:name/signing-keys/:id/delete", w.trust.namespaceTrust)
+	g.POST("/u/:name/policy", w.trust.namespaceTrust)
 	g.Any("/r/*path", w.repo.repoRoute)
 }
 

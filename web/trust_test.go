@@ -1,24 +1,15 @@
 package web_test
 
 import (
-	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
-
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/servertest"
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // TestTrustPages registers a key and a policy through the settings forms
@@ -35,16 +26,11 @@ func TestTrustPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	sv, _ := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	pub, _ := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
-	payload, _ := json.Marshal(map[string]any{"critical": map[string]any{
-		"identity": map[string]string{"docker-reference": "wharf.test/alice/app"},
-		"image":    map[string]string{"docker-manifest-digest": img.Digest}, "type": "cosign container image signature"}})
-	sig, _ := sv.SignMessage(bytes.NewReader(payload))
+	ci := testutil.NewSigner(t)
+	payload, sig := ci.SimpleSigning(t, "wharf.test/alice/app", img.Digest)
 	p := e.pusher("alice", "alice/app")
 	layer := p.blob(payload, "application/vnd.dev.cosign.simplesigning.v1+json")
-	layer["annotations"] = map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}
+	layer["annotations"] = map[string]string{"dev.cosignproject.cosign/signature": sig}
 	p.manifest("sha256-"+strings.TrimPrefix(img.Digest, "sha256:")+".sig", ociManifest,
 		map[string]any{"config": p.blob([]byte(`{}`), ociConfig), "layers": []any{layer}})
 
@@ -53,7 +39,7 @@ func TestTrustPages(t *testing.T) {
 	if !strings.Contains(refused.body, `id="keys-error"`) || !strings.Contains(refused.body, "not a PEM public key") {
 		t.Errorf("the bad key's error is not next to its form:\n%.3000s", refused.body)
 	}
-	a.must(a.post("/r/alice/app/settings", "/r/alice/app/signing-keys", url.Values{"name": {"ci"}, "public_key": {string(pub)}}),
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/signing-keys", url.Values{"name": {"ci"}, "public_key": {ci.PEM}}),
 		http.StatusSeeOther, "add key")
 	if !strings.Contains(a.get("/r/alice/app/settings").body, "<b>ci</b>") {
 		t.Error("the settings do not list the key")
@@ -88,9 +74,7 @@ func TestTrustPages(t *testing.T) {
 	if body := a.get("/u/alice").body; !strings.Contains(body, "not a PEM public key") {
 		t.Errorf("the namespace page does not say why the key was refused:\n%.3000s", body)
 	}
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherPub, _ := cryptoutils.MarshalPublicKeyToPEM(other.Public())
-	a.must(a.post("/u/alice", "/u/alice/signing-keys", url.Values{"name": {"org-ci"}, "public_key": {string(otherPub)}}), http.StatusSeeOther, "namespace key")
+	a.must(a.post("/u/alice", "/u/alice/signing-keys", url.Values{"name": {"org-ci"}, "public_key": {testutil.NewSigner(t).PEM}}), http.StatusSeeOther, "namespace key")
 	a.must(a.post("/u/alice", "/u/alice/policy", url.Values{"require_signature": {"on"}}), http.StatusSeeOther, "namespace policy")
 	ns := a.get("/u/alice").body
 	if !strings.Contains(ns, "<b>org-ci</b>") || !strings.Contains(ns, `name="require_signature" checked`) {

@@ -85,11 +85,7 @@ func (s *Trust) DeleteKey(ctx context.Context, id *auth.Identity, t Target, keyI
 	if err != nil {
 		return err
 	}
-	// Another target's key id is not found: an object-level check.
-	switch {
-	case repoID != 0 && (k.RepositoryID == nil || *k.RepositoryID != repoID):
-		return ErrNotFound
-	case repoID == 0 && (k.RepositoryID != nil || k.Namespace == nil || *k.Namespace != t.Namespace):
+	if !t.owns(repoID, k.RepositoryID, k.Namespace) {
 		return ErrNotFound
 	}
 	if err := s.db.SigningKeys.Delete(ctx, k); errors.Is(err, models.ErrNotFound) {

@@ -62,6 +62,17 @@ type Target struct {
 	Namespace  string // for a namespace's webhooks
 }
 
+// owns reports whether an object of a repository (repositoryID) or of a
+// namespace (namespace) belongs to t, whose repository's id is repoID (0
+// for a namespace): another target's object id is not found, an
+// object-level check on every id.
+func (t Target) owns(repoID int64, repositoryID *int64, namespace *string) bool {
+	if repoID != 0 {
+		return repositoryID != nil && *repositoryID == repoID
+	}
+	return repositoryID == nil && namespace != nil && *namespace == t.Namespace
+}
+
 // authorizeTarget checks that the caller manages the target, and returns
 // the repository id (0 for a namespace).
 func (s *base) authorizeTarget(ctx context.Context, id *auth.Identity, t Target) (int64, error) {
@@ -133,10 +144,7 @@ func (s *Webhooks) webhook(ctx context.Context, id *auth.Identity, t Target, hoo
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case repoID != 0 && (h.RepositoryID == nil || *h.RepositoryID != repoID):
-		return nil, ErrNotFound
-	case repoID == 0 && (h.RepositoryID != nil || h.Namespace == nil || *h.Namespace != t.Namespace):
+	if !t.owns(repoID, h.RepositoryID, h.Namespace) {
 		return nil, ErrNotFound
 	}
 	return h, nil

@@ -3,11 +3,6 @@ package registry_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -16,39 +11,18 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
 	"github.com/wharfhub/wharf/server/servertest"
+	"github.com/wharfhub/wharf/server/testutil"
 	"github.com/wharfhub/wharf/server/trust"
 )
 
-// signer is a cosign-style key pair: sigstore's own signer, and its
-// public key as cosign.pub holds it.
-type signer struct {
-	sv  signature.SignerVerifier
-	pem string
-}
+type signer = testutil.Signer
 
-func newSigner(t *testing.T) signer {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signer{sv: sv, pem: string(pub)}
-}
+func newSigner(t *testing.T) signer { return testutil.NewSigner(t) }
 
 func newTrustEnv(t *testing.T) *env {
 	t.Helper()
@@ -61,21 +35,10 @@ func newTrustEnv(t *testing.T) *env {
 // under the tag sha256-HEX.sig, or (referrers) with subject set.
 func (e *env) sign(s signer, repo string, subject digest.Digest, referrers bool) digest.Digest {
 	e.t.Helper()
-	payload := mustJSON(e.t, map[string]any{
-		"critical": map[string]any{
-			"identity": map[string]string{"docker-reference": "wharf.test/" + repo},
-			"image":    map[string]string{"docker-manifest-digest": subject.String()},
-			"type":     "cosign container image signature",
-		},
-		"optional": nil,
-	})
-	sig, err := s.sv.SignMessage(bytes.NewReader(payload))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	payload, sig := s.SimpleSigning(e.t, "wharf.test/"+repo, subject.String())
 	layer := map[string]any{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
 		"digest": e.pushBlob(repo, payload), "size": len(payload),
-		"annotations": map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}}
+		"annotations": map[string]string{"dev.cosignproject.cosign/signature": sig}}
 	return e.attach(repo, subject, referrers, ".sig", "application/vnd.dev.cosign.artifact.sig.v1+json", layer)
 }
 
@@ -89,7 +52,7 @@ func (e *env) attest(s signer, repo string, subject digest.Digest) digest.Digest
 		"subject":       []any{map[string]any{"name": "wharf.test/" + repo, "digest": map[string]string{"sha256": subject.Encoded()}}},
 		"predicate":     map[string]any{"builder": map[string]string{"id": "ci"}},
 	})
-	env, err := dsse.WrapSigner(s.sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(st))
+	env, err := dsse.WrapSigner(s.SV, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(st))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -210,7 +173,7 @@ func TestSignaturesAreVerifiedByRegisteredKeys(t *testing.T) {
 	}
 	var h struct{ ID int64 }
 	_ = json.Unmarshal(hook.body, &h)
-	keyID := e.addKey("/api/v1/repositories/"+repo, "ci", ci.pem)
+	keyID := e.addKey("/api/v1/repositories/"+repo, "ci", ci.PEM)
 	for _, d := range []digest.Digest{tagged, referred, attested} {
 		m := e.waitStatus(repo, d, "verified")
 		if s := m.Signature.Signatures[0]; s.Key != "ci" || s.Identity != "key ci" {
@@ -244,7 +207,7 @@ func TestSignaturesAreVerifiedByRegisteredKeys(t *testing.T) {
 
 	// A key of the namespace counts for its repositories; removing the
 	// repository's key leaves only what the namespace's verifies.
-	e.addKey("/api/v1/namespaces/alice", "stranger", stranger.pem)
+	e.addKey("/api/v1/namespaces/alice", "stranger", stranger.PEM)
 	e.waitStatus(repo, unknown, "verified")
 	if r := e.do(as("DELETE", "/api/v1/repositories/"+repo+"/signing-keys/"+strconv.FormatInt(keyID, 10), nil)); r.status != http.StatusNoContent {
 		t.Fatalf("delete key: %d %s", r.status, r.body)
@@ -258,7 +221,7 @@ func TestSigningKeysRefuseWhatIsNoKey(t *testing.T) {
 	e.pushImage("alice/app", "1", "one")
 	for _, c := range []struct{ name, key, want string }{
 		{"ci", "not a key", "not a PEM public key"},
-		{"", newSigner(t).pem, "needs a name"},
+		{"", newSigner(t).PEM, "needs a name"},
 		{"ci", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not a PEM public key"},
 	} {
 		r := e.do(as("POST", "/api/v1/repositories/alice/app/signing-keys", mustJSON(t, map[string]string{"name": c.name, "public_key": c.key})))
@@ -267,13 +230,13 @@ func TestSigningKeysRefuseWhatIsNoKey(t *testing.T) {
 		}
 	}
 	s := newSigner(t)
-	e.addKey("/api/v1/repositories/alice/app", "ci", s.pem)
-	if r := e.do(as("POST", "/api/v1/repositories/alice/app/signing-keys", mustJSON(t, map[string]string{"name": "again", "public_key": s.pem}))); r.status != http.StatusBadRequest {
+	e.addKey("/api/v1/repositories/alice/app", "ci", s.PEM)
+	if r := e.do(as("POST", "/api/v1/repositories/alice/app/signing-keys", mustJSON(t, map[string]string{"name": "again", "public_key": s.PEM}))); r.status != http.StatusBadRequest {
 		t.Errorf("the same key twice: %d %s", r.status, r.body)
 	}
 	// Bob manages nothing of alice's.
 	q := req{method: "POST", path: "/api/v1/repositories/alice/app/signing-keys", user: bob, pw: bobPw,
-		body: mustJSON(t, map[string]string{"name": "bob", "public_key": newSigner(t).pem})}
+		body: mustJSON(t, map[string]string{"name": "bob", "public_key": newSigner(t).PEM})}
 	if r := e.do(q); r.status != http.StatusForbidden {
 		t.Errorf("bob adds a key: %d %s", r.status, r.body)
 	}
@@ -286,7 +249,7 @@ func TestPolicyRefusesUnsignedPulls(t *testing.T) {
 	signed := e.pushImage(repo, "signed", "one")
 	unsigned := e.pushImage(repo, "unsigned", "two")
 	e.sign(ci, repo, signed, false)
-	e.addKey("/api/v1/repositories/"+repo, "ci", ci.pem)
+	e.addKey("/api/v1/repositories/"+repo, "ci", ci.PEM)
 	e.waitStatus(repo, signed, "verified")
 
 	if r := e.do(as("PUT", "/api/v1/repositories/"+repo+"/policy", []byte(`{"require_signature":true}`))); r.status != http.StatusOK {

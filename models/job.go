@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -81,7 +82,8 @@ func (s *JobStore) Enqueue(ctx context.Context, repoID int64, reqs ...JobRequest
 }
 
 // ClaimDue takes up to limit due jobs of kinds for lease: pending ones,
-// and running ones whose lease ran out (their runner died).
+// and running ones whose lease ran out (their runner died); at most one
+// per repository, and none of a repository with a job running.
 func (s *JobStore) ClaimDue(ctx context.Context, kinds []string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
 	states := []string{JobPending, JobRunning}
 	var due int64
@@ -96,13 +98,34 @@ func (s *JobStore) ClaimDue(ctx context.Context, kinds []string, now time.Time, 
 			return err
 		}
 		claimed := out[:0]
+		busy := map[int64]bool{}
 		for _, j := range out {
+			// One job per repository at a time, on every replica (the
+			// repository's row lock): a run that read the keys or the
+			// signatures before another's change never writes after it.
+			if busy[j.RepositoryID] {
+				continue
+			}
+			if err := lockRepository(tx, j.RepositoryID); errors.Is(err, ErrNotFound) {
+				continue // deleted, with its jobs
+			} else if err != nil {
+				return err
+			}
+			var running int64
+			if err := tx.Model(&Job{}).Where("repository_id = ? AND id <> ? AND state = ? AND run_after > ?",
+				j.RepositoryID, j.ID, JobRunning, now).Count(&running).Error; err != nil {
+				return err
+			}
+			if running > 0 {
+				continue
+			}
 			res := tx.Model(&Job{}).Where("id = ? AND gen = ? AND state IN ? AND run_after <= ?", j.ID, j.Gen, states, now).
 				Updates(map[string]any{"state": JobRunning, "run_after": now.Add(lease), "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
 			if res.Error != nil {
 				return res.Error
 			}
 			if res.RowsAffected == 1 {
+				busy[j.RepositoryID] = true
 				j.State, j.RunAfter, j.Attempts = JobRunning, now.Add(lease), j.Attempts+1
 				var names []string
 				if err := tx.Table("repositories").Where("id = ?", j.RepositoryID).Pluck("name", &names).Error; err != nil {

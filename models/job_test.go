@@ -77,4 +77,16 @@ func TestJobQueue(t *testing.T) {
 	j = claim(now.Add(12*lease), 1)[0]
 	finish(j, "boom again", time.Time{})
 	claim(now.Add(100*lease), 0)
+
+	// One job of a repository at a time: a second waits for the first.
+	if err := db.Jobs.Enqueue(ctx, r.ID, models.JobRequest{Kind: models.JobVerify, Digest: "sha256:aa"},
+		models.JobRequest{Kind: models.JobVerify, Digest: "sha256:bb"}); err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(200 * lease)
+	j = claim(at, 1)[0]
+	claim(at, 0)
+	finish(j, "", time.Time{})
+	finish(claim(at, 1)[0], "", time.Time{})
+	claim(at, 0)
 }

@@ -61,6 +61,10 @@ type DB struct {
 	Signatures  *SignatureStore
 	Policies    *PolicyStore
 	Jobs        *JobStore
+	// Scans are what scanning found; ScannerDBs the vulnerability
+	// databases it uses.
+	Scans      *ScanStore
+	ScannerDBs *ScannerDBStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -114,6 +118,8 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Signatures:   &SignatureStore{c},
 		Policies:     &PolicyStore{c},
 		Jobs:         &JobStore{c},
+		Scans:        &ScanStore{c},
+		ScannerDBs:   &ScannerDBStore{c},
 	}
 }
 

@@ -118,9 +118,11 @@ func sortedUnique(s []string) []string {
 
 // blobGarbage is the condition under which a blob row b may be deleted:
 // unmarked, unused since the cutoff (first parameter), referenced by no
-// manifest and leased by no upload (second parameter: now).
+// manifest, leased by no upload (second parameter: now) and not a
+// scanner database that is kept.
 const blobGarbage = `b.deleting_at IS NULL AND COALESCE(b.used_at, b.created_at) < ?
 	AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest AND r.kind = 'blob')
+	AND NOT EXISTS (SELECT 1 FROM scanner_databases d WHERE d.digest = b.digest)
 	AND NOT EXISTS (SELECT 1 FROM blob_leases l WHERE l.digest = b.digest AND l.expires_at > ?)`
 
 // GCBlob is a blob garbage collection considers.
@@ -152,6 +154,7 @@ func (s *GCStore) BlobsUnusedSince(ctx context.Context, digests []string, cutoff
 	}
 	err := s.read(ctx).Raw(`SELECT b.digest, b.size FROM blobs b
 		WHERE b.digest IN ? AND b.deleting_at IS NULL AND COALESCE(b.used_at, b.created_at) < ?
+		AND NOT EXISTS (SELECT 1 FROM scanner_databases d WHERE d.digest = b.digest)
 		AND NOT EXISTS (SELECT 1 FROM blob_leases l WHERE l.digest = b.digest AND l.expires_at > ?)`,
 		digests, cutoff, now).Scan(&out).Error
 	return out, err
@@ -340,6 +343,9 @@ func (s *GCStore) DeleteUntaggedManifest(ctx context.Context, id int64, cutoff t
 		}
 		if n == 0 {
 			return nil
+		}
+		if err := forgetScans(tx, id); err != nil {
+			return err
 		}
 		for _, q := range []string{
 			"DELETE FROM manifest_references WHERE manifest_id = ?",

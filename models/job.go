@@ -10,7 +10,7 @@ import (
 )
 
 // JobStore is the durable queue of work done off the request path:
-// verifying signatures and scanning. There is one row per kind of work
+// verifying signatures and scanning (see scan.go). There is one row per kind of work
 // and target; queuing work for a target that has a row re-arms it.
 type JobStore struct{ *conn }
 
@@ -71,6 +71,11 @@ func enqueueJobs(tx *gorm.DB, repoID int64, reqs []JobRequest) error {
 		}).Create(&j).Error
 		if err != nil {
 			return err
+		}
+		if r.Kind == JobScan {
+			if err := ensureScans(tx, repoID, []string{r.Digest}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -156,4 +161,11 @@ func (s *JobStore) Finish(ctx context.Context, j *Job, errText string, retryAt t
 		fields = map[string]any{"state": JobFailed, "error": errText, "updated_at": now}
 	}
 	return s.write(ctx).Model(&Job{}).Where("id = ? AND gen = ?", j.ID, j.Gen).Updates(fields).Error
+}
+
+// Renew extends the lease of a claimed job that is still running to
+// until.
+func (s *JobStore) Renew(ctx context.Context, j *Job, until time.Time) error {
+	return s.write(ctx).Model(&Job{}).Where("id = ? AND gen = ? AND state = ?", j.ID, j.Gen, JobRunning).
+		Update("run_after", until).Error
 }

@@ -261,6 +261,9 @@ func (s *ManifestStore) Delete(ctx context.Context, name, digest, actor string) 
 			m.RepositoryID, digest, digest).Error; err != nil {
 			return err
 		}
+		if err := forgetScans(tx, m.ID); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE manifest_id = ?",
 			"DELETE FROM manifest_references WHERE manifest_id = ?",

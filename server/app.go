@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -29,6 +30,7 @@ import (
 	"github.com/wharfhub/wharf/server/indexer"
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/mirror"
+	"github.com/wharfhub/wharf/server/scan"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/trust"
 	"github.com/wharfhub/wharf/server/webhook"
@@ -67,10 +69,16 @@ type App struct {
 	// queued off the request path (verifying signatures).
 	Gate *trust.Gate
 	Jobs *trust.Worker
+	// Scan scans images for vulnerabilities (its Enabled is false without
+	// a scanner) and imports the scanner's database.
+	Scan *scan.Service
 
 	gcMetrics   *metrics.GC
 	searchIndex search.Index
 	listener    net.Listener
+	// serving is the address Serve listens on (a net.Addr), for the
+	// scanner to pull from.
+	serving atomic.Value
 	// tls is nil unless HTTPS is served.
 	tls *serverTLS
 	// web is nil when no base URL is known.
@@ -99,6 +107,9 @@ type Options struct {
 	ACMEClient *http.Client
 	// Jobs tune the job worker (tests poll faster).
 	Jobs trust.WorkerOptions
+	// Scan looks for the scanner (--scanner-trivy, or trivy on PATH), so
+	// that pushed images are scanned. The admin commands leave it off.
+	Scan bool
 }
 
 // Open opens the data directory (creating it), migrates the database and
@@ -143,10 +154,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, fmt.Errorf("webhook-allowed-hosts: %w", err)
 	}
 
+	var scanner scan.Scanner
+	if opts.Scan {
+		if scanner, err = findScanner(ctx, cfg, log); err != nil {
+			return nil, err
+		}
+	}
 	a.Events = events.New()
 	a.Content = content.New(db, a.Store, log, content.Options{
-		UploadTTL: cfg.UploadTTL, MaxOpenUploads: cfg.MaxOpenUploads, Events: a.Events,
+		UploadTTL: cfg.UploadTTL, MaxOpenUploads: cfg.MaxOpenUploads, Events: a.Events, Scan: scanner != nil,
 	})
+	a.Scan = newScan(a, scanner)
 	a.Policy = auth.NewPolicy(db, auth.PolicyOptions{RootMirror: cfg.RegistryMirror,
 		IsMirror: func(ns string) bool { return a.Mirrors != nil && a.Mirrors.IsNamespace(ns) }})
 	if err := a.openMirrors(ctx); err != nil {
@@ -166,7 +184,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		}
 	}
 	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard),
-		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror,
+		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror, Scanner: a.Scan,
 		Blobs: func(ctx context.Context, name string, d digest.Digest) (io.ReadCloser, error) {
 			return a.Content.Blobs.Open(ctx, name, d)
 		}})
@@ -222,6 +240,9 @@ func (a *App) newTrust(opts Options) (*trust.Gate, *trust.Worker) {
 	})
 	for kind, h := range v.Handlers(a.Log) {
 		w.Handle(kind, h)
+	}
+	if a.Scan.Enabled() {
+		w.Handle(models.JobScan, a.Scan.Handle)
 	}
 	a.Events.Subscribe(func(e events.Event) {
 		switch e.Kind {

@@ -62,7 +62,7 @@ var allowed = map[string]layer{
 			"server/api", "server/auth", "server/certs", "server/clientaddr", "server/config",
 			"server/content", "server/events", "server/gc", "server/hub",
 			"server/indexer", "server/metrics", "server/mirror", "server/mirror/upstream",
-			"server/registry", "server/reqlog",
+			"server/registry", "server/reqlog", "server/scan",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
 			"server/trust", "server/webhook", "web",
 		},
@@ -120,7 +120,7 @@ var allowed = map[string]layer{
 	// The error-code registry of the HTTP layers, over the services'
 	// errors.
 	"server/apierr": {
-		Imports: []string{"models", "server/auth", "server/hub", "server/mirror", "server/textcheck"},
+		Imports: []string{"models", "server/auth", "server/hub", "server/mirror", "server/scan", "server/textcheck"},
 	},
 
 	// Services.
@@ -144,6 +144,12 @@ var allowed = map[string]layer{
 	"server/trust": {
 		Imports: []string{"models", "server/artifact"},
 		Test:    []string{"migrations", "server/testutil"},
+	},
+	// Vulnerability scanning: the scanner process, its database, the
+	// scan jobs, and the SBOMs it attaches through the content service.
+	"server/scan": {
+		Imports: []string{"models", "server/artifact", "server/content", "server/storage"},
+		Test:    []string{"migrations", "server/storage/filesystem", "server/testutil"},
 	},
 	"server/gc": {
 		Imports: []string{"models", "server/events", "server/storage"},

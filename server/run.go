@@ -50,6 +50,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	pg.Go(func() error { a.Content.Pulls.Run(pctx, 2*time.Second); return nil })
 	pg.Go(func() error { return a.Jobs.Run(pctx) })
+	pg.Go(func() error { a.Scan.Run(pctx, a.Config.Scanner.Interval); return nil })
 	if a.web != nil {
 		pg.Go(func() error { a.web.Run(pctx); return nil })
 	}
@@ -92,6 +93,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 			return err
 		}
 	}
+	a.serving.Store(ln.Addr())
 	// Handlers still running when Shutdown gives up are waited for all
 	// the same, since they use the storage Close releases.
 	var inflight sync.WaitGroup

@@ -31,6 +31,8 @@ Usage:
   wharf user create NAME [flags]      create an account
   wharf search reindex [flags]        rebuild the search index from the database (server stopped)
   wharf gc [--dry-run] [flags]        delete blobs no manifest references (server running or not)
+  wharf scanner db import FILE [flags]
+                                      import a Trivy offline vulnerability database bundle
   wharf deploy-hook [flags]           receive Wharf's push webhooks and run a deploy command
   wharf CMD --help                    flags of a command
 
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = searchCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "gc":
 		err = gcCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "scanner":
+		err = scannerCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "deploy-hook":
 		err = deployHook(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
@@ -111,7 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	app, err := server.Open(ctx, cfg, log, server.Options{Search: true, Listener: ln})
+	app, err := server.Open(ctx, cfg, log, server.Options{Search: true, Listener: ln, Scan: true})
 	if err != nil {
 		ln.Close()
 		return err

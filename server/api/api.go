@@ -38,6 +38,7 @@ type API struct {
 	discover *searchAPI
 	mirrors  *mirrorsAPI
 	trust    *trustAPI
+	scans    *scansAPI
 	replier
 }
 
@@ -55,6 +56,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		discover: &searchAPI{replier: r, discover: h.Discover},
 		mirrors:  &mirrorsAPI{replier: r, catalog: catalog, namespaces: h.Namespaces},
 		trust:    &trustAPI{replier: r, trust: h.Trust},
+		scans:    &scansAPI{replier: r, scans: h.Scans},
 		replier:  r,
 	}
 }
@@ -93,6 +95,10 @@ type (
 	trustAPI struct {
 		replier
 		trust *hub.Trust
+	}
+	scansAPI struct {
+		replier
+		scans *hub.Scans
 	}
 )
 

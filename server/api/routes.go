@@ -132,6 +132,10 @@ func (a *API) routes() []route {
 		withBody(POST, "/mirrors", needAccount, a.mirrors.createMirror),
 		plain(DELETE, "/mirrors/:ns", needAccount, a.mirrors.deleteMirror),
 
+		plain(GET, "/scanner", needAccount, a.scans.getScanner),
+		// The body is a vulnerability database bundle, not JSON.
+		plain(PUT, "/scanner/database", needAccount, a.scans.importDatabase).limited(bodylimit.ScannerDatabase),
+
 		plain(GET, "/namespaces/:ns/usage", needAccount, a.orgs.getUsage),
 		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.orgs.setQuota),
 
@@ -144,6 +148,8 @@ func (a *API) routes() []route {
 		plain(DELETE, repoPrefix, needAdmin, a.repos.deleteRepository),
 		plain(GET, repoPrefix+"/tags", needRead, a.repos.listTags),
 		plain(GET, repoPrefix+"/manifests/:ref", needRead, a.repos.getManifest),
+		plain(GET, repoPrefix+"/manifests/:ref/scan", needRead, a.scans.getScan),
+		plain(POST, repoPrefix+"/manifests/:ref/scan", needWrite, a.scans.rescan),
 		withBody(POST, repoPrefix+"/tags/delete", needDelete, a.repos.deleteTags),
 		plain(GET, repoPrefix+"/collaborators", needAdmin, a.repos.listCollaborators),
 		withBody(PUT, repoPrefix+"/collaborators/:user", needAdmin, a.repos.setCollaborator),

@@ -160,12 +160,15 @@ func TestEveryRouteIsInTheTable(t *testing.T) {
 			t.Errorf("%s is in the table but gin does not serve it", key)
 		}
 	}
-	// Only the routes that carry a README (to save, or to preview) have a
-	// larger body limit.
+	// Only the routes that carry a README (to save, or to preview) and
+	// the upload of the scanner's database have a larger body limit.
 	for _, r := range table {
 		want := bodylimit.Default
-		if r.String() == "PATCH /api/v1/repositories/{repo}" || r.String() == "POST /api/v1/repositories/{repo}/preview" {
+		switch r.String() {
+		case "PATCH /api/v1/repositories/{repo}", "POST /api/v1/repositories/{repo}/preview":
 			want = bodylimit.Readme
+		case "PUT /api/v1/scanner/database":
+			want = bodylimit.ScannerDatabase
 		}
 		if r.Limit != want {
 			t.Errorf("%s: body limit %d, want %d", r, r.Limit, want)

@@ -11,6 +11,7 @@ import (
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/mirror"
+	"github.com/wharfhub/wharf/server/scan"
 	"github.com/wharfhub/wharf/server/textcheck"
 )
 
@@ -89,6 +90,7 @@ var invalidInputs = []error{
 	textcheck.ErrInvalid,
 	auth.ErrInvalidPassword, auth.ErrInvalidEmail, auth.ErrInvalidUsername,
 	auth.ErrInvalidScope, auth.ErrTokenName, auth.ErrTokenExpiresAt, auth.ErrTokenRepository,
+	scan.ErrBundle,
 }
 
 // Of is the one mapping from a service's error to its code. A repository

@@ -53,7 +53,12 @@ type TokenUser struct {
 	// Asked lists, per repository, the actions the client asked for, so
 	// that /v2/ can tell a refused action from one never asked for.
 	Asked map[string][]string `json:"ask,omitempty"`
+	// Scanner marks the token of the scanner Wharf runs against itself.
+	Scanner bool `json:"scn,omitempty"`
 }
+
+// IsScanner reports whether the token is one IssueScanner made.
+func (c *Claims) IsScanner() bool { return c != nil && c.Wharf != nil && c.Wharf.Scanner }
 
 // Identity returns the caller the claims name, or nil if anonymous.
 func (c *Claims) Identity() *Identity {
@@ -307,6 +312,31 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	tok.Header["kid"] = t.kid
 	s, err := tok.SignedString(t.key)
 	return s, now, err
+}
+
+// IssueScanner signs a token for the scanner Wharf runs against itself:
+// it may pull repository name, and nothing else, for ttl (at most
+// TokenTTL). Policies let it through, so that what they refuse can be
+// scanned.
+func (t *Tokens) IssueScanner(name string, ttl time.Duration) (string, error) {
+	now := t.now()
+	var jti [12]byte
+	_, _ = rand.Read(jti[:])
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.issuer,
+			Audience:  jwt.ClaimStrings{t.service},
+			ExpiresAt: jwt.NewNumericDate(now.Add(min(ttl, TokenTTL))),
+			NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Second)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        hex.EncodeToString(jti[:]),
+		},
+		Access: []Access{{Type: "repository", Name: name, Actions: []string{string(ActionPull)}}},
+		Wharf:  &TokenUser{Scanner: true},
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = t.kid
+	return tok.SignedString(t.key)
 }
 
 // Verify checks a registry token: our key and algorithm only (no "none",

@@ -17,6 +17,10 @@ const (
 	// itself is capped tighter by the hub; this leaves room for that cap
 	// and the JSON or form encoding around it.
 	Readme int64 = 1 << 20
+	// ScannerDatabase bounds the upload of a vulnerability database
+	// bundle (Trivy's is about 80 MB), which is streamed to the blob
+	// store, never held in memory.
+	ScannerDatabase int64 = 4 << 30
 )
 
 // Middleware bounds the request body to limit(c) bytes before any later

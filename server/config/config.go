@@ -63,6 +63,8 @@ type Config struct {
 	// MirrorRetention evicts mirrored repositories nobody pulled for this
 	// long (0: never).
 	MirrorRetention time.Duration
+	// Scanner is how images are scanned.
+	Scanner Scanner
 }
 
 // Setting describes one flag with its environment variable.

@@ -68,5 +68,5 @@ var storageSettings = []Setting{
 }
 
 func init() {
-	ServeSettings = append(append(append(ServeSettings, storageSettings...), tlsSettings...), mirrorSettings...)
+	ServeSettings = append(append(append(append(ServeSettings, storageSettings...), tlsSettings...), mirrorSettings...), scannerSettings...)
 }

@@ -43,7 +43,7 @@ func (s *Manifests) Fill(ctx context.Context, name, tag, contentType string, pay
 	}
 	m, refs := record(doc, mediaType, payload, dgst, blobs, children)
 	m.ContentSize, m.Platforms = s.describe(ctx, name, doc, mediaType)
-	if err := s.db.Mirrors.Fill(ctx, name, m, refs, tag, checked, jobsFor(m, tag)...); err != nil {
+	if err := s.db.Mirrors.Fill(ctx, name, m, refs, tag, checked, s.jobsFor(m, tag)...); err != nil {
 		return nil, fmt.Errorf("store mirrored manifest %s: %w", dgst, err)
 	}
 	// Not a push (no webhook fires), but the repository changed: search

@@ -5,14 +5,18 @@ import (
 	"github.com/wharfhub/wharf/server/artifact"
 )
 
-// jobsFor is the work that storing m under tags queues: a signature or an
-// attestation, attached by its subject or by cosign's tag for it, has
-// its subject's signatures verified again.
-func jobsFor(m *models.Manifest, tags ...string) []models.JobRequest {
+// jobsFor is the work that storing m under tags queues: an image is
+// scanned (when scanning is on); a signature or an attestation, attached
+// by its subject or by cosign's tag for it, has its subject's signatures
+// verified again.
+func (s *base) jobsFor(m *models.Manifest, tags ...string) []models.JobRequest {
 	var jobs []models.JobRequest
 	k := artifact.Kind(m.Kind)
+	if k == artifact.Image && s.opts.Scan {
+		jobs = append(jobs, models.JobRequest{Kind: models.JobScan, Digest: m.Digest})
+	}
 	if k != artifact.Signature && k != artifact.Attestation {
-		return nil
+		return jobs
 	}
 	seen := map[string]bool{}
 	add := func(subject string) {

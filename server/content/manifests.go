@@ -141,7 +141,7 @@ func (s *Manifests) Put(ctx context.Context, req PutManifestRequest) (*PutManife
 	}
 	m, refs := record(doc, mediaType, req.Payload, dgst, blobs, children)
 	m.ContentSize, m.Platforms = s.describe(ctx, req.Name, doc, mediaType)
-	if err := s.db.Manifests.Put(ctx, req.Name, m, refs, tags, req.Pusher, jobsFor(m, tags...)...); err != nil {
+	if err := s.db.Manifests.Put(ctx, req.Name, m, refs, tags, req.Pusher, s.jobsFor(m, tags...)...); err != nil {
 		var missing *models.MissingReferenceError
 		if errors.As(err, &missing) {
 			// Garbage collection took it after the check above.

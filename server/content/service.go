@@ -56,6 +56,8 @@ type Options struct {
 	GCWait time.Duration
 	// Events, if set, receives pushes and deletions.
 	Events *events.Bus
+	// Scan queues a vulnerability scan of every image stored.
+	Scan bool
 }
 
 // New makes the content service.

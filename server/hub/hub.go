@@ -73,6 +73,8 @@ type Service struct {
 	// Trust holds signing keys and policies, and what verifying
 	// signatures found.
 	Trust *Trust
+	// Scans are what vulnerability scans found, and the scanner.
+	Scans *Scans
 
 	base *base
 }
@@ -87,6 +89,8 @@ type base struct {
 	mirrors MirrorDirectory
 	// rootMirror answers Docker Hub style names at the root.
 	rootMirror string
+	// scanner is the vulnerability scanner (nil if none).
+	scanner Scanner
 }
 
 // MirrorDirectory knows the mirrors, which can be added and removed while
@@ -147,6 +151,8 @@ type Options struct {
 	RootMirror string
 	// Blobs reads configs for the manifest pages (none shown if nil).
 	Blobs BlobOpener
+	// Scanner is the vulnerability scanner (none if nil).
+	Scanner Scanner
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
@@ -156,7 +162,8 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 	if mirrors == nil {
 		mirrors = noMirrors{}
 	}
-	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: mirrors, rootMirror: opts.RootMirror}
+	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: mirrors, rootMirror: opts.RootMirror,
+		scanner: opts.Scanner}
 	return &Service{
 		Repos:      &Repos{b},
 		Orgs:       &Orgs{b},
@@ -166,6 +173,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Discover:   &Discover{base: b, index: opts.Search},
 		Inspect:    &Inspect{base: b, blobs: opts.Blobs},
 		Trust:      &Trust{b},
+		Scans:      &Scans{base: b, scanner: opts.Scanner},
 		base:       b,
 	}
 }

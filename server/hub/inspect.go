@@ -170,7 +170,6 @@ func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, 
 	if m.Signature, err = s.signatures(ctx, r.ID, row.Digest); err != nil {
 		return nil, err
 	}
-	m.Scan = ScanSummary{Status: ScanNone}
 	var doc struct {
 		ArtifactType string               `json:"artifactType"`
 		Config       *ocispec.Descriptor  `json:"config"`
@@ -183,13 +182,22 @@ func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, 
 	}
 	m.Annotations, m.Config, m.Layers = doc.Annotations, doc.Config, doc.Layers
 	m.Kind = kindOf(row.Kind, row.MediaType, row.ArtifactType, ref.Tag, doc.Layers)
+	children := map[string][]string{}
 	if artifact.IsIndexType(row.MediaType) {
 		if m.Platforms, err = s.entries(ctx, r.Name, doc.Manifests); err != nil {
 			return nil, err
 		}
+		for _, c := range doc.Manifests {
+			children[row.Digest] = append(children[row.Digest], c.Digest.String())
+		}
 	} else if doc.Config != nil {
 		s.readConfig(ctx, r.Name, m)
 	}
+	scans, err := s.scanSummaries(ctx, r.ID, []string{row.Digest}, children)
+	if err != nil {
+		return nil, err
+	}
+	m.Scan = scans[row.Digest]
 	if m.Subject == "" {
 		if subject, _, ok := artifact.CosignSubject(ref.Tag); ok {
 			m.Subject = subject

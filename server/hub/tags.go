@@ -28,6 +28,8 @@ type Tag struct {
 	// Signature is what the manifest's signatures say: verified,
 	// unverified or unsigned.
 	Signature string `json:"signature"`
+	// Scan is what scanning it (or, for an index, its platforms) found.
+	Scan ScanSummary `json:"scan"`
 }
 
 // Which tags a listing shows, by what they hold.
@@ -100,8 +102,21 @@ func (s *Repos) TagPage(ctx context.Context, id *auth.Identity, name string, q T
 	if err != nil {
 		return nil, 0, err
 	}
+	children := map[string][]string{}
+	for _, t := range tags {
+		for _, p := range t.Platforms {
+			if p.Digest != "" {
+				children[t.Digest] = append(children[t.Digest], p.Digest)
+			}
+		}
+	}
+	scans, err := s.scanSummaries(ctx, r.ID, digests, children)
+	if err != nil {
+		return nil, 0, err
+	}
 	for i := range tags {
 		tags[i].Signature = st[tags[i].Digest]
+		tags[i].Scan = scans[tags[i].Digest]
 	}
 	return tags, total, nil
 }

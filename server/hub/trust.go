@@ -99,7 +99,7 @@ func (s *Trust) DeleteKey(ctx context.Context, id *auth.Identity, t Target, keyI
 
 // trustChanged tells the workers and the policy gate that what the
 // target trusts changed.
-func (s *Trust) trustChanged(t Target, id *auth.Identity) {
+func (s *base) trustChanged(t Target, id *auth.Identity) {
 	e := events.Event{Kind: events.TrustChanged, Repository: t.Repository, Namespace: t.Namespace, Actor: actorOf(id)}
 	if t.Repository != "" {
 		e.Namespace = models.NamespaceOf(t.Repository)
@@ -149,8 +149,8 @@ func (s *Trust) SetPolicy(ctx context.Context, id *auth.Identity, t Target, p mo
 	if p.BlockSeverity != "" && !slices.Contains(models.Severities, p.BlockSeverity) {
 		return nil, invalid("The severity must be low, medium, high or critical (or empty for none).")
 	}
-	if p.BlockSeverity != "" {
-		// Nothing scans yet, so nothing could tell a pull apart by its
+	if p.BlockSeverity != "" && !s.scanning() {
+		// Nothing scans here, so nothing could tell a pull apart by its
 		// findings: refuse rather than pretend to enforce it.
 		return nil, invalid("Vulnerability scanning is not set up on this server, so a severity cannot be enforced.")
 	}
@@ -206,22 +206,4 @@ func (s *base) signatures(ctx context.Context, repoID int64, digest string) (Sig
 		}
 	}
 	return out, nil
-}
-
-// ScanNone is the scan status of a manifest nothing scanned.
-const ScanNone = "none"
-
-// ScanSummary is what scanning a manifest found.
-type ScanSummary struct {
-	Status string     `json:"status"`
-	Counts ScanCounts `json:"counts"`
-}
-
-// ScanCounts are findings by severity.
-type ScanCounts struct {
-	Critical int `json:"critical"`
-	High     int `json:"high"`
-	Medium   int `json:"medium"`
-	Low      int `json:"low"`
-	Unknown  int `json:"unknown"`
 }

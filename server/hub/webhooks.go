@@ -14,7 +14,7 @@ import (
 )
 
 // WebhookEvents are the events a webhook may ask for.
-var WebhookEvents = []string{"push", "delete", "signature"}
+var WebhookEvents = []string{"push", "delete", "signature", "scan_completed"}
 
 // WebhookInput is a new webhook.
 type WebhookInput struct {

@@ -37,9 +37,9 @@ func (h *Handler) manifest(q *request) error {
 			return err
 		}
 		if h.gate != nil {
-			caller := trust.Caller{}
+			caller := trust.Caller{Scanner: q.claims.IsScanner()}
 			if q.id != nil {
-				caller = trust.Caller{Name: q.id.Username, Admin: q.id.IsAdmin}
+				caller.Name, caller.Admin = q.id.Username, q.id.IsAdmin
 			}
 			if err := h.gate.Check(q.ctx(), q.route.name, m, caller); err != nil {
 				return err

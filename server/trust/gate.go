@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,9 @@ type Caller struct {
 	// Admin is a site admin: the policy lets them through, and says so
 	// in the log.
 	Admin bool
+	// Scanner is the scanner Wharf runs against itself, which must read
+	// what the policy refuses in order to scan it.
+	Scanner bool
 }
 
 // policyTTL is how long a repository's policy is trusted in memory: a
@@ -103,6 +107,9 @@ func (g *Gate) Check(ctx context.Context, name string, m *models.Manifest, calle
 	case artifact.Signature, artifact.Attestation, artifact.SBOM:
 		return nil
 	}
+	if caller.Scanner {
+		return nil
+	}
 	repoID, p, err := g.Policy(ctx, name)
 	if err != nil || p.IsZero() {
 		return err
@@ -131,7 +138,46 @@ func (g *Gate) fails(ctx context.Context, repoID int64, name string, m *models.M
 				name, m.Digest, name, models.NamespaceOf(name)), nil
 		}
 	}
+	if p.BlockSeverity != "" && artifact.Kind(m.Kind) != artifact.Index {
+		// An index is judged by its platforms, as each is pulled.
+		return g.vulnerable(ctx, repoID, name, m.Digest, p.BlockSeverity)
+	}
 	return "", nil
+}
+
+// vulnerable says why digest fails a policy that blocks findings at or
+// above severity: it has such findings, or no scan vouches for it yet.
+func (g *Gate) vulnerable(ctx context.Context, repoID int64, name, digest, severity string) (string, error) {
+	sc, err := g.db.Scans.Get(ctx, repoID, digest)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && sc.ScannedAt == nil) {
+		return fmt.Sprintf("%s@%s has not been scanned for vulnerabilities yet, and its policy refuses what has not been scanned", name, digest), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if sc.Status != models.ScanDone {
+		return fmt.Sprintf("%s@%s could not be scanned for vulnerabilities (%s), and its policy refuses what has not been scanned", name, digest, sc.Reason), nil
+	}
+	n := sc.AtLeast(severity)
+	if n == 0 {
+		return "", nil
+	}
+	fs, err := g.db.Scans.Findings(ctx, repoID, digest, "severity", 3)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, f := range fs {
+		if models.SeverityRank(f.Severity) >= models.SeverityRank(severity) {
+			ids = append(ids, f.VulnerabilityID)
+		}
+	}
+	what := "vulnerabilities"
+	if n == 1 {
+		what = "vulnerability"
+	}
+	return fmt.Sprintf("%s@%s has %d %s of %s severity or above (%s), which its policy refuses",
+		name, digest, n, what, severity, strings.Join(ids, ", ")), nil
 }
 
 // signed reports whether a signature of digest, or of an index that

@@ -31,7 +31,8 @@ type WorkerOptions struct {
 	// Concurrency bounds jobs in flight (2).
 	Concurrency int
 	// Lease is how long a claimed job is held before another run may
-	// take it (10m); a handler must finish well within it.
+	// take it (30s): a run renews it every third of it while it runs, so
+	// that a job whose runner died is taken again soon.
 	Lease time.Duration
 	// Poll is how often the queue is read when nothing wakes the worker
 	// (2s).
@@ -55,7 +56,7 @@ func NewWorker(db *models.DB, log *slog.Logger, opts WorkerOptions) *Worker {
 		opts.Concurrency = 2
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 10 * time.Minute
+		opts.Lease = 30 * time.Second
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 2 * time.Second
@@ -123,7 +124,25 @@ func (w *Worker) Run(ctx context.Context) error {
 
 func (w *Worker) run(ctx context.Context, j models.Job) {
 	start := time.Now()
+	renew := time.NewTicker(w.opts.Lease / 3)
+	done, renewed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewed)
+		for {
+			select {
+			case <-done:
+				return
+			case <-renew.C:
+				if err := w.db.Jobs.Renew(ctx, &j, w.now().Add(w.opts.Lease)); err != nil && ctx.Err() == nil {
+					w.log.Warn("jobs: renew lease", "kind", j.Kind, "repository", j.Repository, "err", err)
+				}
+			}
+		}
+	}()
 	err := w.handlers[j.Kind](ctx, j)
+	renew.Stop()
+	close(done)
+	<-renewed
 	var retryAt time.Time
 	errText := ""
 	if err != nil {

@@ -47,9 +47,12 @@ func funcs(w *renderer) template.FuncMap {
 			return strings.TrimSpace(b.String())
 		},
 		// kv is the argument of the "kv" template: a table of rows.
-		"kv":        func(class string, rows []keyValue) kvView { return kvView{Class: class, Rows: rows} },
-		"tagURL":    tagURL,
-		"digestURL": digestURL,
+		"kv":          func(class string, rows []keyValue) kvView { return kvView{Class: class, Rows: rows} },
+		"tagURL":      tagURL,
+		"digestURL":   digestURL,
+		"scanCounts":  scanCounts,
+		"sortColumns": sortColumns,
+		"severities":  func() []string { return models.Severities },
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
 			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}
 			if len(form) > 0 && form[0].Form == "webhooks" {
@@ -210,4 +213,19 @@ func shortDigest(d string) string {
 		return hex[:12]
 	}
 	return d
+}
+
+// scanCounts says a scan's counts the way a badge does, most severe
+// first: "1 critical · 2 high" ("" when there are none).
+func scanCounts(c models.SeverityCounts) string {
+	var parts []string
+	for _, n := range []struct {
+		n    int
+		name string
+	}{{c.Critical, "critical"}, {c.High, "high"}, {c.Medium, "medium"}, {c.Low, "low"}, {c.Unknown, "unknown"}} {
+		if n.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.name))
+		}
+	}
+	return strings.Join(parts, " · ")
 }

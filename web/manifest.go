@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/artifact"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
@@ -19,6 +20,7 @@ type manifestPages struct {
 	*renderer
 	repos   *hub.Repos
 	inspect *hub.Inspect
+	scans   *hub.Scans
 }
 
 type manifestData struct {
@@ -36,6 +38,11 @@ type manifestData struct {
 	CanManage   bool // may delete its tags
 	// ArtifactType is the type an artifact declares ("" for an image).
 	ArtifactType string
+	// Scan is an image's last vulnerability scan, its findings in Sort's
+	// order; Scanning says whether this server scans.
+	Scan     *hub.ScanReport
+	Sort     string
+	Scanning bool
 }
 
 type keyValue struct {
@@ -90,6 +97,17 @@ func (w *manifestPages) show(c *gin.Context, name, by, ref string) {
 		sort.Strings(d.Ports)
 		sort.Strings(d.Volumes)
 	}
+	if m.Kind == artifact.Image {
+		d.Sort = c.Query("sort")
+		if _, ok := models.FindingOrders[d.Sort]; !ok {
+			d.Sort = "severity"
+		}
+		if d.Scan, err = w.scans.Report(ctx, id, name, hub.ManifestRef{Digest: m.Digest}, d.Sort); err != nil {
+			w.fail(c, err)
+			return
+		}
+		d.Scanning = w.scans.Enabled()
+	}
 	d.Annotations = keyValues(m.Annotations)
 	if !m.Kind.IsImage() && !artifact.IsImageConfig(m.ArtifactType) {
 		d.ArtifactType = m.ArtifactType
@@ -120,3 +138,12 @@ func keyValues(m map[string]string) []keyValue {
 // tagURL and digestURL are the pages of a tag and of a digest.
 func tagURL(name, tag string) string       { return repoURL(name, "tags", tag) }
 func digestURL(name, digest string) string { return repoURL(name, "digests", digest) }
+
+// sortColumn is a column of the findings table that sorts it.
+type sortColumn struct{ Key, Label string }
+
+// sortColumns are the findings table's sortable columns, in order.
+func sortColumns() []sortColumn {
+	return []sortColumn{{"severity", "Severity"}, {"id", "Vulnerability"}, {"package", "Package"},
+		{"installed", "Installed"}, {"fixed", "Fixed in"}}
+}

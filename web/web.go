@@ -49,6 +49,7 @@ type Web struct {
 	webhooks *hookPages
 	trust    *trustPages
 	admin    *adminPages
+	scanner  *scannerPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -126,8 +127,9 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
 	trust := &trustPages{renderer: r, trust: h.Trust}
 	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks,
-		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect}, trust: trust, trustView: h.Trust}
+		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect, scans: h.Scans}, trust: trust, trustView: h.Trust}
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
+	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
 	return &Web{
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
@@ -138,7 +140,8 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		search:   &searchPages{renderer: r, discover: h.Discover},
 		webhooks: hooks,
 		trust:    trust,
-		admin:    &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors},
+		admin:    admin,
+		scanner:  &scannerPages{adminPages: admin, scans: h.Scans},
 	}, nil
 }
 
@@ -223,6 +226,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.GET("/admin/mirrors", w.admin.mirrors)
 	g.POST("/admin/mirrors", w.admin.addMirror)
 	g.POST("/admin/mirrors/:name/remove", w.admin.removeMirror)
+	g.GET("/admin/scanner", w.scanner.scanner)
+	g.POST(databaseUploadPath, w.scanner.uploadDatabase)
 	g.GET("/u/:name", w.explore.namespacePage)
 	g.GET("/u/:name/starred", w.explore.starredPage)
 	g.POST("/u/:name/members", w.org.setMember)
@@ -249,7 +254,18 @@ func (w *renderer) page(c *gin.Context) {
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Referrer-Policy", "same-origin")
 	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	if c.Request.Method == http.MethodPost {
+	if c.Request.Method == http.MethodPost && c.Request.URL.Path == databaseUploadPath {
+		// The one streamed form: its CSRF field comes first, and is
+		// checked here like every other form's; the rest is the
+		// handler's to read.
+		mr, token := streamedForm(c.Request)
+		if !w.checkCSRFToken(c.Request, pc, token) {
+			w.renderError(c, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+			c.Abort()
+			return
+		}
+		c.Set(streamedFormKey, mr)
+	} else if c.Request.Method == http.MethodPost {
 		// Parse the form here, where a body over its limit can be told
 		// from a missing token (PostFormValue would hide the error, and
 		// ParseMultipartForm hides ParseForm's behind ErrNotMultipart).
@@ -272,10 +288,14 @@ func (w *renderer) page(c *gin.Context) {
 	c.Next()
 }
 
-// formLimit is the body limit of a UI request: bodylimit.Default, and
+// formLimit is the body limit of a UI request: bodylimit.Default,
 // bodylimit.Readme for the repository settings form, which carries the
-// README.
+// README, and bodylimit.ScannerDatabase for the upload of the scanner's
+// database, which is streamed.
 func formLimit(c *gin.Context) int64 {
+	if c.Request.URL.Path == databaseUploadPath && c.Request.Method == http.MethodPost {
+		return bodylimit.ScannerDatabase
+	}
 	if p, ok := strings.CutPrefix(c.Request.URL.Path, "/r/"); ok && c.Request.Method == http.MethodPost {
 		if _, rest := splitRepo(p); len(rest) == 1 && rest[0] == "settings" {
 			return bodylimit.Readme

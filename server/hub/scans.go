@@ -31,6 +31,9 @@ type Scans struct {
 // scanning reports whether a scanner is set up.
 func (s *base) scanning() bool { return s.scanner != nil && s.scanner.Enabled() }
 
+// Enabled reports whether this server scans images.
+func (s *Scans) Enabled() bool { return s.scanning() }
+
 // ScanSummary is what scanning a manifest found.
 type ScanSummary struct {
 	// Status is none (never queued), pending, done or failed.

@@ -284,8 +284,9 @@ func TestScanSurvivesKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	recv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		deliveries = append(deliveries, r.Header.Get("X-Wharf-Delivery"))
+		deliveries = append(deliveries, string(b))
 		mu.Unlock()
 	})}
 	go func() { _ = recv.Serve(ln) }()
@@ -326,6 +327,19 @@ func TestScanSurvivesKill(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no scan_completed delivery")
 		}
+	}
+	mu.Lock()
+	var got struct {
+		Action string
+		Scan   struct {
+			Status string
+			Counts map[string]int
+		}
+	}
+	_ = json.Unmarshal([]byte(deliveries[0]), &got)
+	mu.Unlock()
+	if got.Action != "done" || got.Scan.Status != "done" || got.Scan.Counts["high"] != 1 {
+		t.Errorf("the scan_completed payload: %+v", got)
 	}
 	var hooks []struct{ ID int64 }
 	_ = json.Unmarshal(d.mustAPI("GET", "/api/v1/repositories/alice/app/webhooks", "alice", nil, 200), &hooks)

@@ -15,8 +15,21 @@ type Payload struct {
 	CallbackURL string     `json:"callback_url"`
 	PushData    PushData   `json:"push_data"`
 	Repository  Repository `json:"repository"`
-	// Action is empty for a push, ActionTagDeleted or ActionRepositoryDeleted.
+	// Action is empty for a push, ActionTagDeleted or ActionRepositoryDeleted;
+	// for a signature event the new status, for scan_completed the scan's.
 	Action string `json:"action,omitempty"`
+	// Scan is what the scan of push_data.digest found (scan_completed).
+	Scan *ScanData `json:"scan,omitempty"`
+}
+
+// ScanData is a scan's outcome in a scan_completed delivery.
+type ScanData struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Counts are findings by severity: critical, high, medium, low and
+	// unknown.
+	Counts  map[string]int `json:"counts"`
+	Scanner string         `json:"scanner,omitempty"`
 }
 
 // PushData says what was pushed, when and by whom.

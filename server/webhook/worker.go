@@ -243,6 +243,14 @@ func (w *Worker) payload(ctx context.Context, d *models.Delivery) ([]byte, error
 		if n, err := w.db.Comments.Count(ctx, r.ID); err == nil {
 			p.Repository.CommentCount = int(n)
 		}
+		if d.Event == "scan_completed" {
+			if sc, err := w.db.Scans.Get(ctx, r.ID, d.Digest); err == nil {
+				p.Scan = &ScanData{Status: sc.Status, Reason: sc.Reason, Scanner: sc.Scanner, Counts: map[string]int{
+					"critical": sc.Critical, "high": sc.High, "medium": sc.Medium, "low": sc.Low, "unknown": sc.Unknown}}
+			} else if !errors.Is(err, models.ErrNotFound) {
+				return nil, err
+			}
+		}
 	} else if !errors.Is(err, models.ErrNotFound) {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/wharf
 
-.PHONY: build run test unit conformance e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas bench fmt vet fuzz clean
+.PHONY: build run test unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas bench fmt vet fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wharf
@@ -10,7 +10,7 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
 
-test: vet unit conformance e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas
+test: vet unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -25,10 +25,15 @@ unit:
 conformance:
 	bash scripts/conformance.sh
 
-# Installs Debian's docker.io and starts dockerd if needed; cosign is
-# built once with go install into .cache/bin.
+# Vulnerability scans with the real trivy v0.74.0 (built once with go
+# install into .cache/bin, with tools/trivydb for its offline databases).
+e2e-scan:
+	bash scripts/trivy.sh $(GO) test -count=1 -timeout 10m -run '^TestScan' -v ./cmd/wharf/
+
+# Installs Debian's docker.io and starts dockerd if needed; cosign and
+# trivy are built once with go install into .cache/bin.
 e2e-docker:
-	bash scripts/dockerd.sh bash scripts/distribution.sh bash scripts/cosign.sh bash scripts/docker-e2e.sh
+	bash scripts/dockerd.sh bash scripts/distribution.sh bash scripts/cosign.sh bash scripts/trivy.sh bash scripts/docker-e2e.sh
 
 # HTTPS: the conformance suite over TLS, and certificates got and renewed
 # by ACME from Pebble (built once with go install into .cache/bin).

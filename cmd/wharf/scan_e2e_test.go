@@ -31,12 +31,13 @@ func scanTools(t *testing.T) (trivy, trivydb string) {
 	return trivy, trivydb
 }
 
-// alpineRootfs is the layer of a synthetic Alpine image: its release
-// file, and an apk database listing musl and busybox.
-func alpineRootfs(t *testing.T) []byte {
+// alpineRootfs is the layer of a synthetic Alpine 3.20.3 image: its
+// release file, and an apk database listing musl at version musl and
+// busybox.
+func alpineRootfs(t *testing.T, musl string) []byte {
 	t.Helper()
 	installed := ""
-	for _, p := range [][2]string{{"musl", "1.2.5-r0"}, {"busybox", "1.36.1-r29"}} {
+	for _, p := range [][2]string{{"musl", musl}, {"busybox", "1.36.1-r29"}} {
 		installed += fmt.Sprintf("C:Q1%s=\nP:%s\nV:%s\nA:x86_64\nS:1000\nI:2000\nT:%s\nU:https://example.invalid/\nL:MIT\no:%s\nm:Test <t@example.invalid>\nt:1700000000\n\n",
 			strings.Repeat("A", 27), p[0], p[1], p[0], p[0])
 	}
@@ -162,7 +163,7 @@ func TestScan(t *testing.T) {
 	}
 	d.proc = startWharf(t, d.bin, d.dir, "--scanner-trivy", trivy)
 	const repo = "alice/app"
-	dg := pushRootfs(t, d, repo, "v1", alpineRootfs(t))
+	dg := pushRootfs(t, d, repo, "v1", alpineRootfs(t, "1.2.5-r0"))
 
 	waitScan(t, d, repo, dg, 30*time.Second, func(s scanJSON) bool {
 		return s.Status == "pending" && strings.Contains(s.Reason, "No vulnerability database")
@@ -297,7 +298,7 @@ func TestScanSurvivesKill(t *testing.T) {
 	d.mustAPI("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	d.mustAPI("POST", "/api/v1/repositories/alice/app/webhooks", "alice",
 		map[string]any{"name": "scans", "url": "http://" + ln.Addr().String() + "/", "events": []string{"scan_completed"}}, 201)
-	dg := pushRootfs(t, d, "alice/app", "v1", alpineRootfs(t))
+	dg := pushRootfs(t, d, "alice/app", "v1", alpineRootfs(t, "1.2.5-r0"))
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(started); err == nil {
 			break

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wharfhub/wharf/server/testutil"
 )
 
 // cosignEnv drives the real cosign CLI (WHARF_COSIGN, which
@@ -169,6 +171,34 @@ func TestCosign(t *testing.T) {
 	signatureStatus(t, d, repo, referred, "verified")
 	signatureStatus(t, d, repo, stranger, "unverified")
 	signatureStatus(t, d, repo, unsigned, "unsigned")
+
+	// A certificate-based signature: cosign signs with a key whose
+	// code-signing certificate a company CA issued; registering the CA
+	// as a root verifies it, and the certificate names the signer.
+	corp := testutil.NewSigningCA(t, "Corp Root")
+	signer := testutil.NewSigner(t)
+	for name, body := range map[string][]byte{"corp.pem": signer.PrivateKeyPEM(t),
+		"leaf.pem": []byte(corp.Issue(t, signer, "release@corp.example")), "chain.pem": []byte(corp.PEM)} {
+		if err := os.WriteFile(filepath.Join(c.home, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.must(nil, "import-key-pair", "--key", "corp.pem", "--output-key-prefix", "corp")
+	certified := pushImage(t, d.proc.addr, "alice", "alice-password", repo, "certified", "five")
+	c.must(nil, "sign", "--key", "corp.key", "--certificate", "leaf.pem", "--certificate-chain", "chain.pem",
+		"--tlog-upload=false", "--yes", "--allow-http-registry", ref(certified))
+	signatureStatus(t, d, repo, certified, "unverified")
+	d.mustAPI("POST", "/api/v1/repositories/"+repo+"/signing-keys", "alice", map[string]string{"name": "corp-root", "public_key": corp.PEM}, 201)
+	signatureStatus(t, d, repo, certified, "verified")
+	var m struct {
+		Signature struct {
+			Signatures []struct{ Key, Identity string }
+		}
+	}
+	_ = json.Unmarshal(d.mustAPI("GET", "/api/v1/repositories/"+repo+"/manifests/"+certified, "alice", nil, 200), &m)
+	if len(m.Signature.Signatures) != 1 || m.Signature.Signatures[0].Key != "corp-root" || m.Signature.Signatures[0].Identity != "release@corp.example" {
+		t.Errorf("the certificate-based signature: %+v", m.Signature)
+	}
 
 	verify := []string{"verify", "--key", "ci.pub", "--insecure-ignore-tlog", "--allow-http-registry"}
 	c.must(nil, append(verify, ref(tagged))...)

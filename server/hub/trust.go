@@ -39,7 +39,7 @@ func (s *Trust) AddKey(ctx context.Context, id *auth.Identity, t Target, in KeyI
 	if err := checkTexts(textField{signingKeyNameText, in.Name}, textField{publicKeyText, in.PublicKey}); err != nil {
 		return nil, err
 	}
-	_, fingerprint, err := trust.ParsePublicKey(in.PublicKey)
+	fingerprint, err := trust.ParsePublicKey(in.PublicKey)
 	if err != nil {
 		return nil, invalidErr(err)
 	}

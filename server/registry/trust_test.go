@@ -216,6 +216,46 @@ func TestSignaturesAreVerifiedByRegisteredKeys(t *testing.T) {
 	e.waitStatus(repo, unknown, "verified")
 }
 
+// signWithCert attaches a cosign signature of subject whose layer carries
+// a signing certificate (and chain), as cosign sign --certificate does.
+func (e *env) signWithCert(s signer, repo string, subject digest.Digest, cert, chain string) digest.Digest {
+	e.t.Helper()
+	payload, sig := s.SimpleSigning(e.t, "wharf.test/"+repo, subject.String())
+	layer := map[string]any{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+		"digest": e.pushBlob(repo, payload), "size": len(payload),
+		"annotations": map[string]string{"dev.cosignproject.cosign/signature": sig,
+			"dev.sigstore.cosign/certificate": cert, "dev.sigstore.cosign/chain": chain}}
+	return e.attach(repo, subject, false, ".sig", "", layer)
+}
+
+// A registered X.509 root verifies signatures whose certificate chains to
+// it, for code signing; the certificate names the signer. A certificate
+// of another CA proves nothing, nor does a leaf registered as a root.
+func TestSignaturesChainToRegisteredRoots(t *testing.T) {
+	e := newTrustEnv(t)
+	const repo = "alice/app"
+	corp, other := testutil.NewSigningCA(t, "Corp Root"), testutil.NewSigningCA(t, "Elsewhere")
+	ci := newSigner(t)
+	good := e.pushImage(repo, "1", "one")
+	foreign := e.pushImage(repo, "2", "two")
+	e.signWithCert(ci, repo, good, corp.Issue(t, ci, "ci@corp.example"), corp.PEM)
+	e.signWithCert(ci, repo, foreign, other.Issue(t, ci, "ci@elsewhere.example"), other.PEM)
+
+	leaf := corp.Issue(t, newSigner(t), "leaf@corp.example")
+	if r := e.do(as("POST", "/api/v1/repositories/"+repo+"/signing-keys", mustJSON(t, map[string]string{"name": "leaf", "public_key": leaf}))); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), "not a CA certificate") {
+		t.Errorf("a leaf certificate as a root: %d %s", r.status, r.body)
+	}
+	e.addKey("/api/v1/repositories/"+repo, "corp-root", corp.PEM)
+	if s := e.waitStatus(repo, good, "verified").Signature.Signatures[0]; s.Key != "corp-root" || s.Identity != "ci@corp.example" {
+		t.Errorf("the signature by corp's certificate: %+v", s)
+	}
+	m := e.waitStatus(repo, foreign, "unverified")
+	if s := m.Signature.Signatures[0]; !strings.Contains(s.Reason, "does not chain to a registered root") || s.Identity != "ci@elsewhere.example" {
+		t.Errorf("the signature by another CA's certificate: %+v", s)
+	}
+}
+
 func TestSigningKeysRefuseWhatIsNoKey(t *testing.T) {
 	e := newTrustEnv(t)
 	e.pushImage("alice/app", "1", "one")

@@ -17,6 +17,12 @@ func certIdentity(pemText string) string {
 	if err != nil {
 		return ""
 	}
+	return certIdentityOf(c)
+}
+
+// certIdentityOf is who a certificate names: its e-mail address, URI,
+// or subject.
+func certIdentityOf(c *x509.Certificate) string {
 	switch {
 	case len(c.EmailAddresses) > 0:
 		return c.EmailAddresses[0]

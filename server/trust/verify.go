@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +28,7 @@ import (
 const (
 	annotationSignature   = "dev.cosignproject.cosign/signature"
 	annotationCertificate = "dev.sigstore.cosign/certificate"
+	annotationChain       = "dev.sigstore.cosign/chain"
 )
 
 // maxSignedBlob bounds what is read of a signature's payload or an
@@ -48,32 +51,70 @@ func NewVerifier(db *models.DB, blobs BlobOpener) *Verifier {
 	return &Verifier{db: db, blobs: blobs}
 }
 
-// key is a signing key made ready to verify with.
+// key is a signing key made ready to verify with: a public key (v), or
+// an X.509 root (root) that the certificates of signatures chain to.
 type key struct {
-	row models.SigningKey
-	v   signature.Verifier
+	row  models.SigningKey
+	v    signature.Verifier
+	root *x509.CertPool
 }
 
 // ParsePublicKey reads a PEM public key, as cosign generate-key-pair
-// writes it (ECDSA, Ed25519 or RSA), and returns a verifier for it and
-// its fingerprint (the hex SHA-256 of its DER form).
-func ParsePublicKey(pemText string) (signature.Verifier, string, error) {
+// writes it (ECDSA, Ed25519 or RSA), or a PEM X.509 CA certificate (a
+// root that signing certificates chain to), and returns its fingerprint
+// (the hex SHA-256 of its DER form).
+func ParsePublicKey(pemText string) (string, error) {
+	k, err := parseKey(pemText)
+	if err != nil {
+		return "", err
+	}
+	return k.fingerprint, nil
+}
+
+type parsedKey struct {
+	v           signature.Verifier
+	root        *x509.CertPool
+	fingerprint string
+}
+
+func parseKey(pemText string) (*parsedKey, error) {
+	if b, _ := pem.Decode([]byte(pemText)); b != nil && b.Type == "CERTIFICATE" {
+		return parseRoot(b.Bytes)
+	}
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(pemText))
 	if err != nil {
-		return nil, "", errors.New("the public key is not a PEM public key (as cosign generate-key-pair writes cosign.pub)")
+		return nil, errors.New("the key is not a PEM public key (as cosign generate-key-pair writes cosign.pub) or a PEM CA certificate")
 	}
 	if err := cryptoutils.ValidatePubKey(pub); err != nil {
-		return nil, "", fmt.Errorf("the public key is not usable: %v", err)
+		return nil, fmt.Errorf("the public key is not usable: %v", err)
 	}
 	v, err := signature.LoadVerifier(pub, crypto.SHA256)
 	if err != nil {
-		return nil, "", fmt.Errorf("the public key is not usable: %v", err)
+		return nil, fmt.Errorf("the public key is not usable: %v", err)
 	}
 	der, err := cryptoutils.MarshalPublicKeyToDER(pub)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return v, digest.FromBytes(der).Encoded(), nil
+	return &parsedKey{v: v, fingerprint: digest.FromBytes(der).Encoded()}, nil
+}
+
+// parseRoot reads a CA certificate that signing certificates may chain
+// to.
+func parseRoot(der []byte) (*parsedKey, error) {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("the certificate is not usable: %v", err)
+	}
+	if !c.IsCA || !c.BasicConstraintsValid {
+		return nil, errors.New("the certificate is not a CA certificate: register the root (or intermediate) that signing certificates chain to")
+	}
+	if err := cryptoutils.ValidatePubKey(c.PublicKey); err != nil {
+		return nil, fmt.Errorf("the certificate's key is not usable: %v", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return &parsedKey{root: pool, fingerprint: digest.FromBytes(der).Encoded()}, nil
 }
 
 // keys loads the keys repository repo (id repoID) trusts.
@@ -84,11 +125,11 @@ func (v *Verifier) keys(ctx context.Context, repoID int64, repo string) ([]key, 
 	}
 	out := make([]key, 0, len(rows))
 	for _, r := range rows {
-		kv, _, err := ParsePublicKey(r.PublicKey)
+		k, err := parseKey(r.PublicKey)
 		if err != nil {
 			continue // checked when it was added; never trust what fails now
 		}
-		out = append(out, key{row: r, v: kv})
+		out = append(out, key{row: r, v: k.v, root: k.root})
 	}
 	return out, nil
 }
@@ -169,11 +210,13 @@ func (v *Verifier) verifyManifest(ctx context.Context, repo, subject string, m *
 		case mt == artifact.CosignSimple:
 			s.Kind = string(artifact.Signature)
 			check = func(p []byte, keys []key, s *models.Signature) {
-				checkSimpleSigning(p, l.Annotations, subject, keys, s)
+				checkSimpleSigning(p, l.Annotations, subject, candidates(keys, l.Annotations, s), s)
 			}
 		case mt == artifact.DSSE:
 			s.Kind = string(artifact.Attestation)
-			check = func(p []byte, keys []key, s *models.Signature) { checkEnvelope(p, subject, keys, s) }
+			check = func(p []byte, keys []key, s *models.Signature) {
+				checkEnvelope(p, subject, candidates(keys, l.Annotations, s), s)
+			}
 		case strings.HasPrefix(mt, artifact.SigstoreBundle):
 			s.Kind = string(artifact.Signature)
 			s.Reason = "Wharf does not verify Sigstore bundles yet; cosign verify checks them"
@@ -220,10 +263,60 @@ func (v *Verifier) read(ctx context.Context, repo string, l ocispec.Descriptor) 
 	return p, nil
 }
 
+// candidate is what may have made a signature: a registered public key,
+// or a signing certificate that chains to a registered root.
+type candidate struct {
+	k key
+	v signature.Verifier
+	// identity is the certificate's signer, for a root's candidate.
+	identity string
+}
+
+// candidates are the verifiers a signature layer is checked with: every
+// registered public key, and the layer's certificate if it chains (with
+// the layer's chain as intermediates) to a registered root, for code
+// signing, at the time the signature was pushed. Why a certificate does
+// not chain is noted in s.Reason for noKey to say.
+func candidates(keys []key, ann map[string]string, s *models.Signature) []candidate {
+	var out []candidate
+	var leaf *x509.Certificate
+	var inter *x509.CertPool
+	if pemText := ann[annotationCertificate]; pemText != "" {
+		if cs, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(pemText)); err == nil && len(cs) == 1 {
+			leaf = cs[0]
+			inter = x509.NewCertPool()
+			if chain, err := cryptoutils.UnmarshalCertificatesFromPEM([]byte(ann[annotationChain])); err == nil {
+				for _, c := range chain {
+					inter.AddCert(c)
+				}
+			}
+		}
+	}
+	for _, k := range keys {
+		switch {
+		case k.v != nil:
+			out = append(out, candidate{k: k, v: k.v})
+		case k.root != nil && leaf != nil:
+			_, err := leaf.Verify(x509.VerifyOptions{Roots: k.root, Intermediates: inter, CurrentTime: s.SignedAt,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}})
+			if err != nil {
+				s.Reason = "its certificate does not chain to a registered root: " + err.Error()
+				continue
+			}
+			v, err := signature.LoadVerifier(leaf.PublicKey, crypto.SHA256)
+			if err != nil {
+				continue
+			}
+			out = append(out, candidate{k: k, v: v, identity: certIdentityOf(leaf)})
+		}
+	}
+	return out
+}
+
 // checkSimpleSigning verifies a cosign signature: the base64 signature in
 // the layer's annotation over p, a simple signing payload that must name
 // subject.
-func checkSimpleSigning(p []byte, ann map[string]string, subject string, keys []key, s *models.Signature) {
+func checkSimpleSigning(p []byte, ann map[string]string, subject string, cands []candidate, s *models.Signature) {
 	var claim payload.SimpleContainerImage
 	if err := json.Unmarshal(p, &claim); err != nil {
 		s.Reason = "the payload is not a cosign signature payload"
@@ -237,18 +330,18 @@ func checkSimpleSigning(p []byte, ann map[string]string, subject string, keys []
 		s.Reason = "the layer carries no signature"
 		return
 	}
-	for _, k := range keys {
-		if k.v.VerifySignature(bytes.NewReader(raw), bytes.NewReader(p)) != nil {
+	for _, c := range cands {
+		if c.v.VerifySignature(bytes.NewReader(raw), bytes.NewReader(p)) != nil {
 			continue
 		}
 		if got := claim.Critical.Image.DockerManifestDigest; got != subject {
 			s.Reason = fmt.Sprintf("the signature is valid but signs %s, another manifest", got)
 			return
 		}
-		verified(s, k)
+		verified(s, c)
 		return
 	}
-	s.Reason = noKey(keys)
+	s.Reason = noKey(cands, s.Reason)
 }
 
 // statement is the part of an in-toto statement that says what it is
@@ -262,7 +355,7 @@ type statement struct {
 
 // checkEnvelope verifies an attestation: a DSSE envelope whose in-toto
 // statement must name subject.
-func checkEnvelope(p []byte, subject string, keys []key, s *models.Signature) {
+func checkEnvelope(p []byte, subject string, cands []candidate, s *models.Signature) {
 	var env struct {
 		Payload string `json:"payload"`
 	}
@@ -275,8 +368,8 @@ func checkEnvelope(p []byte, subject string, keys []key, s *models.Signature) {
 		_ = json.Unmarshal(body, &st)
 	}
 	s.PredicateType = st.PredicateType
-	for _, k := range keys {
-		if dsse.WrapVerifier(k.v).VerifySignature(bytes.NewReader(p), nil) != nil {
+	for _, c := range cands {
+		if dsse.WrapVerifier(c.v).VerifySignature(bytes.NewReader(p), nil) != nil {
 			continue
 		}
 		d, err := digest.Parse(subject)
@@ -286,26 +379,34 @@ func checkEnvelope(p []byte, subject string, keys []key, s *models.Signature) {
 		}
 		for _, sub := range st.Subject {
 			if sub.Digest[string(d.Algorithm())] == d.Encoded() {
-				verified(s, k)
+				verified(s, c)
 				return
 			}
 		}
 		s.Reason = "the attestation is valid but is about another manifest"
 		return
 	}
-	s.Reason = noKey(keys)
+	s.Reason = noKey(cands, s.Reason)
 }
 
-func verified(s *models.Signature, k key) {
-	id := k.row.ID
-	s.Status, s.KeyID, s.KeyName, s.Reason = models.SignatureVerified, &id, k.row.Name, ""
+func verified(s *models.Signature, c candidate) {
+	id := c.k.row.ID
+	s.Status, s.KeyID, s.KeyName, s.Reason = models.SignatureVerified, &id, c.k.row.Name, ""
+	if c.identity != "" {
+		s.Identity = c.identity
+	}
 	if s.Identity == "" {
-		s.Identity = "key " + k.row.Name
+		s.Identity = "key " + c.k.row.Name
 	}
 }
 
-func noKey(keys []key) string {
-	if len(keys) == 0 {
+// noKey says why no candidate verified a signature; why, if a
+// certificate did not chain to a root.
+func noKey(cands []candidate, why string) string {
+	switch {
+	case why != "":
+		return why
+	case len(cands) == 0:
 		return "no signing key is registered for this repository or its namespace"
 	}
 	return "no registered signing key verifies it"

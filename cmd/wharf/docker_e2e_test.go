@@ -27,9 +27,11 @@ type dockerEnv struct {
 	img  string // a small root filesystem tarball
 }
 
-func (d *dockerEnv) createUser(name string) {
+// createUser creates the account name (password name-password) with
+// the binary, with extra flags (--admin).
+func (d *dockerEnv) createUser(name string, extra ...string) {
 	d.t.Helper()
-	cmd := exec.Command(d.bin, "user", "create", name, "--email", name+"@example.com", "--password-stdin", "--data-dir", d.dir)
+	cmd := exec.Command(d.bin, append([]string{"user", "create", name, "--email", name + "@example.com", "--password-stdin", "--data-dir", d.dir}, extra...)...)
 	cmd.Stdin = strings.NewReader(name + "-password")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		d.t.Fatalf("user create %s: %v %s", name, err, out)

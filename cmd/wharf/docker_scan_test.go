@@ -26,11 +26,7 @@ func TestDockerSeverityPolicy(t *testing.T) {
 	trivy, trivydb := scanTools(t)
 	d := &dockerEnv{t: t, bin: buildWharf(t), dir: t.TempDir(), home: t.TempDir()}
 	d.createUser("alice")
-	cmd := exec.Command(d.bin, "user", "create", "root", "--email", "root@example.com", "--password-stdin", "--admin", "--data-dir", d.dir)
-	cmd.Stdin = strings.NewReader("root-password")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("user create root: %v %s", err, out)
-	}
+	d.createUser("root", "--admin")
 	d.proc = startWharf(t, d.bin, d.dir, "--scanner-trivy", trivy)
 	out, err := exec.Command(d.bin, "scanner", "db", "import", bundle(t, trivydb, "CVE-2099-0001:musl:1.2.5-r1:HIGH"), "--data-dir", d.dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "imported vulnerability database sha256:") {

@@ -156,11 +156,7 @@ func TestScan(t *testing.T) {
 	trivy, trivydb := scanTools(t)
 	d := &dockerEnv{t: t, bin: buildWharf(t), dir: t.TempDir()}
 	d.createUser("alice")
-	cmd := exec.Command(d.bin, "user", "create", "root", "--email", "root@example.com", "--password-stdin", "--admin", "--data-dir", d.dir)
-	cmd.Stdin = strings.NewReader("root-password")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("user create root: %v %s", err, out)
-	}
+	d.createUser("root", "--admin")
 	d.proc = startWharf(t, d.bin, d.dir, "--scanner-trivy", trivy)
 	const repo = "alice/app"
 	dg := pushRootfs(t, d, repo, "v1", alpineRootfs(t, "1.2.5-r0"))

@@ -285,19 +285,7 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	if id != nil && id.TokenExpires != nil && id.TokenExpires.Before(exp) {
 		exp = *id.TokenExpires // never outlive the access token it was issued for
 	}
-	var jti [12]byte
-	_, _ = rand.Read(jti[:])
-	claims := Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    t.issuer,
-			Audience:  jwt.ClaimStrings{t.service},
-			ExpiresAt: jwt.NewNumericDate(exp),
-			NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Second)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        hex.EncodeToString(jti[:]),
-		},
-		Access: access,
-	}
+	claims := Claims{RegisteredClaims: t.registered(now, exp), Access: access}
 	if id != nil {
 		claims.Subject = id.Username
 		claims.Wharf = &TokenUser{UserID: id.UserID, Admin: id.IsAdmin, TokenID: id.TokenID, Scopes: id.Scopes, Repos: id.Repos}
@@ -308,10 +296,29 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 		}
 		claims.Wharf.Asked = asked
 	}
+	s, err := t.sign(claims)
+	return s, now, err
+}
+
+// registered are the claims every token carries: ours, for our service,
+// from now (with leeway for clocks) to exp, with a unique id.
+func (t *Tokens) registered(now, exp time.Time) jwt.RegisteredClaims {
+	var jti [12]byte
+	_, _ = rand.Read(jti[:])
+	return jwt.RegisteredClaims{
+		Issuer:    t.issuer,
+		Audience:  jwt.ClaimStrings{t.service},
+		ExpiresAt: jwt.NewNumericDate(exp),
+		NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Second)),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ID:        hex.EncodeToString(jti[:]),
+	}
+}
+
+func (t *Tokens) sign(claims Claims) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = t.kid
-	s, err := tok.SignedString(t.key)
-	return s, now, err
+	return tok.SignedString(t.key)
 }
 
 // IssueScanner signs a token for the scanner Wharf runs against itself:
@@ -320,23 +327,11 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 // scanned.
 func (t *Tokens) IssueScanner(name string, ttl time.Duration) (string, error) {
 	now := t.now()
-	var jti [12]byte
-	_, _ = rand.Read(jti[:])
-	claims := Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    t.issuer,
-			Audience:  jwt.ClaimStrings{t.service},
-			ExpiresAt: jwt.NewNumericDate(now.Add(min(ttl, TokenTTL))),
-			NotBefore: jwt.NewNumericDate(now.Add(-10 * time.Second)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        hex.EncodeToString(jti[:]),
-		},
-		Access: []Access{{Type: "repository", Name: name, Actions: []string{string(ActionPull)}}},
-		Wharf:  &TokenUser{Scanner: true},
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
-	tok.Header["kid"] = t.kid
-	return tok.SignedString(t.key)
+	return t.sign(Claims{
+		RegisteredClaims: t.registered(now, now.Add(min(ttl, TokenTTL))),
+		Access:           []Access{{Type: "repository", Name: name, Actions: []string{string(ActionPull)}}},
+		Wharf:            &TokenUser{Scanner: true},
+	})
 }
 
 // Verify checks a registry token: our key and algorithm only (no "none",

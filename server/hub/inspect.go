@@ -133,21 +133,20 @@ type Referrer struct {
 // the caller wrote them.
 type ManifestRef struct{ Tag, Digest string }
 
-// Describe opens a repository's manifest by tag or by digest for the
-// caller. A tag that cannot be is not found; a digest that is not one is
-// refused.
-func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, ref ManifestRef) (*Manifest, error) {
+// manifestByRef loads the manifest ref names in a repository the caller
+// may do action on. A tag that cannot be one is not found; a digest that
+// is not one is refused.
+func (s *base) manifestByRef(ctx context.Context, id *auth.Identity, name string, ref ManifestRef, action auth.Action) (*Repository, *models.Manifest, error) {
 	if ref.Digest != "" {
 		if _, err := digest.Parse(ref.Digest); err != nil {
-			return nil, invalid("That is not a digest: a digest reads like sha256:0123….")
+			return nil, nil, invalid("That is not a digest: a digest reads like sha256:0123….")
 		}
-		ref.Tag = ""
 	} else if !content.ValidTag(ref.Tag) {
-		return nil, ErrNotFound
+		return nil, nil, ErrNotFound
 	}
-	r, err := s.authorizeRepo(ctx, id, name, auth.ActionPull)
+	r, err := s.authorizeRepo(ctx, id, name, action)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var row *models.Manifest
 	if ref.Digest != "" {
@@ -156,8 +155,22 @@ func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, 
 		row, err = s.db.Manifests.GetTagged(ctx, r.Name, ref.Tag)
 	}
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrNotFound
+		return nil, nil, ErrNotFound
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, row, nil
+}
+
+// Describe opens a repository's manifest by tag or by digest for the
+// caller. A tag that cannot be is not found; a digest that is not one is
+// refused.
+func (s *Inspect) Describe(ctx context.Context, id *auth.Identity, name string, ref ManifestRef) (*Manifest, error) {
+	if ref.Digest != "" {
+		ref.Tag = ""
+	}
+	r, row, err := s.manifestByRef(ctx, id, name, ref, auth.ActionPull)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/artifact"
 	"github.com/wharfhub/wharf/server/auth"
@@ -119,7 +117,7 @@ func (s *Scans) Report(ctx context.Context, id *auth.Identity, name string, ref 
 	if _, ok := models.FindingOrders[order]; !ok && order != "" {
 		return nil, invalid("Findings sort by severity, id, package, installed or fixed, not %q.", order)
 	}
-	r, row, err := s.manifest(ctx, id, name, ref, auth.ActionPull)
+	r, row, err := s.manifestByRef(ctx, id, name, ref, auth.ActionPull)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +142,7 @@ func (s *Scans) Rescan(ctx context.Context, id *auth.Identity, name string, ref 
 	if !s.scanning() {
 		return nil, invalid("Vulnerability scanning is not set up on this server.")
 	}
-	r, row, err := s.manifest(ctx, id, name, ref, auth.ActionPush)
+	r, row, err := s.manifestByRef(ctx, id, name, ref, auth.ActionPush)
 	if err != nil {
 		return nil, err
 	}
@@ -161,28 +159,6 @@ func (s *Scans) Rescan(ctx context.Context, id *auth.Identity, name string, ref 
 	}
 	sum := summaryOf(sc)
 	return &sum, nil
-}
-
-func (s *Scans) manifest(ctx context.Context, id *auth.Identity, name string, ref ManifestRef, action auth.Action) (*Repository, *models.Manifest, error) {
-	if ref.Digest != "" {
-		if _, err := digest.Parse(ref.Digest); err != nil {
-			return nil, nil, invalid("That is not a digest: a digest reads like sha256:0123….")
-		}
-	}
-	r, err := s.authorizeRepo(ctx, id, name, action)
-	if err != nil {
-		return nil, nil, err
-	}
-	var row *models.Manifest
-	if ref.Digest != "" {
-		row, err = s.db.Manifests.Get(ctx, r.Name, ref.Digest)
-	} else {
-		row, err = s.db.Manifests.GetTagged(ctx, r.Name, ref.Tag)
-	}
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil, ErrNotFound
-	}
-	return r, row, err
 }
 
 // ScannerState is the scanner as a site admin sees it.

@@ -65,6 +65,8 @@ type DB struct {
 	// databases it uses.
 	Scans      *ScanStore
 	ScannerDBs *ScannerDBStore
+	// Immutables are the rules that keep tags from moving or going.
+	Immutables *ImmutableStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -120,6 +122,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Jobs:         &JobStore{c},
 		Scans:        &ScanStore{c},
 		ScannerDBs:   &ScannerDBStore{c},
+		Immutables:   &ImmutableStore{c},
 	}
 }
 

@@ -195,8 +195,32 @@ func (c *conn) putManifest(tx *gorm.DB, name string, m *Manifest, refs []Manifes
 			return err
 		}
 	}
+	var rules []ImmutableRule
+	if !fill && len(tags) > 0 {
+		if rules, err = rulesOf(tx, repoID, NamespaceOf(name)); err != nil {
+			return err
+		}
+	}
 	for _, tag := range tags {
 		t := Tag{RepositoryID: repoID, Name: tag, ManifestID: m.ID, Pusher: pusher, CreatedAt: now, UpdatedAt: now}
+		if r := protects(rules, tag); r != nil {
+			// An immutable tag is created, never moved: the insert does
+			// nothing if it exists, and then it must point here already.
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&t).Error; err != nil {
+				return err
+			}
+			var at []int64
+			if err := tx.Model(&Tag{}).Where("repository_id = ? AND name = ?", repoID, tag).Pluck("manifest_id", &at).Error; err != nil {
+				return err
+			}
+			if len(at) != 1 || at[0] != m.ID {
+				return &ImmutableError{Tag: tag, Rule: r.Pattern, Owner: r.owner(name)}
+			}
+			if err := enqueue(tx, repoID, outboxEvent{Event: "push", Repository: name, Tag: tag, Digest: m.Digest, Actor: pusher}, false); err != nil {
+				return err
+			}
+			continue
+		}
 		cols := []string{"manifest_id", "pusher", "updated_at"}
 		if fill {
 			at := checked.UTC()
@@ -240,28 +264,15 @@ func (s *ManifestStore) Delete(ctx context.Context, name, digest, actor string) 
 		if err := tx.Table("tags").Where("manifest_id = ?", m.ID).Pluck("name", &tags).Error; err != nil {
 			return err
 		}
+		if err := checkDeletable(tx, m.RepositoryID, name, tags); err != nil {
+			return err
+		}
 		for _, t := range tags {
 			if err := enqueue(tx, m.RepositoryID, outboxEvent{Event: "delete", Action: "tag_deleted", Repository: name, Tag: t, Digest: digest, Actor: actor}, false); err != nil {
 				return err
 			}
 		}
-		// What it signed is verified again, without it; what signed it
-		// goes with it.
-		var subjects []string
-		if err := tx.Table("signatures").Where("repository_id = ? AND signature_digest = ?", m.RepositoryID, digest).
-			Distinct().Pluck("subject_digest", &subjects).Error; err != nil {
-			return err
-		}
-		for _, sub := range subjects {
-			if err := enqueueJobs(tx, m.RepositoryID, []JobRequest{{Kind: JobVerify, Digest: sub}}); err != nil {
-				return err
-			}
-		}
-		if err := tx.Exec("DELETE FROM signatures WHERE repository_id = ? AND (signature_digest = ? OR subject_digest = ?)",
-			m.RepositoryID, digest, digest).Error; err != nil {
-			return err
-		}
-		if err := forgetScans(tx, m.ID); err != nil {
+		if err := forgetTrust(tx, m.RepositoryID, m.ID, digest); err != nil {
 			return err
 		}
 		for _, q := range []string{
@@ -336,4 +347,25 @@ func (s *ManifestStore) Parents(ctx context.Context, repoID int64, digest string
 		Where("m.repository_id = ? AND r.digest = ? AND r.kind = ?", repoID, digest, RefManifest).
 		Pluck("m.digest", &out).Error
 	return out, err
+}
+
+// forgetTrust drops what trusting manifest id (digest) of repository
+// repoID found, inside the transaction that deletes it: what it signed
+// is verified again without it, and its own signatures and scan go.
+func forgetTrust(tx *gorm.DB, repoID, id int64, digest string) error {
+	var subjects []string
+	if err := tx.Table("signatures").Where("repository_id = ? AND signature_digest = ?", repoID, digest).
+		Distinct().Pluck("subject_digest", &subjects).Error; err != nil {
+		return err
+	}
+	for _, sub := range subjects {
+		if err := enqueueJobs(tx, repoID, []JobRequest{{Kind: JobVerify, Digest: sub}}); err != nil {
+			return err
+		}
+	}
+	if err := tx.Exec("DELETE FROM signatures WHERE repository_id = ? AND (signature_digest = ? OR subject_digest = ?)",
+		repoID, digest, digest).Error; err != nil {
+		return err
+	}
+	return forgetScans(tx, id)
 }

@@ -39,6 +39,9 @@ func (s *TagStore) Delete(ctx context.Context, name, tag, actor string) (bool, e
 			return notFound(err)
 		}
 		found = true
+		if err := checkDeletable(tx, t.RepositoryID, name, []string{tag}); err != nil {
+			return err
+		}
 		if err := tx.Exec("DELETE FROM tags WHERE id = ?", t.ID).Error; err != nil {
 			return err
 		}

@@ -40,8 +40,19 @@ func (s *TagStore) DeleteMany(ctx context.Context, repoID int64, name string, ta
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		p := &tagPlan{tx: tx, repoID: repoID, deleted: map[int64]string{}, gone: map[int64]string{}}
 		var err error
-		if out, err = p.run(tags); err != nil || dryRun {
+		if out, err = p.run(tags); err != nil {
 			return err
+		}
+		if err := checkDeletable(tx, repoID, name, out.Tags); err != nil {
+			return err
+		}
+		if dryRun {
+			return nil
+		}
+		for id, digest := range p.gone {
+			if err := forgetTrust(tx, repoID, id, digest); err != nil {
+				return err
+			}
 		}
 		for id, tag := range p.deleted {
 			digest := p.digestOf[p.tagManifest[id]]

@@ -115,6 +115,7 @@ type namespaceData struct {
 	NS     *hub.Namespace
 	Hooks  []models.Webhook
 	Keys   []models.SigningKey
+	Rules  []models.ImmutableRule
 	Policy *hub.PolicyView
 	Usage  *models.Usage
 	Repos  []models.Repository
@@ -146,6 +147,10 @@ func (w *explorePages) namespacePage(c *gin.Context) {
 			return
 		}
 		if d.Keys, err = w.trust.Keys(ctx, pc(c).User, t); err != nil {
+			w.fail(c, err)
+			return
+		}
+		if d.Rules, err = w.immutability.Rules(ctx, pc(c).User, t); err != nil {
 			w.fail(c, err)
 			return
 		}

@@ -60,8 +60,8 @@ func funcs(w *renderer) template.FuncMap {
 			}
 			return v
 		},
-		"trustForms": func(base, parent string, keys []models.SigningKey, policy *hub.PolicyView, csrf string, form ...formState) trustView {
-			v := trustView{Base: base, Parent: parent, Keys: keys, Policy: policy, CSRF: csrf}
+		"trustForms": func(base, parent string, keys []models.SigningKey, policy *hub.PolicyView, rules []models.ImmutableRule, csrf string, form ...formState) trustView {
+			v := trustView{Base: base, Parent: parent, Keys: keys, Policy: policy, Rules: rules, CSRF: csrf}
 			if len(form) > 0 {
 				v.Form = form[0]
 			}
@@ -118,6 +118,7 @@ type trustView struct {
 	Base, Parent string
 	Keys         []models.SigningKey
 	Policy       *hub.PolicyView
+	Rules        []models.ImmutableRule
 	CSRF         string
 	Form         formState
 }

@@ -19,7 +19,7 @@ import (
 // repoPaths reads and builds /r/ paths: the words are the resources
 // under a repository.
 var repoPaths = repopath.New("tags", "digests", "comments", "stargazers", "settings",
-	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy")
+	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy", "immutable-tags")
 
 // splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
 func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
@@ -53,6 +53,7 @@ type repoData struct {
 	Collabs    []models.CollaboratorName
 	Hooks      []models.Webhook
 	Keys       []models.SigningKey
+	Rules      []models.ImmutableRule
 	Policy     *hub.PolicyView
 	Hook       *models.Webhook
 	Deliveries []models.Delivery
@@ -102,7 +103,7 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 		w.deleteRepo(c, name)
 	case rest0(rest) == "webhooks":
 		w.webhooks.webhookRoute(c, name, rest)
-	case post && (rest0(rest) == "signing-keys" || rest0(rest) == "policy"):
+	case post && (rest0(rest) == "signing-keys" || rest0(rest) == "policy" || rest0(rest) == "immutable-tags"):
 		w.trust.repoTrust(c, name, rest)
 	default:
 		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
@@ -230,6 +231,10 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 			return
 		}
 		if d.Keys, err = w.trustView.Keys(ctx, id, hub.Target{Repository: name}); err != nil {
+			w.fail(c, err)
+			return
+		}
+		if d.Rules, err = w.trust.immutability.Rules(ctx, id, hub.Target{Repository: name}); err != nil {
 			w.fail(c, err)
 			return
 		}

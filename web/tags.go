@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -41,6 +43,12 @@ func (w *manifestPages) deleteTags(c *gin.Context, name string) {
 	ctx := c.Request.Context()
 	confirmed := c.PostForm("confirm") == "yes"
 	d, err := w.repos.DeleteTags(ctx, id, name, tags, !confirmed)
+	var immutable *models.ImmutableError
+	if errors.As(err, &immutable) {
+		w.addFlash(c, "error", "Nothing was deleted: "+immutable.Error()+".")
+		redirectTo(c, back)
+		return
+	}
 	if err != nil {
 		w.fail(c, err)
 		return

@@ -12,10 +12,12 @@ import (
 
 // trustPages are the signing keys and the policy of a repository (in its
 // settings) or of a namespace (on its page, for its owners):
-// .../signing-keys, .../signing-keys/{id}/delete and .../policy.
+// .../signing-keys, .../signing-keys/{id}/delete and .../policy; and its
+// immutable tag rules: .../immutable-tags and .../immutable-tags/{id}/delete.
 type trustPages struct {
 	*renderer
-	trust *hub.Trust
+	trust        *hub.Trust
+	immutability *hub.Immutability
 	// refusedRepo shows the repository's settings again with a refused
 	// form (repoPages.refused).
 	refusedRepo func(c *gin.Context, name, form, msg string)
@@ -43,7 +45,7 @@ func (w *trustPages) namespaceTrust(c *gin.Context) {
 	back := "/u/" + ns
 	w.route(c, trustTarget{t: hub.Target{Namespace: ns}, back: back, refused: func(c *gin.Context, form, msg string) {
 		w.addFlash(c, "error", msg)
-		redirectTo(c, back+"#"+map[string]string{"keys": "signing-keys", "policy": "policy"}[form])
+		redirectTo(c, back+"#"+map[string]string{"keys": "signing-keys", "policy": "policy", "immutable": "immutable-tags"}[form])
 	}}, rest)
 }
 
@@ -55,6 +57,10 @@ func (w *trustPages) route(c *gin.Context, tt trustTarget, rest []string) {
 		w.deleteKey(c, tt, rest[1])
 	case len(rest) == 1 && rest[0] == "policy":
 		w.setPolicy(c, tt)
+	case len(rest) == 1 && rest[0] == "immutable-tags":
+		w.addRule(c, tt)
+	case len(rest) == 3 && rest[0] == "immutable-tags" && rest[2] == "delete":
+		w.deleteRule(c, tt, rest[1])
 	default:
 		w.renderError(c, 404, "There is nothing here, or it is private.")
 	}
@@ -110,4 +116,31 @@ func (w *trustPages) setPolicy(c *gin.Context, tt trustTarget) {
 	p := models.Policy{RequireSignature: c.PostForm("require_signature") == "on", BlockSeverity: c.PostForm("block_severity")}
 	_, err := w.trust.SetPolicy(c.Request.Context(), id, tt.t, p)
 	w.done(c, tt, "policy", "policy", "Policy saved.", err)
+}
+
+func (w *trustPages) addRule(c *gin.Context, tt trustTarget) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	r, err := w.immutability.AddRule(c.Request.Context(), id, tt.t, c.PostForm("pattern"))
+	msg := ""
+	if err == nil {
+		msg = "Tags matching " + r.Pattern + " are immutable now: once pushed, they neither move nor go."
+	}
+	w.done(c, tt, "immutable", "immutable-tags", msg, err)
+}
+
+func (w *trustPages) deleteRule(c *gin.Context, tt trustTarget, rawID string) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	n, err := strconv.ParseInt(rawID, 10, 64)
+	if err != nil {
+		w.renderError(c, 404, "There is nothing here, or it is private.")
+		return
+	}
+	err = w.immutability.DeleteRule(c.Request.Context(), id, tt.t, n)
+	w.done(c, tt, "immutable", "immutable-tags", "Rule removed: the tags it protected may move and go again.", err)
 }

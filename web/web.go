@@ -80,8 +80,10 @@ type (
 		namespaces *hub.Namespaces
 		hooks      *hub.Webhooks
 		trust      *hub.Trust
-		users      *models.UserStore
-		orgs       *models.OrgStore
+		// immutability lists a namespace's immutable tag rules.
+		immutability *hub.Immutability
+		users        *models.UserStore
+		orgs         *models.OrgStore
 	}
 	orgPages struct {
 		*renderer
@@ -125,7 +127,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		return nil, err
 	}
 	hooks := &hookPages{renderer: r, hooks: h.Webhooks}
-	trust := &trustPages{renderer: r, trust: h.Trust}
+	trust := &trustPages{renderer: r, trust: h.Trust, immutability: h.Immutability}
 	repo := &repoPages{renderer: r, repos: h.Repos, social: h.Social, hooks: h.Webhooks, webhooks: hooks,
 		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect, scans: h.Scans}, trust: trust, trustView: h.Trust}
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
@@ -134,7 +136,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
-			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, users: db.Users, orgs: db.Orgs},
+			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, users: db.Users, orgs: db.Orgs},
 		org:      &orgPages{renderer: r, orgs: h.Orgs},
 		repo:     repo,
 		search:   &searchPages{renderer: r, discover: h.Discover},
@@ -239,6 +241,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/signing-keys", w.trust.namespaceTrust)
 	g.POST("/u/:name/signing-keys/:id/delete", w.trust.namespaceTrust)
 	g.POST("/u/:name/policy", w.trust.namespaceTrust)
+	g.POST("/u/:name/immutable-tags", w.trust.namespaceTrust)
+	g.POST("/u/:name/immutable-tags/:id/delete", w.trust.namespaceTrust)
 	g.Any("/r/*path", w.repo.repoRoute)
 }
 

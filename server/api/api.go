@@ -29,16 +29,17 @@ type SessionIdentity func(r *http.Request) *auth.Identity
 // API is the /api/v1 handler set: the route table (routes.go) over one
 // handler type per area, each holding only the service it uses.
 type API struct {
-	authn    authenticator
-	users    *usersAPI
-	orgs     *orgsAPI
-	repos    *reposAPI
-	social   *socialAPI
-	hooks    *hooksAPI
-	discover *searchAPI
-	mirrors  *mirrorsAPI
-	trust    *trustAPI
-	scans    *scansAPI
+	authn     authenticator
+	users     *usersAPI
+	orgs      *orgsAPI
+	repos     *reposAPI
+	social    *socialAPI
+	hooks     *hooksAPI
+	discover  *searchAPI
+	mirrors   *mirrorsAPI
+	trust     *trustAPI
+	scans     *scansAPI
+	immutable *immutableAPI
 	replier
 }
 
@@ -47,17 +48,18 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 	catalog *mirror.Catalog) *API {
 	r := replier{log: log}
 	return &API{
-		authn:    authenticator{replier: r, accounts: accounts, session: session, addr: addr},
-		users:    &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr},
-		orgs:     &orgsAPI{replier: r, orgs: h.Orgs, namespaces: h.Namespaces},
-		repos:    &reposAPI{replier: r, repos: h.Repos, inspect: h.Inspect},
-		social:   &socialAPI{replier: r, social: h.Social, repos: h.Repos},
-		hooks:    &hooksAPI{replier: r, hooks: h.Webhooks},
-		discover: &searchAPI{replier: r, discover: h.Discover},
-		mirrors:  &mirrorsAPI{replier: r, catalog: catalog, namespaces: h.Namespaces},
-		trust:    &trustAPI{replier: r, trust: h.Trust},
-		scans:    &scansAPI{replier: r, scans: h.Scans},
-		replier:  r,
+		authn:     authenticator{replier: r, accounts: accounts, session: session, addr: addr},
+		users:     &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr},
+		orgs:      &orgsAPI{replier: r, orgs: h.Orgs, namespaces: h.Namespaces},
+		repos:     &reposAPI{replier: r, repos: h.Repos, inspect: h.Inspect},
+		social:    &socialAPI{replier: r, social: h.Social, repos: h.Repos},
+		hooks:     &hooksAPI{replier: r, hooks: h.Webhooks},
+		discover:  &searchAPI{replier: r, discover: h.Discover},
+		mirrors:   &mirrorsAPI{replier: r, catalog: catalog, namespaces: h.Namespaces},
+		trust:     &trustAPI{replier: r, trust: h.Trust},
+		scans:     &scansAPI{replier: r, scans: h.Scans},
+		immutable: &immutableAPI{replier: r, immutability: h.Immutability},
+		replier:   r,
 	}
 }
 
@@ -99,6 +101,10 @@ type (
 	scansAPI struct {
 		replier
 		scans *hub.Scans
+	}
+	immutableAPI struct {
+		replier
+		immutability *hub.Immutability
 	}
 )
 

@@ -167,7 +167,7 @@ func (a *API) routes() []route {
 		withBody(PATCH, repoPrefix+"/comments/:comment", needWrite, a.social.editComment),
 		plain(DELETE, repoPrefix+"/comments/:comment", needWrite, a.social.deleteComment),
 	}
-	// Webhooks, signing keys and policies are the same under a repository
+	// Webhooks, signing keys, policies and immutable tags are the same under a repository
 	// (its admins) and under a namespace (its owners, through the
 	// account).
 	for _, owner := range []struct {
@@ -198,6 +198,9 @@ func (a *API) routes() []route {
 			plain(DELETE, owner.prefix+"/signing-keys/:key", n, a.trust.deleteKey),
 			plain(GET, owner.prefix+"/policy", read, a.trust.getPolicy),
 			withBody(PUT, owner.prefix+"/policy", n, a.trust.setPolicy),
+			plain(GET, owner.prefix+"/immutable-tags", n, a.immutable.listRules),
+			withBody(POST, owner.prefix+"/immutable-tags", n, a.immutable.createRule),
+			plain(DELETE, owner.prefix+"/immutable-tags/:rule", n, a.immutable.deleteRule),
 		)
 	}
 	return rs

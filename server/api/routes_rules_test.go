@@ -97,7 +97,7 @@ func (e *rulesEnv) path(r api.RouteRule, values map[string]string) string {
 	real := map[string]string{
 		"user": "bob", "org": "acme", "ns": "alice", "id": "999999",
 		"ref": "latest", "comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
-		"key": "999999",
+		"key": "999999", "rule": "999999",
 	}
 	if strings.HasPrefix(r.Path, "/api/v1/namespaces/") {
 		real["hook"], real["delivery"] = itoa(e.nsHook), e.nsDelivery
@@ -285,7 +285,7 @@ func TestEveryRouteChecksItsScope(t *testing.T) {
 		for _, r := range e.rules {
 			// Objects that do not exist, so that an allowed call changes
 			// nothing; a public repository, so that a refusal is 403.
-			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999"}
+			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999", "rule": "999999"}
 			if strings.Contains(r.Path, "/webhooks/callback/") {
 				values = nil // the callback's own credential must pass
 			}
@@ -397,6 +397,8 @@ var baseBodies = map[string]string{
 	"POST /api/v1/namespaces/:ns/signing-keys":            `{"name":"ci","public_key":` + walkKey + `}`,
 	"PUT /api/v1/repositories/{repo}/policy":              `{"require_signature":false,"block_severity":""}`,
 	"PUT /api/v1/namespaces/:ns/policy":                   `{"require_signature":false,"block_severity":""}`,
+	"POST /api/v1/repositories/{repo}/immutable-tags":     `{"pattern":"walk-*"}`,
+	"POST /api/v1/namespaces/:ns/immutable-tags":          `{"pattern":"walk-*"}`,
 }
 
 // walkKey is a cosign public key (JSON-quoted), for the routes that take one.

@@ -102,6 +102,7 @@ func Of(err error) *Error {
 	}
 	var th *auth.ErrThrottled
 	var inv *hub.Invalid
+	var immutable *models.ImmutableError
 	switch {
 	case err == nil:
 		return nil
@@ -113,6 +114,8 @@ func Of(err error) *Error {
 		return &Error{Code: Unauthorized, Message: Unauthorized.Message, Cause: err}
 	case errors.Is(err, auth.ErrBroaderToken):
 		return &Error{Code: Forbidden, Message: err.Error(), Cause: err}
+	case errors.As(err, &immutable):
+		return &Error{Code: Forbidden, Message: immutable.Error(), Cause: err}
 	case errors.Is(err, auth.ErrDenied):
 		return &Error{Code: Forbidden, Message: Forbidden.Message, Cause: err}
 	case errors.Is(err, models.ErrNotFound): // auth.ErrNotFound (and so hub's) wraps it

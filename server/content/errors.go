@@ -3,6 +3,8 @@ package content
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wharfhub/wharf/models"
 )
 
 // Errors the service answers; callers map them to their protocol's codes.
@@ -40,3 +42,7 @@ func (d *Detail) Unwrap() error { return d.Err }
 func detailf(err error, detail any, format string, args ...any) error {
 	return &Detail{Err: err, Msg: fmt.Sprintf(format, args...), Detail: detail}
 }
+
+// ImmutableError refuses moving or deleting a tag that an immutability
+// rule protects; its message names the rule.
+type ImmutableError = models.ImmutableError

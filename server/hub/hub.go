@@ -75,6 +75,8 @@ type Service struct {
 	Trust *Trust
 	// Scans are what vulnerability scans found, and the scanner.
 	Scans *Scans
+	// Immutability keeps tags from moving or going.
+	Immutability *Immutability
 
 	base *base
 }
@@ -165,16 +167,17 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: mirrors, rootMirror: opts.RootMirror,
 		scanner: opts.Scanner}
 	return &Service{
-		Repos:      &Repos{b},
-		Orgs:       &Orgs{b},
-		Namespaces: &Namespaces{b},
-		Social:     &Social{b},
-		Webhooks:   &Webhooks{base: b, checkURL: opts.CheckWebhookURL},
-		Discover:   &Discover{base: b, index: opts.Search},
-		Inspect:    &Inspect{base: b, blobs: opts.Blobs},
-		Trust:      &Trust{b},
-		Scans:      &Scans{base: b, scanner: opts.Scanner},
-		base:       b,
+		Repos:        &Repos{b},
+		Orgs:         &Orgs{b},
+		Namespaces:   &Namespaces{b},
+		Social:       &Social{b},
+		Webhooks:     &Webhooks{base: b, checkURL: opts.CheckWebhookURL},
+		Discover:     &Discover{base: b, index: opts.Search},
+		Inspect:      &Inspect{base: b, blobs: opts.Blobs},
+		Trust:        &Trust{b},
+		Scans:        &Scans{base: b, scanner: opts.Scanner},
+		Immutability: &Immutability{b},
+		base:         b,
 	}
 }
 

@@ -17,6 +17,7 @@ var (
 
 	signingKeyNameText = textcheck.Kind{Name: "key name", Max: 100}
 	publicKeyText      = textcheck.Kind{Name: "public key", Max: 16 << 10, Multiline: true}
+	tagPatternText     = textcheck.Kind{Name: "tag pattern", Max: 128}
 
 	callbackDescriptionText = textcheck.Kind{Name: "callback description", Max: 1000, Multiline: true}
 	callbackContextText     = textcheck.Kind{Name: "callback context", Max: 200}

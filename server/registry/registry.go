@@ -317,6 +317,10 @@ func toOCI(err error) *errcode.Error {
 	if errors.As(err, &refused) {
 		return errcode.Denied.WithMessage("%s", refused.Reason)
 	}
+	var immutable *content.ImmutableError
+	if errors.As(err, &immutable) {
+		return errcode.Denied.WithMessage("%s", immutable.Error())
+	}
 	var code errcode.Code
 	switch {
 	case errors.Is(err, content.ErrBlobUnknown):

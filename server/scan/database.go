@@ -30,6 +30,9 @@ const (
 	dbFile        = "trivy.db"
 	metadataFile  = "metadata.json"
 	schemaVersion = 2
+	// maxTrailer bounds what may follow the tar's end in the gzip stream
+	// (tar pads its last record with zeros: to 10 KiB with GNU tar).
+	maxTrailer = 1 << 20
 )
 
 // ErrBundle is a database bundle that is not one.
@@ -95,6 +98,13 @@ func readBundle(r io.Reader, file func(name string, r io.Reader) error) (*metada
 				return nil, err
 			}
 		}
+	}
+	// Read the stream to its end, so that gzip checks its CRC-32 and
+	// length: else a corrupted bundle whose tar still parses would pass.
+	if n, err := io.Copy(io.Discard, io.LimitReader(zr, maxTrailer+1)); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	} else if n > maxTrailer {
+		return nil, fmt.Errorf("%w: more than %d bytes after the tar", ErrBundle, maxTrailer)
 	}
 	switch {
 	case meta == nil || !haveDB:

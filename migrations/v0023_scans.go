@@ -26,7 +26,7 @@ func init() {
 			scanned_at {{time}},
 			updated_at {{time}} NOT NULL,
 			PRIMARY KEY (repository_id, digest))`,
-		`CREATE INDEX idx_scans_scanned ON scans (status, scanned_at)`,
+		`CREATE INDEX idx_scans_due ON scans (status, updated_at)`,
 		`CREATE TABLE scan_findings (
 			id {{id}},
 			repository_id BIGINT NOT NULL,

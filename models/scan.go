@@ -155,12 +155,18 @@ func (s *ScanStore) Record(ctx context.Context, repoID int64, repository, digest
 			return ErrNotFound // deleted while it was scanned
 		}
 		if r.Status == ScanFailed {
-			// A failed run keeps what the last good one found.
+			// A failed run keeps what the last good one found, and says
+			// why the rescan failed.
 			var old Scan
 			err := tx.Where("repository_id = ? AND digest = ?", repoID, digest).Take(&old).Error
 			if err == nil && old.ScannedAt != nil && old.Status == ScanDone {
-				return tx.Model(&Scan{}).Where("repository_id = ? AND digest = ?", repoID, digest).
-					Updates(map[string]any{"reason": r.Reason, "updated_at": now}).Error
+				if err := tx.Model(&Scan{}).Where("repository_id = ? AND digest = ?", repoID, digest).
+					Updates(map[string]any{"reason": r.Reason, "updated_at": now}).Error; err != nil {
+					return err
+				}
+				old.Reason, old.UpdatedAt = r.Reason, now
+				sc = old
+				return enqueue(tx, repoID, outboxEvent{Event: "scan_completed", Action: ScanFailed, Repository: repository, Digest: digest}, false)
 			} else if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
@@ -243,12 +249,15 @@ func (s *ScanStore) Findings(ctx context.Context, repoID int64, digest, order st
 	return out, err
 }
 
-// RescanStale queues a scan of up to limit manifests last scanned before
-// cutoff, oldest first, and reports how many it queued.
+// RescanStale queues a scan of up to limit manifests last scanned (or
+// last tried) before cutoff, oldest first, that have no scan queued or
+// running, and reports how many it queued.
 func (s *ScanStore) RescanStale(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var due []Scan
-	if err := s.read(ctx).Where("status <> ? AND scanned_at < ?", ScanPending, cutoff).
-		Order("scanned_at").Limit(limit).Find(&due).Error; err != nil {
+	if err := s.read(ctx).Where("status <> ? AND updated_at < ?", ScanPending, cutoff).
+		Where(`NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ? AND j.repository_id = scans.repository_id
+			AND j.digest = scans.digest AND j.state IN ?)`, JobScan, []string{JobPending, JobRunning}).
+		Order("updated_at").Limit(limit).Find(&due).Error; err != nil {
 		return 0, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {

@@ -321,6 +321,25 @@ func TestScanCompletedWebhook(t *testing.T) {
 			t.Errorf("%s (events %q): scan_completed deliveries %v, want %v", h.hook.Name, h.hook.Events, actions, want)
 		}
 	}
+	// A rescan that fails after a good scan keeps its results, and is a
+	// scan_completed event (failed) all the same.
+	sc, err := db.Scans.Record(ctx, m.RepositoryID, "alice/app", m.Digest, models.ScanResult{Status: models.ScanFailed, Reason: "again"})
+	if err != nil || sc.Status != models.ScanDone || sc.High != 1 || sc.Reason != "again" {
+		t.Fatalf("a failed rescan: %+v, %v", sc, err)
+	}
+	ds, err := db.Deliveries.List(ctx, hooks[0].hook.ID, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for _, d := range ds {
+		if d.Event == "scan_completed" && d.Digest == m.Digest && d.Action == models.ScanFailed {
+			failures++
+		}
+	}
+	if failures != 1 {
+		t.Errorf("scan_completed (failed) deliveries of the failed rescan: %d, want 1", failures)
+	}
 }
 
 // Queuing a scan job records a pending scan, and leaves one that has a
@@ -533,7 +552,7 @@ func TestRescanStale(t *testing.T) {
 			}
 		}
 		if s.scannedAt != 0 {
-			if err := db.Writer().Exec("UPDATE scans SET scanned_at = ? WHERE digest = ?", now.Add(-s.scannedAt), m.Digest).Error; err != nil {
+			if err := db.Writer().Exec("UPDATE scans SET scanned_at = ?, updated_at = ? WHERE digest = ?", now.Add(-s.scannedAt), now.Add(-s.scannedAt), m.Digest).Error; err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -573,8 +592,12 @@ func TestRescanStale(t *testing.T) {
 	}
 	slices.Sort(want)
 	slices.Sort(got)
-	if n != len(want) || !slices.Equal(got, want) {
+	// The one queued already is not queued again.
+	if n != len(want)-1 || !slices.Equal(got, want) {
 		t.Errorf("queued %d: %q; want %q", n, got, want)
+	}
+	if n, err := db.Scans.RescanStale(ctx, cutoff, 100); err != nil || n != 0 {
+		t.Errorf("a third RescanStale, with every due scan queued: %d, %v", n, err)
 	}
 }
 

@@ -67,6 +67,8 @@ type DB struct {
 	ScannerDBs *ScannerDBStore
 	// Immutables are the rules that keep tags from moving or going.
 	Immutables *ImmutableStore
+	// Robots are the namespaces' machine accounts.
+	Robots *RobotStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -123,6 +125,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Scans:        &ScanStore{c},
 		ScannerDBs:   &ScannerDBStore{c},
 		Immutables:   &ImmutableStore{c},
+		Robots:       &RobotStore{c},
 	}
 }
 

@@ -117,10 +117,13 @@ type namespaceData struct {
 	Keys   []models.SigningKey
 	Rules  []models.ImmutableRule
 	Policy *hub.PolicyView
-	Usage  *models.Usage
-	Repos  []models.Repository
-	Total  int64
-	Pager  pager
+	Robots []models.Robot
+	// NewRobot is a robot just made, whose secret is shown once.
+	NewRobot *newRobotView
+	Usage    *models.Usage
+	Repos    []models.Repository
+	Total    int64
+	Pager    pager
 }
 
 func (w *explorePages) namespacePage(c *gin.Context) {
@@ -153,6 +156,13 @@ func (w *explorePages) namespacePage(c *gin.Context) {
 		if d.Rules, err = w.immutability.Rules(ctx, pc(c).User, t); err != nil {
 			w.fail(c, err)
 			return
+		}
+		if ns.Kind != models.NamespaceMirror {
+			if d.Robots, err = w.robots.robots.List(ctx, pc(c).User, ns.Name); err != nil {
+				w.fail(c, err)
+				return
+			}
+			d.NewRobot = w.robots.newRobot(c, ns.Name)
 		}
 		if d.Policy, err = w.trust.Policy(ctx, pc(c).User, t); err != nil {
 			w.fail(c, err)

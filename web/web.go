@@ -41,15 +41,16 @@ type Config struct {
 // each holding only the services it uses, and a renderer they share.
 type Web struct {
 	*renderer
-	account  *accountPages
-	explore  *explorePages
-	org      *orgPages
-	repo     *repoPages
-	search   *searchPages
-	webhooks *hookPages
-	trust    *trustPages
-	admin    *adminPages
-	scanner  *scannerPages
+	account    *accountPages
+	explore    *explorePages
+	org        *orgPages
+	repo       *repoPages
+	search     *searchPages
+	webhooks   *hookPages
+	trust      *trustPages
+	admin      *adminPages
+	robotPages *robotPages
+	scanner    *scannerPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -82,8 +83,10 @@ type (
 		trust      *hub.Trust
 		// immutability lists a namespace's immutable tag rules.
 		immutability *hub.Immutability
-		users        *models.UserStore
-		orgs         *models.OrgStore
+		// robots lists a namespace's robots, and shows a new one's secret.
+		robots *robotPages
+		users  *models.UserStore
+		orgs   *models.OrgStore
 	}
 	orgPages struct {
 		*renderer
@@ -132,18 +135,20 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect, scans: h.Scans}, trust: trust, trustView: h.Trust}
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
 	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
+	robots := &robotPages{renderer: r, robots: h.Robots}
 	return &Web{
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
-			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, users: db.Users, orgs: db.Orgs},
-		org:      &orgPages{renderer: r, orgs: h.Orgs},
-		repo:     repo,
-		search:   &searchPages{renderer: r, discover: h.Discover},
-		webhooks: hooks,
-		trust:    trust,
-		admin:    admin,
-		scanner:  &scannerPages{adminPages: admin, scans: h.Scans},
+			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, robots: robots, users: db.Users, orgs: db.Orgs},
+		org:        &orgPages{renderer: r, orgs: h.Orgs},
+		repo:       repo,
+		search:     &searchPages{renderer: r, discover: h.Discover},
+		webhooks:   hooks,
+		trust:      trust,
+		admin:      admin,
+		scanner:    &scannerPages{adminPages: admin, scans: h.Scans},
+		robotPages: robots,
 	}, nil
 }
 
@@ -241,6 +246,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/signing-keys", w.trust.namespaceTrust)
 	g.POST("/u/:name/signing-keys/:id/delete", w.trust.namespaceTrust)
 	g.POST("/u/:name/policy", w.trust.namespaceTrust)
+	g.POST("/u/:name/robots", w.robotPages.create)
+	g.POST("/u/:name/robots/:id/delete", w.robotPages.remove)
 	g.POST("/u/:name/immutable-tags", w.trust.namespaceTrust)
 	g.POST("/u/:name/immutable-tags/:id/delete", w.trust.namespaceTrust)
 	g.Any("/r/*path", w.repo.repoRoute)

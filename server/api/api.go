@@ -40,6 +40,7 @@ type API struct {
 	trust     *trustAPI
 	scans     *scansAPI
 	immutable *immutableAPI
+	robots    *robotsAPI
 	replier
 }
 
@@ -59,6 +60,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		trust:     &trustAPI{replier: r, trust: h.Trust},
 		scans:     &scansAPI{replier: r, scans: h.Scans},
 		immutable: &immutableAPI{replier: r, immutability: h.Immutability},
+		robots:    &robotsAPI{replier: r, robots: h.Robots},
 		replier:   r,
 	}
 }
@@ -105,6 +107,10 @@ type (
 	immutableAPI struct {
 		replier
 		immutability *hub.Immutability
+	}
+	robotsAPI struct {
+		replier
+		robots *hub.Robots
 	}
 )
 

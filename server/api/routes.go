@@ -136,6 +136,10 @@ func (a *API) routes() []route {
 		// The body is a vulnerability database bundle, not JSON.
 		plain(PUT, "/scanner/database", needAccount, a.scans.importDatabase).limited(bodylimit.ScannerDatabase),
 
+		plain(GET, "/namespaces/:ns/robots", needAccount, a.robots.listRobots),
+		withBody(POST, "/namespaces/:ns/robots", needAccount, a.robots.createRobot),
+		withBody(PUT, "/namespaces/:ns/robots/:robot/permissions", needAccount, a.robots.setRobotPermissions),
+		plain(DELETE, "/namespaces/:ns/robots/:robot", needAccount, a.robots.deleteRobot),
 		plain(GET, "/namespaces/:ns/usage", needAccount, a.orgs.getUsage),
 		withBody(PUT, "/namespaces/:ns/quota", needAccount, a.orgs.setQuota),
 

@@ -43,6 +43,7 @@ type rulesEnv struct {
 	rules []api.RouteRule
 	// Objects the routes' parameters name.
 	commentID, repoHook, nsHook int64
+	robotID                     int64
 	repoDelivery, nsDelivery    string
 	callbackToken               string
 }
@@ -86,6 +87,10 @@ func newRulesEnv(t *testing.T) *rulesEnv {
 		t.Fatal(err)
 	}
 	e.callbackToken = d.CallbackToken
+	var bot struct{ ID int64 }
+	e.must("POST", "/api/v1/namespaces/alice/robots", "alice", map[string]any{"name": "bot",
+		"permissions": []map[string]string{{"repository": "app", "permission": "read"}}}, 201).json(&bot)
+	e.robotID = bot.ID
 	return e
 }
 
@@ -97,7 +102,7 @@ func (e *rulesEnv) path(r api.RouteRule, values map[string]string) string {
 	real := map[string]string{
 		"user": "bob", "org": "acme", "ns": "alice", "id": "999999",
 		"ref": "latest", "comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
-		"key": "999999", "rule": "999999",
+		"key": "999999", "rule": "999999", "robot": itoa(e.robotID),
 	}
 	if strings.HasPrefix(r.Path, "/api/v1/namespaces/") {
 		real["hook"], real["delivery"] = itoa(e.nsHook), e.nsDelivery
@@ -285,7 +290,7 @@ func TestEveryRouteChecksItsScope(t *testing.T) {
 		for _, r := range e.rules {
 			// Objects that do not exist, so that an allowed call changes
 			// nothing; a public repository, so that a refusal is 403.
-			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999", "rule": "999999"}
+			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999", "rule": "999999", "robot": "999999"}
 			if strings.Contains(r.Path, "/webhooks/callback/") {
 				values = nil // the callback's own credential must pass
 			}
@@ -372,33 +377,35 @@ func TestEveryRouteHidesPrivateRepositories(t *testing.T) {
 // root (a site administrator) with the env's objects: each must succeed,
 // so that a refusal of one changed field is that field's.
 var baseBodies = map[string]string{
-	"PATCH /api/v1/user":                                  `{"email":"root2@example.com"}`,
-	"PUT /api/v1/user/password":                           `{"old_password":"` + pw + `","new_password":"` + pw + `"}`,
-	"PATCH /api/v1/users/:user":                           `{"disabled":false}`,
-	"POST /api/v1/tokens":                                 `{"name":"walk","scopes":["read"],"repositories":["alice/app"]}`,
-	"POST /api/v1/orgs":                                   `{"name":"walkorg","description":"d"}`,
-	"PATCH /api/v1/orgs/:org":                             `{"description":"d","member_permission":"read"}`,
-	"PUT /api/v1/orgs/:org/members/:user":                 `{"role":"member"}`,
-	"PUT /api/v1/namespaces/:ns/quota":                    `{"bytes":0}`,
-	"POST /api/v1/mirrors":                                `{"name":"walkmirror","url":"https://mirror.example.com","username":"u","password":"p"}`,
-	"POST /api/v1/webhooks/callback/:delivery/:token":     `{"state":"success","description":"ok","context":"ci","target_url":"https://ci.example.com/1"}`,
-	"POST /api/v1/repositories":                           `{"namespace":"alice","name":"walk","visibility":"public","description":"d"}`,
-	"PATCH /api/v1/repositories/{repo}":                   `{"visibility":"public","description":"d","readme":"# hi"}`,
-	"PUT /api/v1/repositories/{repo}/collaborators/:user": `{"permission":"read"}`,
-	"POST /api/v1/repositories/{repo}/comments":           `{"body":"hi"}`,
-	"POST /api/v1/repositories/{repo}/tags/delete":        `{"tags":["nope"],"dry_run":true}`,
-	"POST /api/v1/repositories/{repo}/preview":            `{"text":"# hi","kind":"readme"}`,
-	"PATCH /api/v1/repositories/{repo}/comments/:comment": `{"body":"hi again"}`,
-	"POST /api/v1/repositories/{repo}/webhooks":           `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
-	"PATCH /api/v1/repositories/{repo}/webhooks/:hook":    `{"active":true}`,
-	"POST /api/v1/namespaces/:ns/webhooks":                `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
-	"PATCH /api/v1/namespaces/:ns/webhooks/:hook":         `{"active":true}`,
-	"POST /api/v1/repositories/{repo}/signing-keys":       `{"name":"ci","public_key":` + walkKey + `}`,
-	"POST /api/v1/namespaces/:ns/signing-keys":            `{"name":"ci","public_key":` + walkKey + `}`,
-	"PUT /api/v1/repositories/{repo}/policy":              `{"require_signature":false,"block_severity":""}`,
-	"PUT /api/v1/namespaces/:ns/policy":                   `{"require_signature":false,"block_severity":""}`,
-	"POST /api/v1/repositories/{repo}/immutable-tags":     `{"pattern":"walk-*"}`,
-	"POST /api/v1/namespaces/:ns/immutable-tags":          `{"pattern":"walk-*"}`,
+	"PATCH /api/v1/user":                                   `{"email":"root2@example.com"}`,
+	"PUT /api/v1/user/password":                            `{"old_password":"` + pw + `","new_password":"` + pw + `"}`,
+	"PATCH /api/v1/users/:user":                            `{"disabled":false}`,
+	"POST /api/v1/tokens":                                  `{"name":"walk","scopes":["read"],"repositories":["alice/app"]}`,
+	"POST /api/v1/orgs":                                    `{"name":"walkorg","description":"d"}`,
+	"PATCH /api/v1/orgs/:org":                              `{"description":"d","member_permission":"read"}`,
+	"PUT /api/v1/orgs/:org/members/:user":                  `{"role":"member"}`,
+	"PUT /api/v1/namespaces/:ns/quota":                     `{"bytes":0}`,
+	"POST /api/v1/mirrors":                                 `{"name":"walkmirror","url":"https://mirror.example.com","username":"u","password":"p"}`,
+	"POST /api/v1/webhooks/callback/:delivery/:token":      `{"state":"success","description":"ok","context":"ci","target_url":"https://ci.example.com/1"}`,
+	"POST /api/v1/repositories":                            `{"namespace":"alice","name":"walk","visibility":"public","description":"d"}`,
+	"PATCH /api/v1/repositories/{repo}":                    `{"visibility":"public","description":"d","readme":"# hi"}`,
+	"PUT /api/v1/repositories/{repo}/collaborators/:user":  `{"permission":"read"}`,
+	"POST /api/v1/repositories/{repo}/comments":            `{"body":"hi"}`,
+	"POST /api/v1/repositories/{repo}/tags/delete":         `{"tags":["nope"],"dry_run":true}`,
+	"POST /api/v1/repositories/{repo}/preview":             `{"text":"# hi","kind":"readme"}`,
+	"PATCH /api/v1/repositories/{repo}/comments/:comment":  `{"body":"hi again"}`,
+	"POST /api/v1/repositories/{repo}/webhooks":            `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
+	"PATCH /api/v1/repositories/{repo}/webhooks/:hook":     `{"active":true}`,
+	"POST /api/v1/namespaces/:ns/webhooks":                 `{"name":"w","url":"https://hooks.example.com/x","events":["push"],"secret":"s","active":true}`,
+	"PATCH /api/v1/namespaces/:ns/webhooks/:hook":          `{"active":true}`,
+	"POST /api/v1/repositories/{repo}/signing-keys":        `{"name":"ci","public_key":` + walkKey + `}`,
+	"POST /api/v1/namespaces/:ns/signing-keys":             `{"name":"ci","public_key":` + walkKey + `}`,
+	"PUT /api/v1/repositories/{repo}/policy":               `{"require_signature":false,"block_severity":""}`,
+	"PUT /api/v1/namespaces/:ns/policy":                    `{"require_signature":false,"block_severity":""}`,
+	"POST /api/v1/repositories/{repo}/immutable-tags":      `{"pattern":"walk-*"}`,
+	"POST /api/v1/namespaces/:ns/immutable-tags":           `{"pattern":"walk-*"}`,
+	"POST /api/v1/namespaces/:ns/robots":                   `{"name":"walk","description":"d","permissions":[{"repository":"app","permission":"read"}]}`,
+	"PUT /api/v1/namespaces/:ns/robots/:robot/permissions": `{"permissions":[{"repository":"app","permission":"read"}]}`,
 }
 
 // walkKey is a cosign public key (JSON-quoted), for the routes that take one.
@@ -417,6 +424,13 @@ func textFields(t *testing.T, typ reflect.Type) (fields []string, lists []string
 			fields = append(fields, name)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
 			lists = append(lists, name)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			// A list of objects: each string of its elements, as
+			// NAME[].FIELD.
+			sub, _ := textFields(t, ft.Elem())
+			for _, f := range sub {
+				fields = append(fields, name+"[]."+f)
+			}
 		case ft.Kind() == reflect.Bool, ft.Kind() == reflect.Int64, ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Bool,
 			ft == reflect.TypeFor[*time.Time]():
 		default:
@@ -456,7 +470,15 @@ func TestEveryTextFieldIsValidated(t *testing.T) {
 				// an email pattern.
 				var v map[string]any
 				_ = json.Unmarshal([]byte(base), &v)
-				if slices.Contains(lists, f) {
+				if list, field, ok := strings.Cut(f, "[]."); ok {
+					elem := map[string]any{}
+					if l, _ := v[list].([]any); len(l) > 0 {
+						elem, _ = l[0].(map[string]any)
+					}
+					old, _ := elem[field].(string)
+					elem[field] = marker + old
+					v[list] = []any{elem}
+				} else if slices.Contains(lists, f) {
 					first := "x"
 					if l, _ := v[f].([]any); len(l) > 0 {
 						first, _ = l[0].(string)

@@ -198,6 +198,9 @@ func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string
 	} else if id != nil && ConstantTimeEqual(id.Username, username) {
 		return id, nil
 	}
+	if IsRobotName(username) {
+		return a.authenticateRobot(ctx, ip, username, secret)
+	}
 	if strings.HasPrefix(secret, TokenPrefix) {
 		id, err := a.AuthenticateToken(ctx, ip, secret)
 		if err != nil {

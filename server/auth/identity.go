@@ -18,7 +18,13 @@ type Identity struct {
 	// TokenExpires is when that token expires (nil: never). Nothing made
 	// with it, a child token or a registry token, outlives it.
 	TokenExpires *time.Time
+	// Robot is set for a robot account (UserID is 0): its levels are all
+	// it may do.
+	Robot *RobotAccess
 }
+
+// IsRobot reports whether the caller is a robot account.
+func (id *Identity) IsRobot() bool { return id != nil && id.Robot != nil }
 
 // Token scopes. read pulls, write also pushes, delete also deletes, and
 // admin manages the account and repositories through the API.

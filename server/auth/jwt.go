@@ -55,6 +55,8 @@ type TokenUser struct {
 	Asked map[string][]string `json:"ask,omitempty"`
 	// Scanner marks the token of the scanner Wharf runs against itself.
 	Scanner bool `json:"scn,omitempty"`
+	// Robot is the robot account the token was issued to.
+	Robot int64 `json:"rbt,omitempty"`
 }
 
 // IsScanner reports whether the token is one IssueScanner made.
@@ -66,7 +68,11 @@ func (c *Claims) Identity() *Identity {
 		return nil
 	}
 	id := &Identity{UserID: c.Wharf.UserID, Username: c.Subject, IsAdmin: c.Wharf.Admin, TokenID: c.Wharf.TokenID, Repos: c.Wharf.Repos}
-	if c.Wharf.TokenID != 0 {
+	if c.Wharf.Robot != 0 {
+		// The grants decide what it may do; its levels are not carried.
+		id.Robot = &RobotAccess{ID: c.Wharf.Robot, Levels: map[string]Level{}}
+	}
+	if c.Wharf.TokenID != 0 || c.Wharf.Robot != 0 {
 		id.Scopes = c.Wharf.Scopes
 		if id.Scopes == nil {
 			id.Scopes = []string{}
@@ -289,6 +295,9 @@ func (t *Tokens) Issue(ctx context.Context, id *Identity, scopes []Scope) (strin
 	if id != nil {
 		claims.Subject = id.Username
 		claims.Wharf = &TokenUser{UserID: id.UserID, Admin: id.IsAdmin, TokenID: id.TokenID, Scopes: id.Scopes, Repos: id.Repos}
+		if id.Robot != nil {
+			claims.Wharf.Robot = id.Robot.ID
+		}
 	}
 	if len(asked) > 0 {
 		if claims.Wharf == nil {

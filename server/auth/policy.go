@@ -179,6 +179,9 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 			raise(l)
 		}
 	}
+	if id.Robot != nil && f.RepoExists {
+		raise(id.Robot.Levels[name])
+	}
 	return level, nil
 }
 

@@ -120,6 +120,9 @@ func (s *Social) commentTarget(ctx context.Context, id *auth.Identity, name stri
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
 	}
+	if id.IsRobot() {
+		return nil, auth.ErrDenied // a robot is nobody to star or comment
+	}
 	return r, nil
 }
 

@@ -77,6 +77,8 @@ type Service struct {
 	Scans *Scans
 	// Immutability keeps tags from moving or going.
 	Immutability *Immutability
+	// Robots are the namespaces' machine accounts.
+	Robots *Robots
 
 	base *base
 }
@@ -177,6 +179,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Trust:        &Trust{b},
 		Scans:        &Scans{base: b, scanner: opts.Scanner},
 		Immutability: &Immutability{b},
+		Robots:       &Robots{b},
 		base:         b,
 	}
 }

@@ -19,6 +19,9 @@ func (s *Social) starTarget(ctx context.Context, id *auth.Identity, name string)
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
 	}
+	if id.IsRobot() {
+		return nil, auth.ErrDenied // a robot is nobody to star or comment
+	}
 	return r, nil
 }
 

@@ -15,9 +15,10 @@ var (
 	webhookURLText    = textcheck.Kind{Name: "webhook URL", Max: 2048}
 	webhookSecretText = textcheck.Kind{Name: "webhook secret", Max: 256}
 
-	signingKeyNameText = textcheck.Kind{Name: "key name", Max: 100}
-	publicKeyText      = textcheck.Kind{Name: "public key", Max: 16 << 10, Multiline: true}
-	tagPatternText     = textcheck.Kind{Name: "tag pattern", Max: 128}
+	signingKeyNameText   = textcheck.Kind{Name: "key name", Max: 100}
+	publicKeyText        = textcheck.Kind{Name: "public key", Max: 16 << 10, Multiline: true}
+	tagPatternText       = textcheck.Kind{Name: "tag pattern", Max: 128}
+	robotDescriptionText = textcheck.Kind{Name: "robot description", Max: 500}
 
 	callbackDescriptionText = textcheck.Kind{Name: "callback description", Max: 1000, Multiline: true}
 	callbackContextText     = textcheck.Kind{Name: "callback context", Max: 200}

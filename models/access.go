@@ -57,7 +57,16 @@ type AccessFacts struct {
 	OrgRole       string // the user's role in the namespace's organization
 	OrgMemberPerm string // the organization's member permission
 	Collaborator  string // the user's collaborator permission
+	// Team is the highest permission a team of the user in the
+	// namespace's organization holds on the repository: on it, or on all
+	// of the organization's ("" for none).
+	Team string
 }
+
+// teamLevel ranks team permissions in SQL, and names the rank back.
+const teamLevel = `CASE t.permission WHEN 'admin' THEN 3 WHEN 'write' THEN 2 WHEN 'read' THEN 1 ELSE 0 END`
+
+var teamLevels = [...]string{"", "read", "write", "admin"}
 
 // AccessFacts reads what decides userID's access to repository name
 // (userID 0 for anonymous).
@@ -70,10 +79,18 @@ func (s *RepositoryStore) AccessFacts(ctx context.Context, name string, userID i
 		COALESCE((SELECT kind FROM namespaces WHERE name = ?), ''),
 		COALESCE((SELECT m.role FROM org_members m JOIN organizations o ON o.id = m.org_id WHERE o.name = ? AND m.user_id = ?), ''),
 		COALESCE((SELECT member_permission FROM organizations WHERE name = ?), ''),
-		COALESCE((SELECT c.permission FROM collaborators c JOIN repositories r ON r.id = c.repository_id WHERE r.name = ? AND c.user_id = ?), '')`,
-		name, name, ns, ns, userID, ns, name, userID))
-	if err := row.Scan(&f.RepoID, &f.Visibility, &f.NamespaceKind, &f.OrgRole, &f.OrgMemberPerm, &f.Collaborator); err != nil {
+		COALESCE((SELECT c.permission FROM collaborators c JOIN repositories r ON r.id = c.repository_id WHERE r.name = ? AND c.user_id = ?), ''),
+		COALESCE((SELECT MAX(`+teamLevel+`) FROM teams t JOIN team_members tm ON tm.team_id = t.id
+			JOIN organizations o ON o.id = t.org_id
+			WHERE o.name = ? AND tm.user_id = ? AND (t.all_repositories OR t.id IN
+				(SELECT tr.team_id FROM team_repositories tr JOIN repositories r ON r.id = tr.repository_id WHERE r.name = ?))), 0)`,
+		name, name, ns, ns, userID, ns, name, userID, ns, userID, name))
+	var team int
+	if err := row.Scan(&f.RepoID, &f.Visibility, &f.NamespaceKind, &f.OrgRole, &f.OrgMemberPerm, &f.Collaborator, &team); err != nil {
 		return nil, err
+	}
+	if team >= 0 && team < len(teamLevels) {
+		f.Team = teamLevels[team]
 	}
 	f.RepoExists = f.RepoID != 0
 	return f, nil
@@ -90,7 +107,9 @@ type Viewer struct {
 // visibleTo restricts a query on repositories aliased r to those viewer may
 // read. It is the SQL form of the policy's read rule (server/auth
 // Policy.Level): public repositories, the viewer's namespace, its
-// organizations' and those it collaborates on; administrators see all.
+// organizations' (all of them to owners; to members, unless the member
+// permission is none), those its teams hold a permission on, and those it
+// collaborates on; administrators see all.
 func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 	if v.Admin {
 		return q
@@ -99,9 +118,14 @@ func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 		return q.Where("r.visibility = ?", VisibilityPublic)
 	}
 	return q.Where(`r.visibility = ? OR r.namespace = ?
-		OR r.namespace IN (SELECT o.name FROM organizations o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?)
+		OR r.namespace IN (SELECT o.name FROM organizations o JOIN org_members m ON m.org_id = o.id
+			WHERE m.user_id = ? AND (m.role = ? OR o.member_permission <> ?))
+		OR r.namespace IN (SELECT o.name FROM organizations o JOIN teams t ON t.org_id = o.id
+			JOIN team_members tm ON tm.team_id = t.id WHERE tm.user_id = ? AND t.all_repositories)
+		OR r.id IN (SELECT tr.repository_id FROM team_repositories tr JOIN team_members tm ON tm.team_id = tr.team_id
+			WHERE tm.user_id = ?)
 		OR r.id IN (SELECT c.repository_id FROM collaborators c WHERE c.user_id = ?)`,
-		VisibilityPublic, v.Username, v.UserID, v.UserID)
+		VisibilityPublic, v.Username, v.UserID, RoleOwner, MemberPermissionNone, v.UserID, v.UserID, v.UserID)
 }
 
 // listed leaves out implicit repositories (see Repository.Implicit).

@@ -69,6 +69,8 @@ type DB struct {
 	Immutables *ImmutableStore
 	// Robots are the namespaces' machine accounts.
 	Robots *RobotStore
+	// Teams are the organizations' teams.
+	Teams *TeamStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -126,6 +128,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		ScannerDBs:   &ScannerDBStore{c},
 		Immutables:   &ImmutableStore{c},
 		Robots:       &RobotStore{c},
+		Teams:        &TeamStore{c},
 	}
 }
 

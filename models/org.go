@@ -131,7 +131,10 @@ func (s *OrgStore) RemoveMember(ctx context.Context, orgID, userID int64) error 
 		if res.Error == nil && res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return leaveTeams(tx, orgID, userID)
 	})
 }
 

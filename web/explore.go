@@ -118,6 +118,7 @@ type namespaceData struct {
 	Rules  []models.ImmutableRule
 	Policy *hub.PolicyView
 	Robots []models.Robot
+	Teams  []models.Team
 	// NewRobot is a robot just made, whose secret is shown once.
 	NewRobot *newRobotView
 	Usage    *models.Usage
@@ -156,6 +157,12 @@ func (w *explorePages) namespacePage(c *gin.Context) {
 		if d.Rules, err = w.immutability.Rules(ctx, pc(c).User, t); err != nil {
 			w.fail(c, err)
 			return
+		}
+		if ns.Org != nil {
+			if d.Teams, err = w.teams.List(ctx, pc(c).User, ns.Name); err != nil {
+				w.fail(c, err)
+				return
+			}
 		}
 		if ns.Kind != models.NamespaceMirror {
 			if d.Robots, err = w.robots.robots.List(ctx, pc(c).User, ns.Name); err != nil {

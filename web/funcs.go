@@ -52,6 +52,7 @@ func funcs(w *renderer) template.FuncMap {
 		"digestURL":   digestURL,
 		"scanCounts":  scanCounts,
 		"sortColumns": sortColumns,
+		"list":        func(xs ...string) []string { return xs },
 		"severities":  func() []string { return models.Severities },
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
 			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}

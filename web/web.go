@@ -50,6 +50,7 @@ type Web struct {
 	trust      *trustPages
 	admin      *adminPages
 	robotPages *robotPages
+	teamPages  *teamPages
 	scanner    *scannerPages
 }
 
@@ -85,8 +86,10 @@ type (
 		immutability *hub.Immutability
 		// robots lists a namespace's robots, and shows a new one's secret.
 		robots *robotPages
-		users  *models.UserStore
-		orgs   *models.OrgStore
+		// teams lists an organization's teams.
+		teams *hub.Teams
+		users *models.UserStore
+		orgs  *models.OrgStore
 	}
 	orgPages struct {
 		*renderer
@@ -140,7 +143,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		renderer: r,
 		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
-			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, robots: robots, users: db.Users, orgs: db.Orgs},
+			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, robots: robots, teams: h.Teams, users: db.Users, orgs: db.Orgs},
 		org:        &orgPages{renderer: r, orgs: h.Orgs},
 		repo:       repo,
 		search:     &searchPages{renderer: r, discover: h.Discover},
@@ -149,6 +152,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		admin:      admin,
 		scanner:    &scannerPages{adminPages: admin, scans: h.Scans},
 		robotPages: robots,
+		teamPages:  &teamPages{renderer: r, teams: h.Teams},
 	}, nil
 }
 
@@ -246,6 +250,9 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/signing-keys", w.trust.namespaceTrust)
 	g.POST("/u/:name/signing-keys/:id/delete", w.trust.namespaceTrust)
 	g.POST("/u/:name/policy", w.trust.namespaceTrust)
+	g.POST("/u/:name/teams", w.teamPages.create)
+	g.POST("/u/:name/teams/:team", w.teamPages.save)
+	g.POST("/u/:name/teams/:team/delete", w.teamPages.remove)
 	g.POST("/u/:name/robots", w.robotPages.create)
 	g.POST("/u/:name/robots/:id/delete", w.robotPages.remove)
 	g.POST("/u/:name/immutable-tags", w.trust.namespaceTrust)

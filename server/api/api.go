@@ -41,6 +41,7 @@ type API struct {
 	scans     *scansAPI
 	immutable *immutableAPI
 	robots    *robotsAPI
+	teams     *teamsAPI
 	replier
 }
 
@@ -61,6 +62,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		scans:     &scansAPI{replier: r, scans: h.Scans},
 		immutable: &immutableAPI{replier: r, immutability: h.Immutability},
 		robots:    &robotsAPI{replier: r, robots: h.Robots},
+		teams:     &teamsAPI{replier: r, teams: h.Teams},
 		replier:   r,
 	}
 }
@@ -111,6 +113,10 @@ type (
 	robotsAPI struct {
 		replier
 		robots *hub.Robots
+	}
+	teamsAPI struct {
+		replier
+		teams *hub.Teams
 	}
 )
 

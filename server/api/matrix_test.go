@@ -115,18 +115,31 @@ func (e *env) registryToken(user, scope string) (string, []map[string]any) {
 // door must give the same answer, and hidden repositories must look
 // exactly like missing ones.
 func TestAuthorizationMatrix(t *testing.T) {
-	users := []string{"alice", "mallory", "rita", "will", "adam", "olga", "oscar", "root"}
+	users := []string{"alice", "mallory", "rita", "will", "adam", "olga", "oscar", "tina", "tom", "tess", "root"}
 	e := openEnv(t, server.Options{Search: true}, users...)
 	servertest.Run(t, e.app)
 	e.must("POST", "/api/v1/orgs", "oscar", map[string]string{"name": "acme"}, 201)
 	e.must("PUT", "/api/v1/orgs/acme/members/olga", "oscar", map[string]string{"role": "member"}, 200)
 	e.must("PATCH", "/api/v1/orgs/acme", "oscar", map[string]string{"member_permission": "write"}, 200)
+	// beta's members reach its private repositories only through teams:
+	// tina's team writes to beta/priv, tom's reads all of beta's, tess is
+	// in no team.
+	e.must("POST", "/api/v1/orgs", "oscar", map[string]string{"name": "beta"}, 201)
+	for _, u := range []string{"tina", "tom", "tess"} {
+		e.must("PUT", "/api/v1/orgs/beta/members/"+u, "oscar", map[string]string{"role": "member"}, 200)
+	}
+	e.must("PATCH", "/api/v1/orgs/beta", "oscar", map[string]string{"member_permission": "none"}, 200)
 	for _, r := range []struct{ ns, name, vis, owner string }{
 		{"alice", "pub", "public", "alice"}, {"alice", "priv", "private", "alice"},
 		{"acme", "pub", "public", "oscar"}, {"acme", "priv", "private", "oscar"},
+		{"beta", "pub", "public", "oscar"}, {"beta", "priv", "private", "oscar"}, {"beta", "secret", "private", "oscar"},
 	} {
 		e.must("POST", "/api/v1/repositories", r.owner, map[string]string{"namespace": r.ns, "name": r.name, "visibility": r.vis}, 201)
 	}
+	e.must("POST", "/api/v1/orgs/beta/teams", "oscar", map[string]any{"name": "devs", "permission": "write",
+		"members": []string{"tina"}, "repositories": []string{"priv"}}, 201)
+	e.must("POST", "/api/v1/orgs/beta/teams", "oscar", map[string]any{"name": "readers", "permission": "read",
+		"members": []string{"tom"}, "all_repositories": true}, 201)
 	for _, repo := range []string{"alice/pub", "alice/priv"} {
 		for user, perm := range map[string]string{"rita": "read", "will": "write", "adam": "admin"} {
 			e.must("PUT", "/api/v1/repositories/"+repo+"/collaborators/"+user, "alice", map[string]string{"permission": perm}, 200)
@@ -147,7 +160,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"adam":    {"alice/pub": admin, "alice/priv": admin, "acme/pub": read, "acme/priv": none},
 		"olga":    {"alice/pub": read, "alice/priv": none, "acme/pub": write, "acme/priv": write},
 		"oscar":   {"alice/pub": read, "alice/priv": none, "acme/pub": admin, "acme/priv": admin},
+		"tina":    {"alice/pub": read, "alice/priv": none, "acme/pub": read, "acme/priv": none},
+		"tom":     {"alice/pub": read, "alice/priv": none, "acme/pub": read, "acme/priv": none},
+		"tess":    {"alice/pub": read, "alice/priv": none, "acme/pub": read, "acme/priv": none},
 		"root":    {"alice/pub": admin, "alice/priv": admin, "acme/pub": admin, "acme/priv": admin},
+	}
+	beta := map[string][3]int{ // beta/pub, beta/priv, beta/secret
+		"oscar": {admin, admin, admin}, "root": {admin, admin, admin},
+		"tina": {read, write, none}, "tom": {read, read, read}, "tess": {read, none, none},
+	}
+	for user, repos := range level {
+		b, ok := beta[user]
+		if !ok {
+			b = [3]int{read, none, none}
+		}
+		repos["beta/pub"], repos["beta/priv"], repos["beta/secret"] = b[0], b[1], b[2]
 	}
 	// expect is the status for an action needing need, given the level.
 	expect := func(user string, lvl, need, ok int) int {
@@ -229,7 +256,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// and docker search (/v1/search) through every door.
 	searched := func(who string) []string {
 		var names []string
-		for _, q := range []string{"alice", "acme", "pub", "priv"} {
+		for _, q := range []string{"alice", "acme", "beta", "pub", "priv", "secret"} {
 			var page struct {
 				NumResults int `json:"num_results"`
 				Results    []struct{ Name string }
@@ -241,7 +268,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return names
 	}
-	eventually(t, "the index has every repository", func() bool { return len(searched("root")) >= 4 })
+	eventually(t, "the index has every repository", func() bool { return len(searched("root")) >= 7 })
 	for user, repos := range level {
 		tok, _ := e.registryToken(user, "registry:catalog:*")
 		r := e.must("GET", "/v2/_catalog", "Bearer "+tok, nil, 200)

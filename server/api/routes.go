@@ -125,6 +125,11 @@ func (a *API) routes() []route {
 		plain(GET, "/orgs/:org/members", needRead, a.orgs.listMembers),
 		withBody(PUT, "/orgs/:org/members/:user", needAccount, a.orgs.setMember),
 		plain(DELETE, "/orgs/:org/members/:user", needAccount, a.orgs.removeMember),
+		plain(GET, "/orgs/:org/teams", needAccount, a.teams.listTeams),
+		withBody(POST, "/orgs/:org/teams", needAccount, a.teams.createTeam),
+		plain(GET, "/orgs/:org/teams/:team", needAccount, a.teams.getTeam),
+		withBody(PUT, "/orgs/:org/teams/:team", needAccount, a.teams.updateTeam),
+		plain(DELETE, "/orgs/:org/teams/:team", needAccount, a.teams.deleteTeam),
 
 		plain(GET, "/search", needRead, a.discover.search),
 

@@ -91,6 +91,9 @@ func newRulesEnv(t *testing.T) *rulesEnv {
 	e.must("POST", "/api/v1/namespaces/alice/robots", "alice", map[string]any{"name": "bot",
 		"permissions": []map[string]string{{"repository": "app", "permission": "read"}}}, 201).json(&bot)
 	e.robotID = bot.ID
+	e.repo("alice", "acme", "tools", "private")
+	e.must("POST", "/api/v1/orgs/acme/teams", "alice", map[string]any{"name": "devs", "permission": "read",
+		"members": []string{"alice"}, "repositories": []string{"tools"}}, 201)
 	return e
 }
 
@@ -102,7 +105,7 @@ func (e *rulesEnv) path(r api.RouteRule, values map[string]string) string {
 	real := map[string]string{
 		"user": "bob", "org": "acme", "ns": "alice", "id": "999999",
 		"ref": "latest", "comment": itoa(e.commentID), "hook": itoa(e.repoHook), "delivery": e.repoDelivery, "token": e.callbackToken,
-		"key": "999999", "rule": "999999", "robot": itoa(e.robotID),
+		"key": "999999", "rule": "999999", "robot": itoa(e.robotID), "team": "devs",
 	}
 	if strings.HasPrefix(r.Path, "/api/v1/namespaces/") {
 		real["hook"], real["delivery"] = itoa(e.nsHook), e.nsDelivery
@@ -290,7 +293,7 @@ func TestEveryRouteChecksItsScope(t *testing.T) {
 		for _, r := range e.rules {
 			// Objects that do not exist, so that an allowed call changes
 			// nothing; a public repository, so that a refusal is 403.
-			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999", "rule": "999999", "robot": "999999"}
+			values := map[string]string{"repo": "alice/pub", "user": "nobody", "id": "999999", "comment": "999999", "hook": "999999", "delivery": "nope", "ref": "nope", "key": "999999", "rule": "999999", "robot": "999999", "team": "nope"}
 			if strings.Contains(r.Path, "/webhooks/callback/") {
 				values = nil // the callback's own credential must pass
 			}
@@ -404,6 +407,8 @@ var baseBodies = map[string]string{
 	"PUT /api/v1/namespaces/:ns/policy":                    `{"require_signature":false,"block_severity":""}`,
 	"POST /api/v1/repositories/{repo}/immutable-tags":      `{"pattern":"walk-*"}`,
 	"POST /api/v1/namespaces/:ns/immutable-tags":           `{"pattern":"walk-*"}`,
+	"POST /api/v1/orgs/:org/teams":                         `{"name":"walk","description":"d","permission":"read","members":["alice"],"repositories":["tools"]}`,
+	"PUT /api/v1/orgs/:org/teams/:team":                    `{"description":"d","permission":"write","members":["alice"],"repositories":["tools"]}`,
 	"POST /api/v1/namespaces/:ns/robots":                   `{"name":"walk","description":"d","permissions":[{"repository":"app","permission":"read"}]}`,
 	"PUT /api/v1/namespaces/:ns/robots/:robot/permissions": `{"permissions":[{"repository":"app","permission":"read"}]}`,
 }

@@ -179,6 +179,9 @@ func (p *Policy) Level(ctx context.Context, id *Identity, name string) (Level, e
 			raise(l)
 		}
 	}
+	if l, err := ParseLevel(f.Team); err == nil {
+		raise(l) // also for a new repository, through a team of all of them
+	}
 	if id.Robot != nil && f.RepoExists {
 		raise(id.Robot.Levels[name])
 	}

@@ -79,6 +79,8 @@ type Service struct {
 	Immutability *Immutability
 	// Robots are the namespaces' machine accounts.
 	Robots *Robots
+	// Teams are the organizations' teams.
+	Teams *Teams
 
 	base *base
 }
@@ -180,6 +182,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Scans:        &Scans{base: b, scanner: opts.Scanner},
 		Immutability: &Immutability{b},
 		Robots:       &Robots{b},
+		Teams:        &Teams{b},
 		base:         b,
 	}
 }

@@ -62,7 +62,7 @@ func (s *base) org(ctx context.Context, name string) (*Org, error) {
 	return &Org{Organization: *o, Members: members}, nil
 }
 
-func (s *Orgs) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
+func (s *base) manageOrg(ctx context.Context, id *auth.Identity, name string) (*models.Organization, error) {
 	if !auth.ValidNamespaceName(name) {
 		return nil, ErrNotFound
 	}
@@ -113,8 +113,8 @@ func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p Org
 		o.Description = *p.Description
 	}
 	if p.MemberPermission != nil {
-		if _, err := auth.ParseLevel(*p.MemberPermission); err != nil {
-			return nil, invalid("The member permission must be read, write or admin.")
+		if _, err := auth.ParseLevel(*p.MemberPermission); err != nil && *p.MemberPermission != models.MemberPermissionNone {
+			return nil, invalid("The member permission must be none (teams decide), read, write or admin.")
 		}
 		o.MemberPermission = *p.MemberPermission
 	}

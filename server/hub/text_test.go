@@ -46,7 +46,7 @@ func TestInvalidMessagesAreSentences(t *testing.T) {
 		{"member permission", func() error {
 			_, err := f.hub.Orgs.Update(ctx, f.alice, "acme", hub.OrgPatch{MemberPermission: perm("all")})
 			return err
-		}, "The member permission must be read, write or admin."},
+		}, "The member permission must be none (teams decide), read, write or admin."},
 		{"repository name", func() error {
 			_, err := f.hub.Repos.Create(ctx, f.alice, hub.CreateRepositoryInput{Namespace: "alice", Name: "My App"})
 			return err

@@ -102,6 +102,9 @@ type Viewer struct {
 	UserID   int64
 	Username string
 	Admin    bool
+	// RobotID is set for a robot account (UserID 0): it sees what is
+	// public and what it has a permission on.
+	RobotID int64
 }
 
 // visibleTo restricts a query on repositories aliased r to those viewer may
@@ -113,6 +116,10 @@ type Viewer struct {
 func visibleTo(q *gorm.DB, v Viewer) *gorm.DB {
 	if v.Admin {
 		return q
+	}
+	if v.RobotID != 0 {
+		return q.Where("r.visibility = ? OR r.id IN (SELECT p.repository_id FROM robot_permissions p WHERE p.robot_id = ?)",
+			VisibilityPublic, v.RobotID)
 	}
 	if v.UserID == 0 {
 		return q.Where("r.visibility = ?", VisibilityPublic)

@@ -266,6 +266,9 @@ func (p *Policy) Catalog(ctx context.Context, id *Identity, last string, n int) 
 	var only []string
 	if id != nil {
 		v = models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}
+		if id.Robot != nil {
+			v = models.Viewer{RobotID: id.Robot.ID}
+		}
 		if len(id.Repos) > 0 {
 			only = id.Repos
 		}

@@ -14,6 +14,9 @@ func viewer(id *auth.Identity) models.Viewer {
 	if id == nil || len(id.Repos) > 0 || !id.TokenAllows(auth.ActionPull, "") {
 		return models.Viewer{}
 	}
+	if id.Robot != nil {
+		return models.Viewer{RobotID: id.Robot.ID}
+	}
 	return models.Viewer{UserID: id.UserID, Username: id.Username, Admin: id.IsAdmin}
 }
 

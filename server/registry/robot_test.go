@@ -118,6 +118,12 @@ func TestRobotAccounts(t *testing.T) {
 		t.Errorf("token actions on alice/other: %s", got)
 	}
 
+	// The catalog lists what it may pull: the public repositories and
+	// the private one it reads.
+	cat := e.do(req{method: "GET", path: "/v2/_catalog", user: bot, pw: secret})
+	if !strings.Contains(string(cat.body), `"alice/secret"`) || !strings.Contains(string(cat.body), `"alice/other"`) {
+		t.Errorf("the robot's catalog: %d %s", cat.status, cat.body)
+	}
 	// The pusher is the robot.
 	tags := e.do(as("GET", "/api/v1/repositories/alice/app/tags", nil))
 	if !strings.Contains(string(tags.body), `"pusher":"alice+ci"`) {

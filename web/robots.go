@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -86,9 +85,8 @@ func (w *robotPages) remove(c *gin.Context) {
 		return
 	}
 	ns := c.Param("name")
-	n, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		w.renderError(c, http.StatusNotFound, "There is nothing here, or it is private.")
+	n, ok := w.objectID(c, c.Param("id"))
+	if !ok {
 		return
 	}
 	if err := w.robots.Delete(c.Request.Context(), id, ns, n); err != nil {

@@ -99,12 +99,11 @@ func (w *trustPages) deleteKey(c *gin.Context, tt trustTarget, rawID string) {
 	if id == nil {
 		return
 	}
-	n, err := strconv.ParseInt(rawID, 10, 64)
-	if err != nil {
-		w.renderError(c, 404, "There is nothing here, or it is private.")
+	n, ok := w.objectID(c, rawID)
+	if !ok {
 		return
 	}
-	err = w.trust.DeleteKey(c.Request.Context(), id, tt.t, n)
+	err := w.trust.DeleteKey(c.Request.Context(), id, tt.t, n)
 	w.done(c, tt, "keys", "signing-keys", "Key removed: what it verified is verified again without it.", err)
 }
 
@@ -136,11 +135,21 @@ func (w *trustPages) deleteRule(c *gin.Context, tt trustTarget, rawID string) {
 	if id == nil {
 		return
 	}
-	n, err := strconv.ParseInt(rawID, 10, 64)
-	if err != nil {
-		w.renderError(c, 404, "There is nothing here, or it is private.")
+	n, ok := w.objectID(c, rawID)
+	if !ok {
 		return
 	}
-	err = w.immutability.DeleteRule(c.Request.Context(), id, tt.t, n)
+	err := w.immutability.DeleteRule(c.Request.Context(), id, tt.t, n)
 	w.done(c, tt, "immutable", "immutable-tags", "Rule removed: the tags it protected may move and go again.", err)
+}
+
+// objectID parses the id a form's path names; anything else is a page
+// that does not exist, answered here.
+func (w *renderer) objectID(c *gin.Context, raw string) (int64, bool) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		w.renderError(c, 404, "There is nothing here, or it is private.")
+		return 0, false
+	}
+	return n, true
 }

@@ -2,13 +2,11 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/apierr"
 )
 
 // Immutable tag rules, the same under a repository and under a
@@ -52,9 +50,8 @@ func (a *immutableAPI) createRule(c *gin.Context, body *immutableRuleBody) {
 }
 
 func (a *immutableAPI) deleteRule(c *gin.Context) {
-	n, err := strconv.ParseInt(c.Param("rule"), 10, 64)
-	if err != nil {
-		fail(c, apierr.NotFound, "not found")
+	n, ok := pathID(c, "rule")
+	if !ok {
 		return
 	}
 	if err := a.immutability.DeleteRule(c.Request.Context(), identity(c), hookTarget(c), n); err != nil {

@@ -2,13 +2,11 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -84,17 +82,8 @@ func (a *robotsAPI) createRobot(c *gin.Context, body *robotBody) {
 	c.JSON(http.StatusCreated, out)
 }
 
-func (a *robotsAPI) robotID(c *gin.Context) (int64, bool) {
-	n, err := strconv.ParseInt(c.Param("robot"), 10, 64)
-	if err != nil {
-		fail(c, apierr.NotFound, "not found")
-		return 0, false
-	}
-	return n, true
-}
-
 func (a *robotsAPI) setRobotPermissions(c *gin.Context, body *robotPermissionsBody) {
-	n, ok := a.robotID(c)
+	n, ok := pathID(c, "robot")
 	if !ok {
 		return
 	}
@@ -107,7 +96,7 @@ func (a *robotsAPI) setRobotPermissions(c *gin.Context, body *robotPermissionsBo
 }
 
 func (a *robotsAPI) deleteRobot(c *gin.Context) {
-	n, ok := a.robotID(c)
+	n, ok := pathID(c, "robot")
 	if !ok {
 		return
 	}

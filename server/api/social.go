@@ -148,16 +148,19 @@ func (a *socialAPI) createComment(c *gin.Context, body *commentBody) {
 	c.JSON(http.StatusCreated, toCommentJSON(x))
 }
 
-// commentID parses a comment id; anything else is a comment that does not
-// exist.
-func commentID(c *gin.Context) (int64, bool) {
-	id, err := strconv.ParseInt(c.Param("comment"), 10, 64)
+// pathID parses the id a route's path names (param); anything else is
+// an object that does not exist, answered here.
+func pathID(c *gin.Context, param string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(param), 10, 64)
 	if err != nil || id <= 0 {
 		fail(c, apierr.NotFound, "not found")
 		return 0, false
 	}
 	return id, true
 }
+
+// commentID parses a comment id.
+func commentID(c *gin.Context) (int64, bool) { return pathID(c, "comment") }
 
 func (a *socialAPI) getComment(c *gin.Context) {
 	cid, ok := commentID(c)

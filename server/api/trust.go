@@ -2,13 +2,11 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
-	"github.com/wharfhub/wharf/server/apierr"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -57,9 +55,8 @@ func (a *trustAPI) createKey(c *gin.Context, body *signingKeyBody) {
 }
 
 func (a *trustAPI) deleteKey(c *gin.Context) {
-	n, err := strconv.ParseInt(c.Param("key"), 10, 64)
-	if err != nil {
-		fail(c, apierr.NotFound, "not found")
+	n, ok := pathID(c, "key")
+	if !ok {
 		return
 	}
 	if err := a.trust.DeleteKey(c.Request.Context(), identity(c), hookTarget(c), n); err != nil {

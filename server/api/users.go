@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -181,9 +180,8 @@ func (a *usersAPI) createToken(c *gin.Context, body *newTokenBody) {
 }
 
 func (a *usersAPI) deleteToken(c *gin.Context) {
-	tid, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		fail(c, apierr.NotFound, "not found")
+	tid, ok := pathID(c, "id")
+	if !ok {
 		return
 	}
 	if err := a.accounts.RevokeToken(c.Request.Context(), identity(c), tid); err != nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,14 +101,7 @@ func hookTarget(c *gin.Context) hub.Target {
 
 // hookID parses the webhook id; anything else is a webhook that does not
 // exist.
-func hookID(c *gin.Context) (int64, bool) {
-	n, err := strconv.ParseInt(c.Param("hook"), 10, 64)
-	if err != nil {
-		fail(c, apierr.NotFound, "not found")
-		return 0, false
-	}
-	return n, true
-}
+func hookID(c *gin.Context) (int64, bool) { return pathID(c, "hook") }
 
 func (a *hooksAPI) listWebhooks(c *gin.Context) {
 	hs, err := a.hooks.List(c.Request.Context(), identity(c), hookTarget(c))

@@ -53,6 +53,7 @@ func funcs(w *renderer) template.FuncMap {
 		"scanCounts":  scanCounts,
 		"sortColumns": sortColumns,
 		"list":        func(xs ...string) []string { return xs },
+		"plural":      plural,
 		"severities":  func() []string { return models.Severities },
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
 			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}
@@ -193,6 +194,9 @@ func ago(t time.Time) string {
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
+	}
+	if stem, ok := strings.CutSuffix(unit, "y"); ok && !strings.HasSuffix(stem, "a") && !strings.HasSuffix(stem, "e") {
+		return fmt.Sprintf("%d %sies", n, stem) // repository, repositories
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -13,7 +13,8 @@ import (
 
 // robotPages are a namespace's robot accounts, on its page for its
 // owners: POST /u/{ns}/robots makes one (its secret shown once, on the
-// page it leads back to), POST /u/{ns}/robots/{id}/delete removes one.
+// page it leads back to), POST /u/{ns}/robots/{id} replaces its
+// permissions, POST /u/{ns}/robots/{id}/delete removes one.
 type robotPages struct {
 	*renderer
 	robots *hub.Robots
@@ -77,6 +78,36 @@ func (w *robotPages) create(c *gin.Context) {
 	}
 	w.addFlash(c, "error", msg)
 	redirectTo(c, back)
+}
+
+func (w *robotPages) setPermissions(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	ns := c.Param("name")
+	n, ok := w.objectID(c, c.Param("id"))
+	if !ok {
+		return
+	}
+	perms, msg := parsePermissions(c.PostForm("permissions"))
+	if msg == "" {
+		r, err := w.robots.SetPermissions(c.Request.Context(), id, ns, n, perms)
+		var inv *hub.Invalid
+		switch {
+		case asInvalid(err, &inv):
+			msg = inv.Msg
+		case err != nil:
+			w.fail(c, err)
+			return
+		default:
+			w.addFlash(c, "ok", "Permissions of "+r.FullName()+" saved.")
+			redirectTo(c, "/u/"+ns+"#robots")
+			return
+		}
+	}
+	w.addFlash(c, "error", msg)
+	redirectTo(c, "/u/"+ns+"#robots")
 }
 
 func (w *robotPages) remove(c *gin.Context) {

@@ -60,6 +60,16 @@ func TestRobotPages(t *testing.T) {
 	if id == nil {
 		t.Fatal("no remove button")
 	}
+	// Its permissions change on the page: with none, it reads only what
+	// is public.
+	a.must(a.post("/u/alice", "/u/alice/robots/"+id[1], url.Values{"permissions": {"ghost write"}}), http.StatusSeeOther, "bad permissions")
+	if body := a.get("/u/alice").body; !strings.Contains(body, "no repository alice/ghost") {
+		t.Errorf("the missing repository is not said:\n%.3000s", body)
+	}
+	a.must(a.post("/u/alice", "/u/alice/robots/"+id[1], url.Values{"permissions": {""}}), http.StatusSeeOther, "no permissions")
+	if body := html.UnescapeString(a.get("/u/alice").body); !strings.Contains(body, "none: it pulls only what is public") {
+		t.Errorf("the robot's permissions are not gone:\n%.6000s", body)
+	}
 	a.must(a.post("/u/alice", "/u/alice/robots/"+id[1]+"/delete", nil), http.StatusSeeOther, "remove")
 	res, err = http.DefaultClient.Do(req)
 	if err != nil {

@@ -31,7 +31,7 @@ func TestTeamPages(t *testing.T) {
 	}
 	o.must(o.post("/u/beta", "/u/beta/teams", url.Values{"name": {"devs"}, "permission": {"write"}, "repositories": {"api"},
 		"members": {"tina"}}), http.StatusSeeOther, "team")
-	if body := o.get("/u/beta").body; !strings.Contains(body, "<b>devs</b> · write on 1 repositories · 1 members") {
+	if body := o.get("/u/beta").body; !strings.Contains(body, "<b>devs</b> · write on 1 repository · 1 member") {
 		t.Errorf("the team is not listed:\n%.6000s", body)
 	}
 	tina, tess := e.browser(), e.browser()

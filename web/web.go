@@ -254,6 +254,7 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/u/:name/teams/:team", w.teamPages.save)
 	g.POST("/u/:name/teams/:team/delete", w.teamPages.remove)
 	g.POST("/u/:name/robots", w.robotPages.create)
+	g.POST("/u/:name/robots/:id", w.robotPages.setPermissions)
 	g.POST("/u/:name/robots/:id/delete", w.robotPages.remove)
 	g.POST("/u/:name/immutable-tags", w.trust.namespaceTrust)
 	g.POST("/u/:name/immutable-tags/:id/delete", w.trust.namespaceTrust)

@@ -1,0 +1,45 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wharfhub/wharf/server"
+)
+
+// TestBrowserGovernance looks at an organization's page as its owner
+// sees it, with a team, a robot and an immutable tag rule, in a real
+// browser: it passes axe, and a team opens to be edited.
+func TestBrowserGovernance(t *testing.T) {
+	shots := browserE2E(t, "")
+	e := openEnv(t, server.Options{}, "olivia", "tina")
+	o := e.browser()
+	o.signin("olivia")
+	o.must(o.post("/settings", "/settings/orgs", url.Values{"name": {"beta"}}), http.StatusSeeOther, "org")
+	o.must(o.post("/u/beta", "/u/beta/members", url.Values{"user": {"tina"}, "role": {"member"}}), http.StatusSeeOther, "member")
+	o.must(o.post("/new", "/new", url.Values{"namespace": {"beta"}, "name": {"api"}, "visibility": {"private"}}), http.StatusSeeOther, "repo")
+	o.must(o.post("/u/beta", "/u/beta/teams", url.Values{"name": {"backend"}, "permission": {"write"}, "repositories": {"api"},
+		"members": {"tina"}, "description": {"The API's developers"}}), http.StatusSeeOther, "team")
+	o.must(o.post("/u/beta", "/u/beta/robots", url.Values{"name": {"ci"}, "permissions": {"api write"}, "description": {"GitHub Actions"}}), http.StatusSeeOther, "robot")
+	o.must(o.post("/u/beta", "/u/beta/immutable-tags", url.Values{"pattern": {"v*"}}), http.StatusSeeOther, "rule")
+	_ = context.Background()
+
+	cx := chrome(t, 2*time.Minute)
+	run := runner(t, cx)
+	shot := shooter(shots, false)
+	run("sign in",
+		chromedp.Navigate(e.srv.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "olivia"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Submit(chromedp.CSS(`form[action="/signin"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	run("the organization", chromedp.Navigate(e.srv.URL+"/u/beta"), chromedp.WaitVisible(chromedp.CSS("#teams")),
+		chromedp.Click(chromedp.CSS("#teams details summary")), chromedp.WaitVisible(chromedp.CSS(`form[action="/u/beta/teams/backend"] textarea`)),
+		shot("gov-01-org"))
+	checkAxe(t, cx, "the organization's page with teams and robots")
+}

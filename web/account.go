@@ -120,8 +120,8 @@ func (w *accountPages) signin(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	if id.TokenID != 0 {
-		f.Error = "Sign in with your password; access tokens are for docker and the API."
+	if id.TokenID != 0 || id.IsRobot() {
+		f.Error = "Sign in with your password; access tokens and robot accounts are for docker and the API."
 		w.render(c, http.StatusUnauthorized, "signin.html", "Sign in", f)
 		return
 	}

@@ -48,6 +48,11 @@ func TestRobotPages(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("the robot's secret on /v2/: %d", res.StatusCode)
 	}
+	// A robot's secret is no way into the hub's pages.
+	if p := e.browser().post("/signin", "/signin", url.Values{"username": {"alice+ci"}, "password": {m[1]}}); p.status != http.StatusUnauthorized ||
+		!strings.Contains(p.body, "robot accounts are for docker") {
+		t.Errorf("a robot signs in to the hub: %d", p.status)
+	}
 	mal := e.browser()
 	mal.signin("mallory")
 	if body := html.UnescapeString(mal.get("/u/alice").body); strings.Contains(body, "alice+ci") || strings.Contains(body, `id="robots"`) {

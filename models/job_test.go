@@ -90,3 +90,45 @@ func TestJobQueue(t *testing.T) {
 	finish(claim(at, 1)[0], "", time.Time{})
 	claim(at, 0)
 }
+
+// A run that renews its lease keeps its job: no other run takes it while
+// the renewed lease lasts, and one does once it runs out.
+func TestJobLeaseRenewal(t *testing.T) {
+	db := openDB(t)
+	ctx := t.Context()
+	r := &models.Repository{Name: "alice/app", Namespace: "alice", Visibility: models.VisibilityPublic}
+	if err := db.Repositories.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Jobs.Enqueue(ctx, r.ID, models.JobRequest{Kind: models.JobScan, Digest: "sha256:aa"}); err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{models.JobScan}
+	const lease = time.Minute
+	t0 := time.Now().UTC().Add(time.Second)
+	js, err := db.Jobs.ClaimDue(ctx, kinds, t0, lease, 10)
+	if err != nil || len(js) != 1 {
+		t.Fatalf("claim: %v %v", js, err)
+	}
+	if err := db.Jobs.Renew(ctx, &js[0], t0.Add(3*lease)); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := db.Jobs.ClaimDue(ctx, kinds, t0.Add(2*lease), lease, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claimed within the renewed lease: %v %v", again, err)
+	}
+	taken, err := db.Jobs.ClaimDue(ctx, kinds, t0.Add(3*lease+time.Second), lease, 10)
+	if err != nil || len(taken) != 1 || taken[0].Attempts != 2 {
+		t.Fatalf("after the renewed lease: %v %v", taken, err)
+	}
+	// A late renewal by the first run, once the job is done, changes
+	// nothing: only a running job is renewed.
+	if err := db.Jobs.Finish(ctx, &taken[0], "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Jobs.Renew(ctx, &js[0], t0.Add(10*lease)); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := db.Jobs.ClaimDue(ctx, kinds, t0.Add(11*lease), lease, 10); err != nil || len(due) != 0 {
+		t.Fatalf("a finished job came back: %v %v", due, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,6 +23,12 @@ type RobotAccess struct {
 	Levels map[string]Level
 }
 
+// robotNameRE is what a robot's own name (after the +) may be.
+var robotNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidRobotName reports whether name may be a robot's own name.
+func ValidRobotName(name string) bool { return robotNameRE.MatchString(name) }
+
 // NewRobotSecret makes a robot's secret and the hash that is stored.
 func NewRobotSecret() (secret, hash string) {
 	b := make([]byte, 32)
@@ -37,6 +44,9 @@ func IsRobotName(name string) bool { return strings.Contains(name, "+") }
 // authenticateRobot checks a robot's name and secret. A robot that
 // expired, or was deleted, fails at once: nothing about it is cached.
 func (a *Accounts) authenticateRobot(ctx context.Context, ip, name, secret string) (*Identity, error) {
+	if ns, short, ok := models.SplitRobotName(name); !ok || !ValidNamespaceName(ns) || !robotNameRE.MatchString(short) {
+		return nil, ErrBadCredentials // no robot has such a name: nothing to look up or count
+	}
 	if err := a.throttle.Check(ip, name); err != nil {
 		return nil, err
 	}

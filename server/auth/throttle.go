@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrThrottled is returned while too many logins failed for the name from
@@ -131,6 +133,11 @@ func (t *Throttle) passwordRules(ip, name string) []rule {
 	name = strings.ToLower(name)
 	if len(name) > maxNameKey {
 		name = name[:maxNameKey]
+	}
+	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		// No account has such a name, but its failures count all the
+		// same: quoted, so that PostgreSQL takes it as text.
+		name = strconv.Quote(name)
 	}
 	return []rule{{"n:" + a + " " + name, t.Limit}, {"a:" + a, t.AddressLimit}}
 }

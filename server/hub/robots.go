@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 
@@ -32,8 +31,6 @@ type NewRobot struct {
 	models.Robot
 	Secret string
 }
-
-var robotNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // maxRobotPermissions bounds the permissions of one robot.
 const maxRobotPermissions = 1000
@@ -76,7 +73,7 @@ func (s *Robots) Create(ctx context.Context, id *auth.Identity, ns string, in Ro
 		return nil, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if !robotNameRE.MatchString(in.Name) {
+	if !auth.ValidRobotName(in.Name) {
 		return nil, invalid("A robot's name is 1 to 64 lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.")
 	}
 	if err := checkText(robotDescriptionText, in.Description); err != nil {

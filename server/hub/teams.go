@@ -100,6 +100,9 @@ func (s *Teams) Get(ctx context.Context, id *auth.Identity, org, name string) (*
 	if err != nil {
 		return nil, err
 	}
+	if !teamNameRE.MatchString(name) {
+		return nil, ErrNotFound // no team has such a name
+	}
 	t, err := s.db.Teams.Get(ctx, o.ID, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNotFound

@@ -25,9 +25,8 @@ type ImmutableRule struct {
 	CreatedAt    time.Time
 }
 
-// Owner names the rule's owner as a message says it: the repository's
-// name or the namespace's (Repository is filled by the queries that say
-// why a tag is protected).
+// owner names the rule's owner as a message says it: the namespace's
+// name, or the repository's (given, since the row holds only its id).
 func (r ImmutableRule) owner(repository string) string {
 	if r.Namespace != nil {
 		return *r.Namespace
@@ -149,14 +148,4 @@ func (s *ImmutableStore) Get(ctx context.Context, id int64) (*ImmutableRule, err
 // Delete removes a rule.
 func (s *ImmutableStore) Delete(ctx context.Context, id int64) error {
 	return s.write(ctx).Where("id = ?", id).Delete(&ImmutableRule{}).Error
-}
-
-// Protects reports the rule that protects tag in repository repoID (named
-// name), if any.
-func (s *ImmutableStore) Protects(ctx context.Context, repoID int64, name, tag string) (*ImmutableRule, error) {
-	rs, err := rulesOf(s.read(ctx), repoID, NamespaceOf(name))
-	if err != nil {
-		return nil, err
-	}
-	return protects(rs, tag), nil
 }

@@ -33,18 +33,23 @@ func (w *orgPages) createOrg(c *gin.Context) {
 }
 
 func (w *orgPages) orgResult(c *gin.Context, org string, err error, ok string) {
+	w.formResult(c, "/u/"+org, err, ok)
+}
+
+// formResult answers a form that leads back to a page: its refusal, or
+// ok, as the page's message (and any other error as a page).
+func (w *renderer) formResult(c *gin.Context, back string, err error, ok string) {
 	if err != nil {
 		var inv *hub.Invalid
-		if asInvalid(err, &inv) {
-			w.addFlash(c, "error", inv.Msg)
-			redirectTo(c, "/u/"+org)
+		if !asInvalid(err, &inv) {
+			w.fail(c, err)
 			return
 		}
-		w.fail(c, err)
-		return
+		w.addFlash(c, "error", inv.Msg)
+	} else {
+		w.addFlash(c, "ok", ok)
 	}
-	w.addFlash(c, "ok", ok)
-	redirectTo(c, "/u/"+org)
+	redirectTo(c, back)
 }
 
 func (w *orgPages) setMember(c *gin.Context) {

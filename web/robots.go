@@ -26,7 +26,7 @@ const newRobotCookie = "wharf_newrobot"
 
 // parsePermissions reads the form's permissions: one per line,
 // "REPOSITORY PERMISSION" (app write, alice/tools read).
-func parsePermissions(text string) (map[string]string, string) {
+func parsePermissions(text string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
@@ -36,10 +36,10 @@ func parsePermissions(text string) (map[string]string, string) {
 		case 2:
 			out[f[0]] = f[1]
 		default:
-			return nil, "Write one permission a line: a repository, then read, write or admin (such as “app write”)."
+			return nil, &hub.Invalid{Msg: "Write one permission a line: a repository, then read, write or admin (such as “app write”)."}
 		}
 	}
-	return out, ""
+	return out, nil
 }
 
 func (w *robotPages) create(c *gin.Context) {
@@ -48,36 +48,27 @@ func (w *robotPages) create(c *gin.Context) {
 		return
 	}
 	ns := c.Param("name")
-	back := "/u/" + ns + "#robots"
-	perms, msg := parsePermissions(c.PostForm("permissions"))
 	var expires *time.Time
 	if days, err := strconv.Atoi(c.PostForm("expires_days")); err == nil && days > 0 {
 		t := time.Now().Add(time.Duration(days) * 24 * time.Hour).UTC()
 		expires = &t
 	}
-	if msg == "" {
-		r, err := w.robots.Create(c.Request.Context(), id, ns, hub.RobotInput{Name: c.PostForm("name"),
+	var r *hub.NewRobot
+	perms, err := parsePermissions(c.PostForm("permissions"))
+	if err == nil {
+		r, err = w.robots.Create(c.Request.Context(), id, ns, hub.RobotInput{Name: c.PostForm("name"),
 			Description: c.PostForm("description"), Permissions: perms, ExpiresAt: expires})
-		var inv *hub.Invalid
-		switch {
-		case asInvalid(err, &inv):
-			msg = inv.Msg
-		case err != nil:
-			w.fail(c, err)
-			return
-		default:
-			sess, _ := w.sessions.cookies.New(c.Request, newRobotCookie)
-			sess.Values["n"], sess.Values["t"] = r.FullName(), r.Secret
-			sess.Options.MaxAge = 120
-			sess.Options.Path = "/u/" + ns
-			_ = sess.Save(c.Request, c.Writer)
-			w.addFlash(c, "ok", "Robot "+r.FullName()+" created. Copy its secret now: it will not be shown again.")
-			redirectTo(c, back)
-			return
-		}
 	}
-	w.addFlash(c, "error", msg)
-	redirectTo(c, back)
+	ok := ""
+	if err == nil {
+		sess, _ := w.sessions.cookies.New(c.Request, newRobotCookie)
+		sess.Values["n"], sess.Values["t"] = r.FullName(), r.Secret
+		sess.Options.MaxAge = 120
+		sess.Options.Path = "/u/" + ns
+		_ = sess.Save(c.Request, c.Writer)
+		ok = "Robot " + r.FullName() + " created. Copy its secret now: it will not be shown again."
+	}
+	w.formResult(c, "/u/"+ns+"#robots", err, ok)
 }
 
 func (w *robotPages) setPermissions(c *gin.Context) {
@@ -86,28 +77,20 @@ func (w *robotPages) setPermissions(c *gin.Context) {
 		return
 	}
 	ns := c.Param("name")
-	n, ok := w.objectID(c, c.Param("id"))
-	if !ok {
+	n, found := w.objectID(c, c.Param("id"))
+	if !found {
 		return
 	}
-	perms, msg := parsePermissions(c.PostForm("permissions"))
-	if msg == "" {
-		r, err := w.robots.SetPermissions(c.Request.Context(), id, ns, n, perms)
-		var inv *hub.Invalid
-		switch {
-		case asInvalid(err, &inv):
-			msg = inv.Msg
-		case err != nil:
-			w.fail(c, err)
-			return
-		default:
-			w.addFlash(c, "ok", "Permissions of "+r.FullName()+" saved.")
-			redirectTo(c, "/u/"+ns+"#robots")
-			return
-		}
+	var r *models.Robot
+	perms, err := parsePermissions(c.PostForm("permissions"))
+	if err == nil {
+		r, err = w.robots.SetPermissions(c.Request.Context(), id, ns, n, perms)
 	}
-	w.addFlash(c, "error", msg)
-	redirectTo(c, "/u/"+ns+"#robots")
+	ok := ""
+	if err == nil {
+		ok = "Permissions of " + r.FullName() + " saved."
+	}
+	w.formResult(c, "/u/"+ns+"#robots", err, ok)
 }
 
 func (w *robotPages) remove(c *gin.Context) {

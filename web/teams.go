@@ -27,20 +27,9 @@ func teamForm(c *gin.Context) hub.TeamInput {
 		Members: words(c.PostForm("members")), Repositories: words(c.PostForm("repositories"))}
 }
 
-// result answers a team form: its refusal as the page's message, or the
-// page again.
+// result answers a team form on the organization's page.
 func (w *teamPages) result(c *gin.Context, org string, err error, ok string) {
-	if err != nil {
-		var inv *hub.Invalid
-		if !asInvalid(err, &inv) {
-			w.fail(c, err)
-			return
-		}
-		w.addFlash(c, "error", inv.Msg)
-	} else {
-		w.addFlash(c, "ok", ok)
-	}
-	redirectTo(c, "/u/"+org+"#teams")
+	w.formResult(c, "/u/"+org+"#teams", err, ok)
 }
 
 func (w *teamPages) create(c *gin.Context) {

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/hub"
 )
 
@@ -50,19 +51,24 @@ func (w *trustPages) namespaceTrust(c *gin.Context) {
 }
 
 func (w *trustPages) route(c *gin.Context, tt trustTarget, rest []string) {
+	var do func(id *auth.Identity)
 	switch {
 	case len(rest) == 1 && rest[0] == "signing-keys":
-		w.addKey(c, tt)
+		do = func(id *auth.Identity) { w.addKey(c, id, tt) }
 	case len(rest) == 3 && rest[0] == "signing-keys" && rest[2] == "delete":
-		w.deleteKey(c, tt, rest[1])
+		do = func(id *auth.Identity) { w.deleteKey(c, id, tt, rest[1]) }
 	case len(rest) == 1 && rest[0] == "policy":
-		w.setPolicy(c, tt)
+		do = func(id *auth.Identity) { w.setPolicy(c, id, tt) }
 	case len(rest) == 1 && rest[0] == "immutable-tags":
-		w.addRule(c, tt)
+		do = func(id *auth.Identity) { w.addRule(c, id, tt) }
 	case len(rest) == 3 && rest[0] == "immutable-tags" && rest[2] == "delete":
-		w.deleteRule(c, tt, rest[1])
+		do = func(id *auth.Identity) { w.deleteRule(c, id, tt, rest[1]) }
 	default:
 		w.renderError(c, 404, "There is nothing here, or it is private.")
+		return
+	}
+	if id := w.requireUser(c); id != nil {
+		do(id)
 	}
 }
 
@@ -81,11 +87,7 @@ func (w *trustPages) done(c *gin.Context, tt trustTarget, form, fragment, ok str
 	redirectTo(c, tt.back+"#"+fragment)
 }
 
-func (w *trustPages) addKey(c *gin.Context, tt trustTarget) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
+func (w *trustPages) addKey(c *gin.Context, id *auth.Identity, tt trustTarget) {
 	k, err := w.trust.AddKey(c.Request.Context(), id, tt.t, hub.KeyInput{Name: c.PostForm("name"), PublicKey: c.PostForm("public_key")})
 	msg := ""
 	if err == nil {
@@ -94,11 +96,7 @@ func (w *trustPages) addKey(c *gin.Context, tt trustTarget) {
 	w.done(c, tt, "keys", "signing-keys", msg, err)
 }
 
-func (w *trustPages) deleteKey(c *gin.Context, tt trustTarget, rawID string) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
+func (w *trustPages) deleteKey(c *gin.Context, id *auth.Identity, tt trustTarget, rawID string) {
 	n, ok := w.objectID(c, rawID)
 	if !ok {
 		return
@@ -107,21 +105,13 @@ func (w *trustPages) deleteKey(c *gin.Context, tt trustTarget, rawID string) {
 	w.done(c, tt, "keys", "signing-keys", "Key removed: what it verified is verified again without it.", err)
 }
 
-func (w *trustPages) setPolicy(c *gin.Context, tt trustTarget) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
+func (w *trustPages) setPolicy(c *gin.Context, id *auth.Identity, tt trustTarget) {
 	p := models.Policy{RequireSignature: c.PostForm("require_signature") == "on", BlockSeverity: c.PostForm("block_severity")}
 	_, err := w.trust.SetPolicy(c.Request.Context(), id, tt.t, p)
 	w.done(c, tt, "policy", "policy", "Policy saved.", err)
 }
 
-func (w *trustPages) addRule(c *gin.Context, tt trustTarget) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
+func (w *trustPages) addRule(c *gin.Context, id *auth.Identity, tt trustTarget) {
 	r, err := w.immutability.AddRule(c.Request.Context(), id, tt.t, c.PostForm("pattern"))
 	msg := ""
 	if err == nil {
@@ -130,11 +120,7 @@ func (w *trustPages) addRule(c *gin.Context, tt trustTarget) {
 	w.done(c, tt, "immutable", "immutable-tags", msg, err)
 }
 
-func (w *trustPages) deleteRule(c *gin.Context, tt trustTarget, rawID string) {
-	id := w.requireUser(c)
-	if id == nil {
-		return
-	}
+func (w *trustPages) deleteRule(c *gin.Context, id *auth.Identity, tt trustTarget, rawID string) {
 	n, ok := w.objectID(c, rawID)
 	if !ok {
 		return

@@ -98,6 +98,16 @@ func adminLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
 	return newLogger("warn", cfg.LogFormat, w)
 }
 
+// openAdmin opens the app for an admin command (no search index, no
+// scanner, no listener), logging warnings and worse to w.
+func openAdmin(ctx context.Context, cfg *config.Config, w io.Writer) (*server.App, error) {
+	log, err := adminLogger(cfg, w)
+	if err != nil {
+		return nil, err
+	}
+	return server.Open(ctx, cfg, log, server.Options{})
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, rest, err := config.Load("wharf serve", config.ServeSettings, args, getenv, stderr, nil)
 	if err != nil {
@@ -182,11 +192,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	log, err := adminLogger(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, cfg, log, server.Options{})
+	app, err := openAdmin(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -210,11 +216,7 @@ func searchCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) > 0 {
 		return fmt.Errorf("search reindex: unexpected arguments %q", rest)
 	}
-	log, err := adminLogger(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, cfg, log, server.Options{})
+	app, err := openAdmin(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

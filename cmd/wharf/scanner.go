@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
 )
 
@@ -46,11 +45,7 @@ func scannerCmd(ctx context.Context, args []string, getenv func(string) string, 
 		defer f.Close()
 		in = f
 	}
-	log, err := adminLogger(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	app, err := server.Open(ctx, cfg, log, server.Options{})
+	app, err := openAdmin(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -24,15 +24,19 @@ type CollaboratorName struct {
 
 // SetCollaborator adds a collaborator or changes their permission.
 func (s *RepositoryStore) SetCollaborator(ctx context.Context, repoID, userID int64, permission string) error {
-	return s.write(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "repository_id"}, {Name: "user_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"permission"}),
-	}).Create(&Collaborator{RepositoryID: repoID, UserID: userID, Permission: permission, CreatedAt: time.Now().UTC()}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "repository_id"}, {Name: "user_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"permission"}),
+		}).Create(&Collaborator{RepositoryID: repoID, UserID: userID, Permission: permission, CreatedAt: time.Now().UTC()})
+	}).Error
 }
 
 // RemoveCollaborator removes a collaborator; ErrNotFound if there was none.
 func (s *RepositoryStore) RemoveCollaborator(ctx context.Context, repoID, userID int64) error {
-	res := s.write(ctx).Where("repository_id = ? AND user_id = ?", repoID, userID).Delete(&Collaborator{})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("repository_id = ? AND user_id = ?", repoID, userID).Delete(&Collaborator{})
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

@@ -99,8 +99,10 @@ func (c *conn) linkBlob(tx *gorm.DB, name, digest string, size int64) error {
 // Unlink removes a blob from repository name; it reports whether the
 // link existed. The content stays in the store for garbage collection.
 func (s *BlobStore) Unlink(ctx context.Context, name, digest string) (bool, error) {
-	res := s.write(ctx).Exec(`DELETE FROM repository_blobs WHERE digest = ?
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Exec(`DELETE FROM repository_blobs WHERE digest = ?
 		AND repository_id = (SELECT id FROM repositories WHERE name = ?)`, digest, name)
+	})
 	return res.RowsAffected > 0, res.Error
 }
 

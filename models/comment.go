@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CommentStore keeps comments on repositories, with their rendered HTML.
@@ -63,7 +65,7 @@ func (s *CommentStore) Create(ctx context.Context, c *Comment) error {
 	// Microseconds: what every database keeps, so a read gives it back.
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	c.CreatedAt, c.UpdatedAt = now, now
-	err := s.write(ctx).Omit("Username").Create(c).Error
+	err := s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Omit("Username").Create(c) }).Error
 	if err != nil && isForeignKeyViolation(err) {
 		return ErrNotFound
 	}
@@ -73,8 +75,10 @@ func (s *CommentStore) Create(ctx context.Context, c *Comment) error {
 // Update replaces the body of comment id of repository repoID,
 // with its HTML and the version of the renderer that made it.
 func (s *CommentStore) Update(ctx context.Context, repoID, id int64, body, html string, version int) error {
-	res := s.write(ctx).Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
-		Updates(map[string]any{"body": body, "body_html": html, "body_html_version": version, "updated_at": time.Now().UTC()})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Comment{}).Where("id = ? AND repository_id = ?", id, repoID).
+			Updates(map[string]any{"body": body, "body_html": html, "body_html_version": version, "updated_at": time.Now().UTC()})
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -92,7 +96,9 @@ func (s *CommentStore) SetHTML(ctx context.Context, id int64, body, html string,
 
 // Delete deletes comment id of repository repoID.
 func (s *CommentStore) Delete(ctx context.Context, repoID, id int64) error {
-	res := s.write(ctx).Where("id = ? AND repository_id = ?", id, repoID).Delete(&Comment{})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("id = ? AND repository_id = ?", id, repoID).Delete(&Comment{})
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

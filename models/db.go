@@ -71,6 +71,8 @@ type DB struct {
 	Robots *RobotStore
 	// Teams are the organizations' teams.
 	Teams *TeamStore
+	// Audit is the audit log.
+	Audit *AuditStore
 }
 
 // conn is what every store shares: the write and read handles and the
@@ -99,6 +101,8 @@ func optionsOf(opts []Options) Options {
 // newDB makes the stores over one connection.
 func newDB(w, r *gorm.DB, opts Options) *DB {
 	c := &conn{w: w, r: r, visibility: opts.DefaultVisibility}
+	// Only a duplicate name fails, and these names are this package's.
+	_ = registerAuditCallbacks(w)
 	return &DB{
 		c:            c,
 		Users:        &UserStore{c},
@@ -129,6 +133,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Immutables:   &ImmutableStore{c},
 		Robots:       &RobotStore{c},
 		Teams:        &TeamStore{c},
+		Audit:        &AuditStore{c},
 	}
 }
 
@@ -215,14 +220,6 @@ func (db *DB) Ping(ctx context.Context) error {
 
 func (c *conn) read(ctx context.Context) *gorm.DB  { return c.r.WithContext(ctx) }
 func (c *conn) write(ctx context.Context) *gorm.DB { return c.w.WithContext(ctx) }
-
-// tx runs fn in one write transaction. A store method that must change
-// other aggregates atomically (a tag and its webhook outbox rows) does so
-// inside its own transaction, through the package's tx-taking helpers
-// (enqueue, ensureRepository, touchBlobs).
-func (c *conn) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return c.w.WithContext(ctx).Transaction(fn)
-}
 
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

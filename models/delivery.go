@@ -172,15 +172,19 @@ func (s *DeliveryStore) RecordAttempt(ctx context.Context, d *Delivery, a Attemp
 // Redeliver queues a delivery again, under the same id, with its retries
 // afresh (its history keeps the attempts before).
 func (s *DeliveryStore) Redeliver(ctx context.Context, id string, now time.Time) error {
-	return s.write(ctx).Model(&Delivery{}).Where("id = ?", id).
-		Updates(map[string]any{"status": DeliveryPending, "next_attempt_at": now, "round_start": gorm.Expr("attempts")}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Delivery{}).Where("id = ?", id).
+			Updates(map[string]any{"status": DeliveryPending, "next_attempt_at": now, "round_start": gorm.Expr("attempts")})
+	}).Error
 }
 
 // SetCallback records what a receiver reported about a delivery.
 func (s *DeliveryStore) SetCallback(ctx context.Context, id, state, description, context_, targetURL string, now time.Time) error {
-	return s.write(ctx).Model(&Delivery{}).Where("id = ?", id).Updates(map[string]any{
-		"callback_state": state, "callback_description": description, "callback_context": context_,
-		"callback_target_url": targetURL, "callback_at": now,
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Delivery{}).Where("id = ?", id).Updates(map[string]any{
+			"callback_state": state, "callback_description": description, "callback_context": context_,
+			"callback_target_url": targetURL, "callback_at": now,
+		})
 	}).Error
 }
 

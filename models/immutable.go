@@ -147,5 +147,5 @@ func (s *ImmutableStore) Get(ctx context.Context, id int64) (*ImmutableRule, err
 
 // Delete removes a rule.
 func (s *ImmutableStore) Delete(ctx context.Context, id int64) error {
-	return s.write(ctx).Where("id = ?", id).Delete(&ImmutableRule{}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id).Delete(&ImmutableRule{}) }).Error
 }

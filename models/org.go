@@ -89,8 +89,10 @@ func (s *OrgStore) Delete(ctx context.Context, orgID int64) error {
 
 // Update changes an organization's description and member permission.
 func (s *OrgStore) Update(ctx context.Context, o *Organization) error {
-	return s.write(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
-		"description": o.Description, "member_permission": o.MemberPermission, "updated_at": time.Now().UTC(),
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
+			"description": o.Description, "member_permission": o.MemberPermission, "updated_at": time.Now().UTC(),
+		})
 	}).Error
 }
 

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"slices"
+
+	"gorm.io/gorm"
 )
 
 // PolicyStore keeps what a pull must pass: a repository's policy and its
@@ -44,7 +46,9 @@ func policyColumns(p Policy) map[string]any {
 
 // SetRepository stores repository repoID's own policy.
 func (s *PolicyStore) SetRepository(ctx context.Context, repoID int64, p Policy) error {
-	res := s.write(ctx).Table("repositories").Where("id = ?", repoID).Updates(policyColumns(p))
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Table("repositories").Where("id = ?", repoID).Updates(policyColumns(p))
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -53,7 +57,9 @@ func (s *PolicyStore) SetRepository(ctx context.Context, repoID int64, p Policy)
 
 // SetNamespace stores namespace ns's policy.
 func (s *PolicyStore) SetNamespace(ctx context.Context, ns string, p Policy) error {
-	res := s.write(ctx).Table("namespaces").Where("name = ?", ns).Updates(policyColumns(p))
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Table("namespaces").Where("name = ?", ns).Updates(policyColumns(p))
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

@@ -110,12 +110,14 @@ func (s *RepositoryStore) Create(ctx context.Context, r *Repository) error {
 	r.CreatedAt, r.UpdatedAt = now, now
 	r.Namespace = NamespaceOf(r.Name)
 	r.Implicit = false
-	err := s.write(ctx).Create(r).Error
+	err := s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Create(r) }).Error
 	if err == nil || !isUniqueViolation(err) {
 		return err
 	}
-	res := s.write(ctx).Model(&Repository{}).Where("name = ? AND implicit", r.Name).Updates(map[string]any{
-		"implicit": false, "visibility": r.Visibility, "description": r.Description, "created_at": now, "updated_at": now})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Repository{}).Where("name = ? AND implicit", r.Name).Updates(map[string]any{
+			"implicit": false, "visibility": r.Visibility, "description": r.Description, "created_at": now, "updated_at": now})
+	})
 	if res.Error != nil {
 		return res.Error
 	}
@@ -128,7 +130,7 @@ func (s *RepositoryStore) Create(ctx context.Context, r *Repository) error {
 // Update saves the given hub fields of a repository.
 func (s *RepositoryStore) Update(ctx context.Context, id int64, fields map[string]any) error {
 	fields["updated_at"] = time.Now().UTC()
-	return s.write(ctx).Model(&Repository{}).Where("id = ?", id).Updates(fields).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Model(&Repository{}).Where("id = ?", id).Updates(fields) }).Error
 }
 
 // Delete deletes a repository with its tags, manifests,

@@ -171,10 +171,12 @@ func (s *RobotStore) ByName(ctx context.Context, full string) (*Robot, error) {
 
 // Delete removes a robot: its secret stops working at once.
 func (s *RobotStore) Delete(ctx context.Context, id int64) error {
-	return s.write(ctx).Where("id = ?", id).Delete(&Robot{}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id).Delete(&Robot{}) }).Error
 }
 
 // Touch records a robot's last use.
 func (s *RobotStore) Touch(ctx context.Context, id int64, at time.Time) error {
-	return s.write(ctx).Model(&Robot{}).Where("id = ?", id).Update("last_used_at", at).Error
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&Robot{}).Where("id = ?", id).Update("last_used_at", at).Error
+	})
 }

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // SessionStore keeps browser sessions (by the hash of their id) and the
@@ -20,7 +22,7 @@ type Session struct {
 
 // Create stores a session.
 func (s *SessionStore) Create(ctx context.Context, sess *Session) error {
-	return s.write(ctx).Create(sess).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Create(sess) }).Error
 }
 
 // Get finds a live session by the hash of its id.
@@ -34,7 +36,7 @@ func (s *SessionStore) Get(ctx context.Context, idHash string, now time.Time) (*
 
 // Delete ends a session.
 func (s *SessionStore) Delete(ctx context.Context, idHash string) error {
-	return s.write(ctx).Where("id_hash = ?", idHash).Delete(&Session{}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("id_hash = ?", idHash).Delete(&Session{}) }).Error
 }
 
 // DeleteForUser ends every session of a user (after a password change).

@@ -171,7 +171,7 @@ func (s *TeamStore) Get(ctx context.Context, orgID int64, name string) (*Team, e
 // Delete removes a team: its members keep what the organization gives
 // them otherwise.
 func (s *TeamStore) Delete(ctx context.Context, id int64) error {
-	return s.write(ctx).Where("id = ?", id).Delete(&Team{}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id).Delete(&Team{}) }).Error
 }
 
 // leaveTeams drops userID from the teams of orgID, inside the

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // TokenStore keeps personal access tokens, stored as hashes of their
@@ -25,7 +27,7 @@ type AccessToken struct {
 // Create stores a token.
 func (s *TokenStore) Create(ctx context.Context, t *AccessToken) error {
 	t.CreatedAt = time.Now().UTC()
-	return s.write(ctx).Create(t).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Create(t) }).Error
 }
 
 // GetByHash finds a token by the hash of its secret.
@@ -47,7 +49,9 @@ func (s *TokenStore) List(ctx context.Context, userID int64) ([]AccessToken, err
 // Delete revokes token id of userID; another user's token is
 // ErrNotFound.
 func (s *TokenStore) Delete(ctx context.Context, userID, id int64) error {
-	res := s.write(ctx).Where("id = ? AND user_id = ?", id, userID).Delete(&AccessToken{})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("id = ? AND user_id = ?", id, userID).Delete(&AccessToken{})
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -57,11 +61,13 @@ func (s *TokenStore) Delete(ctx context.Context, userID, id int64) error {
 // DeleteAll revokes every token of userID and returns how many
 // there were.
 func (s *TokenStore) DeleteAll(ctx context.Context, userID int64) (int64, error) {
-	res := s.write(ctx).Where("user_id = ?", userID).Delete(&AccessToken{})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("user_id = ?", userID).Delete(&AccessToken{}) })
 	return res.RowsAffected, res.Error
 }
 
 // Touch records a token's use.
 func (s *TokenStore) Touch(ctx context.Context, id int64, at time.Time) error {
-	return s.write(ctx).Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&AccessToken{}).Where("id = ?", id).Update("last_used_at", at).Error
+	})
 }

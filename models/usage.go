@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"gorm.io/gorm"
 )
 
 // The NamespaceStore methods here add up what a namespace stores and keep
@@ -58,7 +60,9 @@ func (s *NamespaceStore) HasBlob(ctx context.Context, ns, digest string) (bool, 
 
 // SetQuota sets a namespace's quota in bytes (0 for none).
 func (s *NamespaceStore) SetQuota(ctx context.Context, ns string, bytes int64) error {
-	res := s.write(ctx).Table("namespaces").Where("name = ?", ns).Update("quota_bytes", bytes)
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Table("namespaces").Where("name = ?", ns).Update("quota_bytes", bytes)
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

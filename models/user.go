@@ -70,14 +70,18 @@ func (s *UserStore) Get(ctx context.Context, id int64) (*User, error) {
 
 // SetPassword replaces an account's password hash.
 func (s *UserStore) SetPassword(ctx context.Context, userID int64, hash string) error {
-	return s.write(ctx).Model(&User{}).Where("id = ?", userID).
-		Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&User{}).Where("id = ?", userID).
+			Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()})
+	}).Error
 }
 
 // SetDisabled disables or enables an account.
 func (s *UserStore) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
-	res := s.write(ctx).Model(&User{}).Where("id = ?", userID).
-		Updates(map[string]any{"disabled": disabled, "updated_at": time.Now().UTC()})
+	res := s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&User{}).Where("id = ?", userID).
+			Updates(map[string]any{"disabled": disabled, "updated_at": time.Now().UTC()})
+	})
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

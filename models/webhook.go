@@ -82,7 +82,7 @@ func enqueue(tx *gorm.DB, repoID int64, e outboxEvent, namespaceOnly bool) error
 func (s *WebhookStore) Create(ctx context.Context, h *Webhook) error {
 	now := time.Now().UTC()
 	h.CreatedAt, h.UpdatedAt = now, now
-	return s.write(ctx).Create(h).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Create(h) }).Error
 }
 
 // ListForRepository lists a repository's webhooks.
@@ -110,13 +110,15 @@ func (s *WebhookStore) Get(ctx context.Context, id int64) (*Webhook, error) {
 
 // Delete removes a webhook with its deliveries.
 func (s *WebhookStore) Delete(ctx context.Context, id int64) error {
-	return s.write(ctx).Where("id = ?", id).Delete(&Webhook{}).Error
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id).Delete(&Webhook{}) }).Error
 }
 
 // SetActive turns a webhook on or off, clearing its failure streak.
 func (s *WebhookStore) SetActive(ctx context.Context, id int64, active bool) error {
-	return s.write(ctx).Model(&Webhook{}).Where("id = ?", id).Updates(map[string]any{
-		"active": active, "failure_streak": 0, "disabled_reason": "", "updated_at": time.Now().UTC(),
+	return s.change(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Model(&Webhook{}).Where("id = ?", id).Updates(map[string]any{
+			"active": active, "failure_streak": 0, "disabled_reason": "", "updated_at": time.Now().UTC(),
+		})
 	}).Error
 }
 
@@ -127,5 +129,5 @@ func (s *WebhookStore) EnqueueTest(ctx context.Context, h *Webhook, repository, 
 		ID: uuid.NewString(), WebhookID: h.ID, Event: "test", Repository: repository, Tag: "test", Actor: actor,
 		OccurredAt: now, Status: DeliveryPending, NextAttemptAt: now, CallbackToken: randomHex(16), CreatedAt: now,
 	}
-	return d, s.write(ctx).Create(d).Error
+	return d, s.change(ctx, func(tx *gorm.DB) *gorm.DB { return tx.Create(d) }).Error
 }

@@ -109,6 +109,8 @@ func (s *sessionStore) login(w http.ResponseWriter, r *http.Request, id *auth.Id
 	if _, old := s.current(r); old != nil {
 		_ = s.db.Sessions.Delete(r.Context(), old.IDHash)
 	}
+	// The session's row and the sign-in's audit entry go together.
+	models.Note(r.Context(), models.AuditNote{Action: "signin", Target: id.Username, Namespace: id.Username, Detail: "web session"})
 	sid := randomToken()
 	now := time.Now().UTC()
 	if err := s.db.Sessions.Create(r.Context(), &models.Session{
@@ -123,7 +125,8 @@ func (s *sessionStore) login(w http.ResponseWriter, r *http.Request, id *auth.Id
 
 // logout ends the session on the server and clears the cookie.
 func (s *sessionStore) logout(w http.ResponseWriter, r *http.Request) {
-	if _, row := s.current(r); row != nil {
+	if id, row := s.current(r); row != nil {
+		models.Note(r.Context(), models.AuditNote{Action: "signout", Target: id.Username, Namespace: id.Username})
 		_ = s.db.Sessions.Delete(r.Context(), row.IDHash)
 	}
 	sess, _ := s.cookies.New(r, sessionCookie)

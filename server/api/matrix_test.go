@@ -34,9 +34,18 @@ func newEnv(t *testing.T, users ...string) *env {
 // openEnv is newEnv with opts.
 func openEnv(t *testing.T, opts server.Options, users ...string) *env {
 	t.Helper()
+	return openEnvConfig(t, opts, nil, users...)
+}
+
+// openEnvConfig is openEnv with the configuration changed by configure.
+func openEnvConfig(t *testing.T, opts server.Options, configure func(*config.Config), users ...string) *env {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://wharf.test", LogLevel: "error", DefaultVisibility: "public",
 		Database: testDatabase(t)}
+	if configure != nil {
+		configure(cfg)
+	}
 	app, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)

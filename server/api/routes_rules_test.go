@@ -50,7 +50,13 @@ type rulesEnv struct {
 
 func newRulesEnv(t *testing.T) *rulesEnv {
 	t.Helper()
-	e := &rulesEnv{countingEnv: countingOver(t, openEnv(t, server.Options{Search: true}))}
+	return newRulesEnvOver(t, openEnv(t, server.Options{Search: true}))
+}
+
+// newRulesEnvOver is newRulesEnv over an env of the caller's.
+func newRulesEnvOver(t *testing.T, base *env) *rulesEnv {
+	t.Helper()
+	e := &rulesEnv{countingEnv: countingOver(t, base)}
 	// Accounts share one cheap password hash: these tests walk routes,
 	// not bcrypt.
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)

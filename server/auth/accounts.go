@@ -93,6 +93,7 @@ func NewAccounts(db *models.DB, throttle *Throttle, bus *events.Bus) *Accounts {
 // surrounding space, must be one no other account has, in any case
 // (ErrEmailTaken).
 func (a *Accounts) CreateUser(ctx context.Context, username, email, password string, admin bool) (*models.User, error) {
+	noteAccount(ctx, "user.create", username, fmt.Sprintf("admin %t", admin))
 	if !ValidNamespaceName(username) {
 		return nil, ErrInvalidUsername
 	}
@@ -135,6 +136,7 @@ func hashPassword(password string) (string, error) {
 // old password stops working everywhere at once. Personal access tokens
 // are kept: they are revoked one by one or all at once (RevokeAllTokens).
 func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, new, keepSession string) error {
+	noteAccount(ctx, "user.password", id.Username, "")
 	if _, err := a.checkPassword(ctx, ip, id.Username, old); err != nil {
 		return err
 	}
@@ -163,6 +165,7 @@ func (a *Accounts) forget() {
 // SetDisabled disables or enables an account; a disabled account cannot
 // log in or use its tokens.
 func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
+	a.noteUser(ctx, "user.disable", userID, fmt.Sprintf("disabled %t", disabled))
 	err := a.db.Users.SetDisabled(ctx, userID, disabled)
 	a.forget()
 	return err
@@ -170,6 +173,7 @@ func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool)
 
 // DeleteUser deletes an account with its repositories.
 func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
+	a.noteUser(ctx, "user.delete", userID, "")
 	u, err := a.db.Users.Get(ctx, userID)
 	if err != nil {
 		return err
@@ -189,6 +193,20 @@ func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 // name from one address, or from one address altogether, are throttled
 // (ErrThrottled; see Throttle), by the name in lowercase.
 func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
+	id, err := a.authenticate(ctx, ip, username, secret)
+	if err != nil {
+		kind := models.ActorUser
+		if IsRobotName(username) {
+			kind = models.ActorRobot
+		}
+		a.auditFailure(ctx, ip, foldName(username), kind, err)
+		return nil, err
+	}
+	Acting(ctx, id)
+	return id, nil
+}
+
+func (a *Accounts) authenticate(ctx context.Context, ip, username, secret string) (*Identity, error) {
 	username = foldName(username)
 	// A verified client certificate of this account is its credential:
 	// the password given beside it (docker login asks for one) is not
@@ -202,7 +220,7 @@ func (a *Accounts) Authenticate(ctx context.Context, ip, username, secret string
 		return a.authenticateRobot(ctx, ip, username, secret)
 	}
 	if strings.HasPrefix(secret, TokenPrefix) {
-		id, err := a.AuthenticateToken(ctx, ip, secret)
+		id, err := a.authenticateToken(ctx, ip, secret)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +275,8 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 	return &id, nil
 }
 
-// Lookup returns the identity of an account by id (for sessions), or
+// Lookup returns the identity of an account by id (for sessions: it acts
+// in the request's audit entries), or
 // ErrBadCredentials if it is gone or disabled.
 func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) {
 	u, err := a.db.Users.Get(ctx, userID)
@@ -267,7 +286,9 @@ func (a *Accounts) Lookup(ctx context.Context, userID int64) (*Identity, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
+	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}
+	Acting(ctx, id)
+	return id, nil
 }
 
 // UserByName finds an account by name. A name no account can have (with
@@ -300,6 +321,7 @@ func ConstantTimeEqual(a, b string) bool {
 // SetEmail changes an account's email address, which, as for CreateUser,
 // no other account may have.
 func (a *Accounts) SetEmail(ctx context.Context, userID int64, email string) error {
+	a.noteUser(ctx, "user.email", userID, "")
 	email = strings.TrimSpace(email)
 	if !validEmail(email) {
 		return ErrInvalidEmail

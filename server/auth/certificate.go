@@ -49,5 +49,7 @@ func (a *Accounts) CertificateIdentity(ctx context.Context) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
+	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}
+	Acting(ctx, id)
+	return id, nil
 }

@@ -43,6 +43,7 @@ func hashToken(secret string) string {
 // authenticated by a token can only create tokens within its own scopes
 // and repositories.
 func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, scopes, repos []string, expires *time.Time) (*NewToken, error) {
+	noteAccount(ctx, "token.create", id.Username, "token "+name)
 	name = strings.TrimSpace(name)
 	if name == "" || !tokenNameText.Valid(name) {
 		return nil, ErrTokenName
@@ -107,6 +108,16 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 // AuthenticateToken checks a personal access token. Revoked, expired and
 // disabled owners' tokens fail at once: nothing about them is cached.
 func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*Identity, error) {
+	id, err := a.authenticateToken(ctx, ip, secret)
+	if err != nil {
+		a.auditFailure(ctx, ip, "", models.ActorToken, err)
+		return nil, err
+	}
+	Acting(ctx, id)
+	return id, nil
+}
+
+func (a *Accounts) authenticateToken(ctx context.Context, ip, secret string) (*Identity, error) {
 	if err := a.throttle.CheckToken(ip); err != nil {
 		return nil, err
 	}
@@ -126,7 +137,7 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, ip, secret string) (*I
 	if err != nil || u.Disabled {
 		return nil, ErrBadCredentials
 	}
-	a.touch(ctx, t.ID, now)
+	a.touch(auditUse(ctx, ip, u.Username, models.ActorToken, "token.use", tokenTarget(t)), t.ID, now)
 	id := &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin, TokenID: t.ID, Scopes: strings.Fields(t.Scopes),
 		TokenExpires: t.ExpiresAt}
 	if t.Repositories != "" {
@@ -164,6 +175,7 @@ func (a *Accounts) ListTokens(ctx context.Context, id *Identity) ([]models.Acces
 // RevokeToken deletes one of the caller's tokens; another user's token is
 // not found.
 func (a *Accounts) RevokeToken(ctx context.Context, id *Identity, tokenID int64) error {
+	noteAccount(ctx, "token.delete", id.Username, fmt.Sprintf("token %d", tokenID))
 	return a.db.Tokens.Delete(ctx, id.UserID, tokenID)
 }
 
@@ -171,5 +183,6 @@ func (a *Accounts) RevokeToken(ctx context.Context, id *Identity, tokenID int64)
 // leak, or with a password change) and returns how many there were. Only
 // a caller that may manage the account gets here.
 func (a *Accounts) RevokeAllTokens(ctx context.Context, id *Identity) (int64, error) {
+	noteAccount(ctx, "token.delete_all", id.Username, "")
 	return a.db.Tokens.DeleteAll(ctx, id.UserID)
 }

@@ -65,7 +65,7 @@ func (a *Accounts) authenticateRobot(ctx context.Context, ip, name, secret strin
 		a.throttle.Fail(ip, name)
 		return nil, ErrBadCredentials
 	}
-	a.touchRobot(ctx, r.ID, now)
+	a.touchRobot(auditUse(ctx, ip, r.FullName(), models.ActorRobot, "robot.use", r.FullName()), r.ID, now)
 	return robotIdentity(r), nil
 }
 

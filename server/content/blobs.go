@@ -55,6 +55,8 @@ func (s *Blobs) Redirect(ctx context.Context, name string, dgst digest.Digest) (
 // Delete unlinks a blob from repository name. The bytes stay in the
 // store, possibly shared with other repositories, until garbage collection.
 func (s *Blobs) Delete(ctx context.Context, name string, dgst digest.Digest) error {
+	models.Note(ctx, models.AuditNote{Action: "blob.delete", Target: name + "@" + dgst.String(),
+		Namespace: models.NamespaceOf(name), Repository: name})
 	ok, err := s.db.Blobs.Unlink(ctx, name, dgst.String())
 	if err != nil {
 		return fmt.Errorf("delete blob %s: %w", dgst, err)

@@ -105,6 +105,7 @@ func (s *Manifests) Put(ctx context.Context, req PutManifestRequest) (*PutManife
 		alg = req.Ref.Digest.Algorithm()
 	}
 	dgst := alg.FromBytes(req.Payload)
+	noteChange(ctx, "manifest.push", req.Name, req.Ref, "digest "+dgst.String())
 	if req.Ref.Digest != "" && dgst != req.Ref.Digest {
 		return nil, detailf(ErrDigestInvalid, nil, "manifest digest %s does not match %s", dgst, req.Ref.Digest)
 	}
@@ -306,6 +307,11 @@ func (s *Manifests) Get(ctx context.Context, name string, ref Reference) (*model
 // Delete deletes a manifest (by digest) with its tags, or only a
 // tag (by tag). actor is recorded on the event.
 func (s *Manifests) Delete(ctx context.Context, name string, ref Reference, actor string) error {
+	action := "manifest.delete"
+	if ref.Digest == "" {
+		action = "tag.delete"
+	}
+	noteChange(ctx, action, name, ref, "")
 	var ok bool
 	var err error
 	if ref.Digest != "" {
@@ -356,4 +362,15 @@ func (s *Manifests) Tags(ctx context.Context, name, last string, n int) ([]strin
 		return nil, err
 	}
 	return s.db.Tags.List(ctx, name, last, n)
+}
+
+// noteChange says which change of repository name's content this request
+// makes, for the audit log (models.Note): the entry is written with it.
+func noteChange(ctx context.Context, action, name string, ref Reference, detail string) {
+	target := name + ":" + ref.Tag
+	if ref.Digest != "" {
+		target = name + "@" + ref.Digest.String()
+	}
+	models.Note(ctx, models.AuditNote{Action: action, Target: target, Namespace: models.NamespaceOf(name),
+		Repository: name, Detail: detail})
 }

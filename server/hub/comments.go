@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"strings"
 	"time"
@@ -128,6 +129,7 @@ func (s *Social) commentTarget(ctx context.Context, id *auth.Identity, name stri
 
 // AddComment comments on a repository the caller may pull.
 func (s *Social) AddComment(ctx context.Context, id *auth.Identity, name, body string) (*Comment, error) {
+	noteRepo(ctx, "comment.create", name, "", "")
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -153,6 +155,7 @@ func (s *Social) AddComment(ctx context.Context, id *auth.Identity, name, body s
 
 // EditComment replaces the body of the caller's own comment.
 func (s *Social) EditComment(ctx context.Context, id *auth.Identity, name string, commentID int64, body string) (*Comment, error) {
+	noteRepo(ctx, "comment.update", name, fmt.Sprintf("%s comment %d", name, commentID), "")
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -187,6 +190,7 @@ func (s *Social) EditComment(ctx context.Context, id *auth.Identity, name string
 // DeleteComment deletes a comment: its author may, and so may whoever
 // manages the repository.
 func (s *Social) DeleteComment(ctx context.Context, id *auth.Identity, name string, commentID int64) error {
+	noteRepo(ctx, "comment.delete", name, fmt.Sprintf("%s comment %d", name, commentID), "")
 	r, err := s.commentTarget(ctx, id, name)
 	if err != nil {
 		return err

@@ -252,6 +252,7 @@ type CreateRepositoryInput struct {
 // Create creates an empty repository in a namespace the caller
 // may write to.
 func (s *Repos) Create(ctx context.Context, id *auth.Identity, in CreateRepositoryInput) (*Repository, error) {
+	noteRepo(ctx, "repository.create", in.Namespace+"/"+in.Name, "", "visibility "+in.Visibility)
 	full := in.Namespace + "/" + in.Name
 	switch {
 	case in.Namespace == "" || in.Name == "":
@@ -307,6 +308,7 @@ type RepositoryPatch struct {
 // is the repository as changed, never a second decision that could
 // contradict the first.
 func (s *Repos) Update(ctx context.Context, id *auth.Identity, name string, p RepositoryPatch) (*Repository, error) {
+	noteRepo(ctx, "repository.update", name, "", repoPatchDetail(p))
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return nil, err
@@ -352,6 +354,7 @@ func (s *Repos) Update(ctx context.Context, id *auth.Identity, name string, p Re
 // Delete deletes a repository with its tags, manifests and blob
 // links; the caller must be able to manage it.
 func (s *Repos) Delete(ctx context.Context, id *auth.Identity, name string) error {
+	noteRepo(ctx, "repository.delete", name, "", "")
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return err
@@ -390,6 +393,7 @@ func (s *Repos) Collaborators(ctx context.Context, id *auth.Identity, name strin
 
 // SetCollaborator grants user a permission on a repository.
 func (s *Repos) SetCollaborator(ctx context.Context, id *auth.Identity, name, user, permission string) error {
+	noteRepo(ctx, "collaborator.set", name, name+" collaborator "+user, "permission "+permission)
 	if _, err := auth.ParseLevel(permission); err != nil {
 		return invalid("The permission must be read, write or admin.")
 	}
@@ -413,6 +417,7 @@ func (s *Repos) SetCollaborator(ctx context.Context, id *auth.Identity, name, us
 
 // RemoveCollaborator takes a user's collaboration away.
 func (s *Repos) RemoveCollaborator(ctx context.Context, id *auth.Identity, name, user string) error {
+	noteRepo(ctx, "collaborator.remove", name, name+" collaborator "+user, "")
 	r, err := s.authorizeRepo(ctx, id, name, auth.ActionManage)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/wharfhub/wharf/models"
@@ -30,6 +31,7 @@ func (s *Immutability) Rules(ctx context.Context, id *auth.Identity, t Target) (
 // AddRule makes the tags that match pattern (such as v* or release-*)
 // immutable in the target.
 func (s *Immutability) AddRule(ctx context.Context, id *auth.Identity, t Target, pattern string) (*models.ImmutableRule, error) {
+	noteTarget(ctx, "immutable_rule.create", t, "tags "+pattern, "")
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -61,6 +63,7 @@ func (s *Immutability) AddRule(ctx context.Context, id *auth.Identity, t Target,
 // DeleteRule removes one of the target's rules: the tags it protected
 // may move and go again.
 func (s *Immutability) DeleteRule(ctx context.Context, id *auth.Identity, t Target, ruleID int64) error {
+	noteTarget(ctx, "immutable_rule.delete", t, fmt.Sprintf("rule %d", ruleID), "")
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ type Org struct {
 
 // Create creates an organization owned by the caller.
 func (s *Orgs) Create(ctx context.Context, id *auth.Identity, name, description string) (*Org, error) {
+	noteNamespace(ctx, "org.create", name, "", "")
 	if id == nil {
 		return nil, auth.ErrUnauthenticated
 	}
@@ -82,6 +83,7 @@ func (s *base) manageOrg(ctx context.Context, id *auth.Identity, name string) (*
 // Delete deletes an organization with its repositories, members and
 // everything its namespace owns; owners only.
 func (s *Orgs) Delete(ctx context.Context, id *auth.Identity, name string) error {
+	noteNamespace(ctx, "org.delete", name, "", "")
 	o, err := s.manageOrg(ctx, id, name)
 	if err != nil {
 		return err
@@ -102,6 +104,7 @@ type OrgPatch struct {
 // Update changes an organization's description or what its members
 // may do with its repositories; owners only.
 func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p OrgPatch) (*Org, error) {
+	noteNamespace(ctx, "org.update", name, "", orgPatchDetail(p))
 	o, err := s.manageOrg(ctx, id, name)
 	if err != nil {
 		return nil, err
@@ -126,6 +129,7 @@ func (s *Orgs) Update(ctx context.Context, id *auth.Identity, name string, p Org
 
 // SetMember adds a member or changes a member's role; owners only.
 func (s *Orgs) SetMember(ctx context.Context, id *auth.Identity, org, user, role string) error {
+	noteNamespace(ctx, "org.member.set", org, org+" member "+user, "role "+role)
 	if role != models.RoleOwner && role != models.RoleMember {
 		return invalid("The role must be owner or member.")
 	}
@@ -150,6 +154,7 @@ func (s *Orgs) SetMember(ctx context.Context, id *auth.Identity, org, user, role
 
 // RemoveMember removes a member; owners only, and never the last owner.
 func (s *Orgs) RemoveMember(ctx context.Context, id *auth.Identity, org, user string) error {
+	noteNamespace(ctx, "org.member.remove", org, org+" member "+user, "")
 	o, err := s.manageOrg(ctx, id, org)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -69,6 +70,7 @@ func permissions(ns string, in map[string]string) (map[string]string, error) {
 // Create makes a robot of namespace ns; its secret is in the answer,
 // and nowhere else.
 func (s *Robots) Create(ctx context.Context, id *auth.Identity, ns string, in RobotInput) (*NewRobot, error) {
+	noteNamespace(ctx, "robot.create", ns, ns+"+"+in.Name, permissionsDetail(in.Permissions))
 	if err := s.owner(ctx, id, ns); err != nil {
 		return nil, err
 	}
@@ -135,6 +137,7 @@ func (s *Robots) robot(ctx context.Context, id *auth.Identity, ns string, robotI
 // SetPermissions replaces a robot's permissions; tokens it holds keep
 // theirs for the few minutes they live.
 func (s *Robots) SetPermissions(ctx context.Context, id *auth.Identity, ns string, robotID int64, in map[string]string) (*models.Robot, error) {
+	noteNamespace(ctx, "robot.permissions", ns, fmt.Sprintf("%s robot %d", ns, robotID), permissionsDetail(in))
 	r, err := s.robot(ctx, id, ns, robotID)
 	if err != nil {
 		return nil, err
@@ -151,6 +154,7 @@ func (s *Robots) SetPermissions(ctx context.Context, id *auth.Identity, ns strin
 
 // Delete removes a robot: its secret stops working at once.
 func (s *Robots) Delete(ctx context.Context, id *auth.Identity, ns string, robotID int64) error {
+	noteNamespace(ctx, "robot.delete", ns, fmt.Sprintf("%s robot %d", ns, robotID), "")
 	if _, err := s.robot(ctx, id, ns, robotID); err != nil {
 		return err
 	}

@@ -139,6 +139,7 @@ func (s *Scans) Report(ctx context.Context, id *auth.Identity, name string, ref 
 // Rescan queues a scan of an image now; whoever may push to the
 // repository may ask.
 func (s *Scans) Rescan(ctx context.Context, id *auth.Identity, name string, ref ManifestRef) (*ScanSummary, error) {
+	noteRepo(ctx, "scan.request", name, name+refText(ref), "")
 	if !s.scanning() {
 		return nil, invalid("Vulnerability scanning is not set up on this server.")
 	}
@@ -214,6 +215,7 @@ func (s *Scans) State(ctx context.Context, id *auth.Identity) (*ScannerState, er
 // ImportDatabase imports a vulnerability database bundle read from r and
 // rescans every scanned image with it; site admins only.
 func (s *Scans) ImportDatabase(ctx context.Context, id *auth.Identity, r io.Reader) (*ScannerState, error) {
+	noteSite(ctx, "scanner.database.import", "scanner", "")
 	if err := siteAdmin(id); err != nil {
 		return nil, err
 	}

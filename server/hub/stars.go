@@ -28,6 +28,7 @@ func (s *Social) starTarget(ctx context.Context, id *auth.Identity, name string)
 // Star stars a repository as the caller; starring it again changes
 // nothing.
 func (s *Social) Star(ctx context.Context, id *auth.Identity, name string) error {
+	noteRepo(ctx, "star.add", name, "", "")
 	r, err := s.starTarget(ctx, id, name)
 	if err != nil {
 		return err
@@ -43,6 +44,7 @@ func (s *Social) Star(ctx context.Context, id *auth.Identity, name string) error
 
 // Unstar removes the caller's star, if there is one.
 func (s *Social) Unstar(ctx context.Context, id *auth.Identity, name string) error {
+	noteRepo(ctx, "star.remove", name, "", "")
 	r, err := s.starTarget(ctx, id, name)
 	if err != nil {
 		return err

@@ -205,6 +205,7 @@ type TagDeletion = models.TagDeletion
 // that are left with no tag, no index holding them and no subject; with
 // dryRun it only says what would go. It needs the right to delete.
 func (s *Repos) DeleteTags(ctx context.Context, id *auth.Identity, name string, tags []string, dryRun bool) (*TagDeletion, error) {
+	noteRepo(ctx, "tag.delete", name, "", "tags "+listed(tags))
 	switch {
 	case len(tags) == 0:
 		return nil, invalid("Name at least one tag to delete.")

@@ -112,6 +112,7 @@ func (s *Teams) Get(ctx context.Context, id *auth.Identity, org, name string) (*
 
 // Create makes a team of an organization.
 func (s *Teams) Create(ctx context.Context, id *auth.Identity, org string, in TeamInput) (*models.Team, error) {
+	noteNamespace(ctx, "team.create", org, org+"/"+in.Name, teamDetail(in))
 	o, err := s.manageOrg(ctx, id, org)
 	if err != nil {
 		return nil, err
@@ -133,6 +134,7 @@ func (s *Teams) Create(ctx context.Context, id *auth.Identity, org string, in Te
 // Update replaces a team's description, permission, scope, members and
 // repositories (in.Name is ignored: a team keeps its name).
 func (s *Teams) Update(ctx context.Context, id *auth.Identity, org, name string, in TeamInput) (*models.Team, error) {
+	noteNamespace(ctx, "team.update", org, org+"/"+name, teamDetail(in))
 	old, err := s.Get(ctx, id, org, name)
 	if err != nil {
 		return nil, err
@@ -155,6 +157,7 @@ func (s *Teams) Update(ctx context.Context, id *auth.Identity, org, name string,
 // Delete removes a team; its members keep what the organization gives
 // them otherwise.
 func (s *Teams) Delete(ctx context.Context, id *auth.Identity, org, name string) error {
+	noteNamespace(ctx, "team.delete", org, org+"/"+name, "")
 	t, err := s.Get(ctx, id, org, name)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type KeyInput struct {
 // repository, or every repository of a namespace) trusts. What the
 // target holds is verified again with it, off the request path.
 func (s *Trust) AddKey(ctx context.Context, id *auth.Identity, t Target, in KeyInput) (*models.SigningKey, error) {
+	noteTarget(ctx, "signing_key.create", t, "key "+in.Name, "")
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -74,6 +76,7 @@ func (s *Trust) Keys(ctx context.Context, id *auth.Identity, t Target) ([]models
 // DeleteKey removes one of the target's keys; what it verified is
 // verified again without it.
 func (s *Trust) DeleteKey(ctx context.Context, id *auth.Identity, t Target, keyID int64) error {
+	noteTarget(ctx, "signing_key.delete", t, fmt.Sprintf("key %d", keyID), "")
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return err
@@ -141,6 +144,7 @@ func (s *Trust) Policy(ctx context.Context, id *auth.Identity, t Target) (*Polic
 
 // SetPolicy sets the target's own policy.
 func (s *Trust) SetPolicy(ctx context.Context, id *auth.Identity, t Target, p models.Policy) (*PolicyView, error) {
+	noteTarget(ctx, "policy.set", t, "policy", policyDetail(p))
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err

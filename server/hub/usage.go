@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -42,6 +43,7 @@ func (s *Namespaces) Usage(ctx context.Context, id *auth.Identity, ns string) (*
 // SetQuota sets a namespace's storage quota in bytes (0 for none); site
 // administrators only.
 func (s *Namespaces) SetQuota(ctx context.Context, id *auth.Identity, ns string, bytes int64) error {
+	noteNamespace(ctx, "namespace.quota", ns, "", fmt.Sprintf("quota %d bytes", bytes))
 	if id == nil {
 		return auth.ErrUnauthenticated
 	}

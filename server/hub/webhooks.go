@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -98,6 +99,7 @@ func (s *base) authorizeTarget(ctx context.Context, id *auth.Identity, t Target)
 
 // Create adds a webhook to a repository or a namespace.
 func (s *Webhooks) Create(ctx context.Context, id *auth.Identity, t Target, in WebhookInput) (*models.Webhook, error) {
+	noteTarget(ctx, "webhook.create", t, "webhook "+in.Name, "")
 	repoID, err := s.authorizeTarget(ctx, id, t)
 	if err != nil {
 		return nil, err
@@ -157,6 +159,7 @@ func (s *Webhooks) Get(ctx context.Context, id *auth.Identity, t Target, hookID 
 
 // Delete removes a webhook and its delivery log.
 func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t Target, hookID int64) error {
+	noteTarget(ctx, "webhook.delete", t, fmt.Sprintf("webhook %d", hookID), "")
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return err
@@ -167,6 +170,7 @@ func (s *Webhooks) Delete(ctx context.Context, id *auth.Identity, t Target, hook
 // SetActive turns a webhook on (also after it was disabled for
 // failing) or off.
 func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t Target, hookID int64, active bool) (*models.Webhook, error) {
+	noteTarget(ctx, "webhook.update", t, fmt.Sprintf("webhook %d", hookID), fmt.Sprintf("active %t", active))
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -180,6 +184,7 @@ func (s *Webhooks) SetActive(ctx context.Context, id *auth.Identity, t Target, h
 // Test queues a test delivery to the webhook's stored URL (never to
 // another URL, so its secret signs nothing sent elsewhere).
 func (s *Webhooks) Test(ctx context.Context, id *auth.Identity, t Target, hookID int64) (*models.Delivery, error) {
+	noteTarget(ctx, "webhook.test", t, fmt.Sprintf("webhook %d", hookID), "")
 	h, err := s.webhook(ctx, id, t, hookID)
 	if err != nil {
 		return nil, err
@@ -218,6 +223,7 @@ func (s *Webhooks) Delivery(ctx context.Context, id *auth.Identity, t Target, ho
 
 // Redeliver sends a delivery again, keeping its id.
 func (s *Webhooks) Redeliver(ctx context.Context, id *auth.Identity, t Target, hookID int64, deliveryID string) (*models.Delivery, error) {
+	noteTarget(ctx, "webhook.redeliver", t, fmt.Sprintf("webhook %d delivery %s", hookID, deliveryID), "")
 	d, err := s.Delivery(ctx, id, t, hookID, deliveryID)
 	if err != nil {
 		return nil, err
@@ -257,6 +263,7 @@ func (s *Webhooks) CallbackTarget(ctx context.Context, deliveryID, token string)
 
 // RecordCallback stores a receiver's report on a delivery.
 func (s *Webhooks) RecordCallback(ctx context.Context, d *CallbackDelivery, r CallbackReport) error {
+	noteSite(ctx, "webhook.callback", "delivery "+d.id, "state "+r.State)
 	if !slices.Contains(CallbackStates, r.State) {
 		return invalid("The state must be success, failure, error or pending.")
 	}

@@ -146,6 +146,7 @@ func (c *Catalog) Run(ctx context.Context, every time.Duration) {
 
 // Define adds a mirror; site administrators only.
 func (c *Catalog) Define(ctx context.Context, id *auth.Identity, d Def) error {
+	models.Note(ctx, models.AuditNote{Action: "mirror.create", Target: d.Name, Namespace: d.Name, Detail: "upstream " + d.URL})
 	if err := admin(id); err != nil {
 		return err
 	}
@@ -175,6 +176,7 @@ func (c *Catalog) Define(ctx context.Context, id *auth.Identity, d Def) error {
 // Remove removes a mirror defined through the API, with everything it
 // cached; site administrators only.
 func (c *Catalog) Remove(ctx context.Context, id *auth.Identity, name string) error {
+	models.Note(ctx, models.AuditNote{Action: "mirror.delete", Target: name, Namespace: name})
 	if err := admin(id); err != nil {
 		return err
 	}

@@ -170,6 +170,7 @@ func (h *Handler) authenticate(q *request) error {
 			return &challengeError{errText: "invalid_token", msg: "invalid or expired token"}
 		}
 		q.claims, q.id = claims, claims.Identity()
+		auth.Acting(q.ctx(), q.id)
 		return nil
 	}
 	user, pass, ok := q.r.BasicAuth()

@@ -84,6 +84,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if hasCreds {
+		if err := h.accounts.SignedIn(r.Context(), id, "registry token"); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	body, _ := json.Marshal(map[string]any{
 		"token":        tok,
 		"access_token": tok,

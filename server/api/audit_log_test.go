@@ -1,0 +1,249 @@
+package api_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
+)
+
+// auditWalk is how the audit walk calls one route that changes
+// something, and the action its one entry must name.
+type auditWalk struct {
+	action string
+	// none: the route changes nothing (a preview) and writes no entry.
+	none bool
+	// as is the caller (default root); "" with anonymous set calls
+	// without credentials.
+	as        string
+	anonymous bool
+	// body replaces the route's base body.
+	body []byte
+	// setup makes what the call acts on, and returns path values.
+	setup func(e *rulesEnv) map[string]string
+}
+
+// auditWalks lists every route of the table that does not only read
+// (every method but GET): TestEveryChangingRouteIsAudited fails for a
+// route missing here, so a new route is walked, or says why not.
+var auditWalks = map[string]auditWalk{
+	"PATCH /api/v1/user":                  {action: "user.email"},
+	"PUT /api/v1/user/password":           {action: "user.password"},
+	"PATCH /api/v1/users/:user":           {action: "user.disable"},
+	"DELETE /api/v1/users/:user":          {action: "user.delete"},
+	"POST /api/v1/tokens":                 {action: "token.create"},
+	"DELETE /api/v1/tokens/:id":           {action: "token.delete", setup: rootToken},
+	"DELETE /api/v1/tokens":               {action: "token.delete_all", setup: rootToken},
+	"POST /api/v1/orgs":                   {action: "org.create"},
+	"PATCH /api/v1/orgs/:org":             {action: "org.update"},
+	"DELETE /api/v1/orgs/:org":            {action: "org.delete"},
+	"PUT /api/v1/orgs/:org/members/:user": {action: "org.member.set"},
+	"DELETE /api/v1/orgs/:org/members/:user": {action: "org.member.remove", setup: func(e *rulesEnv) map[string]string {
+		e.must("PUT", "/api/v1/orgs/acme/members/bob", "alice", map[string]string{"role": "member"}, 200)
+		return nil
+	}},
+	"POST /api/v1/orgs/:org/teams":         {action: "team.create"},
+	"PUT /api/v1/orgs/:org/teams/:team":    {action: "team.update"},
+	"DELETE /api/v1/orgs/:org/teams/:team": {action: "team.delete"},
+	"POST /api/v1/mirrors":                 {action: "mirror.create"},
+	"DELETE /api/v1/mirrors/:ns": {action: "mirror.delete", setup: func(e *rulesEnv) map[string]string {
+		e.must("POST", "/api/v1/mirrors", "root", map[string]string{"name": "walkmirror", "url": "https://mirror.example.com"}, 201)
+		return map[string]string{"ns": "walkmirror"}
+	}},
+	"PUT /api/v1/scanner/database":                         {action: "scanner.database.import", body: walkBundle()},
+	"POST /api/v1/namespaces/:ns/robots":                   {action: "robot.create"},
+	"PUT /api/v1/namespaces/:ns/robots/:robot/permissions": {action: "robot.permissions"},
+	"DELETE /api/v1/namespaces/:ns/robots/:robot":          {action: "robot.delete"},
+	"PUT /api/v1/namespaces/:ns/quota":                     {action: "namespace.quota"},
+	"POST /api/v1/webhooks/callback/:delivery/:token":      {action: "webhook.callback", anonymous: true},
+	"POST /api/v1/repositories":                            {action: "repository.create"},
+	"PATCH /api/v1/repositories/{repo}":                    {action: "repository.update"},
+	"DELETE /api/v1/repositories/{repo}":                   {action: "repository.delete"},
+	"POST /api/v1/repositories/{repo}/manifests/:ref/scan": {action: "scan.request", setup: pushLatest},
+	"POST /api/v1/repositories/{repo}/tags/delete": {action: "tag.delete", setup: pushLatest,
+		body: []byte(`{"tags":["latest"]}`)},
+	"PUT /api/v1/repositories/{repo}/collaborators/:user": {action: "collaborator.set"},
+	"DELETE /api/v1/repositories/{repo}/collaborators/:user": {action: "collaborator.remove", setup: func(e *rulesEnv) map[string]string {
+		e.must("PUT", "/api/v1/repositories/alice/app/collaborators/bob", "alice", map[string]string{"permission": "read"}, 200)
+		return nil
+	}},
+	"PUT /api/v1/repositories/{repo}/star": {action: "star.add"},
+	"DELETE /api/v1/repositories/{repo}/star": {action: "star.remove", setup: func(e *rulesEnv) map[string]string {
+		e.must("PUT", "/api/v1/repositories/alice/app/star", "root", nil, 200)
+		return nil
+	}},
+	"POST /api/v1/repositories/{repo}/comments":            {action: "comment.create"},
+	"POST /api/v1/repositories/{repo}/preview":             {none: true},
+	"PATCH /api/v1/repositories/{repo}/comments/:comment":  {action: "comment.update"},
+	"DELETE /api/v1/repositories/{repo}/comments/:comment": {action: "comment.delete"},
+}
+
+func init() {
+	// What a repository and a namespace own is managed alike.
+	for _, owner := range []string{"/api/v1/repositories/{repo}", "/api/v1/namespaces/:ns"} {
+		for route, w := range map[string]auditWalk{
+			"POST %s/webhooks":                                      {action: "webhook.create"},
+			"PATCH %s/webhooks/:hook":                               {action: "webhook.update"},
+			"DELETE %s/webhooks/:hook":                              {action: "webhook.delete"},
+			"POST %s/webhooks/:hook/test":                           {action: "webhook.test"},
+			"POST %s/webhooks/:hook/deliveries/:delivery/redeliver": {action: "webhook.redeliver"},
+			"POST %s/signing-keys":                                  {action: "signing_key.create"},
+			"DELETE %s/signing-keys/:key":                           {action: "signing_key.delete", setup: ownedBy(owner, "signing-keys", `{"name":"k","public_key":`+walkKey+`}`, "key")},
+			"PUT %s/policy":                                         {action: "policy.set"},
+			"POST %s/immutable-tags":                                {action: "immutable_rule.create"},
+			"DELETE %s/immutable-tags/:rule":                        {action: "immutable_rule.delete", setup: ownedBy(owner, "immutable-tags", `{"pattern":"x-*"}`, "rule")},
+		} {
+			auditWalks[fmt.Sprintf(route, owner)] = w
+		}
+	}
+}
+
+// rootToken makes a token of root's, for the routes that revoke one.
+func rootToken(e *rulesEnv) map[string]string {
+	var tok struct{ ID int64 }
+	e.must("POST", "/api/v1/tokens", "root", map[string]any{"name": "old", "scopes": []string{"read"}}, 201).json(&tok)
+	return map[string]string{"id": itoa(tok.ID)}
+}
+
+// pushLatest pushes alice/app:latest.
+func pushLatest(e *rulesEnv) map[string]string {
+	if code := e.pushAs("alice", "alice/app", "latest"); code != http.StatusCreated {
+		e.t.Fatalf("push: %d", code)
+	}
+	return nil
+}
+
+// ownedBy makes an object under owner's prefix (path under it, JSON
+// body) as alice, and names its id as param.
+func ownedBy(owner, path, body, param string) func(e *rulesEnv) map[string]string {
+	return func(e *rulesEnv) map[string]string {
+		prefix := strings.Replace(owner, "{repo}", "alice/app", 1)
+		prefix = strings.Replace(prefix, ":ns", "alice", 1)
+		var obj struct{ ID int64 }
+		res := e.send("POST", prefix+"/"+path, basic("alice"), []byte(body))
+		if res.status != http.StatusCreated {
+			e.t.Fatalf("make %s: %d %s", path, res.status, res.body)
+		}
+		res.json(&obj)
+		return map[string]string{param: itoa(obj.ID)}
+	}
+}
+
+// walkBundle is a vulnerability database bundle laid out as Trivy's
+// offline one is (its trivy.db need not be a real database to import).
+func walkBundle() []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	now := time.Now().UTC().Format(time.RFC3339)
+	for name, body := range map[string]string{
+		"trivy.db":      "not really bolt",
+		"metadata.json": `{"Version":2,"UpdatedAt":"` + now + `","NextUpdate":"` + now + `"}`,
+	} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
+		_, _ = tw.Write([]byte(body))
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+// auditEnv is the rules env with a scanner (a stand-in trivy that only
+// tells its version: the walk asks for a scan, it does not run one).
+func auditEnv(t *testing.T) *rulesEnv {
+	t.Helper()
+	trivy := filepath.Join(t.TempDir(), "trivy")
+	if err := os.WriteFile(trivy, []byte("#!/bin/sh\necho '{\"Version\":\"0.0.0-walk\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return newRulesEnvOver(t, openEnvConfig(t, server.Options{Search: true, Scan: true}, func(c *config.Config) {
+		c.Scanner.Trivy = trivy
+	}))
+}
+
+func (e *rulesEnv) auditEntries() []models.AuditEntry {
+	e.t.Helper()
+	es, err := e.app.DB.Audit.List(e.t.Context(), models.AuditFilter{}, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return es
+}
+
+// Every route that changes something writes exactly one audit entry,
+// with the change, naming the caller, the address, the action and its
+// result; none changes anything outside an audited transaction.
+func TestEveryChangingRouteIsAudited(t *testing.T) {
+	rules := newRulesEnv(t).rules
+	walked := map[string]bool{}
+	for _, r := range rules {
+		if r.Method == http.MethodGet {
+			continue
+		}
+		w, ok := auditWalks[r.String()]
+		if !ok {
+			t.Errorf("%s changes something, and auditWalks does not say how to walk it", r)
+			continue
+		}
+		walked[r.String()] = true
+		t.Run(r.String(), func(t *testing.T) {
+			t.Parallel()
+			e := auditEnv(t)
+			var values map[string]string
+			if w.setup != nil {
+				values = w.setup(e)
+			}
+			body := w.body
+			if body == nil && r.Body != nil {
+				body = []byte(baseBodies[r.String()])
+			}
+			as, authz := w.as, ""
+			if as == "" && !w.anonymous {
+				as = "root"
+			}
+			if as != "" {
+				authz = basic(as)
+			}
+			before := e.auditEntries()
+			res := e.send(r.Method, e.path(r, values), authz, body)
+			if res.status/100 != 2 {
+				t.Fatalf("%d %s", res.status, res.body)
+			}
+			all := e.auditEntries()
+			added := all[:len(all)-len(before)]
+			if w.none {
+				if len(added) != 0 {
+					t.Fatalf("a route that changes nothing wrote %+v", added)
+				}
+				return
+			}
+			if len(added) != 1 {
+				t.Fatalf("%d entries, want 1: %+v", len(added), added)
+			}
+			got := added[0]
+			kind := models.ActorUser
+			if w.anonymous {
+				kind = models.ActorAnonymous
+			}
+			if got.Action != w.action || got.Actor != as || got.ActorKind != kind || got.Result != models.AuditOK ||
+				got.Address != "127.0.0.1" || got.Target == "" {
+				t.Fatalf("entry = %+v, want %s by %q (%s) from 127.0.0.1", got, w.action, as, kind)
+			}
+		})
+	}
+	for route := range auditWalks {
+		if !walked[route] {
+			t.Errorf("auditWalks has %s, which is no route that changes something", route)
+		}
+	}
+}

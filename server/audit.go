@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/reqlog"
+)
+
+// auditing gives every request its audit state: the client's address
+// (the one client-address function), and who acts once a door has
+// authenticated the caller (auth.Acting). The services note what they
+// change; the change's transaction writes the entry (models.Note). What
+// is left when the request ends is recorded here: a change refused to a
+// signed-in caller (403) is a denied entry.
+func (a *App) auditing() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, au := models.WithAuditing(c.Request.Context(),
+			models.Actor{Kind: models.ActorAnonymous, Address: a.ClientAddr.IP(c.Request)})
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+		note, recorded, stray := au.Outcome()
+		if recorded {
+			return
+		}
+		log := reqlog.From(ctx, a.Log)
+		if stray > 0 && c.Writer.Status() < 400 {
+			log.Error("audit: a change was made outside its audited transaction", "path", c.Request.URL.Path,
+				"changes", stray)
+		}
+		actor := au.Actor()
+		if !changes(c.Request.Method) || actor.Kind == models.ActorAnonymous || c.Writer.Status() != http.StatusForbidden {
+			return
+		}
+		n := models.AuditNote{Action: "request", Target: c.Request.Method + " " + c.Request.URL.Path}
+		if note != nil {
+			n = *note
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.DB.Audit.Record(rctx, actor, n, models.AuditDenied); err != nil {
+			log.Error("audit: record a refusal", "err", err)
+		}
+	}
+}
+
+// changes reports whether a request of method asks to change something.
+func changes(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}

@@ -42,6 +42,7 @@ type API struct {
 	immutable *immutableAPI
 	robots    *robotsAPI
 	teams     *teamsAPI
+	audit     *auditAPI
 	replier
 }
 
@@ -63,6 +64,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		immutable: &immutableAPI{replier: r, immutability: h.Immutability},
 		robots:    &robotsAPI{replier: r, robots: h.Robots},
 		teams:     &teamsAPI{replier: r, teams: h.Teams},
+		audit:     &auditAPI{replier: r, audit: h.Audit},
 		replier:   r,
 	}
 }
@@ -117,6 +119,10 @@ type (
 	teamsAPI struct {
 		replier
 		teams *hub.Teams
+	}
+	auditAPI struct {
+		replier
+		audit *hub.Audit
 	}
 )
 

@@ -247,3 +247,167 @@ func TestEveryChangingRouteIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// auditPage reads a view of the log as user.
+func (e *env) auditPage(path, user string, status int) []models.AuditEntry {
+	e.t.Helper()
+	var page struct {
+		Entries []models.AuditEntry
+		Next    string
+	}
+	e.must("GET", path, user, nil, status).json(&page)
+	return page.Entries
+}
+
+func actions(es []models.AuditEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Action + ":" + e.Result
+	}
+	return out
+}
+
+// The registry's changes and sign-ins are in the log: pushes (by whom),
+// deletions of tags, manifests and blobs, docker's token sign-ins, the
+// failed ones, and a refused move of an immutable tag.
+func TestRegistryActionsAreAudited(t *testing.T) {
+	e := newEnv(t, "alice", "root")
+	if code := e.pushAs("alice", "alice/app", "v1"); code != http.StatusCreated {
+		t.Fatalf("push: %d", code)
+	}
+	e.must("POST", "/api/v1/repositories/alice/app/immutable-tags", "alice", map[string]string{"pattern": "v*"}, 201)
+	// The stand-in image differs by nothing but its tag: make another.
+	cfg := []byte(`{"architecture":"arm64","os":"linux"}`)
+	blob := e.pushBlob("alice", "alice/app", cfg)
+	m := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`, blob, len(cfg))
+	put := func(tag string) int {
+		req, _ := http.NewRequest("PUT", e.srv.URL+"/v2/alice/app/manifests/"+tag, strings.NewReader(m))
+		req.SetBasicAuth("alice", pw)
+		req.Header.Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := put("v1"); code != http.StatusForbidden {
+		t.Fatalf("moving an immutable tag: %d", code)
+	}
+	if code := put("dev"); code != http.StatusCreated {
+		t.Fatalf("push dev: %d", code)
+	}
+	del := func(path string) {
+		req, _ := http.NewRequest("DELETE", e.srv.URL+path, nil)
+		req.SetBasicAuth("alice", pw)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("DELETE %s: %d", path, res.StatusCode)
+		}
+	}
+	del("/v2/alice/app/manifests/dev")
+	del("/v2/alice/app/blobs/" + blob.String())
+	for _, who := range []string{"alice:" + pw, "alice:wrong"} {
+		user, pass, _ := strings.Cut(who, ":")
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v2/token?service=wharf.test&scope=repository:alice/app:pull", nil)
+		req.SetBasicAuth(user, pass)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+
+	es := e.auditPage("/api/v1/repositories/alice/app/audit", "alice", 200)
+	got := strings.Join(actions(es), " ")
+	want := "blob.delete:ok tag.delete:ok manifest.push:ok manifest.push:denied immutable_rule.create:ok manifest.push:ok"
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("the repository's log = %s, want it to start %s", got, want)
+	}
+	if es[3].Target != "alice/app:v1" || es[3].Actor != "alice" || es[3].ActorKind != models.ActorUser {
+		t.Errorf("the refused push = %+v", es[3])
+	}
+	signins := e.auditPage("/api/v1/namespaces/alice/audit?action=signin", "alice", 200)
+	if got := strings.Join(actions(signins), " "); got != "signin:failed signin:ok" {
+		t.Errorf("alice's sign-ins = %s", got)
+	}
+	if signins[1].Detail != "registry token" || signins[0].Actor != "alice" {
+		t.Errorf("sign-ins = %+v", signins)
+	}
+}
+
+// Who reads which view: a repository's admins its log, a namespace's
+// owners theirs, site admins everything; the filters and the JSON Lines
+// export; and a namespace made again under a freed name starts afresh.
+func TestAuditViews(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "root")
+	e.repo("alice", "alice", "app", "public")
+	e.must("POST", "/api/v1/orgs", "alice", map[string]string{"name": "acme"}, 201)
+	e.repo("alice", "acme", "tools", "public")
+	e.must("PUT", "/api/v1/repositories/acme/tools/star", "bob", nil, 200)
+
+	for _, c := range []struct {
+		path, user string
+		status     int
+	}{
+		{"/api/v1/audit", "root", 200},
+		{"/api/v1/audit", "alice", 403},
+		{"/api/v1/audit", "", 401},
+		{"/api/v1/namespaces/acme/audit", "alice", 200},
+		{"/api/v1/namespaces/acme/audit", "bob", 403},
+		{"/api/v1/namespaces/acme/audit", "root", 200},
+		{"/api/v1/repositories/acme/tools/audit", "alice", 200},
+		{"/api/v1/repositories/acme/tools/audit", "bob", 403},
+		{"/api/v1/repositories/alice/app/audit", "bob", 403},
+		{"/api/v1/namespaces/nobody/audit", "root", 404},
+		{"/api/v1/audit?result=maybe", "root", 400},
+		{"/api/v1/audit?since=yesterday", "root", 400},
+		{"/api/v1/audit?limit=501", "root", 400},
+		{"/api/v1/audit?before=x", "root", 400},
+		{"/api/v1/audit?actor=%00", "root", 400},
+	} {
+		if res := e.call("GET", c.path, c.user, nil); res.status != c.status {
+			t.Errorf("GET %s as %q: %d %s, want %d", c.path, c.user, res.status, res.body, c.status)
+		}
+	}
+	acme := actions(e.auditPage("/api/v1/namespaces/acme/audit", "alice", 200))
+	if got := strings.Join(acme, " "); got != "star.add:ok repository.create:ok org.create:ok" {
+		t.Errorf("acme's log = %s", got)
+	}
+	if got := actions(e.auditPage("/api/v1/audit?actor=bob", "root", 200)); strings.Join(got, " ") != "star.add:ok" {
+		t.Errorf("bob's entries = %v", got)
+	}
+	if got := e.auditPage("/api/v1/audit?action=repository&target=tools", "root", 200); len(got) != 1 || got[0].Repository != "acme/tools" {
+		t.Errorf("filtered = %+v", got)
+	}
+	first := e.auditPage("/api/v1/audit?limit=2", "root", 200)
+	var page struct{ Next string }
+	e.must("GET", "/api/v1/audit?limit=2", "root", nil, 200).json(&page)
+	older := e.auditPage("/api/v1/audit?limit=2&before="+page.Next, "root", 200)
+	if len(first) != 2 || len(older) == 0 || older[0].ID >= first[1].ID {
+		t.Errorf("pages: %+v then %+v", first, older)
+	}
+
+	res := e.must("GET", "/api/v1/namespaces/acme/audit?format=jsonl", "alice", nil, 200)
+	if ct := res.header.Get("Content-Type"); ct != "application/x-ndjson" {
+		t.Errorf("export Content-Type %q", ct)
+	}
+	lines := strings.Split(strings.TrimSpace(string(res.body)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"action":"org.create"`) || !strings.Contains(lines[2], `"action":"star.add"`) {
+		t.Errorf("export (oldest first) = %s", res.body)
+	}
+
+	// A freed name taken again: the new owner reads nothing of before.
+	e.must("DELETE", "/api/v1/orgs/acme", "alice", nil, 204)
+	e.must("POST", "/api/v1/orgs", "bob", map[string]string{"name": "acme"}, 201)
+	if got := actions(e.auditPage("/api/v1/namespaces/acme/audit", "bob", 200)); strings.Join(got, " ") != "org.create:ok" {
+		t.Errorf("the new acme's log = %v", got)
+	}
+	if got := e.auditPage("/api/v1/audit?target=acme&action=org", "root", 200); len(got) != 3 {
+		t.Errorf("site admins still see all of it: %v", actions(got))
+	}
+}

@@ -133,6 +133,10 @@ func (a *API) routes() []route {
 
 		plain(GET, "/search", needRead, a.discover.search),
 
+		plain(GET, "/audit", needAccount, a.audit.listAudit),
+		plain(GET, "/namespaces/:ns/audit", needAccount, a.audit.listAudit),
+		plain(GET, repoPrefix+"/audit", needAdmin, a.audit.listAudit),
+
 		plain(GET, "/mirrors", needAccount, a.mirrors.listMirrors),
 		withBody(POST, "/mirrors", needAccount, a.mirrors.createMirror),
 		plain(DELETE, "/mirrors/:ns", needAccount, a.mirrors.deleteMirror),

@@ -81,6 +81,8 @@ type Service struct {
 	Robots *Robots
 	// Teams are the organizations' teams.
 	Teams *Teams
+	// Audit shows the audit log.
+	Audit *Audit
 
 	base *base
 }
@@ -181,6 +183,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Trust:        &Trust{b},
 		Scans:        &Scans{base: b, scanner: opts.Scanner},
 		Immutability: &Immutability{b},
+		Audit:        &Audit{b},
 		Robots:       &Robots{b},
 		Teams:        &Teams{b},
 		base:         b,

@@ -25,6 +25,8 @@ var (
 	callbackTargetURLText   = textcheck.Kind{Name: "callback target_url", Max: 2048}
 
 	searchText = textcheck.Kind{Name: "search text", Max: 200}
+
+	auditFilterText = textcheck.Kind{Name: "audit filter", Max: 200}
 )
 
 // checkText turns a refusal of the text validator into an input error.

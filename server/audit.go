@@ -56,3 +56,29 @@ func changes(method string) bool {
 	}
 	return true
 }
+
+// auditSweep drops audit entries older than --audit-retention, now and
+// then, until ctx ends. Every replica sweeps; a batch another one took
+// is simply not there any more.
+func (a *App) auditSweep(ctx context.Context, every time.Duration) {
+	keep := a.Config.AuditRetention
+	if keep <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := a.DB.Audit.Purge(ctx, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Error("audit: purge old entries", "err", err)
+		case n > 0:
+			a.Log.Info("audit: purged old entries", "count", n, "older_than", keep.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -65,6 +65,8 @@ type Config struct {
 	MirrorRetention time.Duration
 	// Scanner is how images are scanned.
 	Scanner Scanner
+	// AuditRetention is how long audit log entries are kept (0: forever).
+	AuditRetention time.Duration
 }
 
 // Setting describes one flag with its environment variable.

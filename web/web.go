@@ -52,6 +52,7 @@ type Web struct {
 	robotPages *robotPages
 	teamPages  *teamPages
 	scanner    *scannerPages
+	audit      *auditPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -105,6 +106,7 @@ type (
 		trust     *trustPages
 		// trustView reads the policy and keys the pages show.
 		trustView *hub.Trust
+		audit     *auditPages
 	}
 	searchPages struct {
 		*renderer
@@ -138,6 +140,8 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect, scans: h.Scans}, trust: trust, trustView: h.Trust}
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
 	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
+	audit := &auditPages{renderer: r, audit: h.Audit}
+	repo.audit = audit
 	robots := &robotPages{renderer: r, robots: h.Robots}
 	return &Web{
 		renderer: r,
@@ -153,6 +157,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		scanner:    &scannerPages{adminPages: admin, scans: h.Scans},
 		robotPages: robots,
 		teamPages:  &teamPages{renderer: r, teams: h.Teams},
+		audit:      audit,
 	}, nil
 }
 
@@ -238,6 +243,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/admin/mirrors", w.admin.addMirror)
 	g.POST("/admin/mirrors/:name/remove", w.admin.removeMirror)
 	g.GET("/admin/scanner", w.scanner.scanner)
+	g.GET("/admin/audit", w.audit.siteLog)
+	g.GET("/u/:name/audit", w.audit.namespaceLog)
 	g.POST(databaseUploadPath, w.scanner.uploadDatabase)
 	g.GET("/u/:name", w.explore.namespacePage)
 	g.GET("/u/:name/starred", w.explore.starredPage)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
 )
@@ -100,12 +101,16 @@ func adminLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
 
 // openAdmin opens the app for an admin command (no search index, no
 // scanner, no listener), logging warnings and worse to w.
-func openAdmin(ctx context.Context, cfg *config.Config, w io.Writer) (*server.App, error) {
+func openAdmin(ctx context.Context, cfg *config.Config, w io.Writer, command string) (*server.App, context.Context, error) {
 	log, err := adminLogger(cfg, w)
 	if err != nil {
-		return nil, err
+		return nil, ctx, err
 	}
-	return server.Open(ctx, cfg, log, server.Options{})
+	app, err := server.Open(ctx, cfg, log, server.Options{})
+	// What the command changes is in the audit log as the system's, by
+	// the command's name.
+	ctx, _ = models.WithAuditing(ctx, models.Actor{Name: "wharf " + command, Kind: models.ActorSystem})
+	return app, ctx, err
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -192,7 +197,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	app, err := openAdmin(ctx, cfg, stderr)
+	app, ctx, err := openAdmin(ctx, cfg, stderr, "user create")
 	if err != nil {
 		return err
 	}
@@ -216,7 +221,7 @@ func searchCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) > 0 {
 		return fmt.Errorf("search reindex: unexpected arguments %q", rest)
 	}
-	app, err := openAdmin(ctx, cfg, stderr)
+	app, ctx, err := openAdmin(ctx, cfg, stderr, "search reindex")
 	if err != nil {
 		return err
 	}

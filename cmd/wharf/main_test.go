@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wharfhub/wharf/models"
 )
 
 func TestUserCreate(t *testing.T) {
@@ -35,6 +38,19 @@ func TestUserCreate(t *testing.T) {
 				t.Fatalf("code %d, stderr %q; want %d containing %q", code, errb.String(), tc.code, tc.inStderr)
 			}
 		})
+	}
+	// The accounts made are in the audit log, as the command's.
+	db, err := models.OpenSQLite(filepath.Join(dir, "wharf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	es, err := db.Audit.List(context.Background(), models.AuditFilter{Action: "user.create"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[0].Target != "carol" || es[1].Target != "alice" || es[0].Actor != "wharf user create" || es[0].ActorKind != models.ActorSystem {
+		t.Errorf("audit entries = %+v, want alice's and carol's creation by wharf user create", es)
 	}
 }
 

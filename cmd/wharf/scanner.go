@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/config"
 )
 
@@ -45,11 +46,12 @@ func scannerCmd(ctx context.Context, args []string, getenv func(string) string, 
 		defer f.Close()
 		in = f
 	}
-	app, err := openAdmin(ctx, cfg, stderr)
+	app, ctx, err := openAdmin(ctx, cfg, stderr, "scanner db import")
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	models.Note(ctx, models.AuditNote{Action: "scanner.database.import", Target: "scanner"})
 	d, err := app.Scan.ImportDatabase(ctx, in, "")
 	if err != nil {
 		return fmt.Errorf("scanner db import: %w", err)

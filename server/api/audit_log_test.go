@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
@@ -409,5 +411,44 @@ func TestAuditViews(t *testing.T) {
 	}
 	if got := e.auditPage("/api/v1/audit?target=acme&action=org", "root", 200); len(got) != 3 {
 		t.Errorf("site admins still see all of it: %v", actions(got))
+	}
+}
+
+// A robot's push is in the log as the robot's, and its use of its
+// secret too.
+func TestRobotPushIsAuditedAsTheRobot(t *testing.T) {
+	e := newEnv(t, "alice")
+	e.repo("alice", "alice", "app", "public")
+	var bot struct{ Name, Secret string }
+	e.must("POST", "/api/v1/namespaces/alice/robots", "alice", map[string]any{"name": "ci",
+		"permissions": []map[string]string{{"repository": "app", "permission": "write"}}}, 201).json(&bot)
+	cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
+	cd := digest.FromBytes(cfg)
+	do := func(method, path string, body []byte, ctype string) int {
+		req, _ := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+		req.SetBasicAuth("alice+ci", bot.Secret)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := do("POST", "/v2/alice/app/blobs/uploads/?digest="+cd.String(), cfg, ""); code != 201 {
+		t.Fatalf("blob: %d", code)
+	}
+	m := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`, cd, len(cfg))
+	if code := do("PUT", "/v2/alice/app/manifests/v1", []byte(m), "application/vnd.oci.image.manifest.v1+json"); code != 201 {
+		t.Fatalf("push: %d", code)
+	}
+	es := e.auditPage("/api/v1/namespaces/alice/audit?actor=alice%2Bci", "alice", 200)
+	if got := strings.Join(actions(es), " "); got != "manifest.push:ok robot.use:ok" {
+		t.Fatalf("the robot's entries = %s", got)
+	}
+	if es[0].ActorKind != models.ActorRobot || es[0].Target != "alice/app:v1" {
+		t.Errorf("the push = %+v", es[0])
 	}
 }

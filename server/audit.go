@@ -2,32 +2,47 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server/clientaddr"
 	"github.com/wharfhub/wharf/server/reqlog"
 )
 
-// auditing gives every request its audit state: the client's address
+// auditTrail is the app's part in the audit log: the state every
+// request carries and the sweep of old entries.
+type auditTrail struct {
+	db        *models.DB
+	addr      *clientaddr.Resolver
+	log       *slog.Logger
+	retention time.Duration // --audit-retention; 0 keeps entries forever
+}
+
+func newAuditTrail(a *App) auditTrail {
+	return auditTrail{db: a.DB, addr: a.ClientAddr, log: a.Log, retention: a.Config.AuditRetention}
+}
+
+// middleware gives every request its audit state: the client's address
 // (the one client-address function), and who acts once a door has
 // authenticated the caller (auth.Acting). The services note what they
 // change; the change's transaction writes the entry (models.Note). What
 // is left when the request ends is recorded here: a change refused to a
 // signed-in caller (403) is a denied entry.
-func (a *App) auditing() gin.HandlerFunc {
+func (t auditTrail) middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, au := models.WithAuditing(c.Request.Context(),
-			models.Actor{Kind: models.ActorAnonymous, Address: a.ClientAddr.IP(c.Request)})
+			models.Actor{Kind: models.ActorAnonymous, Address: t.addr.IP(c.Request)})
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 		note, recorded, stray := au.Outcome()
 		if recorded {
 			return
 		}
-		log := reqlog.From(ctx, a.Log)
+		log := reqlog.From(ctx, t.log)
 		if stray > 0 && c.Writer.Status() < 400 {
 			log.Error("audit: a change was made outside its audited transaction", "path", c.Request.URL.Path,
 				"changes", stray)
@@ -42,7 +57,7 @@ func (a *App) auditing() gin.HandlerFunc {
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := a.DB.Audit.Record(rctx, actor, n, models.AuditDenied); err != nil {
+		if err := t.db.Audit.Record(rctx, actor, n, models.AuditDenied); err != nil {
 			log.Error("audit: record a refusal", "err", err)
 		}
 	}
@@ -57,28 +72,36 @@ func changes(method string) bool {
 	return true
 }
 
-// auditSweep drops audit entries older than --audit-retention, now and
+// sweep drops audit entries older than --audit-retention, now and
 // then, until ctx ends. Every replica sweeps; a batch another one took
 // is simply not there any more.
-func (a *App) auditSweep(ctx context.Context, every time.Duration) {
-	keep := a.Config.AuditRetention
+func (t auditTrail) sweep(ctx context.Context, every time.Duration) {
+	keep := t.retention
 	if keep <= 0 {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	for {
-		n, err := a.DB.Audit.Purge(ctx, time.Now().Add(-keep))
+		n, err := t.db.Audit.Purge(ctx, time.Now().Add(-keep))
 		switch {
 		case err != nil && ctx.Err() == nil:
-			a.Log.Error("audit: purge old entries", "err", err)
+			t.log.Error("audit: purge old entries", "err", err)
 		case n > 0:
-			a.Log.Info("audit: purged old entries", "count", n, "older_than", keep.String())
+			t.log.Info("audit: purged old entries", "count", n, "older_than", keep.String())
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick.C:
 		}
 	}
+}
+
+// AsSystem returns ctx with audit state whose actor is the system, by
+// name: what an admin command (wharf user create, wharf scanner db
+// import) changes is in the audit log as the command's.
+func AsSystem(ctx context.Context, name string) context.Context {
+	ctx, _ = models.WithAuditing(ctx, models.Actor{Name: name, Kind: models.ActorSystem})
+	return ctx
 }

@@ -71,7 +71,7 @@ func (a *App) Handler() (http.Handler, error) {
 	} {
 		m.Counter(c.name, c.help, func() float64 { return float64(c.v.Load()) })
 	}
-	r.Use(m.Middleware(), a.hsts(), a.clientCertificate(), a.requestLog(), a.auditing(), a.recovery(), a.readDeadline())
+	r.Use(m.Middleware(), a.hsts(), a.clientCertificate(), a.requestLog(), newAuditTrail(a).middleware(), a.recovery(), a.readDeadline())
 	r.GET("/metrics", a.metricsAuth(), gin.WrapH(m.Handler()))
 
 	reg := registry.New(a.Content, a.Accounts, a.Policy, a.Tokens, a.Config.BaseURL, a.ClientAddr, a.Log, a.Mirrors, a.Gate)

@@ -44,7 +44,7 @@ func (a *App) Run(ctx context.Context) error {
 		pg.Go(func() error { return a.runGC(pctx) })
 	}
 	pg.Go(func() error { return a.janitor(pctx) })
-	pg.Go(func() error { a.auditSweep(pctx, time.Hour); return nil })
+	pg.Go(func() error { newAuditTrail(a).sweep(pctx, time.Hour); return nil })
 	pg.Go(func() error { a.MirrorCatalog.Run(pctx, 15*time.Second); return nil })
 	if r := a.Config.MirrorRetention; r > 0 {
 		pg.Go(func() error { a.Mirrors.RunRetention(pctx, r, max(min(r/10, time.Hour), time.Second)); return nil })

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
 )
@@ -109,8 +108,7 @@ func openAdmin(ctx context.Context, cfg *config.Config, w io.Writer, command str
 	app, err := server.Open(ctx, cfg, log, server.Options{})
 	// What the command changes is in the audit log as the system's, by
 	// the command's name.
-	ctx, _ = models.WithAuditing(ctx, models.Actor{Name: "wharf " + command, Kind: models.ActorSystem})
-	return app, ctx, err
+	return app, server.AsSystem(ctx, "wharf "+command), err
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {

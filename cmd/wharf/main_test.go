@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/wharfhub/wharf/models"
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
 )
 
 func TestUserCreate(t *testing.T) {
@@ -39,18 +44,52 @@ func TestUserCreate(t *testing.T) {
 			}
 		})
 	}
-	// The accounts made are in the audit log, as the command's.
-	db, err := models.OpenSQLite(filepath.Join(dir, "wharf.db"))
+	// The accounts made are in the audit log, as the command's: a site
+	// admin reads it through the API.
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"user", "create", "root", "--email", "r@example.com", "--password-stdin", "--admin", "--data-dir", dir},
+		env, strings.NewReader("long-password\n"), &out, &errb); code != 0 {
+		t.Fatalf("create root: %d %s", code, errb.String())
+	}
+	cfg, _, err := config.Load("test", config.ServeSettings, []string{"--data-dir", dir, "--base-url", "http://registry.test"}, env, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	es, err := db.Audit.List(context.Background(), models.AuditFilter{Action: "user.create"}, 10)
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 2 || es[0].Target != "carol" || es[1].Target != "alice" || es[0].Actor != "wharf user create" || es[0].ActorKind != models.ActorSystem {
-		t.Errorf("audit entries = %+v, want alice's and carol's creation by wharf user create", es)
+	defer app.Close()
+	h, err := app.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/audit?action=user.create", nil)
+	req.SetBasicAuth("root", "long-password")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Entries []struct {
+			Actor     string `json:"actor"`
+			ActorKind string `json:"actor_kind"`
+			Target    string `json:"target"`
+		} `json:"entries"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/audit: %d %v", resp.StatusCode, err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Target+" by "+e.Actor+" ("+e.ActorKind+")")
+	}
+	want := []string{"root by wharf user create (system)", "carol by wharf user create (system)", "alice by wharf user create (system)"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("audit entries = %q, want %q", got, want)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/server/config"
 )
 
@@ -51,7 +50,6 @@ func scannerCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer app.Close()
-	models.Note(ctx, models.AuditNote{Action: "scanner.database.import", Target: "scanner"})
 	d, err := app.Scan.ImportDatabase(ctx, in, "")
 	if err != nil {
 		return fmt.Errorf("scanner db import: %w", err)

@@ -123,6 +123,9 @@ func readBundle(r io.Reader, file func(name string, r io.Reader) error) (*metada
 // bundle is checked whole before it counts: its bytes are streamed to
 // the blob store, read back and checked, then committed.
 func (s *Service) ImportDatabase(ctx context.Context, r io.Reader, by string) (*models.ScannerDatabase, error) {
+	// The import is in the audit log whichever door asked for it (the
+	// API, through hub.Scans, or wharf scanner db import).
+	models.Note(ctx, models.AuditNote{Action: "scanner.database.import", Target: "scanner"})
 	id := "scanner-db-" + uuid.NewString()
 	h := sha256.New()
 	n, err := s.store.AppendUpload(ctx, id, 0, io.TeeReader(io.LimitReader(r, MaxBundle+1), h))

@@ -67,6 +67,9 @@ type DB struct {
 	ScannerDBs *ScannerDBStore
 	// Immutables are the rules that keep tags from moving or going.
 	Immutables *ImmutableStore
+	// Retention are the policies that prune tags and untagged
+	// manifests, with their runs.
+	Retention *RetentionStore
 	// Robots are the namespaces' machine accounts.
 	Robots *RobotStore
 	// Teams are the organizations' teams.
@@ -131,6 +134,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Scans:        &ScanStore{c},
 		ScannerDBs:   &ScannerDBStore{c},
 		Immutables:   &ImmutableStore{c},
+		Retention:    &RetentionStore{c},
 		Robots:       &RobotStore{c},
 		Teams:        &TeamStore{c},
 		Audit:        &AuditStore{c},

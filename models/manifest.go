@@ -40,6 +40,9 @@ type Manifest struct {
 	CreatedAt time.Time
 	// UsedAt is when a put last relied on the manifest (see gc.go).
 	UsedAt *time.Time
+	// PulledAt is when it was last pulled, by tag or by digest (nil:
+	// never); retention rules keep what is pulled.
+	PulledAt *time.Time
 }
 
 // Reference kinds of a manifest: the blobs it names and child manifests.

@@ -150,12 +150,28 @@ func (s *RepositoryStore) Delete(ctx context.Context, id int64, actor string) er
 	})
 }
 
-// AddPulls adds pull counts to repositories by name, in one transaction.
-func (s *RepositoryStore) AddPulls(ctx context.Context, counts map[string]int64) error {
+// AddPulls adds pull counts to repositories by name, and marks the
+// manifests pulled (by repository name, the digests), in one
+// transaction.
+func (s *RepositoryStore) AddPulls(ctx context.Context, counts map[string]int64, manifests map[string]map[string]bool) error {
+	now := time.Now().UTC()
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		for name, n := range counts {
-			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ?, pulled_at = ? WHERE name = ?", n, time.Now().UTC(), name).Error; err != nil {
+			if err := tx.Exec("UPDATE repositories SET pull_count = pull_count + ?, pulled_at = ? WHERE name = ?", n, now, name).Error; err != nil {
 				return err
+			}
+		}
+		for name, set := range manifests {
+			digests := make([]string, 0, len(set))
+			for d := range set {
+				digests = append(digests, d)
+			}
+			for _, chunk := range chunks(digests, 500) {
+				err := tx.Exec(`UPDATE manifests SET pulled_at = ? WHERE digest IN ?
+					AND repository_id = (SELECT id FROM repositories WHERE name = ?)`, now, chunk, name).Error
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -2,9 +2,9 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"slices"
-	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -13,7 +13,7 @@ import (
 type TagDeletion struct {
 	// Tags are the names deleted (or, on a dry run, that would be): those
 	// asked for that exist, and the cosign tags (sha256-HEX.sig, .att,
-	// .sbom) of the manifests that go.
+	// .sbom, and the referrers tag sha256-HEX) of the manifests that go.
 	Tags []string
 	// Manifests are the digests that go: those the tags left without a
 	// tag, the children only they held (an index's platforms), and what
@@ -21,6 +21,12 @@ type TagDeletion struct {
 	Manifests []string
 	// Missing are the names asked for that are no tag here.
 	Missing []string
+	// Spared are the tags a prune left because an immutability rule
+	// protects them.
+	Spared []string
+	// Bytes is what garbage collection can reclaim once they are gone:
+	// the manifests, and the blobs no other manifest holds.
+	Bytes int64
 }
 
 // maxDeletedManifests bounds one deletion.
@@ -34,52 +40,27 @@ var ErrTooMany = errors.New("too many manifests in one deletion")
 // full name), in one transaction, with every manifest that is left with
 // no tag, no index holding it and no kept subject. With dryRun, it only
 // says what would go. Actor (may be "") is who deleted them, on the
-// delete events.
+// delete events. A tag an immutability rule protects refuses the whole
+// deletion (ImmutableError).
 func (s *TagStore) DeleteMany(ctx context.Context, repoID int64, name string, tags []string, actor string, dryRun bool) (*TagDeletion, error) {
 	var out *TagDeletion
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		p := &tagPlan{tx: tx, repoID: repoID, deleted: map[int64]string{}, gone: map[int64]string{}}
-		var err error
-		if out, err = p.run(tags); err != nil {
+		p := newTagPlan(tx, repoID)
+		rows, err := p.tags(tags)
+		if err != nil {
 			return err
 		}
+		if out, err = p.run(rows, nil); err != nil {
+			return err
+		}
+		out.Missing = missing(tags, out.Tags)
 		if err := checkDeletable(tx, repoID, name, out.Tags); err != nil {
 			return err
 		}
 		if dryRun {
 			return nil
 		}
-		for id, digest := range p.gone {
-			if err := forgetTrust(tx, repoID, id, digest); err != nil {
-				return err
-			}
-		}
-		for id, tag := range p.deleted {
-			digest := p.digestOf[p.tagManifest[id]]
-			if err := enqueue(tx, repoID, outboxEvent{Event: "delete", Action: "tag_deleted", Repository: name, Tag: tag, Digest: digest, Actor: actor}, false); err != nil {
-				return err
-			}
-		}
-		tagIDs := keys(p.deleted)
-		manifestIDs := keys(p.gone)
-		for _, q := range []struct {
-			sql string
-			ids []int64
-		}{
-			{"DELETE FROM tags WHERE id IN ?", tagIDs},
-			{"DELETE FROM manifest_references WHERE manifest_id IN ?", manifestIDs},
-			{"DELETE FROM manifests WHERE id IN ?", manifestIDs},
-		} {
-			for _, chunk := range chunks(q.ids, 500) {
-				if err := tx.Exec(q.sql, chunk).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if len(tagIDs) == 0 {
-			return nil
-		}
-		return touchRepository(tx, repoID)
+		return p.apply(name, actor)
 	})
 	if err != nil {
 		return nil, err
@@ -87,166 +68,120 @@ func (s *TagStore) DeleteMany(ctx context.Context, repoID int64, name string, ta
 	return out, nil
 }
 
-// tagPlan works out a deletion inside its transaction.
-type tagPlan struct {
-	tx          *gorm.DB
-	repoID      int64
-	deleted     map[int64]string // tag id → name
-	tagManifest map[int64]int64  // tag id → manifest id
-	gone        map[int64]string // manifest id → digest
-	digestOf    map[int64]string
+// PruneRequest is what a retention run removes from one repository.
+type PruneRequest struct {
+	// Tags map the names to remove to the manifest each pointed at when
+	// the rules were weighed: a tag pushed elsewhere since then stays.
+	Tags map[string]int64
+	// Untagged are digests of untagged manifests to remove: one that a
+	// tag, a kept index or a kept subject holds stays.
+	Untagged []string
+	// Run, if set, is recorded in the prune's transaction with what it
+	// removed (not on a dry run): when something goes, or always with
+	// RecordEmpty.
+	Run         *RetentionRun
+	RecordEmpty bool
 }
 
-type tagRow struct {
-	ID, ManifestID int64
-	Name, Digest   string
-}
-
-func (p *tagPlan) run(names []string) (*TagDeletion, error) {
-	p.tagManifest, p.digestOf = map[int64]int64{}, map[int64]string{}
-	var queue []int64
-	add := func(rows []tagRow) {
-		for _, r := range rows {
-			if _, ok := p.deleted[r.ID]; ok {
-				continue
-			}
-			p.deleted[r.ID], p.tagManifest[r.ID], p.digestOf[r.ManifestID] = r.Name, r.ManifestID, r.Digest
-			queue = append(queue, r.ManifestID)
+// Prune removes what req names from repository repoID, in one
+// transaction, as DeleteMany does, except that a tag an immutability
+// rule protects is spared (and so is what it holds) rather than refusing
+// the rest. With dryRun it only says what would go.
+func (s *TagStore) Prune(ctx context.Context, repoID int64, name string, req PruneRequest, actor string, dryRun bool) (*TagDeletion, error) {
+	var out *TagDeletion
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		rules, err := rulesOf(tx, repoID, NamespaceOf(name))
+		if err != nil {
+			return err
 		}
-	}
-	rows, err := p.tags(names)
+		plan := func() (*tagPlan, *TagDeletion, error) {
+			p := newTagPlan(tx, repoID)
+			p.spare = rules
+			names := make([]string, 0, len(req.Tags))
+			for n := range req.Tags {
+				names = append(names, n)
+			}
+			rows, err := p.tags(names)
+			if err != nil {
+				return nil, nil, err
+			}
+			kept := rows[:0]
+			for _, r := range rows {
+				if req.Tags[r.Name] == r.ManifestID {
+					kept = append(kept, r)
+				}
+			}
+			roots, err := p.manifests(req.Untagged)
+			if err != nil {
+				return nil, nil, err
+			}
+			d, err := p.run(kept, roots)
+			return p, d, err
+		}
+		p, d, err := plan()
+		if err != nil || dryRun {
+			out = d
+			return err
+		}
+		if len(d.Tags) == 0 && len(d.Manifests) == 0 {
+			out = d
+			if req.Run == nil || !req.RecordEmpty {
+				return nil
+			}
+			return recordRun(tx, req.Run, d)
+		}
+		// Hold what goes, so that a push relying on it waits and then
+		// finds it gone (or it finds the push's index, and stays): then
+		// weigh again under the locks.
+		if err := p.lock(); err != nil {
+			return err
+		}
+		if p, out, err = plan(); err != nil {
+			return err
+		}
+		if err := p.apply(name, actor); err != nil || req.Run == nil {
+			return err
+		}
+		return recordRun(tx, req.Run, out)
+	})
 	if err != nil {
 		return nil, err
 	}
-	add(rows)
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if _, ok := p.gone[id]; ok {
-			continue
-		}
-		keep, err := p.kept(id)
-		if err != nil || keep {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if len(p.gone) >= maxDeletedManifests {
-			return nil, ErrTooMany
-		}
-		p.gone[id] = p.digestOf[id]
-		// What only it held: its children, what is attached to it, and
-		// its cosign tags.
-		var next []struct {
-			ID     int64
-			Digest string
-		}
-		err = p.tx.Raw(`SELECT c.id, c.digest FROM manifests c WHERE c.repository_id = ? AND (
-			c.digest IN (SELECT r.digest FROM manifest_references r WHERE r.manifest_id = ? AND r.kind = 'manifest')
-			OR c.subject_digest = ?)`, p.repoID, id, p.digestOf[id]).Scan(&next).Error
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range next {
-			p.digestOf[n.ID] = n.Digest
-			queue = append(queue, n.ID)
-		}
-		if hex, ok := strings.CutPrefix(p.digestOf[id], "sha256:"); ok {
-			cosign, err := p.tags([]string{"sha256-" + hex + ".sig", "sha256-" + hex + ".att", "sha256-" + hex + ".sbom"})
-			if err != nil {
-				return nil, err
-			}
-			add(cosign)
-		}
-	}
-	out := &TagDeletion{Tags: []string{}, Manifests: []string{}, Missing: []string{}}
-	found := map[string]bool{}
-	for _, t := range p.deleted {
-		out.Tags = append(out.Tags, t)
-		found[t] = true
-	}
-	for _, d := range p.gone {
-		out.Manifests = append(out.Manifests, d)
-	}
-	for _, n := range names {
-		if !found[n] {
-			out.Missing = append(out.Missing, n)
-		}
-	}
-	slices.Sort(out.Tags)
-	slices.Sort(out.Manifests)
 	return out, nil
 }
 
-// tags loads the tags of the repository with these names.
-func (p *tagPlan) tags(names []string) ([]tagRow, error) {
-	var out []tagRow
-	for _, chunk := range chunks(names, 500) {
-		var rows []tagRow
-		err := p.tx.Raw(`SELECT t.id, t.manifest_id, t.name, m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id
-			WHERE t.repository_id = ? AND t.name IN ?`, p.repoID, chunk).Scan(&rows).Error
-		if err != nil {
-			return nil, err
+// missing lists the names asked for that found is not among.
+func missing(asked, found []string) []string {
+	got := map[string]bool{}
+	for _, f := range found {
+		got[f] = true
+	}
+	out := []string{}
+	for _, n := range asked {
+		if !got[n] {
+			out = append(out, n)
 		}
-		out = append(out, rows...)
-	}
-	return out, nil
-}
-
-// kept reports whether manifest id stays: a tag not deleted points at
-// it, an index that stays holds it, or its subject stays.
-func (p *tagPlan) kept(id int64) (bool, error) {
-	var ids []int64
-	if err := p.tx.Table("tags").Where("manifest_id = ?", id).Pluck("id", &ids).Error; err != nil {
-		return false, err
-	}
-	for _, t := range ids {
-		if _, ok := p.deleted[t]; !ok {
-			return true, nil
-		}
-	}
-	var parents []int64
-	err := p.tx.Raw(`SELECT p.id FROM manifest_references r JOIN manifests p ON p.id = r.manifest_id
-		WHERE p.repository_id = ? AND r.digest = ? AND r.kind = 'manifest'`, p.repoID, p.digestOf[id]).Scan(&parents).Error
-	if err != nil {
-		return false, err
-	}
-	for _, parent := range parents {
-		if _, ok := p.gone[parent]; !ok {
-			return true, nil
-		}
-	}
-	var subject []int64
-	err = p.tx.Raw(`SELECT s.id FROM manifests m JOIN manifests s ON s.repository_id = m.repository_id AND s.digest = m.subject_digest
-		WHERE m.id = ?`, id).Scan(&subject).Error
-	if err != nil {
-		return false, err
-	}
-	for _, s := range subject {
-		if _, ok := p.gone[s]; !ok {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func keys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
 	}
 	return out
 }
 
-func chunks[T any](xs []T, n int) [][]T {
-	var out [][]T
-	for len(xs) > n {
-		out = append(out, xs[:n])
-		xs = xs[n:]
+// runListJSON is a run's list of names or digests, as the run records
+// it: at most maxRunListed of them.
+func runListJSON(xs []string) string {
+	if len(xs) > maxRunListed {
+		xs = xs[:maxRunListed]
 	}
-	if len(xs) > 0 {
-		out = append(out, xs)
-	}
-	return out
+	b, _ := json.Marshal(xs)
+	return string(b)
+}
+
+// maxRunListed bounds the tags and the manifests a run lists.
+const maxRunListed = 1000
+
+// recordRun stores run, with what d removed, inside tx.
+func recordRun(tx *gorm.DB, r *RetentionRun, d *TagDeletion) error {
+	r.TagCount, r.ManifestCount, r.Bytes = len(d.Tags), len(d.Manifests), d.Bytes
+	r.Tags, r.Manifests = runListJSON(d.Tags), runListJSON(d.Manifests)
+	r.FinishedAt = time.Now().UTC()
+	return insertRun(tx, r)
 }

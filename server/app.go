@@ -30,6 +30,7 @@ import (
 	"github.com/wharfhub/wharf/server/indexer"
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/mirror"
+	"github.com/wharfhub/wharf/server/retention"
 	"github.com/wharfhub/wharf/server/scan"
 	"github.com/wharfhub/wharf/server/storage"
 	"github.com/wharfhub/wharf/server/trust"
@@ -69,6 +70,8 @@ type App struct {
 	// queued off the request path (verifying signatures).
 	Gate *trust.Gate
 	Jobs *trust.Worker
+	// Retention runs the retention policies.
+	Retention *retention.Runner
 	// Scan scans images for vulnerabilities (its Enabled is false without
 	// a scanner) and imports the scanner's database.
 	Scan *scan.Service
@@ -183,8 +186,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 			return nil, err
 		}
 	}
+	a.Retention = retention.New(db, log, nil)
 	a.Hub = hub.New(db, a.Policy, a.Events, hub.Options{Search: a.searchIndex, CheckWebhookURL: webhookURLCheck(guard),
-		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror, Scanner: a.Scan,
+		Mirrors: a.Mirrors, RootMirror: cfg.RegistryMirror, Scanner: a.Scan, Retention: a.Retention,
 		Blobs: func(ctx context.Context, name string, d digest.Digest) (io.ReadCloser, error) {
 			return a.Content.Blobs.Open(ctx, name, d)
 		}})

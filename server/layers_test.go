@@ -62,7 +62,7 @@ var allowed = map[string]layer{
 			"server/api", "server/auth", "server/certs", "server/clientaddr", "server/config",
 			"server/content", "server/events", "server/gc", "server/hub",
 			"server/indexer", "server/metrics", "server/mirror", "server/mirror/upstream",
-			"server/registry", "server/reqlog", "server/scan",
+			"server/registry", "server/reqlog", "server/retention", "server/scan",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
 			"server/trust", "server/webhook", "web",
 		},
@@ -164,9 +164,14 @@ var allowed = map[string]layer{
 	"server/hub": {
 		Imports: []string{
 			"models", "search", "server/artifact", "server/auth", "server/content", "server/events",
-			"server/markdown", "server/textcheck", "server/trust",
+			"server/markdown", "server/retention", "server/textcheck", "server/trust",
 		},
 		Test: []string{"migrations"},
+	},
+	// Retention policies: the rules, and the runs that prune by them.
+	"server/retention": {
+		Imports: []string{"models"},
+		Test:    []string{"migrations", "server/testutil"},
 	},
 	"server/indexer": {
 		Imports: []string{"models", "search", "server/events"},

@@ -45,6 +45,17 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	pg.Go(func() error { return a.janitor(pctx) })
 	pg.Go(func() error { newAuditTrail(a).sweep(pctx, time.Hour); return nil })
+	if every := a.Config.RetentionInterval; every > 0 {
+		// Replicas take turns: one runs the policies each interval.
+		holder := replicaID()
+		pg.Go(func() error {
+			a.Retention.RunEvery(pctx, every, func(ctx context.Context, interval time.Duration) (bool, error) {
+				now := time.Now()
+				return a.DB.Site.TakeTurn(ctx, "retention", holder, now, now.Add(interval*9/10))
+			})
+			return nil
+		})
+	}
 	pg.Go(func() error { a.MirrorCatalog.Run(pctx, 15*time.Second); return nil })
 	if r := a.Config.MirrorRetention; r > 0 {
 		pg.Go(func() error { a.Mirrors.RunRetention(pctx, r, max(min(r/10, time.Hour), time.Second)); return nil })

@@ -40,6 +40,7 @@ type API struct {
 	trust     *trustAPI
 	scans     *scansAPI
 	immutable *immutableAPI
+	retention *retentionAPI
 	robots    *robotsAPI
 	teams     *teamsAPI
 	audit     *auditAPI
@@ -62,6 +63,7 @@ func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session Session
 		trust:     &trustAPI{replier: r, trust: h.Trust},
 		scans:     &scansAPI{replier: r, scans: h.Scans},
 		immutable: &immutableAPI{replier: r, immutability: h.Immutability},
+		retention: &retentionAPI{replier: r, retention: h.Retention},
 		robots:    &robotsAPI{replier: r, robots: h.Robots},
 		teams:     &teamsAPI{replier: r, teams: h.Teams},
 		audit:     &auditAPI{replier: r, audit: h.Audit},
@@ -111,6 +113,10 @@ type (
 	immutableAPI struct {
 		replier
 		immutability *hub.Immutability
+	}
+	retentionAPI struct {
+		replier
+		retention *hub.Retention
 	}
 	robotsAPI struct {
 		replier

@@ -214,6 +214,12 @@ func (a *API) routes() []route {
 			plain(GET, owner.prefix+"/immutable-tags", n, a.immutable.listRules),
 			withBody(POST, owner.prefix+"/immutable-tags", n, a.immutable.createRule),
 			plain(DELETE, owner.prefix+"/immutable-tags/:rule", n, a.immutable.deleteRule),
+			plain(GET, owner.prefix+"/retention", n, a.retention.getPolicy),
+			withBody(PUT, owner.prefix+"/retention", n, a.retention.setPolicy),
+			plain(DELETE, owner.prefix+"/retention", n, a.retention.deletePolicy),
+			plain(POST, owner.prefix+"/retention/preview", n, a.retention.preview),
+			plain(POST, owner.prefix+"/retention/run", n, a.retention.run),
+			plain(GET, owner.prefix+"/retention/runs", n, a.retention.listRuns),
 		)
 	}
 	return rs

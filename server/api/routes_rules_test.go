@@ -411,6 +411,8 @@ var baseBodies = map[string]string{
 	"POST /api/v1/namespaces/:ns/signing-keys":             `{"name":"ci","public_key":` + walkKey + `}`,
 	"PUT /api/v1/repositories/{repo}/policy":               `{"require_signature":false,"block_severity":""}`,
 	"PUT /api/v1/namespaces/:ns/policy":                    `{"require_signature":false,"block_severity":""}`,
+	"PUT /api/v1/repositories/{repo}/retention":            `{"rules":[{"keep":"newest","count":5}],"untagged_days":7}`,
+	"PUT /api/v1/namespaces/:ns/retention":                 `{"rules":[{"keep":"newest","count":5}],"untagged_days":7}`,
 	"POST /api/v1/repositories/{repo}/immutable-tags":      `{"pattern":"walk-*"}`,
 	"POST /api/v1/namespaces/:ns/immutable-tags":           `{"pattern":"walk-*"}`,
 	"POST /api/v1/orgs/:org/teams":                         `{"name":"walk","description":"d","permission":"read","members":["alice"],"repositories":["tools"]}`,

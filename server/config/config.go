@@ -67,6 +67,9 @@ type Config struct {
 	Scanner Scanner
 	// AuditRetention is how long audit log entries are kept (0: forever).
 	AuditRetention time.Duration
+	// RetentionInterval is how often retention policies run (0: only by
+	// hand).
+	RetentionInterval time.Duration
 }
 
 // Setting describes one flag with its environment variable.

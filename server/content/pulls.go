@@ -11,28 +11,38 @@ import (
 type pulls struct {
 	mu     sync.Mutex
 	counts map[string]int64
+	// manifests are the manifests pulled, by repository and digest, for
+	// when each was last pulled (retention keeps what is pulled).
+	manifests map[string]map[string]bool
 }
 
-// Record counts one pull of repository name.
-func (s *Pulls) Record(name string) {
+// Record counts one pull of repository name: of its manifest digest, or
+// of a blob (digest "").
+func (s *Pulls) Record(name, digest string) {
 	s.pulls.mu.Lock()
 	if s.pulls.counts == nil {
-		s.pulls.counts = map[string]int64{}
+		s.pulls.counts, s.pulls.manifests = map[string]int64{}, map[string]map[string]bool{}
 	}
 	s.pulls.counts[name]++
+	if digest != "" {
+		if s.pulls.manifests[name] == nil {
+			s.pulls.manifests[name] = map[string]bool{}
+		}
+		s.pulls.manifests[name][digest] = true
+	}
 	s.pulls.mu.Unlock()
 }
 
 // Flush writes the counted pulls.
 func (s *Pulls) Flush(ctx context.Context) error {
 	s.pulls.mu.Lock()
-	counts := s.pulls.counts
-	s.pulls.counts = nil
+	counts, manifests := s.pulls.counts, s.pulls.manifests
+	s.pulls.counts, s.pulls.manifests = nil, nil
 	s.pulls.mu.Unlock()
 	if len(counts) == 0 {
 		return nil
 	}
-	return s.db.Repositories.AddPulls(ctx, counts)
+	return s.db.Repositories.AddPulls(ctx, counts, manifests)
 }
 
 // Run writes counted pulls every interval until ctx ends, then

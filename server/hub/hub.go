@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/wharfhub/wharf/models"
 	"github.com/wharfhub/wharf/search"
 	"github.com/wharfhub/wharf/server/auth"
 	"github.com/wharfhub/wharf/server/content"
 	"github.com/wharfhub/wharf/server/events"
+	"github.com/wharfhub/wharf/server/retention"
 	"github.com/wharfhub/wharf/server/textcheck"
 )
 
@@ -77,6 +79,8 @@ type Service struct {
 	Scans *Scans
 	// Immutability keeps tags from moving or going.
 	Immutability *Immutability
+	// Retention prunes tags and untagged manifests by policy.
+	Retention *Retention
 	// Robots are the namespaces' machine accounts.
 	Robots *Robots
 	// Teams are the organizations' teams.
@@ -161,6 +165,9 @@ type Options struct {
 	Blobs BlobOpener
 	// Scanner is the vulnerability scanner (none if nil).
 	Scanner Scanner
+	// Retention runs retention policies (a runner over the hub's
+	// database if nil).
+	Retention *retention.Runner
 }
 
 // New makes the hub service; bus (which may be nil) receives repository
@@ -169,6 +176,9 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 	mirrors := opts.Mirrors
 	if mirrors == nil {
 		mirrors = noMirrors{}
+	}
+	if opts.Retention == nil {
+		opts.Retention = retention.New(db, slog.Default(), nil)
 	}
 	b := &base{db: db, policy: policy, events: bus, md: defaultMarkdown(), mirrors: mirrors, rootMirror: opts.RootMirror,
 		scanner: opts.Scanner}
@@ -183,6 +193,7 @@ func New(db *models.DB, policy *auth.Policy, bus *events.Bus, opts Options) *Ser
 		Trust:        &Trust{b},
 		Scans:        &Scans{base: b, scanner: opts.Scanner},
 		Immutability: &Immutability{b},
+		Retention:    &Retention{base: b, runner: opts.Retention},
 		Audit:        &Audit{b},
 		Robots:       &Robots{b},
 		Teams:        &Teams{b},

@@ -132,7 +132,7 @@ func (h *Handler) fetchMirrored(q *request, dgst digest.Digest) (done bool, size
 	case err != nil:
 		return false, -1, err
 	case served && started:
-		h.content.Pulls.Record(q.route.name)
+		h.content.Pulls.Record(q.route.name, "")
 		return true, -1, nil
 	}
 	return false, -1, nil

@@ -60,7 +60,7 @@ func (h *Handler) manifest(q *request) error {
 		q.w.WriteHeader(http.StatusOK)
 		if q.r.Method == http.MethodGet {
 			_, _ = q.w.Write(m.Payload)
-			h.content.Pulls.Record(q.route.name)
+			h.content.Pulls.Record(q.route.name, m.Digest)
 		}
 		return nil
 	case http.MethodPut:

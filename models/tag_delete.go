@@ -25,7 +25,7 @@ type TagDeletion struct {
 	// protects them.
 	Spared []string
 	// Bytes is what garbage collection can reclaim once they are gone:
-	// the manifests, and the blobs no other manifest holds.
+	// the blobs no other manifest holds.
 	Bytes int64
 }
 

@@ -183,22 +183,12 @@ func (p *tagPlan) kept(id int64) (bool, error) {
 }
 
 // bytes is what garbage collection can reclaim once the plan is done:
-// the manifests that go, and the blobs that only they hold (in any
-// repository).
+// the blobs that only the manifests that go hold (in any repository).
 func (p *tagPlan) bytes() (int64, error) {
 	ids := keys(p.gone)
 	var total int64
 	held := map[string]int64{} // blob digest → manifests going that hold it
 	for _, chunk := range chunks(ids, 500) {
-		var rows []struct {
-			Size int64
-		}
-		if err := p.tx.Raw(`SELECT size FROM manifests WHERE id IN ?`, chunk).Scan(&rows).Error; err != nil {
-			return 0, err
-		}
-		for _, r := range rows {
-			total += r.Size
-		}
 		var refs []string
 		if err := p.tx.Raw(`SELECT digest FROM manifest_references WHERE manifest_id IN ? AND kind = 'blob'`, chunk).Scan(&refs).Error; err != nil {
 			return 0, err

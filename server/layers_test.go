@@ -171,7 +171,7 @@ var allowed = map[string]layer{
 	// Retention policies: the rules, and the runs that prune by them.
 	"server/retention": {
 		Imports: []string{"models"},
-		Test:    []string{"migrations", "server/testutil"},
+		Test:    []string{"server/content", "server/gc", "server/storage/filesystem", "server/testutil"},
 	},
 	"server/indexer": {
 		Imports: []string{"models", "search", "server/events"},

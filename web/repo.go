@@ -19,7 +19,7 @@ import (
 // repoPaths reads and builds /r/ paths: the words are the resources
 // under a repository.
 var repoPaths = repopath.New("tags", "digests", "comments", "stargazers", "settings",
-	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy", "immutable-tags", "audit")
+	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy", "immutable-tags", "audit", "retention")
 
 // splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
 func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
@@ -85,6 +85,8 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 		w.repoPage(c, name, rest[0])
 	case get && len(rest) == 1 && rest[0] == "audit":
 		w.audit.repositoryLog(c, name)
+	case rest0(rest) == "retention":
+		w.retention.repositoryPolicy(c, name, rest[1:])
 	case post && len(rest) == 1 && rest[0] == "star":
 		w.star(c, name, true)
 	case post && len(rest) == 1 && rest[0] == "unstar":

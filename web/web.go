@@ -53,6 +53,7 @@ type Web struct {
 	teamPages  *teamPages
 	scanner    *scannerPages
 	audit      *auditPages
+	retention  *retentionPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -107,6 +108,7 @@ type (
 		// trustView reads the policy and keys the pages show.
 		trustView *hub.Trust
 		audit     *auditPages
+		retention *retentionPages
 	}
 	searchPages struct {
 		*renderer
@@ -142,6 +144,8 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
 	audit := &auditPages{renderer: r, audit: h.Audit}
 	repo.audit = audit
+	retention := &retentionPages{renderer: r, retention: h.Retention}
+	repo.retention = retention
 	robots := &robotPages{renderer: r, robots: h.Robots}
 	return &Web{
 		renderer: r,
@@ -158,6 +162,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		robotPages: robots,
 		teamPages:  &teamPages{renderer: r, teams: h.Teams},
 		audit:      audit,
+		retention:  retention,
 	}, nil
 }
 
@@ -245,6 +250,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.GET("/admin/scanner", w.scanner.scanner)
 	g.GET("/admin/audit", w.audit.siteLog)
 	g.GET("/u/:name/audit", w.audit.namespaceLog)
+	g.Any("/u/:name/retention", w.retention.namespacePolicy)
+	g.Any("/u/:name/retention/*rest", w.retention.namespacePolicy)
 	g.POST(databaseUploadPath, w.scanner.uploadDatabase)
 	g.GET("/u/:name", w.explore.namespacePage)
 	g.GET("/u/:name/starred", w.explore.starredPage)

@@ -17,23 +17,28 @@ import (
 // .../retention, .../retention/preview, .../retention/run and
 // .../retention/runs.
 
-type retentionRuleJSON struct {
+type retentionRuleBody struct {
 	Keep    string `json:"keep"`
-	Count   int    `json:"count,omitempty"`
-	Days    int    `json:"days,omitempty"`
+	Count   int64  `json:"count,omitempty"`
+	Days    int64  `json:"days,omitempty"`
 	Pattern string `json:"pattern"`
 	Not     bool   `json:"not"`
-	// Describe says what the rule keeps, as the page says it.
-	Describe string `json:"describe,omitempty"`
 }
 
 type retentionBody struct {
-	Rules        []retentionRuleJSON `json:"rules"`
-	UntaggedDays int                 `json:"untagged_days"`
+	Rules        []retentionRuleBody `json:"rules"`
+	UntaggedDays int64               `json:"untagged_days"`
+}
+
+type retentionRuleJSON struct {
+	retentionRuleBody
+	// Describe says what the rule keeps, as the page says it.
+	Describe string `json:"describe"`
 }
 
 type retentionJSON struct {
-	retentionBody
+	Rules        []retentionRuleJSON `json:"rules"`
+	UntaggedDays int                 `json:"untagged_days"`
 	// Owner is whose policy holds: repository or namespace; a repository
 	// with no policy of its own shows its namespace's, inherited.
 	Owner     string    `json:"owner"`
@@ -47,18 +52,25 @@ func toRetentionJSON(v *hub.RetentionView) retentionJSON {
 	out.UntaggedDays = v.UntaggedDays
 	out.Rules = make([]retentionRuleJSON, 0, len(v.Rules))
 	for _, r := range v.Rules {
-		out.Rules = append(out.Rules, retentionRuleJSON{Keep: r.Keep, Count: r.Count, Days: r.Days, Pattern: r.Pattern, Not: r.Not,
-			Describe: r.Describe()})
+		out.Rules = append(out.Rules, retentionRuleJSON{retentionRuleBody: retentionRuleBody{Keep: r.Keep, Count: int64(r.Count),
+			Days: int64(r.Days), Pattern: r.Pattern, Not: r.Not}, Describe: r.Describe()})
 	}
 	return out
 }
 
+// policy is the policy the body asks for; numbers past what a policy
+// holds are cut to one past the bound, which the policy's check refuses.
 func (b *retentionBody) policy() retention.Policy {
-	p := retention.Policy{UntaggedDays: b.UntaggedDays, Rules: make([]retention.Rule, 0, len(b.Rules))}
+	p := retention.Policy{UntaggedDays: bound(b.UntaggedDays), Rules: make([]retention.Rule, 0, len(b.Rules))}
 	for _, r := range b.Rules {
-		p.Rules = append(p.Rules, retention.Rule{Keep: r.Keep, Count: r.Count, Days: r.Days, Pattern: r.Pattern, Not: r.Not})
+		p.Rules = append(p.Rules, retention.Rule{Keep: r.Keep, Count: bound(r.Count), Days: bound(r.Days), Pattern: r.Pattern, Not: r.Not})
 	}
 	return p
+}
+
+func bound(n int64) int {
+	const limit = retention.MaxCount + 1
+	return int(max(min(n, limit), -1))
 }
 
 func (a *retentionAPI) getPolicy(c *gin.Context) {

@@ -93,6 +93,11 @@ func (s *Retention) SetPolicy(ctx context.Context, id *auth.Identity, t Target, 
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range p.Rules {
+		if err := checkTexts(textField{retentionKeepText, r.Keep}, textField{tagPatternText, r.Pattern}); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.Check(); err != nil {
 		return nil, invalidErr(err)
 	}

@@ -18,6 +18,7 @@ var (
 	signingKeyNameText   = textcheck.Kind{Name: "key name", Max: 100}
 	publicKeyText        = textcheck.Kind{Name: "public key", Max: 16 << 10, Multiline: true}
 	tagPatternText       = textcheck.Kind{Name: "tag pattern", Max: 128}
+	retentionKeepText    = textcheck.Kind{Name: "rule's keep", Max: 32}
 	robotDescriptionText = textcheck.Kind{Name: "robot description", Max: 500}
 
 	callbackDescriptionText = textcheck.Kind{Name: "callback description", Max: 1000, Multiline: true}

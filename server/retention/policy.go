@@ -215,13 +215,17 @@ func (r Rule) Describe() string {
 	if r.Pattern == "*" && !r.Not {
 		which = "all tags"
 	}
+	days := fmt.Sprintf("%d days", r.Days)
+	if r.Days == 1 {
+		days = "a day"
+	}
 	switch r.Keep {
 	case KeepNewest:
 		return fmt.Sprintf("the newest %d of %s", r.Count, which)
 	case KeepPushedWithin:
-		return fmt.Sprintf("%s pushed within %d days", which, r.Days)
+		return fmt.Sprintf("%s pushed within %s", which, days)
 	case KeepPulledWithin:
-		return fmt.Sprintf("%s pulled within %d days", which, r.Days)
+		return fmt.Sprintf("%s pulled within %s", which, days)
 	}
 	return "always " + which
 }

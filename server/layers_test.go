@@ -38,7 +38,7 @@ var (
 // allowed is, for every package of the module, what of the module it may
 // import, so that imports flow one way: the HTTP layers (server/api,
 // server/registry, web) call services (server/auth, server/content,
-// server/gc, server/hub, server/indexer, server/webhook); services call
+// server/gc, server/hub, server/indexer, server/retention, server/webhook); services call
 // models, search and the blob store (server/storage/...); nothing below
 // imports upward. server wires them all into the app, cmd/wharf runs it.
 //
@@ -77,7 +77,7 @@ var allowed = map[string]layer{
 	"server/api": {
 		Imports: []string{
 			"models", "server/apierr", "server/auth", "server/bodylimit",
-			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
+			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/retention",
 			"server/textcheck",
 		},
 		Test: []string{
@@ -107,8 +107,8 @@ var allowed = map[string]layer{
 	"web": {
 		Imports: []string{
 			"models", "search", "server/apierr", "server/auth", "server/bodylimit",
-			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/textcheck",
-			"static", "templates",
+			"server/artifact", "server/clientaddr", "server/hub", "server/mirror", "server/repopath", "server/reqlog", "server/retention",
+			"server/textcheck", "static", "templates",
 		},
 		Test: []string{
 			"server/config", "server/markdown", "server/testutil",

@@ -31,6 +31,7 @@ type DB struct {
 	Users      *UserStore
 	Tokens     *TokenStore
 	Sessions   *SessionStore
+	Resets     *ResetStore
 	Orgs       *OrgStore
 	Namespaces *NamespaceStore
 
@@ -110,6 +111,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		c:            c,
 		Users:        &UserStore{c},
 		Tokens:       &TokenStore{c},
+		Resets:       &ResetStore{c},
 		Sessions:     &SessionStore{c},
 		Orgs:         &OrgStore{c},
 		Namespaces:   &NamespaceStore{c},

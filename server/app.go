@@ -70,6 +70,8 @@ type App struct {
 	// queued off the request path (verifying signatures).
 	Gate *trust.Gate
 	Jobs *trust.Worker
+	// Recovery issues and redeems password reset links.
+	Recovery *auth.Recovery
 	// Retention runs the retention policies.
 	Retention *retention.Runner
 	// Scan scans images for vulnerabilities (its Enabled is false without
@@ -180,6 +182,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	a.Throttle = auth.NewThrottle(cmp.Or(opts.LoginLimit, 10), 15*time.Minute, shared)
 	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
+	a.Recovery = auth.NewRecovery(a.Accounts, cfg.BaseURL, 0)
 	a.GC, a.gcMetrics = a.newGC()
 	if opts.Search {
 		if a.Indexer, a.searchIndex, err = indexer.Open(ctx, a.searchDir(), db, a.Events, log); err != nil {
@@ -273,7 +276,7 @@ func (a *App) openSite() error {
 	}
 	a.web, err = web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
-		SessionKeyDir: keys, ClientAddr: a.ClientAddr,
+		SessionKeyDir: keys, ClientAddr: a.ClientAddr, Recovery: a.Recovery,
 	}, a.Hub, a.Accounts, a.MirrorCatalog, a.DB, a.Log)
 	return err
 }

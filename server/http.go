@@ -80,7 +80,7 @@ func (a *App) Handler() (http.Handler, error) {
 	// docker search HOST/TEXT: Docker's v1 index search, authenticated as /v2/ is.
 	r.Any("/v1/*path", gin.WrapH(registry.NewIndex(reg, a.Hub.Discover)))
 	ui := a.web
-	api.New(a.Hub, a.Accounts, a.DB, ui.Identity, a.ClientAddr, a.Log, a.MirrorCatalog).Register(r)
+	api.New(a.Hub, a.Accounts, a.Recovery, a.DB, ui.Identity, a.ClientAddr, a.Log, a.MirrorCatalog).Register(r)
 	ui.Register(r)
 
 	r.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, a.Tokens.JWKS()) })

@@ -71,7 +71,7 @@ func (a *App) Run(ctx context.Context) error {
 	return errors.Join(perr, cg.Wait())
 }
 
-// janitor purges abandoned uploads now and then.
+// janitor purges abandoned uploads and expired reset links now and then.
 func (a *App) janitor(ctx context.Context) error {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -81,6 +81,9 @@ func (a *App) janitor(ctx context.Context) error {
 			a.Log.Error("purge stale uploads", "err", err)
 		} else if n > 0 {
 			a.Log.Info("purged stale uploads", "count", n)
+		}
+		if err := a.DB.Resets.DeleteExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Error("purge expired reset links", "err", err)
 		}
 		select {
 		case <-ctx.Done():

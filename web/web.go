@@ -35,6 +35,8 @@ type Config struct {
 	SearchEnabled bool
 	// ClientAddr finds the address that login throttling counts against.
 	ClientAddr *clientaddr.Resolver
+	// Recovery redeems password reset links (none served if nil).
+	Recovery *auth.Recovery
 }
 
 // Web is the hub UI: the routes (Register) over one page type per area,
@@ -54,6 +56,7 @@ type Web struct {
 	scanner    *scannerPages
 	audit      *auditPages
 	retention  *retentionPages
+	recovery   *recoveryPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -163,6 +166,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		teamPages:  &teamPages{renderer: r, teams: h.Teams},
 		audit:      audit,
 		retention:  retention,
+		recovery:   &recoveryPages{renderer: r, recovery: cfg.Recovery},
 	}, nil
 }
 
@@ -234,6 +238,10 @@ func (w *Web) Register(r *gin.Engine) {
 	g.GET("/signup", w.account.signupForm)
 	g.POST("/signup", w.account.signup)
 	g.GET("/signin", w.account.signinForm)
+	if w.recovery.recovery != nil {
+		g.GET(auth.ResetPath, w.recovery.resetPage)
+		g.POST(auth.ResetPath, w.recovery.reset)
+	}
 	g.POST("/signin", w.account.signin)
 	g.POST("/signout", w.account.signout)
 	g.GET("/new", w.explore.newRepoForm)

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wharfhub/wharf/server"
 	"github.com/wharfhub/wharf/server/config"
@@ -29,6 +30,8 @@ const usage = `Wharf: a container registry and hub.
 Usage:
   wharf serve [flags]                 serve the registry API and the hub
   wharf user create NAME [flags]      create an account
+  wharf user reset-password NAME [flags]
+                                      print a one-time link that sets a new password
   wharf search reindex [flags]        rebuild the search index from the database (server stopped)
   wharf gc [--dry-run] [flags]        delete blobs no manifest references (server running or not)
   wharf scanner db import FILE [flags]
@@ -162,11 +165,52 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return serr
 }
 
+const userUsage = `usage: wharf user create NAME --email E --password-stdin [--admin] --data-dir DIR
+       wharf user reset-password NAME --data-dir DIR [--base-url URL]`
+
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: wharf user create NAME --email E --password-stdin [--admin] --data-dir DIR")
+	switch {
+	case len(args) > 0 && args[0] == "create":
+		return userCreate(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case len(args) > 0 && args[0] == "reset-password":
+		return userResetPassword(ctx, args[1:], getenv, stdout, stderr)
 	}
-	args = args[1:]
+	return errors.New(userUsage)
+}
+
+// userResetPassword prints a one-time link that sets a new password for
+// the account NAME: for whoever can run commands on the server.
+func userResetPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	name := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	cfg, rest, err := config.Load("wharf user reset-password NAME", config.OpenSettings("base-url"), args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if name == "" && len(rest) == 1 {
+		name, rest = rest[0], nil
+	}
+	if name == "" || len(rest) > 0 {
+		return errors.New(userUsage)
+	}
+	app, ctx, err := openAdmin(ctx, cfg, stderr, "user reset-password")
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	link, err := app.Recovery.IssueLink(ctx, name, "wharf user reset-password")
+	if err != nil {
+		return fmt.Errorf("user reset-password %s: %w", name, err)
+	}
+	fmt.Fprintln(stdout, link.URL)
+	fmt.Fprintf(stderr, "A link for %s that sets a new password once, until %s; using it ends every session of the account.\n",
+		link.User, link.ExpiresAt.Format(time.RFC3339))
+	return nil
+}
+
+func userCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	name := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]

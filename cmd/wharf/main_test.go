@@ -104,3 +104,52 @@ func TestHelpListsEveryFlagWithItsEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestUserResetPassword(t *testing.T) {
+	dir := t.TempDir()
+	env := func(string) string { return "" }
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"user", "create", "alice", "--email", "a@example.com", "--password-stdin", "--data-dir", dir},
+		env, strings.NewReader("long-password\n"), &out, &errb); code != 0 {
+		t.Fatalf("create: %s", errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"user", "reset-password", "nobody", "--data-dir", dir}, env, nil, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "There is no account by that name.") {
+		t.Errorf("an unknown account: %d %q", code, errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	code := run(context.Background(), []string{"user", "reset-password", "alice", "--data-dir", dir, "--base-url", "https://registry.example"},
+		env, nil, &out, &errb)
+	link := strings.TrimSpace(out.String())
+	if code != 0 || !strings.HasPrefix(link, "https://registry.example/reset-password?token=wrr_") || !strings.Contains(errb.String(), "sets a new password once") {
+		t.Fatalf("reset-password: %d %q %q", code, link, errb.String())
+	}
+	// The link opens the page that sets the password.
+	cfg, _, err := config.Load("test", config.ServeSettings, []string{"--data-dir", dir, "--base-url", "https://registry.example"}, env, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	h, err := app.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + strings.TrimPrefix(link, "https://registry.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "For <b>alice</b>") || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("the link's page: %d %q\n%.1000s", resp.StatusCode, resp.Header.Get("Referrer-Policy"), body)
+	}
+}

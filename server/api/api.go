@@ -48,12 +48,12 @@ type API struct {
 }
 
 // New makes the API; addr finds each caller's address.
-func New(h *hub.Service, accounts *auth.Accounts, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger,
+func New(h *hub.Service, accounts *auth.Accounts, recovery *auth.Recovery, db *models.DB, session SessionIdentity, addr *clientaddr.Resolver, log *slog.Logger,
 	catalog *mirror.Catalog) *API {
 	r := replier{log: log}
 	return &API{
 		authn:     authenticator{replier: r, accounts: accounts, session: session, addr: addr},
-		users:     &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr},
+		users:     &usersAPI{replier: r, accounts: accounts, users: db.Users, addr: addr, recovery: recovery},
 		orgs:      &orgsAPI{replier: r, orgs: h.Orgs, namespaces: h.Namespaces},
 		repos:     &reposAPI{replier: r, repos: h.Repos, inspect: h.Inspect},
 		social:    &socialAPI{replier: r, social: h.Social, repos: h.Repos},
@@ -78,6 +78,7 @@ type (
 		accounts *auth.Accounts
 		users    *models.UserStore
 		addr     *clientaddr.Resolver
+		recovery *auth.Recovery
 	}
 	orgsAPI struct {
 		replier

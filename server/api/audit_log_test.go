@@ -47,6 +47,7 @@ var auditWalks = map[string]auditWalk{
 	"PUT /api/v1/user/password":           {action: "user.password"},
 	"PATCH /api/v1/users/:user":           {action: "user.disable"},
 	"DELETE /api/v1/users/:user":          {action: "user.delete"},
+	"POST /api/v1/users/:user/reset-link": {action: "user.reset_link"},
 	"POST /api/v1/tokens":                 {action: "token.create"},
 	"DELETE /api/v1/tokens/:id":           {action: "token.delete", setup: rootToken},
 	"DELETE /api/v1/tokens":               {action: "token.delete_all", setup: rootToken},

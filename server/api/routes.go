@@ -111,6 +111,7 @@ func (a *API) routes() []route {
 		plain(GET, "/users/:user", needRead, a.users.getUser),
 		withBody(PATCH, "/users/:user", needAccount, a.users.patchUser),
 		plain(DELETE, "/users/:user", needAccount, a.users.deleteUser),
+		plain(POST, "/users/:user/reset-link", needAccount, a.users.resetLink),
 		plain(GET, "/users/:user/starred", needRead, a.social.listStarred),
 
 		plain(GET, "/tokens", needAccount, a.users.listTokens),

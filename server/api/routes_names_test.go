@@ -30,7 +30,7 @@ var routeParamRE = regexp.MustCompile(`:[a-z]+`)
 // its write routes reach it.
 func TestEveryRouteResolvesForEveryName(t *testing.T) {
 	e := newEnv(t, "alice")
-	a := api.New(e.app.Hub, e.app.Accounts, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog)
+	a := api.New(e.app.Hub, e.app.Accounts, e.app.Recovery, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog)
 	var words []string
 	type repoRule struct{ method, rest string }
 	var rules []repoRule

@@ -70,7 +70,7 @@ func newRulesEnvOver(t *testing.T, base *env) *rulesEnv {
 		}
 	}
 	servertest.Run(t, e.app)
-	e.rules = api.New(e.app.Hub, e.app.Accounts, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog).Rules()
+	e.rules = api.New(e.app.Hub, e.app.Accounts, e.app.Recovery, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog).Rules()
 
 	e.repo("alice", "alice", "pub", "public")
 	e.repo("alice", "alice", "priv", "private")
@@ -146,7 +146,7 @@ func params(r api.RouteRule) []string {
 // every route of the table with its scope, and nothing else.
 func TestEveryRouteIsInTheTable(t *testing.T) {
 	e := newEnv(t)
-	a := api.New(e.app.Hub, e.app.Accounts, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog)
+	a := api.New(e.app.Hub, e.app.Accounts, e.app.Recovery, e.app.DB, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), e.app.MirrorCatalog)
 	table := map[string]api.RouteRule{}
 	for _, r := range a.Rules() {
 		if _, dup := table[r.String()]; dup {

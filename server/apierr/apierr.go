@@ -91,6 +91,7 @@ var invalidInputs = []error{
 	auth.ErrInvalidPassword, auth.ErrInvalidEmail, auth.ErrInvalidUsername,
 	auth.ErrInvalidScope, auth.ErrTokenName, auth.ErrTokenExpiresAt, auth.ErrTokenRepository,
 	scan.ErrBundle,
+	auth.ErrAccountDisabled, auth.ErrResetLink,
 }
 
 // Of is the one mapping from a service's error to its code. A repository
@@ -118,6 +119,8 @@ func Of(err error) *Error {
 		return &Error{Code: Forbidden, Message: immutable.Error(), Cause: err}
 	case errors.Is(err, auth.ErrDenied):
 		return &Error{Code: Forbidden, Message: Forbidden.Message, Cause: err}
+	case errors.Is(err, auth.ErrNoAccount):
+		return &Error{Code: NotFound, Message: err.Error(), Cause: err}
 	case errors.Is(err, models.ErrNotFound): // auth.ErrNotFound (and so hub's) wraps it
 		return &Error{Code: NotFound, Message: NotFound.Message, Cause: err}
 	case errors.Is(err, models.ErrLastOwner):

@@ -208,8 +208,11 @@ var ServeSettings = []Setting{
 
 // OpenSettings are the settings of commands that open the data directory,
 // the database and the blob store without serving.
-func OpenSettings() []Setting {
+func OpenSettings(more ...string) []Setting {
 	keep := map[string]bool{"data-dir": true, "database": true}
+	for _, m := range more {
+		keep[m] = true
+	}
 	var out []Setting
 	for _, s := range ServeSettings {
 		if keep[s.Name] {

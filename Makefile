@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/wharf
 
-.PHONY: build run test unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas bench fmt vet fuzz clean
+.PHONY: build run test unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-mail e2e-browser test-postgres test-replicas bench fmt vet fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wharf
@@ -10,7 +10,7 @@ build:
 run: build
 	./$(BIN) serve --addr 127.0.0.1:5000 --data-dir ./data
 
-test: vet unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-browser test-postgres test-replicas
+test: vet unit conformance e2e-scan e2e-docker e2e-tls e2e-mirror e2e-mail e2e-browser test-postgres test-replicas
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -45,6 +45,11 @@ e2e-tls:
 # go install into .cache/bin) and of a second Wharf, behind a fault proxy.
 e2e-mirror:
 	bash scripts/distribution.sh $(GO) test -count=1 -race -timeout 10m -run '^TestMirror' -v ./server/mirror/ ./cmd/wharf/
+
+# Password reset by e-mail through a real SMTP sink, mailpit v1.33.1
+# (built once with go install into .cache/bin).
+e2e-mail:
+	bash scripts/mailpit.sh $(GO) test -count=1 -race -timeout 10m -run '^TestMail' -v ./web/
 
 # Installs Debian's postgresql if needed and runs the metadata tests and the
 # conformance suite on a throwaway PostgreSQL server.

@@ -28,6 +28,7 @@ import (
 	"github.com/wharfhub/wharf/server/gc"
 	"github.com/wharfhub/wharf/server/hub"
 	"github.com/wharfhub/wharf/server/indexer"
+	"github.com/wharfhub/wharf/server/mail"
 	"github.com/wharfhub/wharf/server/metrics"
 	"github.com/wharfhub/wharf/server/mirror"
 	"github.com/wharfhub/wharf/server/retention"
@@ -72,6 +73,8 @@ type App struct {
 	Jobs *trust.Worker
 	// Recovery issues and redeems password reset links.
 	Recovery *auth.Recovery
+	// Mail sends mail through --smtp-addr (nil without it).
+	Mail *mail.Queue
 	// Retention runs the retention policies.
 	Retention *retention.Runner
 	// Scan scans images for vulnerabilities (its Enabled is false without
@@ -183,6 +186,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	a.Throttle = auth.NewThrottle(cmp.Or(opts.LoginLimit, 10), 15*time.Minute, shared)
 	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
 	a.Recovery = auth.NewRecovery(a.Accounts, cfg.BaseURL, 0)
+	if cfg.SMTP.Addr != "" {
+		a.Mail = mail.NewQueue(&mail.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS}, log, 1000)
+		a.Recovery.WithMail(func(to, subject, body string) bool {
+			return a.Mail.Enqueue(mail.Message{To: to, Subject: subject, Body: body})
+		})
+	}
 	a.GC, a.gcMetrics = a.newGC()
 	if opts.Search {
 		if a.Indexer, a.searchIndex, err = indexer.Open(ctx, a.searchDir(), db, a.Events, log); err != nil {

@@ -61,7 +61,7 @@ var allowed = map[string]layer{
 			"migrations", "models", "search",
 			"server/api", "server/auth", "server/certs", "server/clientaddr", "server/config",
 			"server/content", "server/events", "server/gc", "server/hub",
-			"server/indexer", "server/metrics", "server/mirror", "server/mirror/upstream",
+			"server/indexer", "server/mail", "server/metrics", "server/mirror", "server/mirror/upstream",
 			"server/registry", "server/reqlog", "server/retention", "server/scan",
 			"server/storage", "server/storage/filesystem", "server/storage/s3",
 			"server/trust", "server/webhook", "web",
@@ -199,6 +199,8 @@ var allowed = map[string]layer{
 	"server/storage/filesystem": storageBackend,
 	"server/storage/s3":         storageBackend,
 	"server/bodylimit":          leaf,
+	// Sending mail: SMTP and a bounded queue (stdlib only).
+	"server/mail": leaf,
 	// The server's certificates: files or ACME (tests make theirs with
 	// server/testutil's CA).
 	"server/certs":             {Test: []string{"server/testutil"}},

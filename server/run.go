@@ -33,6 +33,11 @@ func (a *App) Run(ctx context.Context) error {
 		cg.Go(func() error { return a.Indexer.Run(cctx) })
 	}
 	cg.Go(func() error { return a.Webhooks.Run(cctx) })
+	if a.Mail != nil {
+		// Mail carries what the causes queue: it stops after them, and
+		// sends what they left, for up to 10 seconds.
+		cg.Go(func() error { a.Mail.Run(cctx, 10*time.Second); return nil })
+	}
 
 	// A carrier that fails stops the causes too, and so Run.
 	causes, stopCauses := context.WithCancel(ctx)
@@ -61,6 +66,7 @@ func (a *App) Run(ctx context.Context) error {
 		pg.Go(func() error { a.Mirrors.RunRetention(pctx, r, max(min(r/10, time.Hour), time.Second)); return nil })
 	}
 	pg.Go(func() error { a.Content.Pulls.Run(pctx, 2*time.Second); return nil })
+	pg.Go(func() error { a.Recovery.Run(pctx); return nil })
 	pg.Go(func() error { return a.Jobs.Run(pctx) })
 	pg.Go(func() error { a.Scan.Run(pctx, a.Config.Scanner.Interval); return nil })
 	if a.web != nil {

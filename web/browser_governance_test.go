@@ -27,6 +27,15 @@ func TestBrowserGovernance(t *testing.T) {
 		"members": {"tina"}, "description": {"The API's developers"}}), http.StatusSeeOther, "team")
 	o.must(o.post("/u/beta", "/u/beta/robots", url.Values{"name": {"ci"}, "permissions": {"api write"}, "description": {"GitHub Actions"}}), http.StatusSeeOther, "robot")
 	o.must(o.post("/u/beta", "/u/beta/immutable-tags", url.Values{"pattern": {"v*"}}), http.StatusSeeOther, "rule")
+	// A retention policy on beta/api, with tags to weigh.
+	for _, tag := range []string{"v1", "v2", "dev-1"} {
+		r := e.pusher("olivia", "beta/api")
+		cfg := r.blob([]byte(`{"architecture":"amd64","os":"linux","tag":"`+tag+`"}`), ociConfig)
+		layer := r.blob([]byte(tag+" layer bytes, enough of them to count"), ociLayer)
+		r.manifest(tag, ociManifest, map[string]any{"config": cfg, "layers": []any{layer}})
+	}
+	o.must(o.post("/r/beta/api/retention", "/r/beta/api/retention", url.Values{"keep_0": {"newest"}, "n_0": {"1"}, "pattern_0": {"v*"},
+		"keep_1": {"pulled_within"}, "n_1": {"30"}, "untagged_days": {"14"}}), http.StatusSeeOther, "retention")
 	_ = context.Background()
 
 	cx := chrome(t, 2*time.Minute)
@@ -42,4 +51,9 @@ func TestBrowserGovernance(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#teams details summary")), chromedp.WaitVisible(chromedp.CSS(`form[action="/u/beta/teams/backend"] textarea`)),
 		shot("gov-01-org"))
 	checkAxe(t, cx, "the organization's page with teams and robots")
+	run("the retention page's preview", chromedp.Navigate(e.srv.URL+"/r/beta/api/retention"),
+		chromedp.WaitVisible(chromedp.CSS("#retention-current")),
+		chromedp.Click(chromedp.CSS(`form[action="/r/beta/api/retention/preview"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#retention-preview table")), shot("gov-02-retention-preview"))
+	checkAxe(t, cx, "the retention page with a preview")
 }

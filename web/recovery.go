@@ -69,3 +69,30 @@ func (w *recoveryPages) reset(c *gin.Context) {
 	w.addFlash(c, "ok", "Your password is set, "+u.Username+", and every session of your account has ended: sign in with the new password.")
 	redirectTo(c, "/signin")
 }
+
+type forgotForm struct {
+	Who, Error string
+	Sent       bool
+}
+
+// forgotPage serves GET /forgot-password.
+func (w *recoveryPages) forgotPage(c *gin.Context) {
+	w.render(c, http.StatusOK, "forgot.html", "Forgot your password?", forgotForm{})
+}
+
+// forgot serves POST /forgot-password: the same answer whether or not an
+// account goes by what was typed.
+func (w *recoveryPages) forgot(c *gin.Context) {
+	f := forgotForm{Who: c.PostForm("who")}
+	err := w.recovery.RequestByMail(w.cfg.ClientAddr.IP(c.Request), f.Who)
+	if errors.Is(err, auth.ErrTooManyResets) {
+		f.Error = err.Error()
+		w.render(c, http.StatusTooManyRequests, "forgot.html", "Forgot your password?", f)
+		return
+	}
+	if err != nil {
+		w.fail(c, err)
+		return
+	}
+	w.render(c, http.StatusOK, "forgot.html", "Forgot your password?", forgotForm{Sent: true})
+}

@@ -41,7 +41,7 @@ func TestRetentionPages(t *testing.T) {
 	a.must(a.post("/r/alice/app/retention", "/r/alice/app/retention", url.Values{"keep_0": {"newest"}, "n_0": {"1"}, "pattern_0": {"v*"},
 		"untagged_days": {"7"}}), http.StatusSeeOther, "save")
 	page = a.get("/r/alice/app/retention")
-	if !strings.Contains(page.body, "it keeps the newest 1 of tags matching v*, and removes untagged manifests after 7 days.") {
+	if !strings.Contains(page.body, "This policy keeps the newest 1 of tags matching v*, and removes untagged manifests after 7 days.") {
 		t.Errorf("the policy is not said:\n%.4000s", page.body)
 	}
 
@@ -64,7 +64,7 @@ func TestRetentionPages(t *testing.T) {
 
 	// The namespace's page, for its owner only.
 	a.must(a.post("/u/alice", "/u/alice/retention", url.Values{"keep_0": {"pushed_within"}, "n_0": {"30"}}), http.StatusSeeOther, "namespace policy")
-	if ns := a.get("/u/alice/retention").body; !strings.Contains(ns, "it keeps all tags pushed within 30 days.") {
+	if ns := a.get("/u/alice/retention").body; !strings.Contains(ns, "This policy keeps all tags pushed within 30 days.") {
 		t.Errorf("the namespace's policy is not said:\n%.3000s", ns)
 	}
 	m := e.browser()

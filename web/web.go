@@ -241,6 +241,10 @@ func (w *Web) Register(r *gin.Engine) {
 	if w.recovery.recovery != nil {
 		g.GET(auth.ResetPath, w.recovery.resetPage)
 		g.POST(auth.ResetPath, w.recovery.reset)
+		if w.recovery.recovery.MailEnabled() {
+			g.GET("/forgot-password", w.recovery.forgotPage)
+			g.POST("/forgot-password", w.recovery.forgot)
+		}
 	}
 	g.POST("/signin", w.account.signin)
 	g.POST("/signout", w.account.signout)

@@ -41,6 +41,8 @@ type Recovery struct {
 	// base is the server's base URL, which links start with.
 	base string
 	now  func() time.Time
+	// mails, if set, mails links to whoever asks (WithMail).
+	mails *mailResets
 }
 
 // NewRecovery makes the recovery service over accounts; links start with

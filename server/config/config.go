@@ -70,6 +70,8 @@ type Config struct {
 	// RetentionInterval is how often retention policies run (0: only by
 	// hand).
 	RetentionInterval time.Duration
+	// SMTP sends mail (none without an address).
+	SMTP SMTP
 }
 
 // Setting describes one flag with its environment variable.
@@ -229,7 +231,7 @@ func OpenSettings(more ...string) []Setting {
 // extra, if not nil, adds the command's own flags to the flag set.
 func Load(name string, settings []Setting, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
 	vals, rest, err := Parse(Command{Name: name, Flags: flags(settings), Known: flags(ServeSettings), Extra: extra,
-		FileOnly: mirrorCredentialKey}, args, getenv, out)
+		FileOnly: fileOnly}, args, getenv, out)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,6 +242,9 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 		}
 	}
 	if err := loadMirrorCredentials(c, vals, getenv); err != nil {
+		return nil, nil, err
+	}
+	if err := loadSecrets(c, vals, getenv); err != nil {
 		return nil, nil, err
 	}
 	// An empty base URL is derived from the address actually listened on.

@@ -138,7 +138,7 @@ func TestDryRunThenRun(t *testing.T) {
 		reasons[d.Tag.Name] = d.Reason
 	}
 	if reasons["v3"] != "rule 1: the newest 1 of tags matching v*" || reasons["prod"] != "rule 2: always tags matching prod" ||
-		reasons["v1"] != "no rule keeps it" {
+		reasons["v1"] != "no rule keeps it" || reasons["dev-2"] != "immutable: a rule protects it" {
 		t.Errorf("reasons = %q", reasons)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/wharfhub/wharf/models"
@@ -95,6 +96,11 @@ func (r *Runner) apply(ctx context.Context, repo models.GovernedRepository, caus
 	out.Removed, err = r.db.Tags.Prune(rctx, repo.ID, repo.Name, req, actor, dryRun)
 	if err != nil {
 		return nil, r.failed(ctx, run, dryRun, err)
+	}
+	for i := range out.Decisions {
+		if d := &out.Decisions[i]; !d.Keep && slices.Contains(out.Removed.Spared, d.Tag.Name) {
+			d.Keep, d.Reason = true, "immutable: a rule protects it"
+		}
 	}
 	if !dryRun && run.ID != 0 {
 		out.Run = run

@@ -1,0 +1,180 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharfhub/wharf/server"
+	"github.com/wharfhub/wharf/server/config"
+	"github.com/wharfhub/wharf/server/servertest"
+)
+
+// mailpit is a real SMTP sink on loopback, read through its HTTP API.
+type mailpit struct {
+	t         *testing.T
+	smtp, api string
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startMailpit starts WHARF_MAILPIT (make e2e-mail builds it), or skips.
+func startMailpit(t *testing.T) *mailpit {
+	t.Helper()
+	bin := os.Getenv("WHARF_MAILPIT")
+	if bin == "" {
+		t.Skip("set WHARF_MAILPIT to a mailpit binary (make e2e-mail does)")
+	}
+	m := &mailpit{t: t, smtp: freePort(t), api: freePort(t)}
+	cmd := exec.Command(bin, "--smtp", m.smtp, "--listen", m.api, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
+		"--smtp-strict-rfc-headers", "--quiet")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := m.messages(); err == nil {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type mailSummary struct {
+	ID      string
+	Subject string
+	To      []struct{ Address string }
+}
+
+func (m *mailpit) messages() ([]mailSummary, error) {
+	res, err := http.Get("http://" + m.api + "/api/v1/messages")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out struct{ Messages []mailSummary }
+	if res.StatusCode != 200 {
+		return nil, fmt.Errorf("messages: %s", res.Status)
+	}
+	return out.Messages, json.NewDecoder(res.Body).Decode(&out)
+}
+
+// waitFor waits until n messages arrived, and returns them.
+func (m *mailpit) waitFor(n int) []mailSummary {
+	m.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ms, err := m.messages()
+		if err == nil && len(ms) >= n {
+			return ms
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("%d messages arrived, want %d (%v)", len(ms), n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (m *mailpit) text(id string) string {
+	m.t.Helper()
+	res, err := http.Get("http://" + m.api + "/api/v1/message/" + id)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ Text string }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		m.t.Fatal(err)
+	}
+	return out.Text
+}
+
+var resetLinkRE = regexp.MustCompile(`http://\S+/reset-password\?token=\S+`)
+
+// TestMailedResetLink: someone who forgot their password asks for a link
+// with their e-mail address, and gets the same answer as someone asking
+// for an account that does not exist, who gets no mail; the mailed link
+// sets the password once, ends the session signed in elsewhere, and then
+// fails; an address that asks too often is refused.
+func TestMailedResetLink(t *testing.T) {
+	mp := startMailpit(t)
+	e := configEnv(t, func(c *config.Config) {
+		c.SMTP = config.SMTP{Addr: mp.smtp, From: "Wharf <wharf@wharf.test>", TLS: "auto"}
+	}, server.Options{}, "alice")
+	servertest.Run(t, e.app)
+	elsewhere := e.browser()
+	elsewhere.signin("alice")
+
+	b := e.browser()
+	if body := b.get("/signin").body; !strings.Contains(body, `href="/forgot-password"`) {
+		t.Fatal("the sign-in page does not offer a reset")
+	}
+	ask := func(who string) page {
+		return b.post("/forgot-password", "/forgot-password", url.Values{"who": {who}})
+	}
+	unknown := ask("nobody@example.com")
+	known := ask("alice@example.com")
+	if unknown.status != 200 || known.status != 200 || !strings.Contains(known.body, `id="forgot-sent"`) ||
+		sentText(unknown.body) != sentText(known.body) {
+		t.Fatalf("the answers differ: %d %d", unknown.status, known.status)
+	}
+	ms := mp.waitFor(1)
+	if len(ms) != 1 || ms[0].To[0].Address != "alice@example.com" || ms[0].Subject != "Reset your Wharf password" {
+		t.Fatalf("messages = %+v", ms)
+	}
+	text := mp.text(ms[0].ID)
+	link := resetLinkRE.FindString(text)
+	if link == "" || !strings.Contains(text, "the Wharf account alice") {
+		t.Fatalf("the mail holds no link:\n%s", text)
+	}
+	u, _ := url.Parse(link)
+	page := u.RequestURI()
+	b.must(b.post(page, "/reset-password", url.Values{"token": {u.Query().Get("token")}, "user": {"alice"},
+		"password": {"mailed-password-1"}, "confirm": {"mailed-password-1"}}), http.StatusSeeOther, "reset")
+	if got := elsewhere.get("/settings"); got.status != http.StatusSeeOther {
+		t.Errorf("the old session lives on: %d", got.status)
+	}
+	if again := b.get(page); again.status != http.StatusBadRequest {
+		t.Errorf("the link works twice: %d", again.status)
+	}
+	// Five asks from one address in a while; the sixth is refused.
+	for i := range 3 {
+		if r := ask(fmt.Sprintf("x%d@example.com", i)); r.status != 200 {
+			t.Fatalf("ask %d: %d", i+3, r.status)
+		}
+	}
+	if r := ask("alice@example.com"); r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many reset requests") {
+		t.Errorf("the sixth ask: %d", r.status)
+	}
+}
+
+// sentText is the answer's message, without the page's per-request parts.
+func sentText(body string) string {
+	i := strings.Index(body, `id="forgot-sent"`)
+	if i < 0 {
+		return ""
+	}
+	return body[i : i+strings.Index(body[i:], "</p>")]
+}

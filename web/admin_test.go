@@ -38,14 +38,14 @@ func TestAdminMirrorsPage(t *testing.T) {
 			t.Errorf("a user who is not an admin: %d\n%.300s", p.status, p.body)
 		}
 	}
-	if strings.Contains(bob.get("/").body, `href="/admin/mirrors"`) {
+	if strings.Contains(bob.get("/").body, `href="/admin/users"`) {
 		t.Error("the Admin link shows to a user who is not an admin")
 	}
 
 	root := e.browser()
 	root.signin("root")
 	p := root.must(root.get("/admin/mirrors"), http.StatusOK, "admin page")
-	for _, want := range []string{"hub", "https://registry-1.docker.io", "registry mirror", "the server's configuration", `href="/admin/mirrors"`} {
+	for _, want := range []string{"hub", "https://registry-1.docker.io", "registry mirror", "the server's configuration", `href="/admin/users"`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -53,8 +53,12 @@ func funcs(w *renderer) template.FuncMap {
 		"scanCounts":  scanCounts,
 		"sortColumns": sortColumns,
 		"list":        func(xs ...string) []string { return xs },
-		"plural":      plural,
-		"severities":  func() []string { return models.Severities },
+		// adminPage names an administration page by its path word.
+		"adminPage": func(p string) string {
+			return map[string]string{"users": "Users", "mirrors": "Mirrors", "scanner": "Scanner", "audit": "Audit log"}[p]
+		},
+		"plural":     plural,
+		"severities": func() []string { return models.Severities },
 		"hooks": func(base string, hooks []models.Webhook, csrf string, form ...formState) hooksView {
 			v := hooksView{Base: base, Hooks: hooks, CSRF: csrf}
 			if len(form) > 0 && form[0].Form == "webhooks" {

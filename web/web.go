@@ -51,6 +51,7 @@ type Web struct {
 	webhooks   *hookPages
 	trust      *trustPages
 	admin      *adminPages
+	users      *adminUsers
 	robotPages *robotPages
 	teamPages  *teamPages
 	scanner    *scannerPages
@@ -145,6 +146,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		manifests: &manifestPages{renderer: r, repos: h.Repos, inspect: h.Inspect, scans: h.Scans}, trust: trust, trustView: h.Trust}
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
 	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
+	users := &adminUsers{adminPages: admin, accounts: accounts, users: db.Users, recovery: cfg.Recovery}
 	audit := &auditPages{renderer: r, audit: h.Audit}
 	repo.audit = audit
 	retention := &retentionPages{renderer: r, retention: h.Retention}
@@ -161,6 +163,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		webhooks:   hooks,
 		trust:      trust,
 		admin:      admin,
+		users:      users,
 		scanner:    &scannerPages{adminPages: admin, scans: h.Scans},
 		robotPages: robots,
 		teamPages:  &teamPages{renderer: r, teams: h.Teams},
@@ -256,6 +259,8 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/settings/tokens/:id/revoke", w.account.revokeToken)
 	g.POST("/settings/tokens/revoke-all", w.account.revokeAllTokens)
 	g.POST("/settings/orgs", w.org.createOrg)
+	g.GET("/admin/users", w.users.list)
+	g.POST("/admin/users/:name/:action", w.users.act)
 	g.GET("/admin/mirrors", w.admin.mirrors)
 	g.POST("/admin/mirrors", w.admin.addMirror)
 	g.POST("/admin/mirrors/:name/remove", w.admin.removeMirror)

@@ -108,6 +108,7 @@ func (a *API) routes() []route {
 		plain(GET, "/user", needRead, a.users.getSelf),
 		withBody(PATCH, "/user", needAccount, a.users.patchSelf),
 		withBody(PUT, "/user/password", needAccount, a.users.changePassword),
+		plain(GET, "/users", needAccount, a.users.listUsers),
 		plain(GET, "/users/:user", needRead, a.users.getUser),
 		withBody(PATCH, "/users/:user", needAccount, a.users.patchUser),
 		plain(DELETE, "/users/:user", needAccount, a.users.deleteUser),

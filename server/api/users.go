@@ -88,12 +88,20 @@ func (a *usersAPI) getUser(c *gin.Context) {
 
 type userPatchBody struct {
 	Disabled *bool `json:"disabled"`
+	// Admin makes the account a site administrator, or not.
+	Admin *bool `json:"is_admin"`
 }
 
-// patchUser lets a site administrator disable or enable an account.
+// patchUser lets a site administrator disable or enable an account, or
+// make it an administrator or not: one change per request, each its own
+// audit entry.
 func (a *usersAPI) patchUser(c *gin.Context, body *userPatchBody) {
 	if !identity(c).IsAdmin {
 		fail(c, apierr.Forbidden, "only site administrators may change other accounts")
+		return
+	}
+	if body.Disabled != nil && body.Admin != nil {
+		fail(c, apierr.Invalid, "Change disabled or is_admin, one per request.")
 		return
 	}
 	u, err := a.accounts.UserByName(c.Request.Context(), c.Param("user"))
@@ -103,6 +111,12 @@ func (a *usersAPI) patchUser(c *gin.Context, body *userPatchBody) {
 	}
 	if body.Disabled != nil {
 		if err := a.accounts.SetDisabled(c.Request.Context(), u.ID, *body.Disabled); err != nil {
+			a.error(c, err)
+			return
+		}
+	}
+	if body.Admin != nil {
+		if err := a.accounts.SetAdmin(c.Request.Context(), u.ID, *body.Admin); err != nil {
 			a.error(c, err)
 			return
 		}

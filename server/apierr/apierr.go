@@ -123,6 +123,8 @@ func Of(err error) *Error {
 		return &Error{Code: NotFound, Message: err.Error(), Cause: err}
 	case errors.Is(err, models.ErrNotFound): // auth.ErrNotFound (and so hub's) wraps it
 		return &Error{Code: NotFound, Message: NotFound.Message, Cause: err}
+	case errors.Is(err, models.ErrLastAdmin):
+		return &Error{Code: Conflict, Message: err.Error(), Cause: err}
 	case errors.Is(err, models.ErrLastOwner):
 		return &Error{Code: Conflict, Message: err.Error(), Cause: err}
 	case errors.Is(err, auth.ErrEmailTaken), errors.Is(err, models.ErrEmailTaken):

@@ -171,6 +171,15 @@ func (a *Accounts) SetDisabled(ctx context.Context, userID int64, disabled bool)
 	return err
 }
 
+// SetAdmin makes an account a site administrator, or not; the last one
+// stays (models.ErrLastAdmin).
+func (a *Accounts) SetAdmin(ctx context.Context, userID int64, admin bool) error {
+	a.noteUser(ctx, "user.admin", userID, fmt.Sprintf("admin %t", admin))
+	err := a.db.Users.SetAdmin(ctx, userID, admin)
+	a.forget()
+	return err
+}
+
 // DeleteUser deletes an account with its repositories.
 func (a *Accounts) DeleteUser(ctx context.Context, userID int64) error {
 	a.noteUser(ctx, "user.delete", userID, "")

@@ -34,6 +34,8 @@ type Team struct {
 type TeamMember struct {
 	TeamID int64 `gorm:"primaryKey"`
 	UserID int64 `gorm:"primaryKey"`
+	// ViaSSO marks a membership a provider's group gave (SyncGroups).
+	ViaSSO bool `gorm:"column:via_sso"`
 }
 
 // TeamRepository gives a team its permission on a repository.

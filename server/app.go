@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -73,6 +74,8 @@ type App struct {
 	Jobs *trust.Worker
 	// Recovery issues and redeems password reset links.
 	Recovery *auth.Recovery
+	// SSO signs people in through --oidc-issuer (nil without it).
+	SSO *auth.SSO
 	// Mail sends mail through --smtp-addr (nil without it).
 	Mail *mail.Queue
 	// Retention runs the retention policies.
@@ -186,6 +189,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	a.Throttle = auth.NewThrottle(cmp.Or(opts.LoginLimit, 10), 15*time.Minute, shared)
 	a.Accounts = auth.NewAccounts(db, a.Throttle, a.Events)
 	a.Recovery = auth.NewRecovery(a.Accounts, cfg.BaseURL, 0)
+	if o := cfg.OIDC; o.Issuer != "" {
+		a.SSO = auth.NewSSO(a.Accounts, auth.SSOConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			RedirectURL: strings.TrimRight(cfg.BaseURL, "/") + "/signin/sso/callback", Scopes: o.Scopes,
+			UsernameClaim: o.UsernameClaim, GroupsClaim: o.GroupsClaim, RequireVerifiedEmail: o.RequireVerifiedEmail})
+		a.Accounts.PasswordsForAdminsOnly = o.Only
+	}
 	if cfg.SMTP.Addr != "" {
 		a.Mail = mail.NewQueue(&mail.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS}, log, 1000)
@@ -285,8 +294,9 @@ func (a *App) openSite() error {
 		return err
 	}
 	a.web, err = web.New(web.Config{
-		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup, RegistryHost: u.Host,
+		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup && !a.Config.OIDC.Only, RegistryHost: u.Host,
 		SessionKeyDir: keys, ClientAddr: a.ClientAddr, Recovery: a.Recovery,
+		SSO: a.SSO, SSOName: a.Config.OIDC.Name, PasswordsOff: a.Config.OIDC.Only,
 	}, a.Hub, a.Accounts, a.MirrorCatalog, a.DB, a.Log)
 	return err
 }

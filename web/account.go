@@ -116,6 +116,10 @@ func (w *accountPages) signin(c *gin.Context) {
 		f.Error = "Incorrect username or password."
 		w.render(c, http.StatusUnauthorized, "signin.html", "Sign in", f)
 		return
+	case errors.Is(err, auth.ErrPasswordsOff):
+		f.Error = err.Error()
+		w.render(c, http.StatusUnauthorized, "signin.html", "Sign in", f)
+		return
 	case err != nil:
 		w.fail(c, err)
 		return
@@ -197,6 +201,8 @@ func (w *accountPages) changePassword(c *gin.Context) {
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		w.addFlash(c, "error", "Your current password is not right.")
+	case errors.Is(err, auth.ErrPasswordsOff):
+		w.addFlash(c, "error", err.Error())
 	case errors.Is(err, auth.ErrInvalidPassword):
 		w.addFlash(c, "error", textcheck.Sentence(err.Error()))
 	case err != nil:

@@ -32,6 +32,8 @@ type sessionStore struct {
 	db       *models.DB
 	accounts *auth.Accounts
 	secure   bool
+	// sso seals a single sign-on under way (ssoCookie), with the same keys.
+	sso *sessions.CookieStore
 }
 
 // loadKeys reads the cookie keys from the database, which every replica
@@ -68,7 +70,9 @@ func newSessionStore(dir string, secure bool, db *models.DB, accounts *auth.Acco
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}
-	return &sessionStore{cookies: cs, db: db, accounts: accounts, secure: secure}, nil
+	sso := sessions.NewCookieStore(hashKey, blockKey)
+	sso.Options = &sessions.Options{Path: "/signin/sso", MaxAge: 600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	return &sessionStore{cookies: cs, db: db, accounts: accounts, secure: secure, sso: sso}, nil
 }
 
 func hashID(id string) string {

@@ -37,6 +37,12 @@ type Config struct {
 	ClientAddr *clientaddr.Resolver
 	// Recovery redeems password reset links (none served if nil).
 	Recovery *auth.Recovery
+	// SSO signs people in through an OpenID Connect provider (none if
+	// nil), SSOName is what its button says; PasswordsOff hides the
+	// password form, but for a site administrators' way in.
+	SSO          *auth.SSO
+	SSOName      string
+	PasswordsOff bool
 }
 
 // Web is the hub UI: the routes (Register) over one page type per area,
@@ -58,6 +64,7 @@ type Web struct {
 	audit      *auditPages
 	retention  *retentionPages
 	recovery   *recoveryPages
+	sso        *ssoPages
 }
 
 // renderer is what every page shares: the templates, the session store
@@ -170,6 +177,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		audit:      audit,
 		retention:  retention,
 		recovery:   &recoveryPages{renderer: r, recovery: cfg.Recovery},
+		sso:        &ssoPages{renderer: r, sso: cfg.SSO},
 	}, nil
 }
 
@@ -241,6 +249,10 @@ func (w *Web) Register(r *gin.Engine) {
 	g.GET("/signup", w.account.signupForm)
 	g.POST("/signup", w.account.signup)
 	g.GET("/signin", w.account.signinForm)
+	if w.sso.sso != nil {
+		g.GET("/signin/sso", w.sso.start)
+		g.GET("/signin/sso/callback", w.sso.callback)
+	}
 	if w.recovery.recovery != nil {
 		g.GET(auth.ResetPath, w.recovery.resetPage)
 		g.POST(auth.ResetPath, w.recovery.reset)

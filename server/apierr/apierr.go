@@ -109,7 +109,7 @@ func Of(err error) *Error {
 		return nil
 	case errors.As(err, &th):
 		return &Error{Code: TooManyRequests, Message: th.Error(), RetryAfter: th.RetryAfter, Cause: err}
-	case errors.Is(err, auth.ErrBadCredentials):
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrPasswordsOff):
 		return &Error{Code: Unauthorized, Message: err.Error(), Cause: err}
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return &Error{Code: Unauthorized, Message: Unauthorized.Message, Cause: err}

@@ -32,6 +32,8 @@ var (
 	ErrInvalidEmail    = errors.New("That is not a valid e-mail address.")
 	ErrUsernameTaken   = errors.New("That name is taken.")
 	ErrEmailTaken      = errors.New("An account with that e-mail address exists.")
+	// ErrPasswordsOff refuses a right password where passwords are off.
+	ErrPasswordsOff = errors.New("Password sign-in is off on this server: sign in with single sign-on, and give docker and the API an access token.")
 )
 
 var (
@@ -73,6 +75,12 @@ type Accounts struct {
 	verified map[[32]byte]cachedLogin
 	dummy    []byte
 	touched  map[int64]time.Time // token last-use writes, at most one a minute
+
+	// PasswordsForAdminsOnly turns password sign-in off for everyone but
+	// site administrators (--oidc-only): people sign in through single
+	// sign-on, and docker and the API take their access tokens. Set it
+	// before serving.
+	PasswordsForAdminsOnly bool
 }
 
 type cachedLogin struct {
@@ -263,16 +271,24 @@ func (a *Accounts) checkPassword(ctx context.Context, ip, username, password str
 	c, ok := a.verified[key]
 	a.mu.Unlock()
 	if ok && time.Now().Before(c.expires) && u != nil && !u.Disabled && u.PasswordHash == c.hash {
+		if a.PasswordsForAdminsOnly && !u.IsAdmin {
+			return nil, ErrPasswordsOff
+		}
 		return &Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}, nil
 	}
-	hash := a.dummy
-	if u != nil {
+	// An account made by single sign-on has no password: it costs the
+	// same comparison, and matches nothing.
+	hash, usable := a.dummy, u != nil && strings.HasPrefix(u.PasswordHash, "$2")
+	if usable {
 		hash = []byte(u.PasswordHash)
 	}
-	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && usable
 	if u == nil || !match || u.Disabled {
 		a.throttle.Fail(ip, username)
 		return nil, ErrBadCredentials
+	}
+	if a.PasswordsForAdminsOnly && !u.IsAdmin {
+		return nil, ErrPasswordsOff
 	}
 	id := Identity{UserID: u.ID, Username: u.Username, IsAdmin: u.IsAdmin}
 	a.mu.Lock()

@@ -72,6 +72,8 @@ type Config struct {
 	RetentionInterval time.Duration
 	// SMTP sends mail (none without an address).
 	SMTP SMTP
+	// OIDC is single sign-on (none without an issuer).
+	OIDC OIDC
 }
 
 // Setting describes one flag with its environment variable.
@@ -245,6 +247,9 @@ func Load(name string, settings []Setting, args []string, getenv func(string) st
 		return nil, nil, err
 	}
 	if err := loadSecrets(c, vals, getenv); err != nil {
+		return nil, nil, err
+	}
+	if err := loadOIDC(c, vals, getenv); err != nil {
 		return nil, nil, err
 	}
 	// An empty base URL is derived from the address actually listened on.

@@ -190,8 +190,8 @@ func authFailure(err error, errText string) error {
 	if errors.As(err, &th) {
 		return th
 	}
-	if errors.Is(err, auth.ErrBadCredentials) {
-		return &challengeError{errText: errText, msg: auth.ErrBadCredentials.Error()}
+	if errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrPasswordsOff) {
+		return &challengeError{errText: errText, msg: err.Error()}
 	}
 	return err
 }

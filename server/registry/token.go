@@ -52,7 +52,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", fmt.Sprint(int(th.RetryAfter.Seconds())+1))
 			errcode.Write(w, errcode.TooManyRequests.WithMessage("%s", th.Error()))
 			return
-		case errors.Is(err, auth.ErrBadCredentials):
+		case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrPasswordsOff):
 			w.Header().Set("WWW-Authenticate", `Basic realm="Wharf"`)
 			errcode.Write(w, errcode.Unauthorized.WithMessage("%s", err.Error()))
 			return

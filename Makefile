@@ -61,9 +61,11 @@ test-postgres:
 test-replicas:
 	bash scripts/postgres.sh bash scripts/minio.sh bash scripts/dockerd.sh bash scripts/replicas.sh
 
-# Installs Debian's chromium if needed; screenshots land in .cache/screenshots.
+# Installs Debian's chromium if needed; screenshots land in .cache/screenshots. Single
+# sign-on runs against a real OpenID Connect provider (tools/oidcprovider)
+# and docker logs in with the token it leads to.
 e2e-browser:
-	bash scripts/browser-e2e.sh
+	WHARF_DOCKER_E2E=1 bash scripts/oidc.sh bash scripts/dockerd.sh bash scripts/browser-e2e.sh
 
 bench:
 	bash scripts/postgres.sh bash scripts/minio.sh bash scripts/bench.sh

@@ -189,7 +189,10 @@ func (s *SSO) signIn(ctx context.Context, ip, issuer, subject string, c claims) 
 	u, err := s.db.Users.ByIdentity(ctx, issuer, subject)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		if u, err = s.provision(ctx, issuer, subject, c); err != nil {
+		// The account's making is an audit entry of its own, as is a
+		// change of teams below: the request's is its sign-in.
+		actx, _ := models.WithAuditing(ctx, models.AuditingOf(ctx).Actor())
+		if u, err = s.provision(actx, issuer, subject, c); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -199,16 +202,14 @@ func (s *SSO) signIn(ctx context.Context, ip, issuer, subject string, c claims) 
 		return nil, ErrSSODisabled
 	}
 	if s.cfg.GroupsClaim != "" {
-		if _, err := s.db.Teams.SyncGroups(ctx, u.ID, c.strings(s.cfg.GroupsClaim)); err != nil {
+		groups := c.strings(s.cfg.GroupsClaim)
+		actx, _ := models.WithAuditing(ctx, models.Actor{Name: u.Username, Kind: models.ActorUser, Address: ip})
+		noteAccount(actx, "team.sync", u.Username, "groups "+strings.Join(groups, " "))
+		if _, err := s.db.Teams.SyncGroups(actx, u.ID, groups); err != nil {
 			return nil, err
 		}
 	}
-	id, err := s.accounts.Lookup(ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
-	_ = ip
-	return id, nil
+	return s.accounts.Lookup(ctx, u.ID)
 }
 
 // provision makes the account of a person signing in for the first time:

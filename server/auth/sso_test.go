@@ -182,6 +182,12 @@ func TestSSO(t *testing.T) {
 	if teams, _ := db.Teams.SyncGroups(ctx, id.UserID, []string{"acme/devs"}); len(teams) != 1 {
 		t.Errorf("not in acme/devs: %v", teams)
 	}
+	for _, action := range []string{"user.create", "team.sync"} {
+		es, err := db.Audit.List(ctx, models.AuditFilter{Action: action, Target: "alice-smith"}, 10)
+		if err != nil || len(es) != 1 {
+			t.Errorf("audit %s: %+v %v", action, es, err)
+		}
+	}
 	id2, err := signIn(person("sub-2", "alice", "alice2@corp.example", true), nil, nil)
 	if err != nil || id2.Username != "alice-2" {
 		t.Fatalf("a taken name = %+v, %v", id2, err)

@@ -79,3 +79,35 @@ func (s *NamespaceStore) Quota(ctx context.Context, ns string) (int64, error) {
 	}
 	return q, err
 }
+
+// NamespaceUsage is a namespace with what it stores.
+type NamespaceUsage struct {
+	Namespace
+	Usage
+}
+
+// Page lists, by name, up to limit namespaces from offset whose name
+// contains q (all for ""), with their usage, and how many match.
+func (s *NamespaceStore) Page(ctx context.Context, q string, offset, limit int) ([]NamespaceUsage, int64, error) {
+	db := s.read(ctx).Model(&Namespace{})
+	if q != "" {
+		db = db.Where(`name LIKE ? ESCAPE '\'`, "%"+likeEscape(q)+"%")
+	}
+	var total int64
+	if err := db.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var ns []Namespace
+	if err := db.Order("name").Offset(offset).Limit(limit).Find(&ns).Error; err != nil {
+		return nil, 0, err
+	}
+	out := make([]NamespaceUsage, 0, len(ns))
+	for _, n := range ns {
+		u, err := s.Usage(ctx, n.Name)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, NamespaceUsage{Namespace: n, Usage: *u})
+	}
+	return out, total, nil
+}

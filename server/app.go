@@ -74,6 +74,9 @@ type App struct {
 	Jobs *trust.Worker
 	// Recovery issues and redeems password reset links.
 	Recovery *auth.Recovery
+	// gcLast is this replica's last garbage collection, for the health
+	// page.
+	gcLast lastGC
 	// SSO signs people in through --oidc-issuer (nil without it).
 	SSO *auth.SSO
 	// Mail sends mail through --smtp-addr (nil without it).
@@ -296,7 +299,7 @@ func (a *App) openSite() error {
 	a.web, err = web.New(web.Config{
 		BaseURL: a.Config.BaseURL, AllowSignup: a.Config.AllowSignup && !a.Config.OIDC.Only, RegistryHost: u.Host,
 		SessionKeyDir: keys, ClientAddr: a.ClientAddr, Recovery: a.Recovery,
-		SSO: a.SSO, SSOName: a.Config.OIDC.Name, PasswordsOff: a.Config.OIDC.Only,
+		SSO: a.SSO, SSOName: a.Config.OIDC.Name, PasswordsOff: a.Config.OIDC.Only, Health: healthChecks(a),
 	}, a.Hub, a.Accounts, a.MirrorCatalog, a.DB, a.Log)
 	return err
 }

@@ -22,6 +22,7 @@ func (a *App) newGC() (*gc.Collector, *metrics.GC) {
 		Events: a.Events,
 		Observe: func(r gc.Report, err error) {
 			m.ObserveRun(r.Duration, int64(r.Blobs+r.Orphans), int64(r.Manifests), r.BytesReclaimed(), err)
+			a.gcLast.observe(r, err)
 		},
 		Turn: func(ctx context.Context, interval time.Duration) (bool, error) {
 			now := time.Now()

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,9 +55,28 @@ func funcs(w *renderer) template.FuncMap {
 		"scanCounts":  scanCounts,
 		"sortColumns": sortColumns,
 		"list":        func(xs ...string) []string { return xs },
+		// quotaForm writes a quota as the quota form takes it: an amount
+		// of the largest unit it fills, to three decimals.
+		"quotaForm": func(n int64) quotaField {
+			unit, size := "MiB", float64(1<<20)
+			for _, u := range []struct {
+				name string
+				size float64
+			}{{"TiB", 1 << 40}, {"GiB", 1 << 30}} {
+				if float64(n) >= u.size {
+					unit, size = u.name, u.size
+					break
+				}
+			}
+			if n == 0 {
+				unit, size = "GiB", 1<<30
+			}
+			return quotaField{Amount: strconv.FormatFloat(math.Round(float64(n)/size*1000)/1000, 'f', -1, 64), Unit: unit}
+		},
 		// adminPage names an administration page by its path word.
 		"adminPage": func(p string) string {
-			return map[string]string{"users": "Users", "mirrors": "Mirrors", "scanner": "Scanner", "audit": "Audit log"}[p]
+			return map[string]string{"users": "Users", "namespaces": "Namespaces", "mirrors": "Mirrors", "scanner": "Scanner",
+				"health": "Health", "audit": "Audit log"}[p]
 		},
 		"plural":     plural,
 		"severities": func() []string { return models.Severities },
@@ -239,3 +260,6 @@ func scanCounts(c models.SeverityCounts) string {
 	}
 	return strings.Join(parts, " · ")
 }
+
+// quotaField is a quota as the admin console's form shows it.
+type quotaField struct{ Amount, Unit string }

@@ -43,6 +43,9 @@ type Config struct {
 	SSO          *auth.SSO
 	SSOName      string
 	PasswordsOff bool
+	// Health looks at the server's parts for the admin console (none
+	// shown if nil).
+	Health HealthFunc
 }
 
 // Web is the hub UI: the routes (Register) over one page type per area,
@@ -58,6 +61,7 @@ type Web struct {
 	trust      *trustPages
 	admin      *adminPages
 	users      *adminUsers
+	namespaces *adminNamespaces
 	robotPages *robotPages
 	teamPages  *teamPages
 	scanner    *scannerPages
@@ -154,6 +158,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 	hooks.refusedRepo, trust.refusedRepo = repo.refused, repo.refused
 	admin := &adminPages{renderer: r, namespaces: h.Namespaces, catalog: mirrors}
 	users := &adminUsers{adminPages: admin, accounts: accounts, users: db.Users, recovery: cfg.Recovery}
+	namespaces := &adminNamespaces{adminPages: admin, orgs: h.Orgs}
 	audit := &auditPages{renderer: r, audit: h.Audit}
 	repo.audit = audit
 	retention := &retentionPages{renderer: r, retention: h.Retention}
@@ -171,6 +176,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 		trust:      trust,
 		admin:      admin,
 		users:      users,
+		namespaces: namespaces,
 		scanner:    &scannerPages{adminPages: admin, scans: h.Scans},
 		robotPages: robots,
 		teamPages:  &teamPages{renderer: r, teams: h.Teams},
@@ -273,6 +279,9 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/settings/orgs", w.org.createOrg)
 	g.GET("/admin/users", w.users.list)
 	g.POST("/admin/users/:name/:action", w.users.act)
+	g.GET("/admin/health", w.admin.health)
+	g.GET("/admin/namespaces", w.namespaces.list)
+	g.POST("/admin/namespaces/:name/:action", w.namespaces.act)
 	g.GET("/admin/mirrors", w.admin.mirrors)
 	g.POST("/admin/mirrors", w.admin.addMirror)
 	g.POST("/admin/mirrors/:name/remove", w.admin.removeMirror)

@@ -101,3 +101,18 @@ func (s *Namespaces) Mirrors(ctx context.Context, id *auth.Identity) ([]MirrorIn
 	slices.SortFunc(out, func(a, b MirrorInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
+
+// Overview lists the namespaces whose name contains q, with what each
+// stores and its quota, a page at a time; site administrators only.
+func (s *Namespaces) Overview(ctx context.Context, id *auth.Identity, q string, offset, limit int) ([]models.NamespaceUsage, int64, error) {
+	if id == nil {
+		return nil, 0, auth.ErrUnauthenticated
+	}
+	if !id.CanAdministerSite() {
+		return nil, 0, auth.ErrDenied
+	}
+	if err := checkText(searchText, q); err != nil {
+		return nil, 0, err
+	}
+	return s.db.Namespaces.Page(ctx, strings.ToLower(strings.TrimSpace(q)), offset, limit)
+}

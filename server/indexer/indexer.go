@@ -366,3 +366,16 @@ func (ix *Indexer) PersistCursor(dir string) {
 	ix.follow.path, ix.follow.saved = CursorPath(dir), -1
 	ix.follow.mu.Unlock()
 }
+
+// Lag is how many entries of the change log this replica's index has yet
+// to apply (the admin console's health page shows it).
+func (ix *Indexer) Lag(ctx context.Context) (int64, error) {
+	_, last, err := ix.db.Changes.IDRange(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ix.follow.mu.Lock()
+	cursor := ix.follow.cursor
+	ix.follow.mu.Unlock()
+	return max(last-cursor, 0), nil
+}

@@ -201,9 +201,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if cfg.SMTP.Addr != "" {
 		a.Mail = mail.NewQueue(&mail.SMTP{Addr: cfg.SMTP.Addr, From: cfg.SMTP.From, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: cfg.SMTP.TLS}, log, 1000)
-		a.Recovery.WithMail(func(to, subject, body string) bool {
+		send := func(to, subject, body string) bool {
 			return a.Mail.Enqueue(mail.Message{To: to, Subject: subject, Body: body})
-		})
+		}
+		a.Recovery.WithMail(send)
+		a.Accounts.Notices = auth.NewNotices(send, strings.TrimRight(cfg.BaseURL, "/"))
 	}
 	a.GC, a.gcMetrics = a.newGC()
 	if opts.Search {

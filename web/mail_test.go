@@ -159,6 +159,21 @@ func TestMailedResetLink(t *testing.T) {
 	if again := b.get(page); again.status != http.StatusBadRequest {
 		t.Errorf("the link works twice: %d", again.status)
 	}
+	// The account hears of the reset, and of a token made.
+	b.must(b.post("/signin", "/signin", url.Values{"username": {"alice"}, "password": {"mailed-password-1"}}), http.StatusSeeOther, "sign in")
+	if p := b.post("/settings", "/settings/tokens", url.Values{"name": {"laptop"}}); p.status >= 400 {
+		t.Fatalf("make a token: %d", p.status)
+	}
+	subjects := map[string]bool{}
+	for _, m := range mp.waitFor(3) {
+		subjects[m.Subject] = true
+		if m.To[0].Address != "alice@example.com" {
+			t.Errorf("mail to %s", m.To[0].Address)
+		}
+	}
+	if !subjects["Your Wharf password was reset"] || !subjects["A new Wharf access token: laptop"] {
+		t.Errorf("subjects = %v", subjects)
+	}
 	// Five asks from one address in a while; the sixth is refused.
 	for i := range 3 {
 		if r := ask(fmt.Sprintf("x%d@example.com", i)); r.status != 200 {

@@ -81,6 +81,10 @@ type Accounts struct {
 	// sign-on, and docker and the API take their access tokens. Set it
 	// before serving.
 	PasswordsForAdminsOnly bool
+
+	// Notices, if set, mail accounts what was done to them. Set it
+	// before serving.
+	Notices *Notices
 }
 
 type cachedLogin struct {
@@ -159,6 +163,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, id *Identity, ip, old, ne
 	if err := a.db.Sessions.DeleteForUser(ctx, id.UserID, keepSession); err != nil {
 		return fmt.Errorf("end sessions: %w", err)
 	}
+	a.Notices.notify(ctx, a.db, id.UserID, "Your Wharf password was changed", "The password of your Wharf account was changed, and your other browsers were signed out.")
 	return nil
 }
 

@@ -102,6 +102,8 @@ func (a *Accounts) CreateToken(ctx context.Context, id *Identity, name string, s
 	if err := a.db.Tokens.Create(ctx, &t); err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
+	a.Notices.notify(ctx, a.db, id.UserID, "A new Wharf access token: "+name, "An access token named %q (scopes %s) was made for your Wharf account.",
+		name, strings.Join(scopes, ", "))
 	return &NewToken{AccessToken: t, Secret: secret}, nil
 }
 

@@ -135,6 +135,7 @@ func (r *Recovery) Reset(ctx context.Context, secret, password string) (*models.
 		return nil, err
 	}
 	r.accounts.forget()
+	r.accounts.Notices.notify(ctx, r.db, u.ID, "Your Wharf password was reset", "The password of your Wharf account was set with a reset link, and every session of it ended.")
 	return u, nil
 }
 

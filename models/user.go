@@ -23,8 +23,11 @@ type User struct {
 	PasswordHash string
 	IsAdmin      bool
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailVerified: the address is known to reach the account's owner
+	// (reset links and notices go only there).
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ErrEmailTaken is returned when another account has the email address.

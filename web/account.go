@@ -94,7 +94,15 @@ func (w *accountPages) signup(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	w.addFlash(c, "ok", "Welcome to Wharf, "+u.Username+"!")
+	welcome := "Welcome to Wharf, " + u.Username + "!"
+	if w.recovery != nil && w.recovery.MailEnabled() {
+		if err := w.recovery.StartVerification(c.Request.Context(), u.ID, u.Email); err != nil {
+			w.fail(c, err)
+			return
+		}
+		welcome += " We mailed " + u.Email + " a link that verifies it."
+	}
+	w.addFlash(c, "ok", welcome)
 	redirectTo(c, f.Next)
 }
 
@@ -148,6 +156,10 @@ type settingsData struct {
 	NewToken string
 	Orgs     []models.Member
 	Scopes   []string
+	// EmailVerified says whether Email is verified; with Verification
+	// (mail is set up), PendingEmail is an address waiting for its link.
+	EmailVerified, Verification bool
+	PendingEmail                string
 }
 
 func (w *accountPages) accountSettings(c *gin.Context) {
@@ -171,7 +183,10 @@ func (w *accountPages) accountSettings(c *gin.Context) {
 		w.fail(c, err)
 		return
 	}
-	d := settingsData{Email: u.Email, Tokens: toks, Orgs: orgs, Scopes: auth.AllScopes}
+	d := settingsData{Email: u.Email, Tokens: toks, Orgs: orgs, Scopes: auth.AllScopes, EmailVerified: u.EmailVerified}
+	if w.recovery != nil && w.recovery.MailEnabled() {
+		d.Verification, d.PendingEmail = true, w.recovery.PendingEmail(ctx, u.ID)
+	}
 	// A token's secret is shown once, right after it is made.
 	if sess, err := w.sessions.cookies.Get(c.Request, "wharf_newtoken"); err == nil {
 		if s, ok := sess.Values["t"].(string); ok {
@@ -270,4 +285,50 @@ func (w *accountPages) revokeAllTokens(c *gin.Context) {
 	}
 	w.addFlash(c, "ok", fmt.Sprintf("%d tokens revoked.", n))
 	redirectTo(c, "/settings#tokens")
+}
+
+// changeEmail serves POST /settings/email: with mail set up, the new
+// address is mailed a link and replaces the old once verified; without,
+// it replaces it at once.
+func (w *accountPages) changeEmail(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	email := strings.TrimSpace(c.PostForm("email"))
+	var err error
+	msg := "Your address is " + email + " now."
+	if w.recovery != nil && w.recovery.MailEnabled() {
+		err = w.recovery.StartVerification(c.Request.Context(), id.UserID, email)
+		msg = "We mailed " + email + " a link: your address changes once you open it."
+	} else {
+		err = w.accounts.SetEmail(c.Request.Context(), id.UserID, email)
+	}
+	switch {
+	case errors.Is(err, auth.ErrInvalidEmail), errors.Is(err, auth.ErrEmailTaken):
+		w.addFlash(c, "error", textcheck.Sentence(err.Error()))
+	case err != nil:
+		w.fail(c, err)
+		return
+	default:
+		w.addFlash(c, "ok", msg)
+	}
+	redirectTo(c, "/settings#email")
+}
+
+// verifyPage serves GET /verify-email?token=...: the link mailed to an
+// address verifies it.
+func (w *accountPages) verifyPage(c *gin.Context) {
+	c.Header("Referrer-Policy", "no-referrer")
+	u, err := w.recovery.VerifyEmail(c.Request.Context(), c.Query("token"))
+	switch {
+	case errors.Is(err, auth.ErrVerifyLink), errors.Is(err, auth.ErrEmailTaken):
+		w.renderError(c, http.StatusBadRequest, textcheck.Sentence(err.Error()))
+		return
+	case err != nil:
+		w.fail(c, err)
+		return
+	}
+	w.addFlash(c, "ok", u.Email+" is verified: it is the address of "+u.Username+".")
+	redirectTo(c, "/")
 }

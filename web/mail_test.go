@@ -185,6 +185,75 @@ func TestMailedResetLink(t *testing.T) {
 	}
 }
 
+// TestMailVerifiesAddresses: a sign-up's address is mailed a link and is
+// unverified until it is opened; a new address replaces the old only once
+// its link is opened, and the old one hears of it; reset links go only
+// to verified addresses.
+func TestMailVerifiesAddresses(t *testing.T) {
+	mp := startMailpit(t)
+	e := configEnv(t, func(c *config.Config) {
+		c.SMTP = config.SMTP{Addr: mp.smtp, From: "wharf@wharf.test", TLS: "auto"}
+	}, server.Options{})
+	servertest.Run(t, e.app)
+	b := e.browser()
+	b.must(b.post("/signup", "/signup", url.Values{"username": {"erin"}, "email": {"erin@example.com"}, "password": {"erin-password"},
+		"password2": {"erin-password"}}), http.StatusSeeOther, "sign up")
+	if s := b.get("/settings").body; !strings.Contains(s, `id="email-unverified"`) {
+		t.Error("a sign-up's address shows verified")
+	}
+	// Unverified: no reset link goes there.
+	if r := e.browser().post("/forgot-password", "/forgot-password", url.Values{"who": {"erin"}}); r.status != 200 {
+		t.Fatalf("ask: %d", r.status)
+	}
+	verifyLink := func(to string, n int) string {
+		t.Helper()
+		for _, m := range mp.waitFor(n) {
+			if m.To[0].Address == to && m.Subject == "Verify your address for Wharf" {
+				if l := regexp.MustCompile(`http://\S+/verify-email\?token=\S+`).FindString(mp.text(m.ID)); l != "" {
+					return l
+				}
+			}
+		}
+		t.Fatalf("no verification link for %s", to)
+		return ""
+	}
+	open := func(link string) page {
+		u, _ := url.Parse(link)
+		return b.get(u.RequestURI())
+	}
+	link := verifyLink("erin@example.com", 1)
+	if p := open(link); p.status != http.StatusSeeOther {
+		t.Fatalf("verify: %d", p.status)
+	}
+	if s := b.get("/settings").body; strings.Contains(s, `id="email-unverified"`) {
+		t.Error("still unverified")
+	}
+	if p := open(link); p.status != http.StatusBadRequest {
+		t.Errorf("the link works twice: %d", p.status)
+	}
+	// A new address: the old hears of it, the new gets the link, and the
+	// account's address changes only once it is opened.
+	b.must(b.post("/settings", "/settings/email", url.Values{"email": {"erin@new.example"}}), http.StatusSeeOther, "change")
+	if s := b.get("/settings").body; !strings.Contains(s, "<b>erin@example.com</b>") || !strings.Contains(s, `id="email-pending"`) {
+		t.Error("the address changed before it was verified")
+	}
+	link = verifyLink("erin@new.example", 3)
+	subjects := map[string]string{}
+	for _, m := range mp.waitFor(3) {
+		subjects[m.Subject] = m.To[0].Address
+	}
+	if subjects["Your Wharf address is being changed"] != "erin@example.com" {
+		t.Errorf("the old address was not told: %v", subjects)
+	}
+	if to, ok := subjects["Reset your Wharf password"]; ok {
+		t.Errorf("a reset link went to the unverified %s", to)
+	}
+	open(link)
+	if u, _ := e.app.DB.Users.GetByName(t.Context(), "erin"); u.Email != "erin@new.example" || !u.EmailVerified {
+		t.Errorf("after the link: %+v", u)
+	}
+}
+
 // sentText is the answer's message, without the page's per-request parts.
 func sentText(body string) string {
 	i := strings.Index(body, `id="forgot-sent"`)

@@ -90,6 +90,8 @@ type (
 		accounts *auth.Accounts
 		users    *models.UserStore
 		orgs     *models.OrgStore
+		// recovery verifies addresses (nil: none verified by mail).
+		recovery *auth.Recovery
 	}
 	explorePages struct {
 		*renderer
@@ -166,7 +168,7 @@ func New(cfg Config, h *hub.Service, accounts *auth.Accounts, mirrors *mirror.Ca
 	robots := &robotPages{renderer: r, robots: h.Robots}
 	return &Web{
 		renderer: r,
-		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs},
+		account:  &accountPages{renderer: r, accounts: accounts, users: db.Users, orgs: db.Orgs, recovery: cfg.Recovery},
 		explore: &explorePages{renderer: r, discover: h.Discover, repos: h.Repos, social: h.Social,
 			namespaces: h.Namespaces, hooks: h.Webhooks, trust: h.Trust, immutability: h.Immutability, robots: robots, teams: h.Teams, users: db.Users, orgs: db.Orgs},
 		org:        &orgPages{renderer: r, orgs: h.Orgs},
@@ -263,6 +265,7 @@ func (w *Web) Register(r *gin.Engine) {
 		g.GET(auth.ResetPath, w.recovery.resetPage)
 		g.POST(auth.ResetPath, w.recovery.reset)
 		if w.recovery.recovery.MailEnabled() {
+			g.GET(auth.VerifyPath, w.account.verifyPage)
 			g.GET("/forgot-password", w.recovery.forgotPage)
 			g.POST("/forgot-password", w.recovery.forgot)
 		}
@@ -273,6 +276,7 @@ func (w *Web) Register(r *gin.Engine) {
 	g.POST("/new", w.explore.newRepo)
 	g.GET("/settings", w.account.accountSettings)
 	g.POST("/settings/password", w.account.changePassword)
+	g.POST("/settings/email", w.account.changeEmail)
 	g.POST("/settings/tokens", w.account.createToken)
 	g.POST("/settings/tokens/:id/revoke", w.account.revokeToken)
 	g.POST("/settings/tokens/revoke-all", w.account.revokeAllTokens)

@@ -17,6 +17,10 @@ type userJSON struct {
 	Email     string    `json:"email,omitempty"`
 	IsAdmin   *bool     `json:"is_admin,omitempty"`
 	Disabled  bool      `json:"disabled,omitempty"`
+	// EmailVerified and PendingEmail (an address waiting for its link)
+	// are told to the account itself and to administrators.
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	PendingEmail  string `json:"pending_email,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -25,8 +29,8 @@ func toUserJSON(u *models.User, private bool) userJSON {
 	// to administrators: it tells an attacker whom to aim at.
 	j := userJSON{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt}
 	if private {
-		admin := u.IsAdmin
-		j.Email, j.Disabled, j.IsAdmin = u.Email, u.Disabled, &admin
+		admin, verified := u.IsAdmin, u.EmailVerified
+		j.Email, j.Disabled, j.IsAdmin, j.EmailVerified = u.Email, u.Disabled, &admin, &verified
 	}
 	return j
 }
@@ -41,7 +45,11 @@ func (a *usersAPI) getSelf(c *gin.Context) {
 		a.error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toUserJSON(u, true))
+	j := toUserJSON(u, true)
+	if a.recovery != nil && a.recovery.MailEnabled() {
+		j.PendingEmail = a.recovery.PendingEmail(c.Request.Context(), u.ID)
+	}
+	c.JSON(http.StatusOK, j)
 }
 
 // selfBody is what the caller may change of its account. Other fields in
@@ -50,11 +58,16 @@ type selfBody struct {
 	Email *string `json:"email"`
 }
 
-// patchSelf changes the caller's email.
+// patchSelf changes the caller's email: with mail set up, once the new
+// address is verified (pending_email until then).
 func (a *usersAPI) patchSelf(c *gin.Context, body *selfBody) {
 	id := identity(c)
 	if body.Email != nil {
-		if err := a.accounts.SetEmail(c.Request.Context(), id.UserID, *body.Email); err != nil {
+		set := a.accounts.SetEmail
+		if a.recovery != nil && a.recovery.MailEnabled() {
+			set = a.recovery.StartVerification
+		}
+		if err := set(c.Request.Context(), id.UserID, *body.Email); err != nil {
 			a.error(c, err)
 			return
 		}

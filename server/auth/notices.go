@@ -25,8 +25,8 @@ func (n *Notices) notify(ctx context.Context, db *models.DB, userID int64, subje
 		return
 	}
 	u, err := db.Users.Get(ctx, userID)
-	if err != nil || u.Email == "" {
-		return
+	if err != nil || u.Email == "" || !u.EmailVerified {
+		return // mail goes only to an address known to be the owner's
 	}
 	body := fmt.Sprintf("Hello %s,\n\n", u.Username) + fmt.Sprintf(format, args...) +
 		fmt.Sprintf("\n\nAt %s, %s.\nIf it was not you, reset your password at once (%s/signin) and revoke your access tokens in Settings.\n",

@@ -139,7 +139,7 @@ func (r *Recovery) mailLink(ctx context.Context, q resetRequest) {
 	} else {
 		u, err = r.db.Users.GetByName(ctx, strings.ToLower(q.who))
 	}
-	if err != nil || u.Disabled || u.Email == "" || !r.mails.allow(fmt.Sprintf("user %d", u.ID), resetsPerAccount, r.now()) {
+	if err != nil || u.Disabled || u.Email == "" || !u.EmailVerified || !r.mails.allow(fmt.Sprintf("user %d", u.ID), resetsPerAccount, r.now()) {
 		return
 	}
 	actx, _ := models.WithAuditing(ctx, models.Actor{Kind: models.ActorAnonymous, Address: q.address})

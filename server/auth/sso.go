@@ -240,7 +240,8 @@ func (s *SSO) provision(ctx context.Context, issuer, subject string, c claims) (
 		if !ValidNamespaceName(name) {
 			continue
 		}
-		u := &models.User{Username: name, Email: email, PasswordHash: "!sso"}
+		verified, _ := c["email_verified"].(bool)
+		u := &models.User{Username: name, Email: email, PasswordHash: "!sso", EmailVerified: verified}
 		err := s.db.Users.CreateLinked(ctx, u, issuer, subject)
 		switch {
 		case err == nil:

@@ -12,16 +12,16 @@ import (
 )
 
 type userJSON struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Email     string    `json:"email,omitempty"`
-	IsAdmin   *bool     `json:"is_admin,omitempty"`
-	Disabled  bool      `json:"disabled,omitempty"`
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email,omitempty"`
+	IsAdmin  *bool  `json:"is_admin,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
 	// EmailVerified and PendingEmail (an address waiting for its link)
 	// are told to the account itself and to administrators.
-	EmailVerified *bool  `json:"email_verified,omitempty"`
-	PendingEmail  string `json:"pending_email,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	EmailVerified *bool     `json:"email_verified,omitempty"`
+	PendingEmail  string    `json:"pending_email,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func toUserJSON(u *models.User, private bool) userJSON {

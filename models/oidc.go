@@ -40,16 +40,7 @@ func (s *UserStore) CreateLinked(ctx context.Context, u *User, issuer, subject s
 	now := time.Now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := claimNamespace(tx, u.Username, NamespaceUser, now); err != nil {
-			return err
-		}
-		if err := checkEmailFree(tx, u.Email, 0); err != nil {
-			return err
-		}
-		if err := tx.Create(u).Error; err != nil {
-			if isUniqueViolation(err) {
-				return ErrConflict
-			}
+		if err := createUser(tx, u, now); err != nil {
 			return err
 		}
 		err := tx.Create(&OIDCIdentity{UserID: u.ID, Issuer: issuer, Subject: subject, CreatedAt: now}).Error

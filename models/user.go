@@ -38,19 +38,22 @@ var ErrEmailTaken = errors.New("email address already in use")
 func (s *UserStore) Create(ctx context.Context, u *User) error {
 	now := time.Now().UTC()
 	u.CreatedAt, u.UpdatedAt = now, now
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := claimNamespace(tx, u.Username, NamespaceUser, now); err != nil {
-			return err
-		}
-		if err := checkEmailFree(tx, u.Email, 0); err != nil {
-			return err
-		}
-		err := tx.Create(u).Error
-		if err != nil && isUniqueViolation(err) {
-			return ErrConflict
-		}
+	return s.tx(ctx, func(tx *gorm.DB) error { return createUser(tx, u, now) })
+}
+
+// createUser claims u's namespace and inserts u, inside tx.
+func createUser(tx *gorm.DB, u *User, now time.Time) error {
+	if err := claimNamespace(tx, u.Username, NamespaceUser, now); err != nil {
 		return err
-	})
+	}
+	if err := checkEmailFree(tx, u.Email, 0); err != nil {
+		return err
+	}
+	err := tx.Create(u).Error
+	if err != nil && isUniqueViolation(err) {
+		return ErrConflict
+	}
+	return err
 }
 
 // GetByName finds an account by username.

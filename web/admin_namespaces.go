@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -65,19 +64,7 @@ func (w *adminNamespaces) show(c *gin.Context, status int, msg string) {
 		return
 	}
 	v.Rows, v.Total = rows, total
-	link := func(p int) string {
-		q := url.Values{"page": {strconv.Itoa(p)}}
-		if v.Q != "" {
-			q.Set("q", v.Q)
-		}
-		return "/admin/namespaces?" + q.Encode()
-	}
-	if v.Page > 1 {
-		v.Prev = link(v.Page - 1)
-	}
-	if int64(v.Page*namespacesPerPage) < total {
-		v.Next = link(v.Page + 1)
-	}
+	v.Prev, v.Next = pageLinks("/admin/namespaces", v.Q, v.Page, namespacesPerPage, total)
 	w.render(c, status, "admin_namespaces.html", "Namespaces", v)
 }
 

@@ -69,19 +69,7 @@ func (w *adminUsers) show(c *gin.Context, status int, v usersView) {
 		return
 	}
 	v.Users, v.Total, v.Self, v.CSRF = us, total, pc(c).User.UserID, pc(c).CSRF
-	link := func(p int) string {
-		q := url.Values{"page": {strconv.Itoa(p)}}
-		if v.Q != "" {
-			q.Set("q", v.Q)
-		}
-		return "/admin/users?" + q.Encode()
-	}
-	if v.Page > 1 {
-		v.Prev = link(v.Page - 1)
-	}
-	if int64(v.Page*usersPerPage) < total {
-		v.Next = link(v.Page + 1)
-	}
+	v.Prev, v.Next = pageLinks("/admin/users", v.Q, v.Page, usersPerPage, total)
 	w.render(c, status, "admin_users.html", "Users", v)
 }
 
@@ -153,4 +141,23 @@ func keepQuery(c *gin.Context) string {
 		return "?" + r
 	}
 	return ""
+}
+
+// pageLinks are the links to the pages before and after page (of per
+// items, of total) of a listing at path searched for q ("" where none).
+func pageLinks(path, q string, page, per int, total int64) (prev, next string) {
+	link := func(p int) string {
+		v := url.Values{"page": {strconv.Itoa(p)}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return path + "?" + v.Encode()
+	}
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if int64(page*per) < total {
+		next = link(page + 1)
+	}
+	return prev, next
 }

@@ -51,21 +51,7 @@ func TestUserCreate(t *testing.T) {
 		env, strings.NewReader("long-password\n"), &out, &errb); code != 0 {
 		t.Fatalf("create root: %d %s", code, errb.String())
 	}
-	cfg, _, err := config.Load("test", config.ServeSettings, []string{"--data-dir", dir, "--base-url", "http://registry.test"}, env, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	h, err := app.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveDataDir(t, dir, "http://registry.test")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/audit?action=user.create", nil)
 	req.SetBasicAuth("root", "long-password")
 	resp, err := srv.Client().Do(req)
@@ -128,21 +114,7 @@ func TestUserResetPassword(t *testing.T) {
 		t.Fatalf("reset-password: %d %q %q", code, link, errb.String())
 	}
 	// The link opens the page that sets the password.
-	cfg, _, err := config.Load("test", config.ServeSettings, []string{"--data-dir", dir, "--base-url", "https://registry.example"}, env, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := server.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	h, err := app.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serveDataDir(t, dir, "https://registry.example")
 	resp, err := srv.Client().Get(srv.URL + strings.TrimPrefix(link, "https://registry.example"))
 	if err != nil {
 		t.Fatal(err)
@@ -152,4 +124,26 @@ func TestUserResetPassword(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "For <b>alice</b>") || resp.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("the link's page: %d %q\n%.1000s", resp.StatusCode, resp.Header.Get("Referrer-Policy"), body)
 	}
+}
+
+// serveDataDir serves the data directory dir, as base, over HTTP until
+// the test ends.
+func serveDataDir(t *testing.T, dir, base string) *httptest.Server {
+	t.Helper()
+	cfg, _, err := config.Load("test", config.ServeSettings, []string{"--data-dir", dir, "--base-url", base}, func(string) string { return "" }, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := server.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := app.Handler()
+	if err != nil {
+		app.Close()
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); app.Close() })
+	return srv
 }

@@ -332,3 +332,31 @@ func (w *accountPages) verifyPage(c *gin.Context) {
 	w.addFlash(c, "ok", u.Email+" is verified: it is the address of "+u.Username+".")
 	redirectTo(c, "/")
 }
+
+// deleteAccount serves POST /settings/delete: the account, with its
+// repositories, once its name is typed to confirm.
+func (w *accountPages) deleteAccount(c *gin.Context) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if c.PostForm("confirm") != id.Username {
+		w.addFlash(c, "error", "To delete your account, type its name, "+id.Username+", in the box.")
+		redirectTo(c, "/settings#delete")
+		return
+	}
+	err := w.accounts.DeleteUser(c.Request.Context(), id.UserID)
+	var sole *models.SoleOwnerError
+	switch {
+	case errors.As(err, &sole):
+		w.addFlash(c, "error", "Nothing was deleted: "+textcheck.Sentence(sole.Error()))
+		redirectTo(c, "/settings#delete")
+		return
+	case err != nil:
+		w.fail(c, err)
+		return
+	}
+	w.sessions.logout(c.Writer, c.Request)
+	w.addFlash(c, "ok", "Your account and its repositories are deleted.")
+	redirectTo(c, "/")
+}

@@ -57,3 +57,28 @@ func TestPasswordResetLink(t *testing.T) {
 		t.Errorf("sign in with the new password: %d", p.status)
 	}
 }
+
+// TestDeleteOwnAccount: the account goes only once its name is typed,
+// not while it alone owns an organization, and then with its session.
+func TestDeleteOwnAccount(t *testing.T) {
+	e := openEnv(t, server.Options{}, "alice")
+	b := e.browser()
+	b.signin("alice")
+	b.must(b.post("/settings", "/settings/orgs", url.Values{"name": {"acme"}}), http.StatusSeeOther, "org")
+	b.must(b.post("/settings", "/settings/delete", url.Values{"confirm": {"alic"}}), http.StatusSeeOther, "mistyped")
+	if s := b.get("/settings").body; !strings.Contains(s, "type its name, alice") {
+		t.Errorf("a mistyped name is not said:\n%.2000s", s)
+	}
+	b.must(b.post("/settings", "/settings/delete", url.Values{"confirm": {"alice"}}), http.StatusSeeOther, "sole owner")
+	if s := b.get("/settings").body; !strings.Contains(s, "Nothing was deleted") {
+		t.Error("the sole owner's refusal is not said")
+	}
+	b.must(b.post("/u/acme", "/u/acme/delete", url.Values{"confirm": {"acme"}}), http.StatusSeeOther, "delete the org")
+	b.must(b.post("/settings", "/settings/delete", url.Values{"confirm": {"alice"}}), http.StatusSeeOther, "delete")
+	if _, err := e.app.DB.Users.GetByName(t.Context(), "alice"); err == nil {
+		t.Error("alice is still there")
+	}
+	if got := b.get("/settings"); got.status != http.StatusSeeOther {
+		t.Errorf("the session lives on: %d", got.status)
+	}
+}

@@ -277,6 +277,7 @@ func (w *Web) Register(r *gin.Engine) {
 	g.GET("/settings", w.account.accountSettings)
 	g.POST("/settings/password", w.account.changePassword)
 	g.POST("/settings/email", w.account.changeEmail)
+	g.POST("/settings/delete", w.account.deleteAccount)
 	g.POST("/settings/tokens", w.account.createToken)
 	g.POST("/settings/tokens/:id/revoke", w.account.revokeToken)
 	g.POST("/settings/tokens/revoke-all", w.account.revokeAllTokens)

@@ -45,6 +45,7 @@ type DB struct {
 
 	// What the hub adds.
 	Stars    *StarStore
+	Watches  *WatchStore
 	Comments *CommentStore
 	Readmes  *ReadmeStore
 
@@ -121,6 +122,7 @@ func newDB(w, r *gorm.DB, opts Options) *DB {
 		Blobs:        &BlobStore{c},
 		Uploads:      &UploadStore{c},
 		GC:           &GCStore{c},
+		Watches:      &WatchStore{c},
 		Stars:        &StarStore{c},
 		Comments:     &CommentStore{c},
 		Readmes:      &ReadmeStore{c},

@@ -79,6 +79,8 @@ type App struct {
 	gcLast lastGC
 	// SSO signs people in through --oidc-issuer (nil without it).
 	SSO *auth.SSO
+	// pushNotices mail watchers the tags pushed (nil without mail).
+	pushNotices *hub.PushNotices
 	// Mail sends mail through --smtp-addr (nil without it).
 	Mail *mail.Queue
 	// Retention runs the retention policies.
@@ -206,6 +208,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		}
 		a.Recovery.WithMail(send)
 		a.Accounts.Notices = auth.NewNotices(send, strings.TrimRight(cfg.BaseURL, "/"))
+		a.pushNotices = hub.NewPushNotices(db, a.Policy, send, strings.TrimRight(cfg.BaseURL, "/"), log)
+		a.Events.Subscribe(a.pushNotices.Offer)
 	}
 	a.GC, a.gcMetrics = a.newGC()
 	if opts.Search {

@@ -67,6 +67,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	pg.Go(func() error { a.Content.Pulls.Run(pctx, 2*time.Second); return nil })
 	pg.Go(func() error { a.Recovery.Run(pctx); return nil })
+	if a.pushNotices != nil {
+		pg.Go(func() error { a.pushNotices.Run(pctx); return nil })
+	}
 	pg.Go(func() error { return a.Jobs.Run(pctx) })
 	pg.Go(func() error { a.Scan.Run(pctx, a.Config.Scanner.Interval); return nil })
 	if a.web != nil {

@@ -262,3 +262,36 @@ func sentText(body string) string {
 	}
 	return body[i : i+strings.Index(body[i:], "</p>")]
 }
+
+// TestMailPushNotices: a watcher is mailed each tag pushed to a watched
+// repository; the pusher is not, and neither is a watcher who may no
+// longer pull it.
+func TestMailPushNotices(t *testing.T) {
+	mp := startMailpit(t)
+	e := configEnv(t, func(c *config.Config) {
+		c.SMTP = config.SMTP{Addr: mp.smtp, From: "wharf@wharf.test", TLS: "auto"}
+	}, server.Options{}, "alice", "bob", "carol")
+	servertest.Run(t, e.app)
+	e.pushImage("alice", "alice/app", "v1")
+	for _, who := range []string{"alice", "bob", "carol"} {
+		b := e.browser()
+		b.signin(who)
+		b.must(b.post("/r/alice/app", "/r/alice/app/watch", nil), http.StatusSeeOther, who+" watches")
+	}
+	a := e.browser()
+	a.signin("alice")
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/settings", url.Values{"visibility": {"private"}}), http.StatusSeeOther, "private")
+	e.pushImage("alice", "alice/app", "v2") // nobody may read it but alice, who pushed
+	a.must(a.post("/r/alice/app/settings", "/r/alice/app/collaborators", url.Values{"user": {"carol"}, "permission": {"read"}}), http.StatusSeeOther, "carol reads")
+	e.pushImage("alice", "alice/app", "v3") // carol may read it again
+	ms := mp.waitFor(1)
+	if len(ms) != 1 || ms[0].To[0].Address != "carol@example.com" || ms[0].Subject != "alice/app:v3 was pushed" {
+		for _, m := range ms {
+			t.Errorf("mail to %s: %s", m.To[0].Address, m.Subject)
+		}
+		t.Fatal("want one mail, to carol, of v3")
+	}
+	if text := mp.text(ms[0].ID); !strings.Contains(text, "alice/app:v3 was pushed by alice") {
+		t.Errorf("the mail says:\n%s", text)
+	}
+}

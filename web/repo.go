@@ -19,7 +19,7 @@ import (
 // repoPaths reads and builds /r/ paths: the words are the resources
 // under a repository.
 var repoPaths = repopath.New("tags", "digests", "comments", "stargazers", "settings",
-	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy", "immutable-tags", "audit", "retention")
+	"star", "unstar", "collaborators", "delete", "webhooks", "signing-keys", "policy", "immutable-tags", "audit", "retention", "watch", "unwatch")
 
 // splitRepo splits "/ns/name[/more][/-]/word/..." into the name and the rest.
 func splitRepo(p string) (string, []string) { return repoPaths.Split(p) }
@@ -40,6 +40,8 @@ type repoData struct {
 	CanManage  bool
 	CanWrite   bool
 	Starred    bool
+	// Watching: the caller is mailed each tag pushed (with mail set up).
+	Watching bool
 	LatestTag  *hub.Tag // the newest push
 	PullTag    *hub.Tag // what the pull command names
 	Tags       []hub.Tag
@@ -89,6 +91,8 @@ func (w *repoPages) repoRoute(c *gin.Context) {
 		w.retention.repositoryPolicy(c, name, rest[1:])
 	case post && len(rest) == 1 && rest[0] == "star":
 		w.star(c, name, true)
+	case post && len(rest) == 1 && (rest[0] == "watch" || rest[0] == "unwatch"):
+		w.watch(c, name, rest[0] == "watch")
 	case post && len(rest) == 1 && rest[0] == "unstar":
 		w.star(c, name, false)
 	case post && len(rest) == 1 && rest[0] == "comments":
@@ -154,6 +158,7 @@ func (w *repoPages) showRepo(c *gin.Context, name, tab string, status int, form 
 		MaxReadme: hub.MaxReadme, MaxComment: hub.MaxComment, Form: form}
 	if id != nil {
 		d.Starred, _ = w.social.IsStarred(ctx, id, name)
+		d.Watching, _ = w.social.Watching(ctx, id, name)
 	}
 	if latest, err := w.repos.Tags(ctx, id, name, 1, 0); err == nil && len(latest) > 0 {
 		d.LatestTag = &latest[0]
@@ -260,6 +265,21 @@ func (w *repoPages) star(c *gin.Context, name string, on bool) {
 	if err != nil {
 		w.fail(c, err)
 		return
+	}
+	redirectTo(c, repoURL(name))
+}
+
+func (w *repoPages) watch(c *gin.Context, name string, on bool) {
+	id := w.requireUser(c)
+	if id == nil {
+		return
+	}
+	if err := w.social.Watch(c.Request.Context(), id, name, on); err != nil {
+		w.fail(c, err)
+		return
+	}
+	if on {
+		w.addFlash(c, "ok", "You watch "+name+": each tag pushed to it is mailed to your verified address.")
 	}
 	redirectTo(c, repoURL(name))
 }

@@ -84,7 +84,12 @@ var auditWalks = map[string]auditWalk{
 		e.must("PUT", "/api/v1/repositories/alice/app/collaborators/bob", "alice", map[string]string{"permission": "read"}, 200)
 		return nil
 	}},
-	"PUT /api/v1/repositories/{repo}/star": {action: "star.add"},
+	"PUT /api/v1/repositories/{repo}/star":  {action: "star.add"},
+	"PUT /api/v1/repositories/{repo}/watch": {action: "watch.add"},
+	"DELETE /api/v1/repositories/{repo}/watch": {action: "watch.remove", setup: func(e *rulesEnv) map[string]string {
+		e.must("PUT", "/api/v1/repositories/alice/app/watch", "root", nil, 200)
+		return nil
+	}},
 	"DELETE /api/v1/repositories/{repo}/star": {action: "star.remove", setup: func(e *rulesEnv) map[string]string {
 		e.must("PUT", "/api/v1/repositories/alice/app/star", "root", nil, 200)
 		return nil

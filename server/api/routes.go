@@ -174,6 +174,9 @@ func (a *API) routes() []route {
 		plain(PUT, repoPrefix+"/star", needWrite, a.social.star),
 		plain(DELETE, repoPrefix+"/star", needWrite, a.social.unstar),
 		plain(GET, repoPrefix+"/stargazers", needRead, a.social.listStargazers),
+		plain(GET, repoPrefix+"/watch", needRead, a.social.getWatch),
+		plain(PUT, repoPrefix+"/watch", needWrite, a.social.watch),
+		plain(DELETE, repoPrefix+"/watch", needWrite, a.social.unwatch),
 		plain(GET, repoPrefix+"/comments", needRead, a.social.listComments),
 		withBody(POST, repoPrefix+"/comments", needWrite, a.social.createComment),
 		// A preview may be of a README: it takes what a README route does.

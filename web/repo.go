@@ -34,14 +34,14 @@ const (
 )
 
 type repoData struct {
-	Repo       *hub.Repository
-	Readme     template.HTML // on the overview
-	Tab        string
-	CanManage  bool
-	CanWrite   bool
-	Starred    bool
+	Repo      *hub.Repository
+	Readme    template.HTML // on the overview
+	Tab       string
+	CanManage bool
+	CanWrite  bool
+	Starred   bool
 	// Watching: the caller is mailed each tag pushed (with mail set up).
-	Watching bool
+	Watching   bool
 	LatestTag  *hub.Tag // the newest push
 	PullTag    *hub.Tag // what the pull command names
 	Tags       []hub.Tag

@@ -69,8 +69,11 @@ const ResetPath = "/reset-password"
 // of any it had; by says who asked ("" for the account itself). A
 // disabled account gets none.
 func (r *Recovery) IssueLink(ctx context.Context, user, by string) (*ResetLink, error) {
-	noteAccount(ctx, "user.reset_link", strings.ToLower(user), "by "+orSelf(by))
-	u, err := r.db.Users.GetByName(ctx, strings.ToLower(user))
+	name := foldName(user)
+	noteAccount(ctx, "user.reset_link", name, "by "+orSelf(by))
+	// A name no account can have is no account, without asking the
+	// database (which may refuse such text).
+	u, err := r.accounts.UserByName(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, ErrNoAccount
 	}

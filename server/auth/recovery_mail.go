@@ -137,7 +137,7 @@ func (r *Recovery) mailLink(ctx context.Context, q resetRequest) {
 	if strings.Contains(q.who, "@") {
 		u, err = r.db.Users.GetByEmail(ctx, q.who)
 	} else {
-		u, err = r.db.Users.GetByName(ctx, strings.ToLower(q.who))
+		u, err = r.accounts.UserByName(ctx, foldName(q.who))
 	}
 	if err != nil || u.Disabled || u.Email == "" || !u.EmailVerified || !r.mails.allow(fmt.Sprintf("user %d", u.ID), resetsPerAccount, r.now()) {
 		return

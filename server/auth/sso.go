@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -165,6 +166,9 @@ func (s *SSO) Finish(ctx context.Context, ip string, pend *Pending, state, code 
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pend.Nonce)) != 1 {
 		return nil, fmt.Errorf("%w (nonce)", ErrSSOToken)
 	}
+	if !textOK(idt.Issuer) || !textOK(idt.Subject) {
+		return nil, fmt.Errorf("%w (issuer or subject is no text)", ErrSSOToken)
+	}
 	c := claims{}
 	if err := idt.Claims(&c); err != nil {
 		return nil, fmt.Errorf("%w (%v)", ErrSSOToken, err)
@@ -279,4 +283,10 @@ func usernameFrom(s string) string {
 		return ""
 	}
 	return s
+}
+
+// textOK reports whether s is text a database stores: valid UTF-8
+// without NUL, and not empty.
+func textOK(s string) bool {
+	return s != "" && len(s) <= 1024 && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

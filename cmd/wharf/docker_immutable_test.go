@@ -24,28 +24,13 @@ func TestDockerImmutableTag(t *testing.T) {
 	}
 	d.mustAPI("POST", "/api/v1/repositories", "alice", map[string]string{"namespace": "alice", "name": "app"}, 201)
 	d.mustAPI("POST", "/api/v1/repositories/alice/app/immutable-tags", "alice", map[string]string{"pattern": "v*"}, 201)
-	build := func(content string, refs ...string) {
-		t.Helper()
-		src := t.TempDir()
-		if err := os.WriteFile(filepath.Join(src, "f.txt"), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		d.img = filepath.Join(t.TempDir(), "rootfs.tar")
-		if out, err := exec.Command("tar", "-C", src, "-cf", d.img, "f.txt").CombinedOutput(); err != nil {
-			t.Fatalf("tar: %v %s", err, out)
-		}
-		for _, ref := range refs {
-			d.importImage(ref)
-			t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", ref).Run() })
-		}
-	}
 	v1, latest := d.ref("alice/app:v1"), d.ref("alice/app:latest")
-	build("first\n", v1, latest)
+	d.build("first\n", v1, latest)
 	d.must("alice", "push", v1)
 	d.must("alice", "push", latest)
 	d.must("alice", "push", v1) // the same again: no move
 	first := strings.TrimSpace(d.must("", "inspect", "--format", "{{index .RepoDigests 0}}", v1))
-	build("second\n", v1, latest)
+	d.build("second\n", v1, latest)
 	out := d.mustFail("alice", "push", v1)
 	if !strings.Contains(out, `tag v1 is immutable (rule "v*" of alice/app)`) {
 		t.Errorf("docker push moving v1: want the rule named:\n%s", out)
@@ -56,5 +41,23 @@ func TestDockerImmutableTag(t *testing.T) {
 	}
 	if got := strings.TrimSpace(d.must("", "inspect", "--format", "{{index .RepoDigests 0}}", v1)); got != first {
 		t.Errorf("v1 holds %s, want the first push %s", got, first)
+	}
+}
+
+// build makes an image of one file holding content and imports it as
+// each of refs, removed when the test ends.
+func (d *dockerEnv) build(content string, refs ...string) {
+	d.t.Helper()
+	src := d.t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "f.txt"), []byte(content), 0o644); err != nil {
+		d.t.Fatal(err)
+	}
+	d.img = filepath.Join(d.t.TempDir(), "rootfs.tar")
+	if out, err := exec.Command("tar", "-C", src, "-cf", d.img, "f.txt").CombinedOutput(); err != nil {
+		d.t.Fatalf("tar: %v %s", err, out)
+	}
+	for _, ref := range refs {
+		d.importImage(ref)
+		d.t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", ref).Run() })
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -23,17 +21,8 @@ func TestDockerRetention(t *testing.T) {
 		t.Fatalf("login: %s", out)
 	}
 	for _, tag := range []string{"v1", "dev-1", "dev-2"} {
-		src := t.TempDir()
-		if err := os.WriteFile(filepath.Join(src, "f.txt"), []byte(tag+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		d.img = filepath.Join(t.TempDir(), "rootfs.tar")
-		if out, err := exec.Command("tar", "-C", src, "-cf", d.img, "f.txt").CombinedOutput(); err != nil {
-			t.Fatalf("tar: %v %s", err, out)
-		}
 		ref := d.ref("alice/app:" + tag)
-		d.importImage(ref)
-		t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", ref).Run() })
+		d.build(tag+"\n", ref)
 		d.must("alice", "push", ref)
 	}
 	d.mustAPI("PUT", "/api/v1/repositories/alice/app/retention", "alice", map[string]any{"rules": []any{

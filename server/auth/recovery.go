@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -83,11 +82,7 @@ func (r *Recovery) IssueLink(ctx context.Context, user, by string) (*ResetLink, 
 	if u.Disabled {
 		return nil, ErrAccountDisabled
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, err
-	}
-	secret := resetPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	secret := resetPrefix + random()
 	now := r.now().UTC()
 	reset := &models.PasswordReset{UserID: u.ID, TokenHash: resetHash(secret), CreatedBy: by, CreatedAt: now, ExpiresAt: now.Add(r.ttl)}
 	if err := r.db.Resets.Create(ctx, reset); err != nil {

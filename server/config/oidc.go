@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -84,19 +85,10 @@ func loadOIDC(c *Config, file Values, getenv func(string) string) error {
 		return nil
 	case c.OIDC.ClientID == "":
 		return fmt.Errorf("oidc-issuer needs oidc-client-id")
-	case !containsString(c.OIDC.Scopes, "openid"):
+	case !slices.Contains(c.OIDC.Scopes, "openid"):
 		return fmt.Errorf("oidc-scopes must include openid")
 	case c.OIDC.UsernameClaim == "":
 		return fmt.Errorf("oidc-username-claim must name a claim")
 	}
 	return nil
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
